@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `unet` command line: one verb per file in this folder.
+import { runDemo } from './demo';
+import { runInfo } from './info';
+
+type Verb = (args: string[]) => Promise<number> | number;
+
+const VERBS: Record<string, { run: Verb; summary: string }> = {
+  info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
+  demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },
+};
+
+function usage(): string {
+  const lines = Object.entries(VERBS).map(([name, verb]) => `  ${name.padEnd(10)} ${verb.summary}`);
+  return `usage: unet <command> [options]\n\ncommands:\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const verb = VERBS[name];
+  if (!verb) {
+    process.stderr.write(`unet: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  return verb.run(args);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`unet: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

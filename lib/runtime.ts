@@ -1,0 +1,60 @@
+// The libtorch runtime: seeding, threads, and a description of what was loaded.
+import * as os from 'node:os';
+
+import { addonFile, libtorchRecord, native } from './native';
+
+/** Seeds the CPU generator and every CUDA device's, as `torch.manual_seed` does. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new TypeError(`manualSeed(): argument 'seed' must be a non-negative integer, got ${String(seed)}`);
+  }
+  native.manualSeed(seed);
+}
+
+/** Threads libtorch uses for intra-op parallelism. */
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Sets the threads libtorch uses for intra-op parallelism. */
+export function setNumThreads(threads: number): void {
+  native.setNumThreads(threads);
+}
+
+/** What `unet info` prints. */
+export interface RuntimeInfo {
+  libtorchVersion: string;
+  libtorchPath: string;
+  libtorchSource: string;
+  libtorchReason: string;
+  cudaBuild: boolean;
+  cudaRuntimeVersion: string | null;
+  cudaAvailable: boolean;
+  gpus: number;
+  threads: number;
+  cpus: number;
+  addon: string;
+  node: string;
+}
+
+function cudaVersionText(version: number): string | null {
+  return version > 0 ? `${Math.floor(version / 1000)}.${Math.floor((version % 1000) / 10)}` : null;
+}
+
+/** The libtorch that was loaded, CUDA build or not, visible GPUs and threads. */
+export function info(): RuntimeInfo {
+  return {
+    libtorchVersion: libtorchRecord.version,
+    libtorchPath: libtorchRecord.root,
+    libtorchSource: libtorchRecord.source,
+    libtorchReason: libtorchRecord.reason,
+    cudaBuild: native.cudaBuilt(),
+    cudaRuntimeVersion: cudaVersionText(native.cudaRuntimeVersion()),
+    cudaAvailable: native.cudaIsAvailable(),
+    gpus: native.cudaDeviceCount(),
+    threads: native.getNumThreads(),
+    cpus: os.availableParallelism(),
+    addon: addonFile,
+    node: process.version,
+  };
+}

@@ -1,0 +1,186 @@
+import { type AnyTypedArray, type DType, type TypedArrayOf, isDType, viewAs } from './dtype';
+import { formatTensor } from './format';
+import { native, type NativeTensorBase } from './native';
+
+/** A number or boolean used where a tensor is expected acts like a 0-d tensor (a Python scalar). */
+export type TensorLike = Tensor | number | boolean;
+
+/** A nested array of numbers or booleans, as `toArray()` returns and `torch.tensor()` takes. */
+export type NestedArray = number | boolean | NestedArray[];
+
+/** Where `to()` sends a tensor. */
+export interface ToOptions {
+  dtype?: DType;
+  device?: string;
+}
+
+/**
+ * A torch tensor. Create one with `torch.tensor`, `torch.zeros` and the like. Its memory is freed
+ * by `dispose()`, by the end of the `torch.tidy` scope that created it, by `using`, or, as a
+ * backstop only, when it is garbage collected.
+ */
+export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  numel(): number {
+    return this.shape.reduce((product, size) => product * size, 1);
+  }
+
+  /** For `using t = torch.zeros(...)`: disposes at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // --- conversions -----------------------------------------------------------------------------
+
+  /** A copy with another dtype and/or on another device; `this` itself when nothing changes. */
+  to(target: DType | string | ToOptions): Tensor {
+    const options: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+    let result: Tensor = this;
+    if (options.device !== undefined) result = native.toDevice(result, options.device);
+    if (options.dtype !== undefined) {
+      const converted = native.toDtype(result, options.dtype);
+      if (result !== this) result.dispose();
+      result = converted;
+    }
+    return result;
+  }
+
+  /** This tensor on the CPU. */
+  cpu(): Tensor {
+    return native.toDevice(this, 'cpu');
+  }
+
+  /** This tensor on a CUDA device (`'cuda'` or `'cuda:N'`). */
+  cuda(device = 'cuda'): Tensor {
+    return native.toDevice(this, device);
+  }
+
+  /** A copy with its own memory. */
+  clone(): Tensor {
+    return native.clone(this);
+  }
+
+  /** The same data, cut off from the autograd graph. */
+  detach(): Tensor {
+    return native.detach(this);
+  }
+
+  // --- arithmetic ------------------------------------------------------------------------------
+
+  /** `this + alpha * other`, broadcasting. */
+  add(other: TensorLike, alpha = 1): Tensor {
+    return native.add(this, other, alpha);
+  }
+
+  /** In place: `this += alpha * other`. Returns `this`. */
+  add_(other: TensorLike, alpha = 1): this {
+    native.add_(this, other, alpha);
+    return this;
+  }
+
+  /** `this - alpha * other`, broadcasting. */
+  sub(other: TensorLike, alpha = 1): Tensor {
+    return native.sub(this, other, alpha);
+  }
+
+  /** Elementwise product, broadcasting. */
+  mul(other: TensorLike): Tensor {
+    return native.mul(this, other);
+  }
+
+  /** In place: `this *= other`. Returns `this`. */
+  mul_(other: TensorLike): this {
+    native.mul_(this, other);
+    return this;
+  }
+
+  /** True division, broadcasting. */
+  div(other: TensorLike): Tensor {
+    return native.div(this, other);
+  }
+
+  neg(): Tensor {
+    return native.neg(this);
+  }
+
+  matmul(other: Tensor): Tensor {
+    return native.matmul(this, other);
+  }
+
+  sum(): Tensor {
+    return native.sum(this);
+  }
+
+  mean(): Tensor {
+    return native.mean(this);
+  }
+
+  reshape(shape: number[]): Tensor {
+    return native.reshape(this, shape);
+  }
+
+  // --- autograd --------------------------------------------------------------------------------
+
+  /** Sets `requiresGrad` in place and returns `this`. */
+  requiresGrad_(requiresGrad = true): this {
+    this.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Computes gradients of this tensor with respect to the graph's leaves. */
+  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    native.backward(this, gradient, options.retainGraph ?? false);
+  }
+
+  /** The accumulated gradient, or null. Each read returns a new handle onto the same memory. */
+  get grad(): Tensor | null {
+    return native.grad(this);
+  }
+
+  // --- readback --------------------------------------------------------------------------------
+
+  /** The value of a one-element tensor. */
+  item(): number | boolean {
+    return native.item(this);
+  }
+
+  /** A copy of the elements in row-major order; float16/bfloat16 widen to Float32Array. */
+  toTypedArray(): AnyTypedArray {
+    return viewAs(this.dtype, native.toArrayBuffer(this));
+  }
+
+  /** The elements as nested arrays (booleans for bool tensors, numbers otherwise). */
+  toArray(): NestedArray {
+    const flat = Array.from(this.toTypedArray() as ArrayLike<number | bigint>, (value) =>
+      this.dtype === 'bool' ? value !== 0 : Number(value),
+    );
+    return nest(flat, this.shape);
+  }
+
+  /** Like `toTypedArray()`, but the copy (and any device synchronisation) runs off the main thread. */
+  async data(): Promise<AnyTypedArray> {
+    const dtype = this.dtype;
+    return viewAs(dtype, await native.readAsync(this));
+  }
+
+  /** Prints like PyTorch: `tensor([[1., 2.], [3., 4.]], dtype=torch.float64)`. */
+  override toString(): string {
+    return this.isDisposed ? 'tensor(<disposed>)' : formatTensor(this);
+  }
+}
+
+function nest(flat: (number | boolean)[], shape: number[]): NestedArray {
+  if (shape.length === 0) return flat[0] as number | boolean;
+  const [size, ...inner] = shape as [number, ...number[]];
+  const stride = inner.reduce((product, extent) => product * extent, 1);
+  return Array.from({ length: size }, (_, k) => nest(flat.slice(k * stride, (k + 1) * stride), inner));
+}
+
+native.setTensorClass(Tensor);
+
+export type { TypedArrayOf };

@@ -1,0 +1,137 @@
+#include "bind.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace unet {
+
+std::string describeValue(const Napi::Value& value) {
+  switch (value.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return value.As<Napi::Boolean>().Value() ? "true" : "false";
+    case napi_number: {
+      std::string text = value.ToString().Utf8Value();
+      return "the number " + text;
+    }
+    case napi_string: return "a string";
+    case napi_bigint: return "a bigint";
+    case napi_symbol: return "a symbol";
+    case napi_function: return "a function";
+    default: break;
+  }
+  if (value.IsArray()) return "an array";
+  if (value.IsTypedArray()) return "a typed array";
+  TensorWrap* handle = tensorHandle(value.Env(), value);
+  if (handle != nullptr) return handle->disposed() ? "a disposed Tensor" : "a Tensor";
+  return "an object that is not a Tensor";
+}
+
+void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected, const Napi::Value& got) {
+  const char* argument = index < binding.argumentNames.size() ? binding.argumentNames[index] : "(extra)";
+  throw Napi::TypeError::New(env, std::string(binding.name) + "(): argument '" + argument + "' must be " + expected +
+                                      ", got " + describeValue(got));
+}
+
+bool isScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean() || value.IsBigInt(); }
+
+c10::Scalar toScalar(const Napi::Value& value) {
+  if (value.IsBoolean()) return c10::Scalar(value.As<Napi::Boolean>().Value());
+  if (value.IsBigInt()) {
+    bool lossless = false;
+    return c10::Scalar(value.As<Napi::BigInt>().Int64Value(&lossless));
+  }
+  double number = value.As<Napi::Number>().DoubleValue();
+  // An integral JS number acts like a Python int: it does not promote an integer tensor to float.
+  if (std::isfinite(number) && number == std::trunc(number) && std::fabs(number) < 9007199254740992.0) {
+    return c10::Scalar(static_cast<int64_t>(number));
+  }
+  return c10::Scalar(number);
+}
+
+at::Tensor wrappedNumber(const c10::Scalar& value) {
+  at::Tensor wrapped = at::scalar_tensor(value);
+  wrapped.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return wrapped;
+}
+
+int64_t toInteger(const Napi::CallbackInfo& info, size_t i, const Binding& b, const Napi::Value& value) {
+  if (value.IsNumber()) {
+    double number = value.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(number) && number == std::trunc(number) && std::fabs(number) < 9007199254740992.0) {
+      return static_cast<int64_t>(number);
+    }
+  } else if (value.IsBigInt()) {
+    bool lossless = false;
+    int64_t integer = value.As<Napi::BigInt>().Int64Value(&lossless);
+    if (lossless) return integer;
+  }
+  throwArgumentError(info.Env(), b, i, "an integer", value);
+}
+
+namespace {
+struct DtypeName {
+  const char* name;
+  at::ScalarType type;
+};
+constexpr DtypeName kDtypes[] = {
+    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16},
+    {"int8", at::kChar},     {"int16", at::kShort},    {"int32", at::kInt},    {"int64", at::kLong},
+    {"uint8", at::kByte},    {"bool", at::kBool},
+};
+}  // namespace
+
+std::optional<at::ScalarType> parseDtype(const std::string& name) {
+  for (const auto& entry : kDtypes) {
+    if (name == entry.name) return entry.type;
+  }
+  return std::nullopt;
+}
+
+const char* dtypeName(at::ScalarType type) {
+  for (const auto& entry : kDtypes) {
+    if (type == entry.type) return entry.name;
+  }
+  return c10::toString(type);
+}
+
+std::optional<c10::Device> parseDevice(const std::string& text) {
+  if (text == "cpu") return c10::Device(c10::kCPU);
+  if (text == "cuda") return c10::Device(c10::kCUDA);
+  if (text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() < 9) {
+    int index = 0;
+    for (size_t k = 5; k < text.size(); ++k) {
+      if (text[k] < '0' || text[k] > '9') return std::nullopt;
+      index = index * 10 + (text[k] - '0');
+    }
+    if (index > 127) return std::nullopt;
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  return std::nullopt;
+}
+
+std::string deviceName(const c10::Device& device) {
+  if (device.is_cpu()) return "cpu";
+  return device.str();
+}
+
+Napi::Value toJs(Napi::Env env, const c10::Scalar& value) {
+  if (value.isBoolean()) return Napi::Boolean::New(env, value.toBool());
+  if (value.isIntegral(false)) return Napi::Number::New(env, static_cast<double>(value.toLong()));
+  return Napi::Number::New(env, value.toDouble());
+}
+
+Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& values) {
+  Napi::Array array = Napi::Array::New(env, values.size());
+  for (uint32_t k = 0; k < values.size(); ++k) array[k] = Napi::Number::New(env, static_cast<double>(values[k]));
+  return array;
+}
+
+Napi::Value toJs(Napi::Env env, std::vector<at::Tensor> tensors) {
+  Napi::Array array = Napi::Array::New(env, tensors.size());
+  for (uint32_t k = 0; k < tensors.size(); ++k) array[k] = wrapTensor(env, std::move(tensors[k]));
+  return array;
+}
+
+}  // namespace unet

@@ -1,0 +1,297 @@
+// The one pattern every binding follows. A binding is a captureless C++ lambda whose parameter
+// types say what it takes; `define` exports it under a name with its argument names, and at each
+// call converts and type-checks every JS argument (Arg<T>), runs the lambda inside the one place
+// that turns C++ exceptions into JS errors (guarded), and converts the result back (toJs).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/MemoryFormat.h>
+#include <c10/core/Scalar.h>
+#include <c10/util/Exception.h>
+#include <napi.h>
+
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tensor_wrap.h"
+
+namespace unet {
+
+struct Binding {
+  const char* name;
+  std::vector<const char*> argumentNames;
+};
+
+// --- errors -----------------------------------------------------------------------------------
+
+[[noreturn]] void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected,
+                                     const Napi::Value& got);
+std::string describeValue(const Napi::Value& value);
+
+// Runs `body`, turning torch and C++ exceptions into JS errors that name the binding. torch's
+// IndexError becomes a RangeError and its TypeError a TypeError; the C++ backtrace is dropped.
+template <typename Body>
+Napi::Value guarded(Napi::Env env, const char* name, Body&& body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::IndexError& error) {
+    throw Napi::RangeError::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+  } catch (const c10::TypeError& error) {
+    throw Napi::TypeError::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+  } catch (const c10::Error& error) {
+    throw Napi::Error::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+  } catch (const std::exception& error) {
+    throw Napi::Error::New(env, std::string(name) + "(): " + error.what());
+  }
+}
+
+// --- argument conversion ------------------------------------------------------------------------
+
+// A tensor, or a JS number/boolean taken as a "wrapped number" the way Python's `x + 2` does,
+// so that type promotion follows PyTorch (an integral number keeps an integer tensor integral).
+struct Operand {
+  at::Tensor value;
+};
+
+c10::Scalar toScalar(const Napi::Value& value);
+bool isScalar(const Napi::Value& value);
+at::Tensor wrappedNumber(const c10::Scalar& value);
+std::optional<at::ScalarType> parseDtype(const std::string& name);
+const char* dtypeName(at::ScalarType type);
+std::optional<c10::Device> parseDevice(const std::string& text);
+std::string deviceName(const c10::Device& device);
+
+template <typename T>
+struct Arg;
+
+template <>
+struct Arg<at::Tensor> {
+  static const at::Tensor& get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
+    if (handle == nullptr) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
+    if (handle->disposed()) throwArgumentError(info.Env(), b, i, "a live Tensor", info[i]);
+    return handle->tensor();
+  }
+};
+
+template <>
+struct Arg<TensorWrap*> {
+  static TensorWrap* get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
+    if (handle == nullptr) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
+    return handle;
+  }
+};
+
+template <>
+struct Arg<Operand> {
+  static Operand get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (isScalar(info[i])) return {wrappedNumber(toScalar(info[i]))};
+    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
+    if (handle == nullptr || handle->disposed()) throwArgumentError(info.Env(), b, i, "a live Tensor or a number", info[i]);
+    return {handle->tensor()};
+  }
+};
+
+template <>
+struct Arg<c10::Scalar> {
+  static c10::Scalar get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!isScalar(info[i])) throwArgumentError(info.Env(), b, i, "a number or boolean", info[i]);
+    return toScalar(info[i]);
+  }
+};
+
+template <>
+struct Arg<double> {
+  static double get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsNumber()) throwArgumentError(info.Env(), b, i, "a number", info[i]);
+    return info[i].As<Napi::Number>().DoubleValue();
+  }
+};
+
+int64_t toInteger(const Napi::CallbackInfo& info, size_t i, const Binding& b, const Napi::Value& value);
+
+template <>
+struct Arg<int64_t> {
+  static int64_t get(const Napi::CallbackInfo& info, size_t i, const Binding& b) { return toInteger(info, i, b, info[i]); }
+};
+
+template <>
+struct Arg<bool> {
+  static bool get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsBoolean()) throwArgumentError(info.Env(), b, i, "a boolean", info[i]);
+    return info[i].As<Napi::Boolean>().Value();
+  }
+};
+
+template <>
+struct Arg<std::string> {
+  static std::string get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsString()) throwArgumentError(info.Env(), b, i, "a string", info[i]);
+    return info[i].As<Napi::String>().Utf8Value();
+  }
+};
+
+// An integer list (shape, dims, kernel size); a single integer counts as a list of one.
+template <>
+struct Arg<std::vector<int64_t>> {
+  static std::vector<int64_t> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (info[i].IsNumber()) return {toInteger(info, i, b, info[i])};
+    if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of integers", info[i]);
+    Napi::Array array = info[i].As<Napi::Array>();
+    std::vector<int64_t> values(array.Length());
+    for (uint32_t k = 0; k < values.size(); ++k) values[k] = toInteger(info, i, b, array.Get(k));
+    return values;
+  }
+};
+
+template <>
+struct Arg<std::vector<at::Tensor>> {
+  static std::vector<at::Tensor> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of Tensors", info[i]);
+    Napi::Array array = info[i].As<Napi::Array>();
+    std::vector<at::Tensor> tensors;
+    tensors.reserve(array.Length());
+    for (uint32_t k = 0; k < array.Length(); ++k) {
+      TensorWrap* handle = tensorHandle(info.Env(), array.Get(k));
+      if (handle == nullptr || handle->disposed()) throwArgumentError(info.Env(), b, i, "an array of live Tensors", info[i]);
+      tensors.push_back(handle->tensor());
+    }
+    return tensors;
+  }
+};
+
+template <>
+struct Arg<at::ScalarType> {
+  static at::ScalarType get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    std::optional<at::ScalarType> type = info[i].IsString() ? parseDtype(info[i].As<Napi::String>().Utf8Value()) : std::nullopt;
+    if (!type) {
+      throwArgumentError(info.Env(), b, i,
+                         "a dtype ('float32', 'float64', 'float16', 'bfloat16', 'int8', 'int16', 'int32', 'int64', "
+                         "'uint8' or 'bool')",
+                         info[i]);
+    }
+    return *type;
+  }
+};
+
+template <>
+struct Arg<c10::Device> {
+  static c10::Device get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    std::optional<c10::Device> device = info[i].IsString() ? parseDevice(info[i].As<Napi::String>().Utf8Value()) : std::nullopt;
+    if (!device) throwArgumentError(info.Env(), b, i, "a device ('cpu', 'cuda' or 'cuda:N')", info[i]);
+    return *device;
+  }
+};
+
+template <>
+struct Arg<c10::MemoryFormat> {
+  static c10::MemoryFormat get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (info[i].IsString()) {
+      std::string name = info[i].As<Napi::String>().Utf8Value();
+      if (name == "contiguous") return c10::MemoryFormat::Contiguous;
+      if (name == "channelsLast") return c10::MemoryFormat::ChannelsLast;
+      if (name == "preserve") return c10::MemoryFormat::Preserve;
+    }
+    throwArgumentError(info.Env(), b, i, "a memory format ('contiguous', 'channelsLast' or 'preserve')", info[i]);
+  }
+};
+
+template <>
+struct Arg<Napi::Value> {
+  static Napi::Value get(const Napi::CallbackInfo& info, size_t i, const Binding&) { return info[i]; }
+};
+
+// undefined or null means "not given".
+template <typename T>
+struct Arg<std::optional<T>> {
+  static std::optional<T> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (info[i].IsUndefined() || info[i].IsNull()) return std::nullopt;
+    return T(Arg<T>::get(info, i, b));
+  }
+};
+
+// --- result conversion --------------------------------------------------------------------------
+
+inline Napi::Value toJs(Napi::Env env, Napi::Value value) { return value; }
+inline Napi::Value toJs(Napi::Env env, at::Tensor tensor) { return wrapTensor(env, std::move(tensor)); }
+inline Napi::Value toJs(Napi::Env env, double value) { return Napi::Number::New(env, value); }
+inline Napi::Value toJs(Napi::Env env, int64_t value) { return Napi::Number::New(env, static_cast<double>(value)); }
+inline Napi::Value toJs(Napi::Env env, bool value) { return Napi::Boolean::New(env, value); }
+inline Napi::Value toJs(Napi::Env env, const std::string& value) { return Napi::String::New(env, value); }
+Napi::Value toJs(Napi::Env env, const c10::Scalar& value);
+Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& values);
+Napi::Value toJs(Napi::Env env, std::vector<at::Tensor> tensors);
+
+template <typename... T>
+Napi::Value toJs(Napi::Env env, std::tuple<T...> values) {
+  Napi::Array array = Napi::Array::New(env, sizeof...(T));
+  uint32_t k = 0;
+  std::apply([&](auto&... value) { ((array[k++] = toJs(env, std::move(value))), ...); }, values);
+  return array;
+}
+
+// --- the binding itself -------------------------------------------------------------------------
+
+template <typename F>
+struct Signature : Signature<decltype(&F::operator())> {};
+template <typename C, typename R, typename... A>
+struct Signature<R (C::*)(A...) const> {
+  using Result = R;
+  using Parameters = std::tuple<std::remove_cvref_t<A>...>;
+};
+
+// A binding whose first parameter is Napi::Env receives the environment; it takes no JS argument.
+template <typename Parameters>
+constexpr size_t environmentParameters() {
+  if constexpr (std::tuple_size_v<Parameters> == 0) {
+    return 0;
+  } else {
+    return std::is_same_v<std::tuple_element_t<0, Parameters>, Napi::Env> ? 1 : 0;
+  }
+}
+
+template <>
+struct Arg<Napi::Env> {
+  static Napi::Env get(const Napi::CallbackInfo& info, size_t, const Binding&) { return info.Env(); }
+};
+
+template <typename F, size_t... I>
+Napi::Value invoke(const Napi::CallbackInfo& info, const Binding& binding, std::index_sequence<I...>) {
+  using Parameters = typename Signature<F>::Parameters;
+  constexpr size_t skip = environmentParameters<Parameters>();
+  Napi::Env env = info.Env();
+  // Braced initialisation converts the arguments left to right, so the first bad one is reported.
+  std::tuple<decltype(Arg<std::tuple_element_t<I, Parameters>>::get(info, I - skip, binding))...> arguments{
+      Arg<std::tuple_element_t<I, Parameters>>::get(info, I < skip ? 0 : I - skip, binding)...};
+  if constexpr (std::is_void_v<typename Signature<F>::Result>) {
+    std::apply(F{}, std::move(arguments));
+    return env.Undefined();
+  } else {
+    return toJs(env, std::apply(F{}, std::move(arguments)));
+  }
+}
+
+template <typename F>
+Napi::Value dispatch(const Napi::CallbackInfo& info) {
+  const Binding& binding = *static_cast<const Binding*>(info.Data());
+  constexpr size_t arity = std::tuple_size_v<typename Signature<F>::Parameters>;
+  return guarded(info.Env(), binding.name, [&] { return invoke<F>(info, binding, std::make_index_sequence<arity>{}); });
+}
+
+// Exports `fn` as exports[name]. Each lambda type has one Binding for the whole process, shared
+// by every environment (main thread and workers).
+template <typename F>
+void define(Napi::Env env, Napi::Object exports, const char* name, std::vector<const char*> argumentNames, F) {
+  static_assert(std::is_empty_v<F>, "a binding must be a captureless lambda");
+  static const Binding* binding = new Binding{name, std::move(argumentNames)};
+  exports.Set(name, Napi::Function::New(env, dispatch<F>, name, const_cast<Binding*>(binding)));
+}
+
+}  // namespace unet

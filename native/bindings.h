@@ -1,0 +1,14 @@
+// One function per group of bindings; addon.cc calls each for every environment.
+#pragma once
+
+#include <napi.h>
+
+namespace unet {
+
+void registerMemory(Napi::Env env, Napi::Object exports);
+void registerCreation(Napi::Env env, Napi::Object exports);
+void registerReadback(Napi::Env env, Napi::Object exports);
+void registerRuntime(Napi::Env env, Napi::Object exports);
+void registerOps(Napi::Env env, Napi::Object exports);
+
+}  // namespace unet

@@ -1,0 +1,68 @@
+// Reading tensor data back into JS: synchronously, or off the main thread with a Promise.
+#include <ATen/ATen.h>
+
+#include <cstring>
+
+#include "bind.h"
+#include "bindings.h"
+
+namespace unet {
+
+namespace {
+// A contiguous CPU tensor with the same values, in a dtype JS has a typed array for.
+at::Tensor readable(const at::Tensor& tensor) {
+  at::Tensor result = tensor.detach().to(at::kCPU).contiguous();
+  if (result.scalar_type() == at::kHalf || result.scalar_type() == at::kBFloat16) result = result.to(at::kFloat);
+  return result;
+}
+
+Napi::ArrayBuffer copyToArrayBuffer(Napi::Env env, const at::Tensor& contiguous) {
+  size_t bytes = contiguous.nbytes();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buffer.Data(), contiguous.const_data_ptr(), bytes);
+  return buffer;
+}
+
+// Converts and copies on a libuv thread (a CUDA tensor waits for its stream there, not on the
+// main thread). It holds its own reference, so disposing the JS handle meanwhile is safe.
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, at::Tensor source)
+      : Napi::AsyncWorker(env, "unet-torch:data"), source_(std::move(source)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      result_ = readable(source_);
+    } catch (const c10::Error& error) {
+      SetError(std::string("Tensor.data: ") + error.what_without_backtrace());
+    } catch (const std::exception& error) {
+      SetError(std::string("Tensor.data: ") + error.what());
+    }
+    source_.reset();
+  }
+
+  void OnOK() override { deferred_.Resolve(copyToArrayBuffer(Env(), result_)); }
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  at::Tensor source_;
+  at::Tensor result_;
+  Napi::Promise::Deferred deferred_;
+};
+}  // namespace
+
+void registerReadback(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "toArrayBuffer", {"tensor"},
+         [](Napi::Env env, const at::Tensor& tensor) { return Napi::Value(copyToArrayBuffer(env, readable(tensor))); });
+  define(env, exports, "readAsync", {"tensor"}, [](Napi::Env env, const at::Tensor& tensor) {
+    auto* worker = new ReadWorker(env, tensor);
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return Napi::Value(promise);
+  });
+  define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return tensor.item(); });
+}
+
+}  // namespace unet

@@ -1,0 +1,61 @@
+'use strict';
+// `npm install` step: finds (or installs) libtorch, then builds the addon with cmake-js.
+// A second run with nothing changed is an up-to-date check; ccache makes fresh builds cheap.
+
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { findLibtorch, readRecord, writeRecord, LibtorchError } = require('./libtorch');
+
+const projectRoot = path.resolve(__dirname, '..');
+
+function log(message) {
+  console.log(`unet-torch: ${message}`);
+}
+
+function hasCommand(name) {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+function buildAddon(found, clean) {
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  const args = [
+    cmakeJs,
+    clean ? 'rebuild' : 'build',
+    '--parallel',
+    String(Math.max(1, os.availableParallelism())),
+    `--CDLIBTORCH_ROOT=${found.root}`,
+    `--CDLIBTORCH_CUDA=${found.cuda ? 'ON' : 'OFF'}`,
+  ];
+  if (hasCommand('ccache')) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
+  else log('ccache not found: a fresh build compiles every file (apt-get install ccache makes rebuilds fast)');
+  const result = spawnSync(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new LibtorchError(
+      `the addon did not build against ${found.root} (cmake-js exited with ${result.status}). ` +
+        'Check that cmake >= 3.18 and a C++20 compiler (g++ 11+) are installed; the output above names the failing step.',
+    );
+  }
+}
+
+function main() {
+  const found = findLibtorch({ install: true, log });
+  log(`libtorch ${found.version} (${found.cuda ? 'CUDA build' : 'CPU build'}) at ${found.root}`);
+  log(`chosen because ${found.reason}`);
+  const previous = readRecord();
+  const clean = previous !== null && (previous.root !== found.root || previous.version !== found.version);
+  if (clean) log(`libtorch changed from ${previous.version} at ${previous.root}: rebuilding from scratch`);
+  buildAddon(found, clean);
+  writeRecord(found);
+  log(`addon built: ${path.join('build', 'Release', 'unet_torch.node')}`);
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof LibtorchError) {
+    console.error(`unet-torch: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,177 @@
+'use strict';
+// Finds the libtorch the addon builds and loads against, in the documented order:
+//   1. LIBTORCH: an unpacked libtorch or a torch package folder;
+//   2. a Python that imports torch: TORCH_PYTHON, else python3;
+//   3. the project-local venv (.venv), created with a pinned torch when missing.
+// Plain CommonJS with no dependencies: it runs at install time, before TypeScript is compiled,
+// and from binding.gyp through node-gyp's command expansion.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const projectRoot = path.resolve(__dirname, '..');
+const venvDir = path.join(projectRoot, '.venv');
+const venvPython = path.join(venvDir, 'bin', 'python');
+const recordFile = path.join(projectRoot, 'build', 'libtorch.json');
+
+/** The torch releases `npm install` puts into the project venv. */
+const PINNED_TORCH = { cpu: 'torch==2.13.0+cpu', cuda: 'torch==2.14.1' };
+/** What the PyTorch reference in reference/ needs beside torch. */
+const REFERENCE_PACKAGES = ['numpy', 'scipy', 'safetensors', 'scikit-image'];
+
+class LibtorchError extends Error {}
+
+function readVersion(root) {
+  const buildVersion = path.join(root, 'build-version');
+  if (fs.existsSync(buildVersion)) return fs.readFileSync(buildVersion, 'utf8').trim();
+  const versionPy = path.join(root, 'version.py');
+  if (fs.existsSync(versionPy)) {
+    const match = /__version__\s*=\s*['"]([^'"]+)['"]/.exec(fs.readFileSync(versionPy, 'utf8'));
+    if (match) return match[1];
+  }
+  return 'unknown';
+}
+
+/** Describes the libtorch at `root`, or explains why it is not one. */
+function describe(root, source, reason, python) {
+  const lib = path.join(root, 'lib');
+  const include = path.join(root, 'include');
+  if (!fs.existsSync(path.join(lib, 'libtorch_cpu.so')) || !fs.existsSync(path.join(include, 'torch'))) {
+    throw new LibtorchError(
+      `${root} is not a libtorch: expected lib/libtorch_cpu.so and include/torch inside it (${source}). ` +
+        'Point LIBTORCH at an unpacked libtorch or at the torch folder of a Python installation.',
+    );
+  }
+  return {
+    root,
+    lib,
+    includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')],
+    version: readVersion(root),
+    cuda: fs.existsSync(path.join(lib, 'libtorch_cuda.so')),
+    source,
+    reason,
+    python: python ?? null,
+  };
+}
+
+function run(command, args, options = {}) {
+  return spawnSync(command, args, { encoding: 'utf8', ...options });
+}
+
+/** The torch package folder of `python`, or null when that Python has no torch. */
+function torchOfPython(python) {
+  const probe = run(python, ['-c', 'import os, torch; print(os.path.dirname(torch.__file__))']);
+  if (probe.error || probe.status !== 0) return null;
+  return probe.stdout.trim().split('\n').pop();
+}
+
+function gpuVisible() {
+  try {
+    return fs.readdirSync('/proc/driver/nvidia/gpus').length > 0;
+  } catch {
+    return run('nvidia-smi', ['-L']).status === 0;
+  }
+}
+
+function pipArguments(log) {
+  if (process.env.UNET_TORCH_PIP_ARGS) {
+    log(`libtorch: pip arguments from UNET_TORCH_PIP_ARGS: ${process.env.UNET_TORCH_PIP_ARGS}`);
+    return process.env.UNET_TORCH_PIP_ARGS.split(/\s+/).filter(Boolean);
+  }
+  const flavour = gpuVisible() ? 'cuda' : 'cpu';
+  log(`libtorch: ${flavour === 'cuda' ? 'an NVIDIA GPU is visible' : 'no NVIDIA GPU is visible'}, installing ${PINNED_TORCH[flavour]}`);
+  return ['--retries', '0', PINNED_TORCH[flavour], ...REFERENCE_PACKAGES];
+}
+
+function createVenv(log) {
+  const basePython = process.env.TORCH_PYTHON || 'python3';
+  log(`libtorch: creating ${venvDir} with ${basePython} -m venv`);
+  const venv = run(basePython, ['-m', 'venv', venvDir], { stdio: 'inherit' });
+  if (venv.error || venv.status !== 0) {
+    throw new LibtorchError(
+      `could not create the venv ${venvDir} with '${basePython} -m venv'. ` +
+        'Install Python 3.10+ with the venv module (Debian: apt-get install python3-venv), ' +
+        'or set LIBTORCH to an unpacked libtorch.',
+    );
+  }
+  const pip = run(venvPython, ['-m', 'pip', 'install', ...pipArguments(log)], { stdio: 'inherit' });
+  if (pip.error || pip.status !== 0) {
+    throw new LibtorchError(
+      `pip could not install torch into ${venvDir}. Set UNET_TORCH_PIP_ARGS to the pip arguments that ` +
+        'work on this machine (for example an --index-url and a torch version), or set LIBTORCH or TORCH_PYTHON.',
+    );
+  }
+}
+
+/**
+ * Finds libtorch. With `install: true` it may create the project venv; otherwise it only looks.
+ * Returns { root, lib, includes, version, cuda, source, reason, python }.
+ */
+function findLibtorch({ install = false, log = () => {} } = {}) {
+  if (process.env.LIBTORCH) {
+    const root = path.resolve(process.env.LIBTORCH);
+    return describe(root, 'LIBTORCH', 'the LIBTORCH environment variable names it', referencePython());
+  }
+  const explicitPython = process.env.TORCH_PYTHON;
+  if (explicitPython) {
+    const root = torchOfPython(explicitPython);
+    if (!root) {
+      throw new LibtorchError(
+        `TORCH_PYTHON=${explicitPython} does not import torch. Install torch into that Python, or unset TORCH_PYTHON.`,
+      );
+    }
+    return describe(root, 'TORCH_PYTHON', `TORCH_PYTHON=${explicitPython} imports torch`, explicitPython);
+  }
+  const systemRoot = torchOfPython('python3');
+  if (systemRoot) return describe(systemRoot, 'python3', 'python3 on PATH imports torch', 'python3');
+  let venvRoot = fs.existsSync(venvPython) ? torchOfPython(venvPython) : null;
+  if (!venvRoot && install) {
+    createVenv(log);
+    venvRoot = torchOfPython(venvPython);
+  }
+  if (!venvRoot) {
+    throw new LibtorchError(
+      'no libtorch found: LIBTORCH is unset, no Python imports torch, and the project venv has none. ' +
+        'Run `npm install` (it creates .venv with torch), or set LIBTORCH or TORCH_PYTHON.',
+    );
+  }
+  return describe(venvRoot, 'venv', `the project venv ${venvDir} holds torch`, venvPython);
+}
+
+/** The Python that runs the PyTorch reference: one that imports torch, if any. */
+function referencePython() {
+  for (const candidate of [process.env.TORCH_PYTHON, 'python3', venvPython]) {
+    if (candidate && (candidate !== venvPython || fs.existsSync(venvPython)) && torchOfPython(candidate)) return candidate;
+  }
+  return null;
+}
+
+function readRecord() {
+  try {
+    return JSON.parse(fs.readFileSync(recordFile, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function writeRecord(found) {
+  fs.mkdirSync(path.dirname(recordFile), { recursive: true });
+  const temporary = `${recordFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(found, null, 2)}\n`);
+  fs.renameSync(temporary, recordFile);
+}
+
+module.exports = { findLibtorch, readRecord, writeRecord, readVersion, recordFile, LibtorchError, REFERENCE_PACKAGES };
+
+// binding.gyp asks for paths through command expansion: node scripts/libtorch.js includes|lib|root
+if (require.main === module) {
+  const found = readRecord() ?? findLibtorch();
+  const what = process.argv[2];
+  if (what === 'includes') process.stdout.write(found.includes.join(' '));
+  else if (what === 'lib') process.stdout.write(found.lib);
+  else if (what === 'libraries') {
+    const names = found.cuda ? ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda'] : ['torch', 'torch_cpu', 'c10'];
+    process.stdout.write(names.map((name) => `-l${name}`).join(' '));
+  } else process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+}
