@@ -27,16 +27,17 @@ export class AddonLoadError extends Error {
 
 const libtorchScript = require(path.join(packageRoot, 'scripts', 'libtorch.js')) as {
   readVersion(root: string): string;
-  recordFile: string;
 };
 
-function readRecord(): LibtorchRecord {
+/** The build records its libtorch in build/libtorch.json, beside build/Release/unet_torch.node. */
+function readRecord(addon: string): LibtorchRecord {
+  const recordFile = path.join(path.dirname(addon), '..', 'libtorch.json');
   let text: string;
   try {
-    text = fs.readFileSync(libtorchScript.recordFile, 'utf8');
+    text = fs.readFileSync(recordFile, 'utf8');
   } catch {
     throw new AddonLoadError(
-      `unet-torch is not built: ${libtorchScript.recordFile} is missing. Run \`npm install\` (or \`npm rebuild unet-torch\`) in ${packageRoot}.`,
+      `unet-torch is not built: ${recordFile} is missing. Run \`npm install\` (or \`npm rebuild unet-torch\`) in ${packageRoot}.`,
     );
   }
   return JSON.parse(text) as LibtorchRecord;
@@ -64,9 +65,9 @@ function checkLibtorch(record: LibtorchRecord): void {
 }
 
 function loadAddon(): { addon: NativeAddon; record: LibtorchRecord; file: string } {
-  const record = readRecord();
-  checkLibtorch(record);
   const file = process.env.UNET_TORCH_ADDON ?? path.join(packageRoot, 'build', 'Release', 'unet_torch.node');
+  const record = readRecord(file);
+  checkLibtorch(record);
   try {
     return { addon: require(file) as NativeAddon, record, file };
   } catch (error) {
@@ -124,6 +125,7 @@ export interface NativeAddon {
   memory(): MemorySnapshot;
   // creation
   fromTypedArray(data: ArrayBufferView, shape: number[]): T;
+  fromBytes(data: ArrayBufferView, shape: number[], dtype: DType): T;
   zeros(size: number[], dtype: OptDType, device: OptDevice): T;
   ones(size: number[], dtype: OptDType, device: OptDevice): T;
   empty(size: number[], dtype: OptDType, device: OptDevice): T;
@@ -137,6 +139,7 @@ export interface NativeAddon {
   // readback
   toArrayBuffer(tensor: T): ArrayBuffer;
   readAsync(tensor: T): Promise<ArrayBuffer>;
+  toBytes(tensor: T): ArrayBuffer;
   item(tensor: T): number | boolean;
   // runtime
   libtorchVersion(): string;

@@ -1,6 +1,7 @@
 #include "bind.h"
 
 #include <ATen/ATen.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 
 #include <cmath>
 
@@ -32,6 +33,27 @@ void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, con
   const char* argument = index < binding.argumentNames.size() ? binding.argumentNames[index] : "(extra)";
   throw Napi::TypeError::New(env, std::string(binding.name) + "(): argument '" + argument + "' must be " + expected +
                                       ", got " + describeValue(got));
+}
+
+std::string torchMessage(const c10::Error& error) {
+  std::string message = error.what_without_backtrace();
+  size_t table = message.find("\n\n");
+  if (table != std::string::npos && message.find("registered at", table) != std::string::npos) message.resize(table);
+  return message;
+}
+
+void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, const c10::Device& device) {
+  if (!device.is_cuda()) return;
+  const char* argument = index < binding.argumentNames.size() ? binding.argumentNames[index] : "device";
+  std::string prefix = std::string(binding.name) + "(): argument '" + argument + "' is '" + deviceName(device) + "' but ";
+  if (!at::hasCUDA()) {
+    throw Napi::Error::New(env, prefix + "CUDA is not available (no NVIDIA GPU is visible, or this libtorch is a CPU "
+                                         "build; see torch.cuda.isAvailable() and `unet info`)");
+  }
+  int gpus = at::detail::getCUDAHooks().getNumGPUs();
+  if (device.has_index() && device.index() >= gpus) {
+    throw Napi::RangeError::New(env, prefix + "only " + std::to_string(gpus) + " CUDA device(s) are visible");
+  }
 }
 
 bool isScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean() || value.IsBigInt(); }

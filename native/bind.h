@@ -32,6 +32,9 @@ struct Binding {
                                      const Napi::Value& got);
 std::string describeValue(const Napi::Value& value);
 
+// torch's message without its C++ backtrace or dispatcher tables.
+std::string torchMessage(const c10::Error& error);
+
 // Runs `body`, turning torch and C++ exceptions into JS errors that name the binding. torch's
 // IndexError becomes a RangeError and its TypeError a TypeError; the C++ backtrace is dropped.
 template <typename Body>
@@ -41,11 +44,11 @@ Napi::Value guarded(Napi::Env env, const char* name, Body&& body) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const c10::IndexError& error) {
-    throw Napi::RangeError::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+    throw Napi::RangeError::New(env, std::string(name) + "(): " + torchMessage(error));
   } catch (const c10::TypeError& error) {
-    throw Napi::TypeError::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+    throw Napi::TypeError::New(env, std::string(name) + "(): " + torchMessage(error));
   } catch (const c10::Error& error) {
-    throw Napi::Error::New(env, std::string(name) + "(): " + error.what_without_backtrace());
+    throw Napi::Error::New(env, std::string(name) + "(): " + torchMessage(error));
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, std::string(name) + "(): " + error.what());
   }
@@ -66,6 +69,8 @@ std::optional<at::ScalarType> parseDtype(const std::string& name);
 const char* dtypeName(at::ScalarType type);
 std::optional<c10::Device> parseDevice(const std::string& text);
 std::string deviceName(const c10::Device& device);
+// Throws a JS Error naming the argument when `device` is a CUDA device this process cannot use.
+void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, const c10::Device& device);
 
 template <typename T>
 struct Arg;
@@ -186,6 +191,7 @@ struct Arg<c10::Device> {
   static c10::Device get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     std::optional<c10::Device> device = info[i].IsString() ? parseDevice(info[i].As<Napi::String>().Utf8Value()) : std::nullopt;
     if (!device) throwArgumentError(info.Env(), b, i, "a device ('cpu', 'cuda' or 'cuda:N')", info[i]);
+    checkDeviceUsable(info.Env(), b, i, *device);
     return *device;
   }
 };

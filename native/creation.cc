@@ -56,11 +56,31 @@ at::Tensor fromTypedArray(Napi::Value data, const std::vector<int64_t>& shape) {
   }
   return tensor;
 }
+// A CPU tensor of `dtype` whose memory is a copy of the bytes of `data` (any typed array).
+at::Tensor fromBytes(Napi::Value data, const std::vector<int64_t>& shape, at::ScalarType dtype) {
+  Napi::Env env = data.Env();
+  if (!data.IsTypedArray()) {
+    throw Napi::TypeError::New(env, "fromBytes(): argument 'data' must be a typed array, got " + describeValue(data));
+  }
+  Napi::TypedArray array = data.As<Napi::TypedArray>();
+  at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(dtype));
+  if (tensor.nbytes() != array.ByteLength()) {
+    throw Napi::RangeError::New(env, "fromBytes(): " + std::to_string(array.ByteLength()) + " bytes cannot hold a " +
+                                         dtypeName(dtype) + " tensor of " + std::to_string(tensor.numel()) + " elements");
+  }
+  if (array.ByteLength() > 0) {
+    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
+                array.ByteLength());
+  }
+  return tensor;
+}
 }  // namespace
 
 void registerCreation(Napi::Env env, Napi::Object exports) {
   define(env, exports, "fromTypedArray", {"data", "shape"},
          [](Napi::Value data, const std::vector<int64_t>& shape) { return fromTypedArray(data, shape); });
+  define(env, exports, "fromBytes", {"data", "shape", "dtype"},
+         [](Napi::Value data, const std::vector<int64_t>& shape, at::ScalarType dtype) { return fromBytes(data, shape, dtype); });
   define(env, exports, "zeros", {"size", "dtype", "device"},
          [](const std::vector<int64_t>& size, std::optional<at::ScalarType> dtype, std::optional<c10::Device> device) {
            return at::zeros(size, options(dtype, device));

@@ -36,9 +36,9 @@ class ReadWorker : public Napi::AsyncWorker {
     try {
       result_ = readable(source_);
     } catch (const c10::Error& error) {
-      SetError(std::string("Tensor.data: ") + error.what_without_backtrace());
+      SetError(std::string("Tensor.data(): ") + torchMessage(error));
     } catch (const std::exception& error) {
-      SetError(std::string("Tensor.data: ") + error.what());
+      SetError(std::string("Tensor.data(): ") + error.what());
     }
     source_.reset();
   }
@@ -61,6 +61,9 @@ void registerReadback(Napi::Env env, Napi::Object exports) {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return Napi::Value(promise);
+  });
+  define(env, exports, "toBytes", {"tensor"}, [](Napi::Env env, const at::Tensor& tensor) {
+    return Napi::Value(copyToArrayBuffer(env, tensor.detach().to(at::kCPU).contiguous()));
   });
   define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return tensor.item(); });
 }

@@ -155,11 +155,11 @@ function readRecord() {
   }
 }
 
-function writeRecord(found) {
-  fs.mkdirSync(path.dirname(recordFile), { recursive: true });
-  const temporary = `${recordFile}.${process.pid}.tmp`;
+function writeRecord(found, file = recordFile) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, `${JSON.stringify(found, null, 2)}\n`);
-  fs.renameSync(temporary, recordFile);
+  fs.renameSync(temporary, file);
 }
 
 module.exports = { findLibtorch, readRecord, writeRecord, readVersion, recordFile, LibtorchError, REFERENCE_PACKAGES };

@@ -1,0 +1,15 @@
+'use strict';
+// `npm run bench [name...]`: runs the named benchmarks (all by default), each beside its PyTorch twin.
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+const BENCHMARKS = { overhead: 'per-call overhead vs PyTorch' };
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
+for (const name of chosen) {
+  if (!(name in BENCHMARKS)) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n## ${name}: ${BENCHMARKS[name]}\n`);
+  execFileSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit' });
+}

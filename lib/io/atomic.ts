@@ -1,0 +1,21 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Writes `data` to `file` so that readers see the old file or the whole new one, never a part:
+ * it writes a temporary file beside it, flushes it to disk, then renames it over `file`.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const descriptor = fs.openSync(temporary, 'w');
+  try {
+    fs.writeSync(descriptor, typeof data === 'string' ? Buffer.from(data) : data);
+    fs.fsyncSync(descriptor);
+  } catch (error) {
+    fs.closeSync(descriptor);
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
+  fs.closeSync(descriptor);
+  fs.renameSync(temporary, file);
+}

@@ -1,0 +1,24 @@
+"""Runs a snippet of PyTorch for the TypeScript parity tests.
+
+    python -m reference.harness SCRIPT INPUTS OUTPUTS
+
+SCRIPT is Python source that reads the dict `inputs` (tensors loaded from the safetensors file
+INPUTS) and fills the dict `outputs`, which is written to the safetensors file OUTPUTS.
+"""
+import sys
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def main() -> None:
+    script_path, inputs_path, outputs_path = sys.argv[1:4]
+    namespace = {"torch": torch, "inputs": load_file(inputs_path), "outputs": {}}
+    with open(script_path, encoding="utf-8") as script:
+        exec(compile(script.read(), script_path, "exec"), namespace)
+    outputs = {name: value.detach().contiguous() for name, value in namespace["outputs"].items()}
+    save_file(outputs, outputs_path)
+
+
+if __name__ == "__main__":
+    main()

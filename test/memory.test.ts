@@ -1,0 +1,96 @@
+import { Tensor, torch } from '../lib';
+
+describe('deterministic memory release', () => {
+  test('10,000 tensors created inside tidy() without yielding leave memory at its baseline', () => {
+    const before = torch.memory();
+    torch.tidy(() => {
+      let x = torch.zeros([64]);
+      for (let k = 0; k < 10000; k += 1) x = x.add(1);
+      expect(torch.memory().liveTensors).toBeGreaterThan(before.liveTensors + 9999);
+    });
+    const after = torch.memory();
+    expect(after.liveTensors).toBe(before.liveTensors);
+    expect(after.devices.cpu?.bytes ?? 0).toBe(before.devices.cpu?.bytes ?? 0);
+    expect(after.scopeDepth).toBe(0);
+  });
+
+  test('returned tensors (also inside arrays, objects and Maps) survive; the rest are freed', () => {
+    const before = torch.memory().liveTensors;
+    let scratch: Tensor | undefined;
+    const result = torch.tidy(() => {
+      scratch = torch.ones([2]);
+      return { a: torch.ones([1]), list: [torch.zeros([1])], map: new Map([['m', torch.zeros([3])]]) };
+    });
+    expect(scratch?.isDisposed).toBe(true);
+    expect(result.a.isDisposed).toBe(false);
+    expect(result.list[0]?.isDisposed).toBe(false);
+    expect(result.map.get('m')?.isDisposed).toBe(false);
+    expect(torch.memory().liveTensors).toBe(before + 3);
+    torch.dispose(result);
+    expect(torch.memory().liveTensors).toBe(before);
+  });
+
+  test('nested scopes move returned tensors to the enclosing scope, keep() exempts a tensor', () => {
+    const before = torch.memory().liveTensors;
+    let inner: Tensor | undefined;
+    let kept: Tensor | undefined;
+    torch.tidy(() => {
+      inner = torch.tidy(() => torch.ones([1]));
+      kept = torch.keep(torch.zeros([1]));
+      expect(inner.isDisposed).toBe(false);
+    });
+    expect(inner?.isDisposed).toBe(true);
+    expect(kept?.isDisposed).toBe(false);
+    kept?.dispose();
+    expect(torch.memory().liveTensors).toBe(before);
+  });
+
+  test('a throwing fn still frees its tensors; a Promise is refused', async () => {
+    const before = torch.memory().liveTensors;
+    expect(() =>
+      torch.tidy(() => {
+        torch.ones([4]);
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(torch.memory().liveTensors).toBe(before);
+    expect(() => torch.tidy(async () => torch.ones([1]))).toThrow(/tidy\(\): fn returned a Promise/);
+    expect(torch.memory().liveTensors).toBe(before);
+    expect(torch.memory().scopeDepth).toBe(0);
+  });
+
+  test('dispose() is idempotent, `using` disposes, and use after dispose throws a clear error', () => {
+    const t = torch.ones([2]);
+    t.dispose();
+    t.dispose();
+    expect(t.isDisposed).toBe(true);
+    expect(() => t.add(1)).toThrow(/add\(\): argument 'input' must be a live Tensor, got a disposed Tensor/);
+    expect(() => t.shape).toThrow(/the tensor has been disposed/);
+    expect(String(t)).toBe('tensor(<disposed>)');
+    let escaped: Tensor;
+    {
+      using u = torch.zeros([1]);
+      escaped = u;
+    }
+    expect(escaped.isDisposed).toBe(true);
+  });
+
+  test('views share storage: bytes are counted once', () => {
+    torch.tidy(() => {
+      const base = torch.zeros([256], { dtype: 'float32' });
+      const bytes = torch.memory().devices.cpu?.bytes ?? 0;
+      const view = base.reshape([16, 16]);
+      expect(view.shape).toEqual([16, 16]);
+      expect(torch.memory().devices.cpu?.bytes).toBe(bytes);
+    });
+  });
+
+  test('async data() keeps working when the handle is disposed right after the call', async () => {
+    const t = torch.arange(0, 1000, 1, { dtype: 'float32' });
+    const pending = t.data();
+    t.dispose();
+    const values = await pending;
+    expect(values.length).toBe(1000);
+    expect(values[999]).toBe(999);
+  });
+});
