@@ -164,13 +164,13 @@ export interface NativeAddon {
   sub(input: T, other: Operand, alpha: number): T;
   mul(input: T, other: Operand): T;
   mul_(input: T, other: Operand): void;
-  div(input: T, other: Operand): T;
+  div(input: T, other: Operand, roundingMode: 'trunc' | 'floor' | undefined): T;
   neg(input: T): T;
   matmul(input: T, other: T): T;
-  sum(input: T): T;
-  mean(input: T): T;
+  sum(input: T, dim: number | number[] | undefined, keepdim: boolean, dtype: OptDType): T;
+  mean(input: T, dim: number | number[] | undefined, keepdim: boolean, dtype: OptDType): T;
   reshape(input: T, shape: number[]): T;
-  backward(input: T, gradient: T | undefined, retainGraph: boolean): void;
+  backward(input: T, gradient: T | undefined, retainGraph: boolean, createGraph: boolean): void;
   grad(input: T): T | null;
 }
 

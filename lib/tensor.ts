@@ -8,6 +8,14 @@ export type TensorLike = Tensor | number | boolean;
 /** A nested array of numbers or booleans, as `toArray()` returns and `torch.tensor()` takes. */
 export type NestedArray = number | boolean | NestedArray[];
 
+/** Options of reductions. */
+export interface ReduceOptions {
+  /** Keep reduced dimensions with size 1. */
+  keepdim?: boolean;
+  /** Accumulate and return in this dtype. */
+  dtype?: DType;
+}
+
 /** Where `to()` sends a tensor. */
 export interface ToOptions {
   dtype?: DType;
@@ -99,9 +107,9 @@ export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
     return this;
   }
 
-  /** True division, broadcasting. */
-  div(other: TensorLike): Tensor {
-    return native.div(this, other);
+  /** Division, broadcasting: true division, or rounded with `roundingMode` 'trunc' or 'floor'. */
+  div(other: TensorLike, roundingMode?: 'trunc' | 'floor'): Tensor {
+    return native.div(this, other, roundingMode);
   }
 
   neg(): Tensor {
@@ -112,12 +120,14 @@ export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
     return native.matmul(this, other);
   }
 
-  sum(): Tensor {
-    return native.sum(this);
+  /** Sum over `dim` (all dimensions when omitted). */
+  sum(dim?: number | number[], options: ReduceOptions = {}): Tensor {
+    return native.sum(this, dim, options.keepdim ?? false, options.dtype);
   }
 
-  mean(): Tensor {
-    return native.mean(this);
+  /** Mean over `dim` (all dimensions when omitted). */
+  mean(dim?: number | number[], options: ReduceOptions = {}): Tensor {
+    return native.mean(this, dim, options.keepdim ?? false, options.dtype);
   }
 
   reshape(shape: number[]): Tensor {
@@ -133,8 +143,9 @@ export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
   }
 
   /** Computes gradients of this tensor with respect to the graph's leaves. */
-  backward(gradient?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    native.backward(this, gradient, options.retainGraph ?? false);
+  backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    const createGraph = options.createGraph ?? false;
+    native.backward(this, gradient, options.retainGraph ?? createGraph, createGraph);
   }
 
   /** The accumulated gradient, or null. Each read returns a new handle onto the same memory. */

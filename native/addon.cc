@@ -32,7 +32,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerCreation(env, exports);
   registerReadback(env, exports);
   registerRuntime(env, exports);
-  registerOps(env, exports);
+  registerMathOps(env, exports);
+  registerShapeOps(env, exports);
+  registerNnOps(env, exports);
+  registerAutograd(env, exports);
   return exports;
 }
 

@@ -56,6 +56,11 @@ void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, cons
   }
 }
 
+Napi::Value raise(Napi::Env env, const Napi::Error& error) {
+  napi_throw(env, error.Value());  // fails only while the environment is shutting down
+  return Napi::Value();
+}
+
 bool isScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean() || value.IsBigInt(); }
 
 c10::Scalar toScalar(const Napi::Value& value) {

@@ -157,6 +157,22 @@ struct Arg<std::vector<int64_t>> {
 };
 
 template <>
+struct Arg<std::vector<double>> {
+  static std::vector<double> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (info[i].IsNumber()) return {info[i].As<Napi::Number>().DoubleValue()};
+    if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of numbers", info[i]);
+    Napi::Array array = info[i].As<Napi::Array>();
+    std::vector<double> values(array.Length());
+    for (uint32_t k = 0; k < values.size(); ++k) {
+      Napi::Value element = array.Get(k);
+      if (!element.IsNumber()) throwArgumentError(info.Env(), b, i, "an array of numbers", info[i]);
+      values[k] = element.As<Napi::Number>().DoubleValue();
+    }
+    return values;
+  }
+};
+
+template <>
 struct Arg<std::vector<at::Tensor>> {
   static std::vector<at::Tensor> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of Tensors", info[i]);
@@ -284,11 +300,19 @@ Napi::Value invoke(const Napi::CallbackInfo& info, const Binding& binding, std::
   }
 }
 
+// Raises `error` in JS without node-addon-api's own path, which throws again (and so aborts the
+// process) when the environment is a worker being terminated.
+Napi::Value raise(Napi::Env env, const Napi::Error& error);
+
 template <typename F>
 Napi::Value dispatch(const Napi::CallbackInfo& info) {
   const Binding& binding = *static_cast<const Binding*>(info.Data());
   constexpr size_t arity = std::tuple_size_v<typename Signature<F>::Parameters>;
-  return guarded(info.Env(), binding.name, [&] { return invoke<F>(info, binding, std::make_index_sequence<arity>{}); });
+  try {
+    return guarded(info.Env(), binding.name, [&] { return invoke<F>(info, binding, std::make_index_sequence<arity>{}); });
+  } catch (const Napi::Error& error) {
+    return raise(info.Env(), error);
+  }
 }
 
 // Exports `fn` as exports[name]. Each lambda type has one Binding for the whole process, shared

@@ -9,6 +9,9 @@ void registerMemory(Napi::Env env, Napi::Object exports);
 void registerCreation(Napi::Env env, Napi::Object exports);
 void registerReadback(Napi::Env env, Napi::Object exports);
 void registerRuntime(Napi::Env env, Napi::Object exports);
-void registerOps(Napi::Env env, Napi::Object exports);
+void registerMathOps(Napi::Env env, Napi::Object exports);
+void registerShapeOps(Napi::Env env, Napi::Object exports);
+void registerNnOps(Napi::Env env, Napi::Object exports);
+void registerAutograd(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

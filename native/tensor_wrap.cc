@@ -12,6 +12,15 @@ constexpr napi_type_tag kTensorTag = {0x8a1c2e5b7d3f4a91ULL, 0x52e6c0b9f1a47d38U
 
 AddonState& stateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
 
+namespace {
+// Tells V8 about native bytes. Called from finalizers too, where a terminating worker makes the
+// call fail: its status is ignored on purpose, since throwing from a finalizer aborts the process.
+void reportExternalMemory(Napi::Env env, int64_t bytes) {
+  int64_t total = 0;
+  napi_adjust_external_memory(env, bytes, &total);
+}
+}  // namespace
+
 Napi::Function TensorWrap::defineClass(Napi::Env env) {
   return DefineClass(env, "NativeTensor",
                      {
@@ -31,8 +40,8 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor
     throw Napi::TypeError::New(env, "Tensor cannot be constructed with `new`: use torch.tensor(), torch.zeros() and the like");
   }
   registry_ = state.registry;
-  napi_status status = napi_type_tag_object(env, info.This(), &kTensorTag);
-  NAPI_THROW_IF_FAILED_VOID(env, status);
+  // Fails only in a terminating worker; the untagged object is then never accepted as a tensor.
+  napi_type_tag_object(env, info.This(), &kTensorTag);
 }
 
 TensorWrap::~TensorWrap() = default;
@@ -88,7 +97,7 @@ void TensorWrap::registerStorage(Napi::Env env) {
       storage_, TensorRegistry::StorageUse{0, static_cast<int64_t>(tensor_.storage().nbytes()), tensor_.device()});
   entry->second.holders += 1;
   if (inserted && entry->second.device.is_cpu() && registry_->environmentAlive) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, entry->second.bytes);
+    reportExternalMemory(env, entry->second.bytes);
   }
 }
 
@@ -98,7 +107,7 @@ void TensorWrap::unregisterStorage(Napi::Env env) {
   storage_ = nullptr;
   if (entry == registry_->storages.end() || --entry->second.holders > 0) return;
   if (entry->second.device.is_cpu() && registry_->environmentAlive) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -entry->second.bytes);
+    reportExternalMemory(env, -entry->second.bytes);
   }
   registry_->storages.erase(entry);
 }
