@@ -56,7 +56,7 @@ function fromNested(data: NestedArray, options: CreationOptions): Tensor {
   const values = Float64Array.from(flat, Number);
   const staged = native.fromTypedArray(values, shape);
   try {
-    return staged.to({ dtype: options.dtype ?? inferred, ...(options.device ? { device: options.device } : {}) });
+    return staged.to({ dtype: options.dtype ?? inferred, device: options.device });
   } finally {
     staged.dispose();
   }
@@ -71,12 +71,12 @@ export function tensor(data: NestedArray | ArrayBufferView | Tensor, options: Cr
   let result: Tensor;
   if (data instanceof Tensor) {
     const copy = data.detach();
-    result = copy.to({ ...(options.dtype ? { dtype: options.dtype } : {}), ...(options.device ? { device: options.device } : {}) });
+    result = copy.to(options);
     result = result === copy ? copy.clone() : result;
     copy.dispose();
   } else if (ArrayBuffer.isView(data)) {
     const staged = native.fromTypedArray(data, [(data as unknown as ArrayLike<unknown>).length]);
-    result = staged.to({ ...(options.dtype ? { dtype: options.dtype } : {}), ...(options.device ? { device: options.device } : {}) });
+    result = staged.to(options);
     if (result !== staged) staged.dispose();
   } else if (typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data)) {
     result = fromNested(data, options);

@@ -29,8 +29,14 @@ std::string describeValue(const Napi::Value& value) {
   return "an object that is not a Tensor";
 }
 
+namespace {
+const char* argumentName(const Binding& binding, size_t index) {
+  return index < binding.argumentNames.size() ? binding.argumentNames[index] : "(extra)";
+}
+}  // namespace
+
 void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected, const Napi::Value& got) {
-  const char* argument = index < binding.argumentNames.size() ? binding.argumentNames[index] : "(extra)";
+  const char* argument = argumentName(binding, index);
   throw Napi::TypeError::New(env, std::string(binding.name) + "(): argument '" + argument + "' must be " + expected +
                                       ", got " + describeValue(got));
 }
@@ -44,8 +50,7 @@ std::string torchMessage(const c10::Error& error) {
 
 void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, const c10::Device& device) {
   if (!device.is_cuda()) return;
-  const char* argument = index < binding.argumentNames.size() ? binding.argumentNames[index] : "device";
-  std::string prefix = std::string(binding.name) + "(): argument '" + argument + "' is '" + deviceName(device) + "' but ";
+  std::string prefix = std::string(binding.name) + "(): argument '" + argumentName(binding, index) + "' is '" + deviceName(device) + "' but ";
   if (!at::hasCUDA()) {
     throw Napi::Error::New(env, prefix + "CUDA is not available (no NVIDIA GPU is visible, or this libtorch is a CPU "
                                          "build; see torch.cuda.isAvailable() and `unet info`)");

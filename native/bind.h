@@ -226,6 +226,14 @@ struct Arg<c10::MemoryFormat> {
 };
 
 template <>
+struct Arg<Napi::TypedArray> {
+  static Napi::TypedArray get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsTypedArray()) throwArgumentError(info.Env(), b, i, "a typed array", info[i]);
+    return info[i].As<Napi::TypedArray>();
+  }
+};
+
+template <>
 struct Arg<Napi::Value> {
   static Napi::Value get(const Napi::CallbackInfo& info, size_t i, const Binding&) { return info[i]; }
 };

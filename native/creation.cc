@@ -27,13 +27,16 @@ std::optional<at::ScalarType> dtypeOfTypedArray(napi_typedarray_type type) {
   }
 }
 
-// A CPU tensor holding a copy of `data` (whose element type gives the dtype) in the given shape.
-at::Tensor fromTypedArray(Napi::Value data, const std::vector<int64_t>& shape) {
-  Napi::Env env = data.Env();
-  if (!data.IsTypedArray()) {
-    throw Napi::TypeError::New(env, "fromTypedArray(): argument 'data' must be a typed array, got " + describeValue(data));
+void copyBytes(const at::Tensor& tensor, const Napi::TypedArray& array) {
+  if (array.ByteLength() > 0) {
+    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
+                array.ByteLength());
   }
-  Napi::TypedArray array = data.As<Napi::TypedArray>();
+}
+
+// A CPU tensor holding a copy of `data` (whose element type gives the dtype) in the given shape.
+at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape) {
+  Napi::Env env = array.Env();
   std::optional<at::ScalarType> dtype = dtypeOfTypedArray(array.TypedArrayType());
   if (!dtype) {
     throw Napi::TypeError::New(env,
@@ -50,37 +53,27 @@ at::Tensor fromTypedArray(Napi::Value data, const std::vector<int64_t>& shape) {
                                          " elements but 'data' has " + std::to_string(array.ElementLength()));
   }
   at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(*dtype));
-  if (array.ByteLength() > 0) {
-    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
-                array.ByteLength());
-  }
+  copyBytes(tensor, array);
   return tensor;
 }
+
 // A CPU tensor of `dtype` whose memory is a copy of the bytes of `data` (any typed array).
-at::Tensor fromBytes(Napi::Value data, const std::vector<int64_t>& shape, at::ScalarType dtype) {
-  Napi::Env env = data.Env();
-  if (!data.IsTypedArray()) {
-    throw Napi::TypeError::New(env, "fromBytes(): argument 'data' must be a typed array, got " + describeValue(data));
-  }
-  Napi::TypedArray array = data.As<Napi::TypedArray>();
+at::Tensor fromBytes(const Napi::TypedArray& array, const std::vector<int64_t>& shape, at::ScalarType dtype) {
   at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(dtype));
   if (tensor.nbytes() != array.ByteLength()) {
-    throw Napi::RangeError::New(env, "fromBytes(): " + std::to_string(array.ByteLength()) + " bytes cannot hold a " +
-                                         dtypeName(dtype) + " tensor of " + std::to_string(tensor.numel()) + " elements");
+    throw Napi::RangeError::New(array.Env(), "fromBytes(): " + std::to_string(array.ByteLength()) + " bytes cannot hold a " +
+                                                 dtypeName(dtype) + " tensor of " + std::to_string(tensor.numel()) + " elements");
   }
-  if (array.ByteLength() > 0) {
-    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
-                array.ByteLength());
-  }
+  copyBytes(tensor, array);
   return tensor;
 }
 }  // namespace
 
 void registerCreation(Napi::Env env, Napi::Object exports) {
   define(env, exports, "fromTypedArray", {"data", "shape"},
-         [](Napi::Value data, const std::vector<int64_t>& shape) { return fromTypedArray(data, shape); });
+         [](Napi::TypedArray data, const std::vector<int64_t>& shape) { return fromTypedArray(data, shape); });
   define(env, exports, "fromBytes", {"data", "shape", "dtype"},
-         [](Napi::Value data, const std::vector<int64_t>& shape, at::ScalarType dtype) { return fromBytes(data, shape, dtype); });
+         [](Napi::TypedArray data, const std::vector<int64_t>& shape, at::ScalarType dtype) { return fromBytes(data, shape, dtype); });
   define(env, exports, "zeros", {"size", "dtype", "device"},
          [](const std::vector<int64_t>& size, std::optional<at::ScalarType> dtype, std::optional<c10::Device> device) {
            return at::zeros(size, options(dtype, device));

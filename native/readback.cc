@@ -9,9 +9,11 @@
 namespace unet {
 
 namespace {
+at::Tensor contiguousCpu(const at::Tensor& tensor) { return tensor.detach().to(at::kCPU).contiguous(); }
+
 // A contiguous CPU tensor with the same values, in a dtype JS has a typed array for.
 at::Tensor readable(const at::Tensor& tensor) {
-  at::Tensor result = tensor.detach().to(at::kCPU).contiguous();
+  at::Tensor result = contiguousCpu(tensor);
   if (result.scalar_type() == at::kHalf || result.scalar_type() == at::kBFloat16) result = result.to(at::kFloat);
   return result;
 }
@@ -63,7 +65,7 @@ void registerReadback(Napi::Env env, Napi::Object exports) {
     return Napi::Value(promise);
   });
   define(env, exports, "toBytes", {"tensor"}, [](Napi::Env env, const at::Tensor& tensor) {
-    return Napi::Value(copyToArrayBuffer(env, tensor.detach().to(at::kCPU).contiguous()));
+    return Napi::Value(copyToArrayBuffer(env, contiguousCpu(tensor)));
   });
   define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return tensor.item(); });
 }
