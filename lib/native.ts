@@ -78,22 +78,6 @@ function loadAddon(): { addon: NativeAddon; record: LibtorchRecord; file: string
   }
 }
 
-/** A tensor handle as the addon sees it; `Tensor` in tensor.ts is the public subclass. */
-export declare class NativeTensorBase {
-  /** The size of each dimension. */
-  readonly shape: number[];
-  /** The element type. */
-  readonly dtype: DType;
-  /** `'cpu'` or `'cuda:N'`. */
-  readonly device: string;
-  /** Whether autograd records operations on this tensor. */
-  requiresGrad: boolean;
-  /** True once the tensor's memory has been released. */
-  readonly isDisposed: boolean;
-  /** Frees the tensor's memory now. Using the tensor afterwards throws. Idempotent. */
-  dispose(): void;
-}
-
 type T = Tensor;
 type Operand = T | number | boolean;
 type OptDType = DType | undefined;
@@ -115,9 +99,14 @@ export interface CudaMemoryStats {
 
 /** The addon's exports. Arguments are type-checked natively as well; see native/bind.h. */
 export interface NativeAddon {
-  NativeTensor: typeof NativeTensorBase;
-  setTensorClass(tensorClass: typeof Tensor): void;
-  // memory
+  setTensorClass(tensorClass: typeof Tensor, handleKey: symbol, constructToken: symbol): void;
+  // tensor attributes and memory
+  shape(tensor: T): number[];
+  dtype(tensor: T): DType;
+  device(tensor: T): string;
+  requiresGrad(tensor: T): boolean;
+  setRequiresGrad(tensor: T, requiresGrad: boolean): void;
+  isDisposed(tensor: T): boolean;
   dispose(tensor: T): void;
   keep(tensor: T): void;
   beginScope(): void;

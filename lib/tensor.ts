@@ -1,6 +1,9 @@
 import { type AnyTypedArray, type DType, type TypedArrayOf, isDType, viewAs } from './dtype';
 import { formatTensor } from './format';
-import { native, type NativeTensorBase } from './native';
+import { native } from './native';
+
+const handleKey = Symbol('unet-torch.handle');
+const constructToken = Symbol('unet-torch.construct');
 
 /** A number or boolean used where a tensor is expected acts like a 0-d tensor (a Python scalar). */
 export type TensorLike = Tensor | number | boolean;
@@ -27,7 +30,52 @@ export interface ToOptions {
  * by `dispose()`, by the end of the `torch.tidy` scope that created it, by `using`, or, as a
  * backstop only, when it is garbage collected.
  */
-export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
+export class Tensor {
+  /** The handle of this tensor in the addon's table of the current thread. */
+  private readonly [handleKey]: number;
+
+  /** @internal Tensors come from the addon; `new Tensor()` throws. */
+  constructor(token: symbol, handle: number) {
+    if (token !== constructToken) {
+      throw new TypeError('Tensor cannot be constructed with `new`: use torch.tensor(), torch.zeros() and the like');
+    }
+    this[handleKey] = handle;
+  }
+
+  /** The size of each dimension. */
+  get shape(): number[] {
+    return native.shape(this);
+  }
+
+  /** The element type. */
+  get dtype(): DType {
+    return native.dtype(this);
+  }
+
+  /** `'cpu'` or `'cuda:N'`. */
+  get device(): string {
+    return native.device(this);
+  }
+
+  /** Whether autograd records operations on this tensor. */
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this);
+  }
+
+  set requiresGrad(requiresGrad: boolean) {
+    native.setRequiresGrad(this, requiresGrad);
+  }
+
+  /** True once the tensor's memory has been released. */
+  get isDisposed(): boolean {
+    return native.isDisposed(this);
+  }
+
+  /** Frees the tensor's memory now. Using the tensor afterwards throws. Idempotent. */
+  dispose(): void {
+    native.dispose(this);
+  }
+
   /** Number of dimensions. */
   get ndim(): number {
     return this.shape.length;
@@ -180,7 +228,7 @@ export class Tensor extends (native.NativeTensor as typeof NativeTensorBase) {
   }
 
   /** Prints like PyTorch: `tensor([[1., 2.], [3., 4.]], dtype=torch.float64)`. */
-  override toString(): string {
+  toString(): string {
     return this.isDisposed ? 'tensor(<disposed>)' : formatTensor(this);
   }
 }
@@ -192,6 +240,6 @@ function nest(flat: (number | boolean)[], shape: number[]): NestedArray {
   return Array.from({ length: size }, (_, k) => nest(flat.slice(k * stride, (k + 1) * stride), inner));
 }
 
-native.setTensorClass(Tensor);
+native.setTensorClass(Tensor, handleKey, constructToken);
 
 export type { TypedArrayOf };

@@ -1,33 +1,34 @@
 // Module entry: per-environment state (safe under worker_threads), then every group of bindings.
 #include <napi.h>
 
+#include "bind.h"
 #include "bindings.h"
-#include "tensor_wrap.h"
+#include "tensor_table.h"
 
 namespace unet {
 
 namespace {
 void finalizeState(Napi::Env, AddonState* state) {
-  // Handles finalized after this point must not report memory to a dying environment.
-  state->registry->environmentAlive = false;
+  // Tensors still alive when the environment ends (a worker exits) are freed here; finalizers
+  // that run later find their handles stale.
+  state->table->releaseAll();
   delete state;
-}
-
-Napi::Value setTensorClass(const Napi::CallbackInfo& info) {
-  if (!info[0].IsFunction()) throw Napi::TypeError::New(info.Env(), "setTensorClass(): argument 'tensorClass' must be a class");
-  stateOf(info.Env()).tensorClass = Napi::Persistent(info[0].As<Napi::Function>());
-  return info.Env().Undefined();
 }
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* state = new AddonState();
   env.SetInstanceData<AddonState, finalizeState>(state);
-  state->constructToken = Napi::Persistent(Napi::Object::New(env));
-  Napi::Function tensorClass = TensorWrap::defineClass(env);
-  state->tensorClass = Napi::Persistent(tensorClass);
-  exports.Set("NativeTensor", tensorClass);
-  exports.Set("setTensorClass", Napi::Function::New(env, setTensorClass, "setTensorClass"));
+  define(env, exports, "setTensorClass", {"tensorClass", "handleKey", "constructToken"},
+         [](Napi::Env env, Napi::Value tensorClass, Napi::Value handleKey, Napi::Value constructToken) {
+           if (!tensorClass.IsFunction() || !handleKey.IsSymbol() || !constructToken.IsSymbol()) {
+             throw Napi::TypeError::New(env, "setTensorClass(): expected the Tensor class and two symbols");
+           }
+           AddonState& state = stateOf(env);
+           state.tensorClass = Napi::Persistent(tensorClass.As<Napi::Function>());
+           state.handleKey = Napi::Persistent(handleKey);
+           state.constructToken = Napi::Persistent(constructToken);
+         });
   registerMemory(env, exports);
   registerCreation(env, exports);
   registerReadback(env, exports);

@@ -24,8 +24,7 @@ std::string describeValue(const Napi::Value& value) {
   }
   if (value.IsArray()) return "an array";
   if (value.IsTypedArray()) return "a typed array";
-  TensorWrap* handle = tensorHandle(value.Env(), value);
-  if (handle != nullptr) return handle->disposed() ? "a disposed Tensor" : "a Tensor";
+  if (handleOf(value.Env(), value)) return tensorOf(value.Env(), value) == nullptr ? "a disposed Tensor" : "a Tensor";
   return "an object that is not a Tensor";
 }
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "tensor_wrap.h"
+#include "tensor_table.h"
 
 namespace unet {
 
@@ -78,19 +78,26 @@ struct Arg;
 template <>
 struct Arg<at::Tensor> {
   static const at::Tensor& get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
-    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
-    if (handle == nullptr) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
-    if (handle->disposed()) throwArgumentError(info.Env(), b, i, "a live Tensor", info[i]);
-    return handle->tensor();
+    std::optional<Handle> handle = handleOf(info.Env(), info[i]);
+    if (!handle) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
+    const at::Tensor* tensor = stateOf(info.Env()).table->find(*handle);
+    if (tensor == nullptr) throwArgumentError(info.Env(), b, i, "a live Tensor", info[i]);
+    return *tensor;
   }
 };
 
+// A tensor by handle, live or disposed, for the bindings that manage handles (dispose, keep).
+struct TensorRef {
+  Handle handle;
+  Napi::Value object;
+};
+
 template <>
-struct Arg<TensorWrap*> {
-  static TensorWrap* get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
-    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
-    if (handle == nullptr) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
-    return handle;
+struct Arg<TensorRef> {
+  static TensorRef get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    std::optional<Handle> handle = handleOf(info.Env(), info[i]);
+    if (!handle) throwArgumentError(info.Env(), b, i, "a Tensor", info[i]);
+    return {*handle, info[i]};
   }
 };
 
@@ -98,9 +105,9 @@ template <>
 struct Arg<Operand> {
   static Operand get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     if (isScalar(info[i])) return {wrappedNumber(toScalar(info[i]))};
-    TensorWrap* handle = tensorHandle(info.Env(), info[i]);
-    if (handle == nullptr || handle->disposed()) throwArgumentError(info.Env(), b, i, "a live Tensor or a number", info[i]);
-    return {handle->tensor()};
+    const at::Tensor* tensor = tensorOf(info.Env(), info[i]);
+    if (tensor == nullptr) throwArgumentError(info.Env(), b, i, "a live Tensor or a number", info[i]);
+    return {*tensor};
   }
 };
 
@@ -180,9 +187,26 @@ struct Arg<std::vector<at::Tensor>> {
     std::vector<at::Tensor> tensors;
     tensors.reserve(array.Length());
     for (uint32_t k = 0; k < array.Length(); ++k) {
-      TensorWrap* handle = tensorHandle(info.Env(), array.Get(k));
-      if (handle == nullptr || handle->disposed()) throwArgumentError(info.Env(), b, i, "an array of live Tensors", info[i]);
-      tensors.push_back(handle->tensor());
+      const at::Tensor* tensor = tensorOf(info.Env(), array.Get(k));
+      if (tensor == nullptr) throwArgumentError(info.Env(), b, i, "an array of live Tensors", info[i]);
+      tensors.push_back(*tensor);
+    }
+    return tensors;
+  }
+};
+
+template <>
+struct Arg<std::vector<TensorRef>> {
+  static std::vector<TensorRef> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of Tensors", info[i]);
+    Napi::Array array = info[i].As<Napi::Array>();
+    std::vector<TensorRef> tensors;
+    tensors.reserve(array.Length());
+    for (uint32_t k = 0; k < array.Length(); ++k) {
+      Napi::Value element = array.Get(k);
+      std::optional<Handle> handle = handleOf(info.Env(), element);
+      if (!handle) throwArgumentError(info.Env(), b, i, "an array of Tensors", info[i]);
+      tensors.push_back({*handle, element});
     }
     return tensors;
   }

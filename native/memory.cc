@@ -1,5 +1,5 @@
-// Deterministic release: dispose(), tidy() frames, keep(), and the live-tensor accounting behind
-// torch.memory().
+// Tensor handles: attributes read from JS, deterministic release (dispose(), tidy() frames,
+// keep()), and the live-tensor accounting behind torch.memory().
 #include <ATen/ATen.h>
 
 #include "bind.h"
@@ -8,10 +8,12 @@
 namespace unet {
 
 namespace {
+using T = const at::Tensor&;
+
 Napi::Value memorySnapshot(Napi::Env env) {
-  const TensorRegistry& registry = *stateOf(env).registry;
+  const TensorTable& table = *stateOf(env).table;
   Napi::Object devices = Napi::Object::New(env);
-  for (const auto& [storage, use] : registry.storages) {
+  for (const auto& [storage, use] : table.storages()) {
     std::string name = deviceName(use.device);
     Napi::Object entry;
     if (devices.Has(name)) {
@@ -26,34 +28,39 @@ Napi::Value memorySnapshot(Napi::Env env) {
     entry.Set("bytes", entry.Get("bytes").As<Napi::Number>().DoubleValue() + static_cast<double>(use.bytes));
   }
   Napi::Object snapshot = Napi::Object::New(env);
-  snapshot.Set("liveTensors", static_cast<double>(registry.liveTensors));
-  snapshot.Set("peakTensors", static_cast<double>(registry.peakTensors));
-  snapshot.Set("scopeDepth", static_cast<double>(registry.scopes.size()));
+  snapshot.Set("liveTensors", static_cast<double>(table.liveTensors()));
+  snapshot.Set("peakTensors", static_cast<double>(table.peakTensors()));
+  snapshot.Set("scopeDepth", static_cast<double>(table.scopeDepth()));
   snapshot.Set("devices", devices);
   return snapshot;
 }
 }  // namespace
 
 void registerMemory(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "dispose", {"tensor"}, [](Napi::Env env, TensorWrap* handle) { handle->release(env); });
-  define(env, exports, "keep", {"tensor"}, [](TensorWrap* handle) { handle->leaveScope(); });
-  define(env, exports, "beginScope", {}, [](Napi::Env env) { stateOf(env).registry->scopes.emplace_back(); });
-  define(env, exports, "endScope", {"escaping"}, [](Napi::Env env, Napi::Value escaping) {
-    TensorRegistry& registry = *stateOf(env).registry;
-    if (registry.scopes.empty()) throw Napi::Error::New(env, "endScope: no tidy() scope is open");
-    const int top = static_cast<int>(registry.scopes.size()) - 1;
-    if (escaping.IsArray()) {
-      Napi::Array array = escaping.As<Napi::Array>();
-      for (uint32_t k = 0; k < array.Length(); ++k) {
-        TensorWrap* handle = tensorHandle(env, array.Get(k));
-        if (handle != nullptr && handle->scopeDepth() == top) handle->escapeScope();
-      }
+  define(env, exports, "shape", {"tensor"}, [](T tensor) { return tensor.sizes().vec(); });
+  define(env, exports, "dtype", {"tensor"}, [](T tensor) { return std::string(dtypeName(tensor.scalar_type())); });
+  define(env, exports, "device", {"tensor"}, [](T tensor) { return deviceName(tensor.device()); });
+  define(env, exports, "requiresGrad", {"tensor"}, [](T tensor) { return tensor.requires_grad(); });
+  define(env, exports, "setRequiresGrad", {"tensor", "requiresGrad"},
+         [](T tensor, bool requiresGrad) { const_cast<at::Tensor&>(tensor).set_requires_grad(requiresGrad); });
+  define(env, exports, "isDisposed", {"tensor"},
+         [](Napi::Env env, TensorRef tensor) { return stateOf(env).table->find(tensor.handle) == nullptr; });
+  define(env, exports, "dispose", {"tensor"},
+         [](Napi::Env env, TensorRef tensor) { stateOf(env).table->release(env, tensor.handle); });
+  define(env, exports, "keep", {"tensor"}, [](Napi::Env env, TensorRef tensor) {
+    TensorTable& table = *stateOf(env).table;
+    if (!table.inScope(tensor.handle)) return;
+    table.leaveScopes(tensor.handle);
+    attachFinalizer(env, tensor.object, tensor.handle);
+  });
+  define(env, exports, "beginScope", {}, [](Napi::Env env) { stateOf(env).table->beginScope(); });
+  define(env, exports, "endScope", {"escaping"}, [](Napi::Env env, std::vector<TensorRef> escaping) {
+    TensorTable& table = *stateOf(env).table;
+    if (table.scopeDepth() == 0) throw Napi::Error::New(env, "endScope(): no tidy() scope is open");
+    for (const TensorRef& tensor : escaping) {
+      if (table.escape(tensor.handle)) attachFinalizer(env, tensor.object, tensor.handle);
     }
-    std::vector<TensorWrap*> frame = std::move(registry.scopes.back());
-    registry.scopes.pop_back();
-    for (TensorWrap* handle : frame) {
-      if (handle != nullptr) handle->release(env);
-    }
+    table.endScope(env);
   });
   define(env, exports, "memory", {}, [](Napi::Env env) { return memorySnapshot(env); });
 }

@@ -22,12 +22,12 @@ c10::List<std::optional<at::Tensor>> indexList(Napi::Value indices) {
       list.push_back(std::nullopt);
       continue;
     }
-    TensorWrap* handle = tensorHandle(env, element);
-    if (handle == nullptr || handle->disposed()) {
+    const at::Tensor* tensor = tensorOf(env, element);
+    if (tensor == nullptr) {
       throw Napi::TypeError::New(env, "index(): argument 'indices' must hold live Tensors or nulls, got " + describeValue(element) +
                                           " at position " + std::to_string(k));
     }
-    list.push_back(handle->tensor());
+    list.push_back(*tensor);
   }
   return list;
 }

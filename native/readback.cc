@@ -18,6 +18,18 @@ at::Tensor readable(const at::Tensor& tensor) {
   return result;
 }
 
+// item() on the hot path of every training loop (loss values, metrics): a one-element CPU tensor
+// is read directly, skipping two dispatcher hops; everything else takes torch's own item().
+c10::Scalar item(const at::Tensor& tensor) {
+  if (tensor.is_cpu() && tensor.layout() == at::kStrided && tensor.numel() == 1 && !tensor.is_conj() && !tensor.is_neg()) {
+    c10::Scalar value;
+    AT_DISPATCH_ALL_TYPES_AND3(at::kHalf, at::kBFloat16, at::kBool, tensor.scalar_type(), "item",
+                               [&] { value = c10::Scalar(*tensor.const_data_ptr<scalar_t>()); });
+    return value;
+  }
+  return tensor.item();
+}
+
 Napi::ArrayBuffer copyToArrayBuffer(Napi::Env env, const at::Tensor& contiguous) {
   size_t bytes = contiguous.nbytes();
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
@@ -67,7 +79,7 @@ void registerReadback(Napi::Env env, Napi::Object exports) {
   define(env, exports, "toBytes", {"tensor"}, [](Napi::Env env, const at::Tensor& tensor) {
     return Napi::Value(copyToArrayBuffer(env, contiguousCpu(tensor)));
   });
-  define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return tensor.item(); });
+  define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return item(tensor); });
 }
 
 }  // namespace unet

@@ -39,12 +39,12 @@ const cases: Case[] = [
   ['backward of a non-scalar', () => torch.ones([2], { requiresGrad: true }).mul(2).backward(), Error, /backward\(\): grad can be implicitly created only for scalar outputs/],
   ['backward without grad', () => x.sum().backward(), Error, /backward\(\): element 0 of tensors does not require grad/],
   ['requiresGrad on an integer tensor', () => ints.requiresGrad_(true), Error, /Only Tensors of floating point/],
-  ['requiresGrad set to a string', () => ((x as { requiresGrad: unknown }).requiresGrad = 'yes'), TypeError, /requiresGrad must be set to a boolean, got a string/],
+  ['requiresGrad set to a string', () => ((x as { requiresGrad: unknown }).requiresGrad = 'yes'), TypeError, /setRequiresGrad\(\): argument 'requiresGrad' must be a boolean, got a string/],
   ['new Tensor()', () => new (Tensor as unknown as new () => Tensor)(), TypeError, /Tensor cannot be constructed with `new`/],
   ['manualSeed with a negative seed', () => torch.manualSeed(-1), TypeError, /manualSeed\(\): argument 'seed' must be a non-negative integer/],
   ['setNumThreads(0)', () => torch.setNumThreads(0), Error, /setNumThreads\(\): threads must be positive/],
   ['tidy without a function', () => torch.tidy(3 as never), TypeError, /tidy\(\): argument 'fn' must be a function/],
-  ['endScope with no scope', () => native.endScope([]), Error, /endScope: no tidy\(\) scope is open/],
+  ['endScope with no scope', () => native.endScope([]), Error, /endScope\(\): no tidy\(\) scope is open/],
   ['div by a tensor of another device', () => x.div(torch.ones([3], { device: 'cuda:7' })), Error, /argument 'device' is 'cuda:7' but/],
 ];
 

@@ -65,7 +65,7 @@ describe('deterministic memory release', () => {
     t.dispose();
     expect(t.isDisposed).toBe(true);
     expect(() => t.add(1)).toThrow(/add\(\): argument 'input' must be a live Tensor, got a disposed Tensor/);
-    expect(() => t.shape).toThrow(/the tensor has been disposed/);
+    expect(() => t.shape).toThrow(/shape\(\): argument 'tensor' must be a live Tensor, got a disposed Tensor/);
     expect(String(t)).toBe('tensor(<disposed>)');
     let escaped: Tensor;
     {

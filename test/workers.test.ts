@@ -32,4 +32,16 @@ describe('worker_threads', () => {
     expect(torch.memory().liveTensors).toBe(before);
     expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
   });
+
+  test('terminating a worker in the middle of tensor calls neither aborts nor leaks into the main thread', async () => {
+    const before = torch.memory().liveTensors;
+    for (const delayMs of [0, 1, 5, 20]) {
+      const worker = new Worker(script, { workerData: { spin: true } });
+      await new Promise((resolve) => worker.once('message', resolve));
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      expect(await worker.terminate()).toBe(1);
+    }
+    expect(torch.memory().liveTensors).toBe(before);
+    expect(torch.tidy(() => torch.ones([4]).sum().item())).toBe(4);
+  });
 });
