@@ -1,4 +1,10 @@
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+
 import { Tensor, torch } from '../lib';
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 describe('deterministic memory release', () => {
   test('10,000 tensors created inside tidy() without yielding leave memory at its baseline', () => {
@@ -92,5 +98,21 @@ describe('deterministic memory release', () => {
     const values = await pending;
     expect(values.length).toBe(1000);
     expect(values[999]).toBe(999);
+  });
+
+  test('the garbage collector frees tensors dropped outside every tidy() scope (the backstop)', async () => {
+    const before = torch.memory().liveTensors;
+    const drop = (): void => {
+      for (let k = 0; k < 100; k += 1) torch.ones([1000]);
+      torch.tidy(() => torch.ones([10]));  // escapes the outermost scope: gets its finalizer there
+      torch.keep(torch.tidy(() => torch.keep(torch.ones([10]))));
+    };
+    drop();
+    expect(torch.memory().liveTensors).toBe(before + 102);
+    for (let round = 0; round < 10 && torch.memory().liveTensors > before; round += 1) {
+      collectGarbage();
+      await new Promise((resolve) => setImmediate(resolve));  // finalizers run when the event loop turns
+    }
+    expect(torch.memory().liveTensors).toBe(before);
   });
 });
