@@ -7,9 +7,19 @@
  * ```
  * @packageDocumentation
  */
+import * as autograd from './autograd';
 import * as creation from './creation';
 import * as cuda from './cuda';
 import * as memory from './memory';
+import './methods';
+import * as functional from './nn/functional';
+import * as compare from './ops/compare';
+import * as indexing from './ops/indexing';
+import * as join from './ops/join';
+import * as linalg from './ops/linalg';
+import * as math from './ops/math';
+import * as reduce from './ops/reduce';
+import * as shape from './ops/shape';
 import * as runtime from './runtime';
 
 export { Tensor } from './tensor';
@@ -19,11 +29,34 @@ export type { CreationOptions } from './creation';
 export type { MemorySnapshot } from './memory';
 export type { CudaMemoryStats } from './cuda';
 export type { RuntimeInfo } from './runtime';
+export type { GradOptions } from './autograd';
+export type { AllcloseOptions } from './ops/compare';
+export type { IndexItem, Slice } from './ops/indexing';
+export type { RoundingMode } from './ops/math';
+export type { ReduceOptions, SumOptions, ValuesIndices, VarianceOptions } from './ops/reduce';
+export type { MemoryFormat } from './ops/shape';
+export type * from './nn/functional';
 export { AddonLoadError } from './native';
 
 /** The torch API, shaped like PyTorch's `torch` module with camelCase names. */
 export const torch = {
   ...creation,
+  ...math,
+  ...compare,
+  ...reduce,
+  var: reduce.variance,
+  ...linalg,
+  ...shape,
+  ...indexing,
+  ...join,
+  /** PyTorch's `torch.nn`; `torch.nn.functional` holds the functional operations. */
+  nn: { functional },
+  autograd: { grad: autograd.grad },
+  noGrad: autograd.noGrad,
+  enableGrad: autograd.enableGrad,
+  isGradEnabled: autograd.isGradEnabled,
+  inferenceMode: autograd.inferenceMode,
+  isInferenceMode: autograd.isInferenceMode,
   tidy: memory.tidy,
   keep: memory.keep,
   dispose: memory.dispose,

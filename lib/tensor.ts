@@ -1,6 +1,9 @@
 import { type AnyTypedArray, type DType, type TypedArrayOf, isDType, viewAs } from './dtype';
 import { formatTensor } from './format';
 import { native } from './native';
+import * as reduce from './ops/reduce';
+import type { ReduceOptions, ValuesIndices } from './ops/reduce';
+import type { MemoryFormat } from './ops/shape';
 
 const handleKey = Symbol('unet-torch.handle');
 const constructToken = Symbol('unet-torch.construct');
@@ -11,18 +14,12 @@ export type TensorLike = Tensor | number | boolean;
 /** A nested array of numbers or booleans, as `toArray()` returns and `torch.tensor()` takes. */
 export type NestedArray = number | boolean | NestedArray[];
 
-/** Options of reductions. */
-export interface ReduceOptions {
-  /** Keep reduced dimensions with size 1. */
-  keepdim?: boolean;
-  /** Accumulate and return in this dtype. */
-  dtype?: DType;
-}
-
 /** Where `to()` sends a tensor. */
 export interface ToOptions {
   dtype?: DType;
   device?: string;
+  /** Lay the result out this way (`'channelsLast'` for NHWC convolutions). */
+  memoryFormat?: MemoryFormat;
 }
 
 /**
@@ -93,17 +90,21 @@ export class Tensor {
 
   // --- conversions -----------------------------------------------------------------------------
 
-  /** A copy with another dtype and/or on another device; `this` itself when nothing changes. */
+  /**
+   * This tensor with another dtype, device and/or memory layout (a copy where anything changes);
+   * `this` itself when no option is given.
+   */
   to(target: DType | string | ToOptions): Tensor {
     const options: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
-    let result: Tensor = this;
-    if (options.device !== undefined) result = native.toDevice(result, options.device);
-    if (options.dtype !== undefined) {
-      const converted = native.toDtype(result, options.dtype);
-      if (result !== this) result.dispose();
-      result = converted;
-    }
-    return result;
+    const steps: ((input: Tensor) => Tensor)[] = [];
+    if (options.device !== undefined) steps.push((input) => native.toDevice(input, options.device!));
+    if (options.dtype !== undefined) steps.push((input) => native.toDtype(input, options.dtype!));
+    if (options.memoryFormat !== undefined) steps.push((input) => native.contiguous(input, options.memoryFormat!));
+    return steps.reduce<Tensor>((input, step) => {
+      const output = step(input);
+      if (input !== this) input.dispose();
+      return output;
+    }, this);
   }
 
   /** This tensor on the CPU. */
@@ -116,9 +117,9 @@ export class Tensor {
     return native.toDevice(this, device);
   }
 
-  /** A copy with its own memory. */
-  clone(): Tensor {
-    return native.clone(this);
+  /** A copy with its own memory, laid out as `memoryFormat` (that of `this` by default). */
+  clone(memoryFormat: MemoryFormat = 'preserve'): Tensor {
+    return native.clone(this, memoryFormat);
   }
 
   /** The same data, cut off from the autograd graph. */
@@ -126,60 +127,18 @@ export class Tensor {
     return native.detach(this);
   }
 
-  // --- arithmetic ------------------------------------------------------------------------------
-
-  /** `this + alpha * other`, broadcasting. */
-  add(other: TensorLike, alpha = 1): Tensor {
-    return native.add(this, other, alpha);
+  /** The largest element; with `dim`, the largest values along it and their indices. */
+  max(): Tensor;
+  max(dim: number, options?: ReduceOptions): ValuesIndices;
+  max(dim?: number, options?: ReduceOptions): Tensor | ValuesIndices {
+    return dim === undefined ? reduce.max(this) : reduce.max(this, dim, options);
   }
 
-  /** In place: `this += alpha * other`. Returns `this`. */
-  add_(other: TensorLike, alpha = 1): this {
-    native.add_(this, other, alpha);
-    return this;
-  }
-
-  /** `this - alpha * other`, broadcasting. */
-  sub(other: TensorLike, alpha = 1): Tensor {
-    return native.sub(this, other, alpha);
-  }
-
-  /** Elementwise product, broadcasting. */
-  mul(other: TensorLike): Tensor {
-    return native.mul(this, other);
-  }
-
-  /** In place: `this *= other`. Returns `this`. */
-  mul_(other: TensorLike): this {
-    native.mul_(this, other);
-    return this;
-  }
-
-  /** Division, broadcasting: true division, or rounded with `roundingMode` 'trunc' or 'floor'. */
-  div(other: TensorLike, roundingMode?: 'trunc' | 'floor'): Tensor {
-    return native.div(this, other, roundingMode);
-  }
-
-  neg(): Tensor {
-    return native.neg(this);
-  }
-
-  matmul(other: Tensor): Tensor {
-    return native.matmul(this, other);
-  }
-
-  /** Sum over `dim` (all dimensions when omitted). */
-  sum(dim?: number | number[], options: ReduceOptions = {}): Tensor {
-    return native.sum(this, dim, options.keepdim ?? false, options.dtype);
-  }
-
-  /** Mean over `dim` (all dimensions when omitted). */
-  mean(dim?: number | number[], options: ReduceOptions = {}): Tensor {
-    return native.mean(this, dim, options.keepdim ?? false, options.dtype);
-  }
-
-  reshape(shape: number[]): Tensor {
-    return native.reshape(this, shape);
+  /** The smallest element; with `dim`, the smallest values along it and their indices. */
+  min(): Tensor;
+  min(dim: number, options?: ReduceOptions): ValuesIndices;
+  min(dim?: number, options?: ReduceOptions): Tensor | ValuesIndices {
+    return dim === undefined ? reduce.min(this) : reduce.min(this, dim, options);
   }
 
   // --- autograd --------------------------------------------------------------------------------
@@ -199,6 +158,22 @@ export class Tensor {
   /** The accumulated gradient, or null. Each read returns a new handle onto the same memory. */
   get grad(): Tensor | null {
     return native.grad(this);
+  }
+
+  /** Replaces the accumulated gradient (null clears it, as optimizers' `zeroGrad({ setToNone })` does). */
+  set grad(gradient: Tensor | null) {
+    native.setGrad(this, gradient ?? undefined);
+  }
+
+  /** Whether this tensor is a leaf of the autograd graph (created by the user, not by an op). */
+  get isLeaf(): boolean {
+    return native.isLeaf(this);
+  }
+
+  /** Keeps `.grad` for this non-leaf tensor on the next backward pass. Returns `this`. */
+  retainGrad(): this {
+    native.retainGrad(this);
+    return this;
   }
 
   // --- readback --------------------------------------------------------------------------------

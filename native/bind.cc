@@ -1,6 +1,7 @@
 #include "bind.h"
 
 #include <ATen/ATen.h>
+#include <ATen/ScalarOps.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <cmath>
@@ -82,7 +83,9 @@ c10::Scalar toScalar(const Napi::Value& value) {
 }
 
 at::Tensor wrappedNumber(const c10::Scalar& value) {
-  at::Tensor wrapped = at::scalar_tensor(value);
+  // double, int64 or bool by the scalar's kind, as Python's scalar_to_tensor does; a float32 tensor
+  // here would round the scalar before it meets a float64 tensor.
+  at::Tensor wrapped = c10::scalar_to_tensor(value);
   wrapped.unsafeGetTensorImpl()->set_wrapped_number(true);
   return wrapped;
 }

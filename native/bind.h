@@ -60,6 +60,8 @@ Napi::Value guarded(Napi::Env env, const char* name, Body&& body) {
 // so that type promotion follows PyTorch (an integral number keeps an integer tensor integral).
 struct Operand {
   at::Tensor value;
+  // Set when the JS argument was a number: for the ops whose Python binding picks a Scalar overload.
+  std::optional<c10::Scalar> scalar;
 };
 
 c10::Scalar toScalar(const Napi::Value& value);
@@ -104,10 +106,13 @@ struct Arg<TensorRef> {
 template <>
 struct Arg<Operand> {
   static Operand get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
-    if (isScalar(info[i])) return {wrappedNumber(toScalar(info[i]))};
+    if (isScalar(info[i])) {
+      c10::Scalar scalar = toScalar(info[i]);
+      return {wrappedNumber(scalar), scalar};
+    }
     const at::Tensor* tensor = tensorOf(info.Env(), info[i]);
     if (tensor == nullptr) throwArgumentError(info.Env(), b, i, "a live Tensor or a number", info[i]);
-    return {*tensor};
+    return {*tensor, std::nullopt};
   }
 };
 

@@ -33,7 +33,6 @@ void unaryInPlace(Napi::Env env, Napi::Object exports, const char* name) {
 
 at::Tensor round(T input) { return at::round(input); }
 at::Tensor sign(T input) { return at::sign(input); }
-at::Tensor pow(T input, T exponent) { return at::pow(input, exponent); }
 at::Tensor eq(T a, T b) { return at::eq(a, b); }
 at::Tensor ne(T a, T b) { return at::ne(a, b); }
 at::Tensor lt(T a, T b) { return at::lt(a, b); }
@@ -58,7 +57,9 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
          [](T input, const Operand& other, std::optional<std::string> mode) { return at::div(input, other.value, mode); });
   define(env, exports, "div_", {"input", "other", "roundingMode"},
          [](T input, const Operand& other, std::optional<std::string> mode) { input.div_(other.value, mode); });
-  binary<&pow>(env, exports, "pow");
+  define(env, exports, "pow", {"input", "exponent"}, [](T input, const Operand& exponent) {
+    return exponent.scalar ? at::pow(input, *exponent.scalar) : at::pow(input, exponent.value);
+  });
   define(env, exports, "powScalarBase", {"base", "exponent"}, [](const c10::Scalar& base, T exponent) { return at::pow(base, exponent); });
   binary<&at::minimum>(env, exports, "minimum");
   binary<&at::maximum>(env, exports, "maximum");
@@ -84,7 +85,9 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "fill_", {"input", "value"}, [](T input, const c10::Scalar& value) { input.fill_(value); });
   define(env, exports, "copy_", {"input", "source"}, [](T input, T source) { input.copy_(source); });
   define(env, exports, "lerp", {"input", "end", "weight"},
-         [](T input, T end, const Operand& weight) { return at::lerp(input, end, weight.value); });
+         [](T input, T end, const Operand& weight) {
+           return weight.scalar ? at::lerp(input, end, *weight.scalar) : at::lerp(input, end, weight.value);
+         });
 
   // comparison and logic
   binary<&eq>(env, exports, "eq");

@@ -40,6 +40,7 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "clone", {"input", "memoryFormat"},
          [](T input, std::optional<c10::MemoryFormat> format) { return input.clone(format); });
   define(env, exports, "detach", {"input"}, [](T input) { return input.detach(); });
+  define(env, exports, "alias", {"input"}, [](T input) { return at::alias(input); });
   define(env, exports, "contiguous", {"input", "memoryFormat"}, [](T input, std::optional<c10::MemoryFormat> format) {
     return input.contiguous(format.value_or(c10::MemoryFormat::Contiguous));
   });
@@ -76,17 +77,20 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "index", {"input", "indices"}, [](T input, Napi::Value indices) { return at::index(input, indexList(indices)); });
   define(env, exports, "indexPut_", {"input", "indices", "values", "accumulate"},
          [](T input, Napi::Value indices, const Operand& values, bool accumulate) {
-           input.index_put_(indexList(indices), values.value, accumulate);
+           // A number takes the destination's dtype and device, as in Python's `x[i] = 0.5`.
+           at::Tensor source = values.scalar ? at::scalar_tensor(*values.scalar, input.options()) : values.value;
+           input.index_put_(indexList(indices), source, accumulate);
          });
   define(env, exports, "indexSelect", {"input", "dim", "index"}, [](T input, int64_t dim, T index) { return at::index_select(input, dim, index); });
   define(env, exports, "gather", {"input", "dim", "index"}, [](T input, int64_t dim, T index) { return at::gather(input, dim, index); });
   define(env, exports, "scatter", {"input", "dim", "index", "src"},
          [](T input, int64_t dim, T index, const Operand& src) {
-           return src.value.unsafeGetTensorImpl()->is_wrapped_number() ? at::scatter(input, dim, index, src.value.item())
-                                                                        : at::scatter(input, dim, index, src.value);
+           return src.scalar ? at::scatter(input, dim, index, *src.scalar) : at::scatter(input, dim, index, src.value);
          });
   define(env, exports, "maskedFill", {"input", "mask", "value"},
-         [](T input, T mask, const Operand& value) { return at::masked_fill(input, mask, value.value); });
+         [](T input, T mask, const Operand& value) {
+           return value.scalar ? at::masked_fill(input, mask, *value.scalar) : at::masked_fill(input, mask, value.value);
+         });
   define(env, exports, "maskedSelect", {"input", "mask"}, [](T input, T mask) { return at::masked_select(input, mask); });
 
   // joining and splitting

@@ -16,7 +16,8 @@ def main() -> None:
     namespace = {"torch": torch, "inputs": load_file(inputs_path), "outputs": {}}
     with open(script_path, encoding="utf-8") as script:
         exec(compile(script.read(), script_path, "exec"), namespace)
-    outputs = {name: value.detach().contiguous() for name, value in namespace["outputs"].items()}
+    # clone(): views of one tensor would share memory, which safetensors refuses to write.
+    outputs = {name: value.detach().contiguous().clone() for name, value in namespace["outputs"].items()}
     save_file(outputs, outputs_path)
 
 
