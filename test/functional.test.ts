@@ -1,7 +1,7 @@
 // torch.nn.functional against PyTorch: convolution, pooling, activations, normalisation,
 // resampling and losses, values and gradients, float32 and float64.
 import { type DType, torch } from '../lib';
-import { type ParityCase, mismatches, runParity } from './support/parity';
+import { type ParityCase, mismatches, parityDevices, runParity } from './support/parity';
 
 const F = torch.nn.functional;
 
@@ -39,16 +39,16 @@ function casesFor(dtype: DType): ParityCase[] {
     { name: 'oneHot', inputs: { target }, ours: ({ target }) => [F.oneHot(target!), F.oneHot(target!, 5)], python: '(F.one_hot(target), F.one_hot(target, 5))' },
     { name: 'crossEntropy', inputs: { x, target, classWeight }, ours: ({ x, target, classWeight }) => [F.crossEntropy(x!, target!), F.crossEntropy(x!, target!, { weight: classWeight!, reduction: 'none' }), F.crossEntropy(x!, target!, { ignoreIndex: 1, reduction: 'sum' }), F.crossEntropy(x!, target!, { labelSmoothing: 0.1, weight: classWeight! }), F.crossEntropy(x!, F.softmax(x!.flip([1]), 1))], python: '(F.cross_entropy(x, target), F.cross_entropy(x, target, weight=classWeight, reduction="none"), F.cross_entropy(x, target, ignore_index=1, reduction="sum"), F.cross_entropy(x, target, label_smoothing=0.1, weight=classWeight), F.cross_entropy(x, F.softmax(x.flip(1), 1)))', grad: ['x'] },
     { name: 'nllLoss', inputs: { x, target, classWeight }, ours: ({ x, target, classWeight }) => [F.nllLoss(F.logSoftmax(x!, 1), target!), F.nllLoss(F.logSoftmax(x!, 1), target!, { weight: classWeight!, ignoreIndex: 2 })], python: '(F.nll_loss(F.log_softmax(x, 1), target), F.nll_loss(F.log_softmax(x, 1), target, weight=classWeight, ignore_index=2))', grad: ['x'] },
-    { name: 'regression and binary losses', inputs: { x, probabilities }, ours: ({ x, probabilities }) => { const p = x!.select(1, 0); return [F.binaryCrossEntropyWithLogits(p, probabilities!), F.binaryCrossEntropyWithLogits(p, probabilities!, { posWeight: torch.tensor([2], { dtype: p.dtype }), reduction: 'none' }), F.mseLoss(p, probabilities!), F.l1Loss(p, probabilities!, { reduction: 'sum' })]; }, python: '(F.binary_cross_entropy_with_logits(x[:, 0], probabilities), F.binary_cross_entropy_with_logits(x[:, 0], probabilities, pos_weight=torch.tensor([2], dtype=x.dtype), reduction="none"), F.mse_loss(x[:, 0], probabilities), F.l1_loss(x[:, 0], probabilities, reduction="sum"))', grad: ['x', 'probabilities'] },
+    { name: 'regression and binary losses', inputs: { x, probabilities }, ours: ({ x, probabilities }) => { const p = x!.select(1, 0); return [F.binaryCrossEntropyWithLogits(p, probabilities!), F.binaryCrossEntropyWithLogits(p, probabilities!, { posWeight: torch.tensor([2], { dtype: p.dtype, device: p.device }), reduction: 'none' }), F.mseLoss(p, probabilities!), F.l1Loss(p, probabilities!, { reduction: 'sum' })]; }, python: '(F.binary_cross_entropy_with_logits(x[:, 0], probabilities), F.binary_cross_entropy_with_logits(x[:, 0], probabilities, pos_weight=torch.tensor([2], dtype=x.dtype, device=x.device), reduction="none"), F.mse_loss(x[:, 0], probabilities), F.l1_loss(x[:, 0], probabilities, reduction="sum"))', grad: ['x', 'probabilities'] },
   ];
   return cases.map((c) => ({ ...c, name: `${c.name} ${dtype}` }));
 }
 
 describe('torch.nn.functional equals PyTorch', () => {
-  test('values and gradients, bitwise', () => {
+  test.each(parityDevices())('values and gradients on %s (bitwise on the CPU)', (device) => {
     torch.manualSeed(3);
     torch.tidy(() => {
-      const results = runParity((['float32', 'float64'] as DType[]).flatMap(casesFor));
+      const results = runParity((['float32', 'float64'] as DType[]).flatMap(casesFor), device);
       expect(results.length).toBeGreaterThan(150);
       expect(mismatches(results)).toEqual([]);
     });

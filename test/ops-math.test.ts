@@ -1,7 +1,7 @@
 // Arithmetic, math, comparison, reductions and linear algebra against PyTorch: values and
 // gradients, float32 and float64, broadcasting and non-contiguous (transposed) inputs.
 import { type DType, type Tensor, torch } from '../lib';
-import { type ParityCase, mismatches, runParity } from './support/parity';
+import { type ParityCase, mismatches, parityDevices, runParity } from './support/parity';
 
 const FLOATS: DType[] = ['float32', 'float64'];
 
@@ -63,10 +63,10 @@ function integerCases(): ParityCase[] {
 }
 
 describe('math, comparison, reductions and linear algebra equal PyTorch', () => {
-  test('values and gradients, bitwise', () => {
+  test.each(parityDevices())('values and gradients on %s (bitwise on the CPU)', (device) => {
     torch.manualSeed(1);
     torch.tidy(() => {
-      const results = runParity([...FLOATS.flatMap(casesFor), ...integerCases()]);
+      const results = runParity([...FLOATS.flatMap(casesFor), ...integerCases()], device);
       expect(results.length).toBeGreaterThan(150);
       expect(mismatches(results)).toEqual([]);
     });

@@ -1,6 +1,6 @@
 // Shape, indexing (with the Python-style index helper), joining and padding against PyTorch.
 import { type DType, torch } from '../lib';
-import { type ParityCase, mismatches, runParity } from './support/parity';
+import { type ParityCase, mismatches, parityDevices, runParity } from './support/parity';
 
 function casesFor(dtype: DType): ParityCase[] {
   const x = torch.randn([2, 3, 4, 5], { dtype });
@@ -30,10 +30,10 @@ function casesFor(dtype: DType): ParityCase[] {
 }
 
 describe('shape, indexing, joining and padding equal PyTorch', () => {
-  test('values and gradients, bitwise', () => {
+  test.each(parityDevices())('values and gradients on %s (bitwise on the CPU)', (device) => {
     torch.manualSeed(2);
     torch.tidy(() => {
-      const results = runParity((['float32', 'float64'] as DType[]).flatMap(casesFor));
+      const results = runParity((['float32', 'float64'] as DType[]).flatMap(casesFor), device);
       expect(results.length).toBeGreaterThan(120);
       expect(mismatches(results)).toEqual([]);
     });
