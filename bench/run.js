@@ -3,7 +3,10 @@
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
-const BENCHMARKS = { overhead: 'per-call overhead vs PyTorch' };
+const BENCHMARKS = {
+  overhead: 'per-call overhead vs PyTorch',
+  conv: 'a small convolutional training step vs PyTorch',
+};
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {
   if (!(name in BENCHMARKS)) {

@@ -38,12 +38,15 @@ export type { MemoryFormat } from './ops/shape';
 export type * from './nn/functional';
 export { AddonLoadError } from './native';
 
+// `var` is a reserved word as a function name, so lib/ops/reduce.ts calls it `variance`.
+const { variance: _variance, ...reductions } = reduce;
+
 /** The torch API, shaped like PyTorch's `torch` module with camelCase names. */
 export const torch = {
   ...creation,
   ...math,
   ...compare,
-  ...reduce,
+  ...reductions,
   var: reduce.variance,
   ...linalg,
   ...shape,
