@@ -7,12 +7,17 @@
  * ```
  * @packageDocumentation
  */
+import * as amp from './amp';
 import * as autograd from './autograd';
 import * as creation from './creation';
 import * as cuda from './cuda';
 import * as memory from './memory';
 import './methods';
-import * as functional from './nn/functional';
+import { loadNpy, saveNpy } from './io/npy';
+import { loadSafetensors, saveSafetensors } from './io/safetensors';
+import { loadTorch, saveTorch } from './io/torch-file';
+import * as nn from './nn';
+import * as optim from './optim';
 import * as compare from './ops/compare';
 import * as indexing from './ops/indexing';
 import * as join from './ops/join';
@@ -36,6 +41,14 @@ export type { RoundingMode } from './ops/math';
 export type { ReduceOptions, SumOptions, ValuesIndices, VarianceOptions } from './ops/reduce';
 export type { MemoryFormat } from './ops/shape';
 export type * from './nn/functional';
+export * as nn from './nn';
+export * as optim from './optim';
+export { GradScaler, autocast } from './amp';
+export type { AutocastOptions, GradScalerOptions } from './amp';
+export { TorchFileError } from './io/torch-file';
+export type { TorchValue } from './io/torch-file';
+export { SafetensorsError } from './io/safetensors';
+export { NpyError } from './io/npy';
 export { AddonLoadError } from './native';
 
 // `var` is a reserved word as a function name, so lib/ops/reduce.ts calls it `variance`.
@@ -52,8 +65,20 @@ export const torch = {
   ...shape,
   ...indexing,
   ...join,
-  /** PyTorch's `torch.nn`; `torch.nn.functional` holds the functional operations. */
-  nn: { functional },
+  /** PyTorch's `torch.nn`: modules, `init`, `functional`, `utils`. */
+  nn,
+  /** PyTorch's `torch.optim`: optimizers and `lrScheduler`. */
+  optim,
+  /** Mixed precision: `autocast` and `GradScaler`. */
+  amp,
+  /** `torch.save`: a file Python's `torch.load(weights_only=True)` reads. */
+  save: saveTorch,
+  /** `torch.load` of a file written by Python's `torch.save` (state dicts and checkpoints). */
+  load: loadTorch,
+  saveSafetensors,
+  loadSafetensors,
+  saveNpy,
+  loadNpy,
   autograd: { grad: autograd.grad },
   noGrad: autograd.noGrad,
   enableGrad: autograd.enableGrad,

@@ -212,12 +212,26 @@ export interface NativeAddon {
   mm(input: T, mat2: T): T;
   bmm(input: T, mat2: T): T;
   outer(input: T, vec2: T): T;
+  erf(input: T): T;
+  erfinv_(input: T): void;
+  reciprocal(input: T): T;
+  uniform_(input: T, from: number, to: number): void;
+  normal_(input: T, mean: number, std: number): void;
+  lerp_(input: T, end: T, weight: Operand): void;
+  addcmul(input: T, tensor1: T, tensor2: T, value: number): T;
+  addcmul_(input: T, tensor1: T, tensor2: T, value: number): void;
+  addcdiv_(input: T, tensor1: T, tensor2: T, value: number): void;
+  maximumOut_(input: T, other: T): void;
+  vectorNorm(input: T, ord: number): T;
+  linalgQr(input: T): [T, T];
+  diag(input: T, diagonal: number): T;
   // conversions, shape, indexing, joining (native/ops_shape.cc)
   toDtype(input: T, dtype: DType): T;
   toDevice(input: T, device: string): T;
   clone(input: T, memoryFormat: MemoryFormat | undefined): T;
   detach(input: T): T;
   alias(input: T): T;
+  asStrided(input: T, size: number[], stride: number[], storageOffset: number): T;
   contiguous(input: T, memoryFormat: MemoryFormat | undefined): T;
   isContiguous(input: T, memoryFormat: MemoryFormat | undefined): boolean;
   stride(input: T): number[];
@@ -249,6 +263,7 @@ export interface NativeAddon {
   chunk(input: T, chunks: number, dim: number): T[];
   pad(input: T, pad: number[], mode: string, value: number | undefined): T;
   // nn functional (native/ops_nn.cc)
+  linear(input: T, weight: T, bias: OptT): T;
   conv2d(input: T, weight: T, bias: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
   conv2dPadMode(input: T, weight: T, bias: OptT, stride: number[], padding: string, dilation: number[], groups: number): T;
   convTranspose2d(input: T, weight: T, bias: OptT, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): T;
@@ -284,6 +299,7 @@ export interface NativeAddon {
   backward(input: T, gradient: OptT, retainGraph: boolean, createGraph: boolean): void;
   grad(input: T): T | null;
   setGrad(input: T, grad: OptT): void;
+  setData(input: T, data: T): void;
   isLeaf(input: T): boolean;
   retainGrad(input: T): void;
   autogradGrad(outputs: T[], inputs: T[], gradOutputs: T[] | undefined, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): (T | null)[];
@@ -292,6 +308,19 @@ export interface NativeAddon {
   enterInferenceMode(): void;
   exitInferenceMode(): void;
   isInferenceMode(): boolean;
+  // serialization (native/serialize.cc)
+  pickleSave(value: unknown): ArrayBuffer;
+  // mixed precision (native/amp.cc)
+  autocastEnabled(deviceType: string): boolean;
+  autocastDtype(deviceType: string): DType;
+  setAutocast(deviceType: string, enabled: boolean, dtype: DType): void;
+  autocastCacheEnabled(): boolean;
+  setAutocastCacheEnabled(enabled: boolean): void;
+  autocastIncrementNesting(): number;
+  autocastDecrementNesting(): number;
+  clearAutocastCache(): void;
+  ampUnscale_(grads: T[], foundInf: T, invScale: T): void;
+  ampUpdateScale_(scale: T, growthTracker: T, foundInf: T, growthFactor: number, backoffFactor: number, growthInterval: number): void;
 }
 
 const loaded = loadAddon();

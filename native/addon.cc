@@ -37,6 +37,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerShapeOps(env, exports);
   registerNnOps(env, exports);
   registerAutograd(env, exports);
+  registerSerialization(env, exports);
+  registerAmp(env, exports);
   return exports;
 }
 

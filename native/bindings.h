@@ -13,5 +13,7 @@ void registerMathOps(Napi::Env env, Napi::Object exports);
 void registerShapeOps(Napi::Env env, Napi::Object exports);
 void registerNnOps(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
+void registerSerialization(Napi::Env env, Napi::Object exports);
+void registerAmp(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

@@ -78,6 +78,25 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
   unaryInPlace<&at::Tensor::sqrt_>(env, exports, "sqrt_");
   unaryInPlace<&at::Tensor::exp_>(env, exports, "exp_");
   unaryInPlace<&at::Tensor::zero_>(env, exports, "zero_");
+  unaryInPlace<&at::Tensor::erfinv_>(env, exports, "erfinv_");
+  unary<&at::erf>(env, exports, "erf");
+  unary<&at::reciprocal>(env, exports, "reciprocal");
+  define(env, exports, "uniform_", {"input", "from", "to"}, [](T input, double from, double to) { input.uniform_(from, to); });
+  define(env, exports, "normal_", {"input", "mean", "std"}, [](T input, double mean, double std) { input.normal_(mean, std); });
+  define(env, exports, "lerp_", {"input", "end", "weight"}, [](T input, T end, const Operand& weight) {
+    if (weight.scalar) {
+      input.lerp_(end, *weight.scalar);
+    } else {
+      input.lerp_(end, weight.value);
+    }
+  });
+  define(env, exports, "addcmul", {"input", "tensor1", "tensor2", "value"},
+         [](T input, T a, T b, const c10::Scalar& value) { return at::addcmul(input, a, b, value); });
+  define(env, exports, "addcmul_", {"input", "tensor1", "tensor2", "value"},
+         [](T input, T a, T b, const c10::Scalar& value) { input.addcmul_(a, b, value); });
+  define(env, exports, "addcdiv_", {"input", "tensor1", "tensor2", "value"},
+         [](T input, T a, T b, const c10::Scalar& value) { input.addcdiv_(a, b, value); });
+  define(env, exports, "maximumOut_", {"input", "other"}, [](T input, T other) { at::maximum_out(const_cast<at::Tensor&>(input), input, other); });
   define(env, exports, "clamp", {"input", "min", "max"},
          [](T input, std::optional<c10::Scalar> min, std::optional<c10::Scalar> max) { return at::clamp(input, min, max); });
   define(env, exports, "clamp_", {"input", "min", "max"},
@@ -147,6 +166,9 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "cumsum", {"input", "dim"}, [](T input, int64_t dim) { return at::cumsum(input, dim); });
 
   // linear algebra
+  define(env, exports, "vectorNorm", {"input", "ord"}, [](T input, double ord) { return at::linalg_vector_norm(input, c10::Scalar(ord)); });
+  define(env, exports, "linalgQr", {"input"}, [](T input) { return at::linalg_qr(input); });
+  define(env, exports, "diag", {"input", "diagonal"}, [](T input, int64_t diagonal) { return at::diag(input, diagonal); });
   define(env, exports, "matmul", {"input", "other"}, [](T input, T other) { return at::matmul(input, other); });
   define(env, exports, "mm", {"input", "mat2"}, [](T input, T other) { return at::mm(input, other); });
   define(env, exports, "bmm", {"input", "mat2"}, [](T input, T other) { return at::bmm(input, other); });

@@ -14,6 +14,7 @@ using Ints = const std::vector<int64_t>&;
 }  // namespace
 
 void registerNnOps(Napi::Env env, Napi::Object exports) {
+  define(env, exports, "linear", {"input", "weight", "bias"}, [](T input, T weight, OptT bias) { return at::linear(input, weight, bias); });
   define(env, exports, "conv2d", {"input", "weight", "bias", "stride", "padding", "dilation", "groups"},
          [](T input, T weight, OptT bias, Ints stride, Ints padding, Ints dilation, int64_t groups) {
            return at::conv2d(input, weight, bias, stride, padding, dilation, groups);

@@ -41,6 +41,8 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
          [](T input, std::optional<c10::MemoryFormat> format) { return input.clone(format); });
   define(env, exports, "detach", {"input"}, [](T input) { return input.detach(); });
   define(env, exports, "alias", {"input"}, [](T input) { return at::alias(input); });
+  define(env, exports, "asStrided", {"input", "size", "stride", "storageOffset"},
+         [](T input, Ints size, Ints stride, int64_t offset) { return at::as_strided(input, size, stride, offset); });
   define(env, exports, "contiguous", {"input", "memoryFormat"}, [](T input, std::optional<c10::MemoryFormat> format) {
     return input.contiguous(format.value_or(c10::MemoryFormat::Contiguous));
   });

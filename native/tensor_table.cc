@@ -145,6 +145,9 @@ AddonState& stateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   AddonState& state = stateOf(env);
+  if (state.tensorClass.IsEmpty()) {
+    throw Napi::Error::New(env, "unet-torch: the Tensor class is not registered; load the package (require('unet-torch')), not the addon alone");
+  }
   Handle handle = state.table->adopt(env, std::move(tensor));
   napi_value arguments[] = {state.constructToken.Value(), Napi::Number::New(env, static_cast<double>(handle))};
   napi_value object = nullptr;

@@ -14,7 +14,12 @@ export type { Reduction } from '../ops/options';
 
 type IntOrPair = number | [number, number];
 
-// --- convolution ---------------------------------------------------------------------------------
+// --- linear and convolution -------------------------------------------------------------------------
+
+/** `input · weightᵀ + bias`. */
+export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return native.linear(input, weight, bias ?? undefined);
+}
 
 /** Options of `conv2d`. */
 export interface Conv2dOptions {

@@ -18,3 +18,16 @@ export function bmm(input: Tensor, mat2: Tensor): Tensor {
 export function outer(input: Tensor, vec2: Tensor): Tensor {
   return native.outer(input, vec2);
 }
+/** The `ord`-norm of all elements taken as one vector (PyTorch's `torch.linalg.vector_norm`). */
+export function vectorNorm(input: Tensor, ord = 2): Tensor {
+  return native.vectorNorm(input, ord);
+}
+/** The diagonal of a matrix (a vector), or the diagonal matrix of a vector. */
+export function diag(input: Tensor, diagonal = 0): Tensor {
+  return native.diag(input, diagonal);
+}
+/** Q and R of the reduced QR decomposition. */
+export function qr(input: Tensor): { Q: Tensor; R: Tensor } {
+  const [Q, R] = native.linalgQr(input);
+  return { Q, R };
+}

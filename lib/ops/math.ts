@@ -135,3 +135,45 @@ export function copy_(input: Tensor, source: Tensor): Tensor {
   native.copy_(input, source);
   return input;
 }
+/** In place: `input += weight * (end - input)`. Returns `input`. */
+export function lerp_(input: Tensor, end: Tensor, weight: TensorLike): Tensor {
+  native.lerp_(input, end, weight);
+  return input;
+}
+/** `input + value * tensor1 * tensor2`. */
+export function addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+  return native.addcmul(input, tensor1, tensor2, value);
+}
+/** In place `addcmul`. Returns `input`. */
+export function addcmul_(input: Tensor, tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+  native.addcmul_(input, tensor1, tensor2, value);
+  return input;
+}
+/** In place: `input += value * tensor1 / tensor2`. Returns `input`. */
+export function addcdiv_(input: Tensor, tensor1: Tensor, tensor2: Tensor, value = 1): Tensor {
+  native.addcdiv_(input, tensor1, tensor2, value);
+  return input;
+}
+/** `1 / input`. */
+export function reciprocal(input: Tensor): Tensor {
+  return native.reciprocal(input);
+}
+/** The error function. */
+export function erf(input: Tensor): Tensor {
+  return native.erf(input);
+}
+/** In place inverse error function. Returns `input`. */
+export function erfinv_(input: Tensor): Tensor {
+  native.erfinv_(input);
+  return input;
+}
+/** Fills in place with U(from, to). Returns `input`. */
+export function uniform_(input: Tensor, from = 0, to = 1): Tensor {
+  native.uniform_(input, from, to);
+  return input;
+}
+/** Fills in place with N(mean, std²). Returns `input`. */
+export function normal_(input: Tensor, mean = 0, std = 1): Tensor {
+  native.normal_(input, mean, std);
+  return input;
+}

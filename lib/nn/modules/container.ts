@@ -1,0 +1,91 @@
+// Containers: Sequential, ModuleList and ModuleDict, named '0', '1', … or by key as in PyTorch.
+import type { Tensor } from '../../tensor';
+import { Module } from '../module';
+
+/** Runs its modules in order, each on the previous one's output. */
+export class Sequential extends Module {
+  private readonly layers: Module[];
+
+  constructor(...modules: Module[]) {
+    super();
+    this.layers = modules;
+    modules.forEach((module, index) => this.registerModule(String(index), module));
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+  at(index: number): Module | undefined {
+    return this.layers.at(index);
+  }
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  /** Intermediate results are freed as soon as the next layer has used them. */
+  forward(input: Tensor): Tensor {
+    let output = input;
+    for (const layer of this.layers) {
+      const next = layer.forward(output) as Tensor;
+      if (output !== input && next !== output) output.dispose();
+      output = next;
+    }
+    return output;
+  }
+}
+
+/** A list of modules, registered as '0', '1', …; it has no forward of its own. */
+export class ModuleList extends Module {
+  private readonly items: Module[] = [];
+
+  constructor(modules: Iterable<Module> = []) {
+    super();
+    for (const module of modules) this.append(module);
+  }
+
+  append(module: Module): this {
+    this.registerModule(String(this.items.length), module);
+    this.items.push(module);
+    return this;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(index: number): Module | undefined {
+    return this.items.at(index);
+  }
+  [Symbol.iterator](): Iterator<Module> {
+    return this.items[Symbol.iterator]();
+  }
+  forward(): never {
+    throw new TypeError('ModuleList has no forward(); iterate over it and call its modules');
+  }
+}
+
+/** Modules by key, registered under their keys in insertion order; it has no forward of its own. */
+export class ModuleDict extends Module {
+  private readonly items = new Map<string, Module>();
+
+  constructor(modules: Record<string, Module> = {}) {
+    super();
+    for (const [key, module] of Object.entries(modules)) this.set(key, module);
+  }
+
+  set(key: string, module: Module): this {
+    this.registerModule(key, module);
+    this.items.set(key, module);
+    return this;
+  }
+  get(key: string): Module | undefined {
+    return this.items.get(key);
+  }
+  keys(): IterableIterator<string> {
+    return this.items.keys();
+  }
+  entries(): IterableIterator<[string, Module]> {
+    return this.items.entries();
+  }
+  forward(): never {
+    throw new TypeError('ModuleDict has no forward(); call its modules');
+  }
+}

@@ -1,0 +1,144 @@
+// Convolution layers and Linear, initialised as PyTorch initialises them (kaiming_uniform_ with
+// a = √5 for the weight, U(-1/√fanIn, 1/√fanIn) for the bias), in PyTorch's order.
+import { empty } from '../../creation';
+import type { Tensor } from '../../tensor';
+import * as F from '../functional';
+import * as init from '../init';
+import { Module } from '../module';
+
+type IntOrPair = number | [number, number];
+
+function pair(value: IntOrPair): [number, number] {
+  return typeof value === 'number' ? [value, value] : value;
+}
+
+function resetParameters(weight: Tensor, bias: Tensor | null): void {
+  init.kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias !== null) {
+    const [fanIn] = init.calculateFanInAndFanOut(weight);
+    if (fanIn !== 0) {
+      const bound = 1 / Math.sqrt(fanIn);
+      init.uniform_(bias, -bound, bound);
+    }
+  }
+}
+
+/** Options of `Conv2d`. */
+export interface Conv2dOptions {
+  stride?: IntOrPair;
+  /** Padding per side, or `'valid'`/`'same'`. */
+  padding?: IntOrPair | 'valid' | 'same';
+  dilation?: IntOrPair;
+  groups?: number;
+  bias?: boolean;
+  /** What the padding holds: zeros (default), or the reflected, replicated or wrapped image. */
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  dtype?: 'float32' | 'float64';
+  device?: string;
+}
+
+/** 2-d convolution: weight (out, in / groups, kH, kW), bias (out). */
+export class Conv2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly stride: [number, number];
+  readonly padding: [number, number] | 'valid' | 'same';
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly paddingMode: NonNullable<Conv2dOptions['paddingMode']>;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: Conv2dOptions = {}) {
+    super();
+    this.stride = pair(options.stride ?? 1);
+    this.padding = typeof options.padding === 'string' ? options.padding : pair(options.padding ?? 0);
+    this.dilation = pair(options.dilation ?? 1);
+    this.groups = options.groups ?? 1;
+    this.paddingMode = options.paddingMode ?? 'zeros';
+    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new RangeError(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
+    }
+    const [kh, kw] = pair(kernelSize);
+    const creation = { dtype: options.dtype, device: options.device };
+    this.weight = this.registerParameter('weight', empty([outChannels, inChannels / this.groups, kh, kw], creation));
+    this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outChannels], creation));
+    resetParameters(this.weight, this.bias);
+  }
+
+  forward(input: Tensor): Tensor {
+    if (this.paddingMode !== 'zeros' && typeof this.padding !== 'string') {
+      const [ph, pw] = this.padding;
+      const padded = F.pad(input, [pw, pw, ph, ph], { mode: this.paddingMode });
+      try {
+        return F.conv2d(padded, this.weight, { bias: this.bias, stride: this.stride, dilation: this.dilation, groups: this.groups });
+      } finally {
+        padded.dispose();
+      }
+    }
+    return F.conv2d(input, this.weight, { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+}
+
+/** Options of `ConvTranspose2d`. */
+export interface ConvTranspose2dOptions {
+  stride?: IntOrPair;
+  padding?: IntOrPair;
+  outputPadding?: IntOrPair;
+  groups?: number;
+  bias?: boolean;
+  dilation?: IntOrPair;
+  dtype?: 'float32' | 'float64';
+  device?: string;
+}
+
+/** 2-d transposed convolution (the U-Net's "up-convolution"): weight (in, out / groups, kH, kW). */
+export class ConvTranspose2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  private readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'dtype' | 'device'>>;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: ConvTranspose2dOptions = {}) {
+    super();
+    const groups = options.groups ?? 1;
+    this.options = {
+      stride: options.stride ?? 1,
+      padding: options.padding ?? 0,
+      outputPadding: options.outputPadding ?? 0,
+      groups,
+      dilation: options.dilation ?? 1,
+    };
+    const [kh, kw] = pair(kernelSize);
+    const creation = { dtype: options.dtype, device: options.device };
+    this.weight = this.registerParameter('weight', empty([inChannels, outChannels / groups, kh, kw], creation));
+    this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outChannels], creation));
+    resetParameters(this.weight, this.bias);
+  }
+
+  forward(input: Tensor): Tensor {
+    return F.convTranspose2d(input, this.weight, { bias: this.bias, ...this.options });
+  }
+}
+
+/** Options of `Linear`. */
+export interface LinearOptions {
+  bias?: boolean;
+  dtype?: 'float32' | 'float64';
+  device?: string;
+}
+
+/** `y = x Wᵀ + b`: weight (out, in), bias (out). */
+export class Linear extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+    super();
+    const creation = { dtype: options.dtype, device: options.device };
+    this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures], creation));
+    this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outFeatures], creation));
+    resetParameters(this.weight, this.bias);
+  }
+
+  forward(input: Tensor): Tensor {
+    return F.linear(input, this.weight, this.bias);
+  }
+}
