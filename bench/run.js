@@ -6,6 +6,7 @@ const path = require('node:path');
 const BENCHMARKS = {
   overhead: 'per-call overhead vs PyTorch',
   conv: 'a small convolutional training step vs PyTorch',
+  train: 'a small CNN of nn modules trained with SGD vs PyTorch',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

@@ -140,6 +140,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   setNumThreads(threads: number): void;
   manualSeed(seed: number): void;
+  libmPow(base: number, exponent: number): number;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;
   cudaSynchronize(device: OptDevice): void;

@@ -58,3 +58,12 @@ export function info(): RuntimeInfo {
     node: process.version,
   };
 }
+
+/**
+ * `base ** exponent` exactly as Python computes it for floats (C's pow). JS's `**` can differ in
+ * the last bit; code that must match PyTorch's Python-side arithmetic (bias corrections, decay
+ * factors) uses this.
+ */
+export function pyPow(base: number, exponent: number): number {
+  return native.libmPow(base, exponent);
+}

@@ -6,6 +6,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <cmath>
+
 #include "bind.h"
 #include "bindings.h"
 
@@ -26,6 +28,9 @@ c10::DeviceIndex cudaIndex(const std::optional<c10::Device>& device) {
 }  // namespace
 
 void registerRuntime(Napi::Env env, Napi::Object exports) {
+  // Python's float ** float is C's pow(); V8's ** differs from it in the last bit for integral
+  // exponents. Optimizers and schedulers use this one so that their steps match PyTorch's bitwise.
+  define(env, exports, "libmPow", {"base", "exponent"}, [](double base, double exponent) { return std::pow(base, exponent); });
   define(env, exports, "libtorchVersion", {}, [] { return std::string(TORCH_VERSION); });
   define(env, exports, "cudaBuilt", {}, [] { return cudaBuilt(); });
   define(env, exports, "cudaRuntimeVersion", {}, [] {

@@ -61,7 +61,7 @@ c10::IValue fromJs(Napi::Env env, const Napi::Value& value, const std::string& p
     return number;
   }
   if (value.IsNull() || value.IsUndefined()) return c10::IValue();
-  if (value.IsObject() && !handleOf(env, value)) {
+  if (value.IsObject() && !value.IsFunction() && !handleOf(env, value)) {
     Napi::Object object = value.As<Napi::Object>();
     c10::impl::GenericDict dict(c10::StringType::get(), c10::AnyType::get());
     Napi::Array keys = object.GetPropertyNames();

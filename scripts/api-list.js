@@ -39,6 +39,18 @@ function render() {
   }
   const functional = exposed(torch.nn.functional, require(path.join(dist, 'nn', 'functional.js')));
   lines.push(`| \`torch.nn.functional\` | ${functional.map((name) => `\`${name}\``).join(', ')} |`);
+  const members = (namespace) => Object.keys(namespace).filter((name) => typeof namespace[name] === 'function' && !name.endsWith('Error')).sort();
+  const namespaces = [
+    ['`torch.nn` modules', torch.nn],
+    ['`torch.nn.init`', torch.nn.init],
+    ['`torch.nn.utils`', torch.nn.utils],
+    ['`torch.optim`', torch.optim],
+    ['`torch.optim.lrScheduler`', torch.optim.lrScheduler],
+    ['`torch.amp`', torch.amp],
+  ];
+  for (const [label, namespace] of namespaces) lines.push(`| ${label} | ${members(namespace).map((name) => `\`${name}\``).join(', ')} |`);
+  const files = ['save', 'load', 'saveSafetensors', 'loadSafetensors', 'saveNpy', 'loadNpy'].filter((name) => typeof torch[name] === 'function');
+  lines.push(`| files | ${files.map((name) => `\`${name}\``).join(', ')} |`);
   const own = Object.getOwnPropertyNames(Tensor.prototype).filter((name) => name !== 'constructor' && !(name in tensorMethods));
   const methods = [...new Set([...Object.keys(tensorMethods), ...own])].sort();
   lines.push('', `Tensor methods (${methods.length}): ${methods.map((name) => `\`${name}\``).join(', ')}.`);

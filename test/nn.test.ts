@@ -4,7 +4,7 @@ import { type Tensor, nn, torch } from '../lib';
 import { runPython } from './support/python';
 
 // The same model in both languages, layer for layer in the same order.
-function buildModel(): nn.Module {
+function buildModel(): nn.Sequential {
   return new nn.Sequential(
     new nn.Conv2d(2, 4, 3, { padding: 1 }),
     new nn.BatchNorm2d(4),

@@ -35,7 +35,26 @@ const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2
 
 /** Saves tensors (in dicts and lists, with plain values) so that Python's `torch.load(file, weights_only=True)` reads them. Atomic. */
 export function saveTorch(file: string, value: TorchValue): void {
+  checkSavable(value, '');
   writeFileAtomic(file, new Uint8Array(native.pickleSave(value)));
+}
+
+function checkSavable(value: unknown, at: string): void {
+  const where = at === '' ? 'the value' : `'${at}'`;
+  if (value instanceof Tensor) {
+    if (value.isDisposed) throw new TypeError(`torch.save(): ${where} is a disposed Tensor`);
+    return;
+  }
+  if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return;
+  if (Array.isArray(value)) {
+    value.forEach((item, k) => checkSavable(item, `${at}[${k}]`));
+    return;
+  }
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const [key, item] of Object.entries(value)) checkSavable(item, at === '' ? key : `${at}.${key}`);
+    return;
+  }
+  throw new TypeError(`torch.save(): ${where} is ${typeof value === 'function' ? 'a function' : `a ${value?.constructor?.name ?? typeof value}`}, which cannot be saved (tensors, plain objects, arrays, numbers, strings, booleans and null can)`);
 }
 
 /**

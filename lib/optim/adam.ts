@@ -1,6 +1,7 @@
 // Adam and AdamW, step for step as PyTorch's single-tensor implementation (the one it uses for
 // CPU tensors), so that parameters match PyTorch's after any number of steps.
 import { tensor as makeTensor, zerosLike } from '../creation';
+import { pyPow } from '../runtime';
 import type { Tensor } from '../tensor';
 import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
 
@@ -55,10 +56,10 @@ export class Adam extends Optimizer<AdamOptions> {
     expAvg.lerp_(g, 1 - beta1);
     expAvgSq.mul_(beta2).addcmul_(g, g, 1 - beta2);
     const step = stepCount.item() as number;
-    const biasCorrection1 = 1 - beta1 ** step;
-    const biasCorrection2 = 1 - beta2 ** step;
+    const biasCorrection1 = 1 - pyPow(beta1, step);
+    const biasCorrection2 = 1 - pyPow(beta2, step);
     const stepSize = lr / biasCorrection1;
-    const biasCorrection2Sqrt = biasCorrection2 ** 0.5;
+    const biasCorrection2Sqrt = pyPow(biasCorrection2, 0.5);
     let second = expAvgSq;
     if (group.amsgrad) {
       second = state.maxExpAvgSq as Tensor;

@@ -1,5 +1,6 @@
 // Learning-rate schedulers, each computing the rate the way PyTorch's `torch.optim.lr_scheduler`
 // does (the same recursive forms), so that a schedule here equals PyTorch's step for step.
+import { pyPow } from '../runtime';
 import type { Optimizer } from './optimizer';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -108,7 +109,7 @@ export class StepLR extends LRScheduler {
     return this.groups.map((group) => group.lr * this.gamma);
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((base) => base * this.gamma ** Math.floor(this.lastEpoch / this.stepSize));
+    return this.baseLrs.map((base) => base * pyPow(this.gamma, Math.floor(this.lastEpoch / this.stepSize)));
   }
   protected override ownState(): SchedulerStateDict {
     return { step_size: this.stepSize, gamma: this.gamma };
@@ -126,10 +127,10 @@ export class MultiStepLR extends LRScheduler {
   protected getLr(): number[] {
     const hits = this.milestones.filter((m) => m === this.lastEpoch).length;
     if (hits === 0) return this.currentLrs();
-    return this.groups.map((group) => group.lr * this.gamma ** hits);
+    return this.groups.map((group) => group.lr * pyPow(this.gamma, hits));
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((base) => base * this.gamma ** bisectRight(this.milestones, this.lastEpoch));
+    return this.baseLrs.map((base) => base * pyPow(this.gamma, bisectRight(this.milestones, this.lastEpoch)));
   }
   protected override ownState(): SchedulerStateDict {
     return { milestones: Object.fromEntries(this.milestones.map((m) => [m, this.milestones.filter((n) => n === m).length])), gamma: this.gamma };
@@ -147,7 +148,7 @@ export class ExponentialLR extends LRScheduler {
     return this.groups.map((group) => group.lr * this.gamma);
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((base) => base * this.gamma ** this.lastEpoch);
+    return this.baseLrs.map((base) => base * pyPow(this.gamma, this.lastEpoch));
   }
   protected override ownState(): SchedulerStateDict {
     return { gamma: this.gamma };
@@ -189,11 +190,11 @@ export class PolynomialLR extends LRScheduler {
   }
   protected getLr(): number[] {
     if (this.isInitial || this.lastEpoch > this.totalIters) return this.currentLrs();
-    const decay = ((1.0 - this.lastEpoch / this.totalIters) / (1.0 - (this.lastEpoch - 1) / this.totalIters)) ** this.power;
+    const decay = pyPow((1.0 - this.lastEpoch / this.totalIters) / (1.0 - (this.lastEpoch - 1) / this.totalIters), this.power);
     return this.groups.map((group) => group.lr * decay);
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((base) => base * (1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+    return this.baseLrs.map((base) => base * pyPow(1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters, this.power));
   }
   protected override ownState(): SchedulerStateDict {
     return { total_iters: this.totalIters, power: this.power };
