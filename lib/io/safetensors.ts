@@ -32,81 +32,80 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** The bytes of a safetensors file holding `tensors` (in key order) and string `metadata`. */
-export function serializeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, bool: 1 };
+
+/**
+ * Writes tensors (in key order) and string metadata to a safetensors file, atomically. Tensors are
+ * copied out one at a time, so the file is never whole in memory.
+ */
+export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, tensor] of Object.entries(tensors)) {
-    const bytes = new Uint8Array(native.toBytes(tensor));
-    header[name] = { dtype: CODES[tensor.dtype], shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
-    chunks.push(bytes);
-    offset += bytes.length;
+    const length = tensor.numel() * ELEMENT_SIZE[tensor.dtype];
+    header[name] = { dtype: CODES[tensor.dtype], shape: tensor.shape, data_offsets: [offset, offset + length] };
+    offset += length;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8); // the format aligns the data to 8 bytes
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let position = 8 + headerBytes.length;
-  for (const chunk of chunks) {
-    out.set(chunk, position);
-    position += chunk.length;
-  }
-  return out;
+  writeFileAtomic(file, (write) => {
+    const length = new Uint8Array(8);
+    new DataView(length.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+    write(length);
+    write(headerBytes);
+    for (const tensor of Object.values(tensors)) write(new Uint8Array(native.toBytes(tensor)));
+  });
 }
 
-/** Parses safetensors bytes into CPU tensors; `source` names the file in errors. */
-export function deserializeSafetensors(
-  bytes: Uint8Array,
-  source = 'safetensors data',
-): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+/**
+ * Reads a safetensors file into CPU tensors, one tensor's bytes at a time (a large file is never
+ * loaded twice). Errors name the file and what is wrong with it.
+ */
+export function loadSafetensors(file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
   const fail = (why: string): never => {
-    throw new SafetensorsError(`${source}: not a valid safetensors file: ${why}`);
+    throw new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
   };
-  if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) fail(`the header claims ${headerLength} bytes but only ${bytes.length - 8} follow (truncated?)`);
-  let header: Record<string, unknown>;
-  try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8')) as Record<string, unknown>;
-  } catch (error) {
-    return fail(`the header is not JSON (${(error as Error).message})`);
-  }
-  const dataStart = 8 + headerLength;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
+  const fd = fs.openSync(file, 'r');
   const tensors: Record<string, Tensor> = {};
   try {
+    const size = fs.fstatSync(fd).size;
+    const read = (position: number, length: number): Uint8Array => {
+      const buffer = new Uint8Array(new ArrayBuffer(length));
+      const got = fs.readSync(fd, buffer, 0, length, position);
+      if (got !== length) fail(`it ends after ${position + got} bytes (truncated?)`);
+      return buffer;
+    };
+    if (size < 8) fail(`it has ${size} bytes, fewer than the 8-byte header length`);
+    const headerLength = Number(new DataView(read(0, 8).buffer).getBigUint64(0, true));
+    if (headerLength > size - 8) fail(`the header claims ${headerLength} bytes but only ${size - 8} follow (truncated?)`);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(Buffer.from(read(8, headerLength)).toString('utf8')) as Record<string, unknown>;
+    } catch (error) {
+      return fail(`the header is not JSON (${(error as Error).message})`);
+    }
+    const dataStart = 8 + headerLength;
+    const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
     for (const [name, value] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       const entry = value as HeaderEntry;
       const dtype = DTYPE_OF_CODE.get(entry?.dtype);
       if (!dtype) fail(`tensor '${name}' has dtype ${String(entry?.dtype)}, which unet-torch does not read`);
       const [begin, end] = entry.data_offsets ?? [];
-      if (!Array.isArray(entry.shape) || typeof begin !== 'number' || typeof end !== 'number' || begin > end) {
-        fail(`tensor '${name}' has a malformed entry`);
-      }
-      if (dataStart + (end as number) > bytes.length) fail(`tensor '${name}' ends past the end of the file (truncated?)`);
-      const slice = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart + (begin as number), (end as number) - (begin as number));
-      // The copy puts the bytes at an address aligned for any dtype.
-      tensors[name] = native.fromBytes(slice.slice(), entry.shape, dtype as DType);
+      if (!Array.isArray(entry.shape) || typeof begin !== 'number' || typeof end !== 'number' || begin > end) fail(`tensor '${name}' has a malformed entry`);
+      const expected = (entry.shape as number[]).reduce((product, extent) => product * extent, 1) * ELEMENT_SIZE[dtype as DType];
+      if ((end as number) - (begin as number) !== expected) fail(`tensor '${name}' has ${(end as number) - (begin as number)} bytes for shape [${entry.shape}], which needs ${expected}`);
+      if (dataStart + (end as number) > size) fail(`tensor '${name}' ends past the end of the file (truncated?)`);
+      tensors[name] = native.fromBytes(read(dataStart + (begin as number), expected), entry.shape, dtype as DType);
     }
+    return { tensors, metadata };
   } catch (error) {
     for (const tensor of Object.values(tensors)) tensor.dispose();
     if (error instanceof SafetensorsError) throw error;
     return fail((error as Error).message);
+  } finally {
+    fs.closeSync(fd);
   }
-  return { tensors, metadata };
-}
-
-/** Writes tensors to a safetensors file, atomically. */
-export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(file, serializeSafetensors(tensors, metadata));
-}
-
-/** Reads a safetensors file into CPU tensors. */
-export function loadSafetensors(file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  return deserializeSafetensors(fs.readFileSync(file), file);
 }
