@@ -7,6 +7,7 @@ const BENCHMARKS = {
   overhead: 'per-call overhead vs PyTorch',
   conv: 'a small convolutional training step vs PyTorch',
   train: 'a small CNN of nn modules trained with SGD vs PyTorch',
+  unet: 'the U-Net presets, training step and forward pass, time and peak memory vs PyTorch',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

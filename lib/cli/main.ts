@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `unet` command line: one verb per file in this folder.
+import { runCompare } from './compare';
 import { runDemo } from './demo';
 import { runInfo } from './info';
 
@@ -8,6 +9,7 @@ type Verb = (args: string[]) => Promise<number> | number;
 const VERBS: Record<string, { run: Verb; summary: string }> = {
   info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
   demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },
+  compare: { run: runCompare, summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time' },
 };
 
 function usage(): string {

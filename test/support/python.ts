@@ -7,13 +7,10 @@ import * as path from 'node:path';
 
 import type { Tensor } from '../../lib';
 import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors';
-import { libtorchRecord, packageRoot } from '../../lib/native';
+import { packageRoot } from '../../lib/native';
+import { referencePython } from '../../lib/reference';
 
-/** The Python that has torch and the reference packages. */
-export function referencePython(): string {
-  const venv = path.join(packageRoot, '.venv', 'bin', 'python');
-  return libtorchRecord.python ?? venv;
-}
+export { referencePython };
 
 /** Runs `script` with `inputs` bound to a dict of tensors; returns what it put in `outputs`. */
 export function runPython(script: string, inputs: Record<string, Tensor> = {}): Record<string, Tensor> {

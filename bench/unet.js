@@ -1,0 +1,54 @@
+'use strict';
+// The U-Net's training step and forward pass, TypeScript vs the PyTorch reference, side by side:
+// time (best of N after a warm-up) and peak resident memory, each side in its own process.
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+const { referencePython, printTable } = require('./support');
+
+const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
+// [preset, mode, tile, timed steps per process, alternating rounds]
+const CASES = [
+  ['ronneberger2015', 'forward', 572, 2, 2],
+  ['ronneberger2015', 'train', 572, 1, 2],
+  ['compact', 'forward', 572, 5, 3],
+  ['compact', 'train', 572, 3, 3],
+];
+// The sides alternate, round after round, so that a slow spell of this shared machine does not
+// fall on one side only; each side's best round counts.
+
+function ours(preset, mode, size, steps) {
+  const output = execFileSync(process.execPath, [path.join(__dirname, 'unet-step.js'), preset, mode, String(size), String(steps), THREADS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(output);
+}
+
+function pytorch(preset, mode, size, steps) {
+  const args = ['-m', 'reference', 'bench-unet', '--preset', preset, '--mode', mode, '--size', String(size), '--steps', String(steps), '--threads', THREADS];
+  const output = execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(output);
+}
+
+function best(runs) {
+  return { msPerStep: Math.min(...runs.map((r) => r.msPerStep)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
+}
+
+const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
+  const oursRuns = [];
+  const theirRuns = [];
+  for (let round = 0; round < rounds; round += 1) {
+    oursRuns.push(ours(preset, mode, size, steps));
+    theirRuns.push(pytorch(preset, mode, size, steps));
+  }
+  const a = best(oursRuns);
+  const b = best(theirRuns);
+  return [
+    `${preset} ${mode} ${size}×${size}`,
+    a.msPerStep.toFixed(0),
+    b.msPerStep.toFixed(0),
+    (a.msPerStep / b.msPerStep).toFixed(3),
+    a.peakRssMb.toFixed(0),
+    b.peakRssMb.toFixed(0),
+    (a.peakRssMb / b.peakRssMb).toFixed(2),
+  ];
+});
+printTable(['case', 'unet-torch ms', 'PyTorch ms', 'time ratio (<= 1.02)', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio (<= 1.10)'], rows);
+console.log(`\n(${THREADS} threads, CPU; each side in its own process, alternating rounds, best step after one warm-up; peak memory: the larger round)`);

@@ -1,0 +1,7 @@
+// The U-Net: the model, its presets and its size arithmetic.
+export { DoubleConv, UNet, UpStep, centreCrop } from './model';
+export type { UNetOptions } from './model';
+export { PRESETS, createUNet, presetOptions } from './presets';
+export type { PresetName } from './presets';
+export { inputExtentFor, invalidExtentMessage, isValidExtent, nearestValidExtents, outputExtent } from './size';
+export type { SizeSpec } from './size';

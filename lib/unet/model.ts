@@ -1,0 +1,265 @@
+// The U-Net of Ronneberger et al. 2015 on torch.nn modules, with the options later variants
+// added. Parameter names equal the PyTorch reference's (reference/unet.py) state-dict keys:
+// down.<level>.conv1.weight, up.<step>.upconv.weight, head.weight, …
+import { noGrad } from '../autograd';
+import { cat } from '../ops/join';
+import { narrow } from '../ops/indexing';
+import * as nnInit from '../nn/init';
+import { Module } from '../nn/module';
+import { Conv2d, ConvTranspose2d } from '../nn/modules/conv';
+import { Dropout, Identity, LeakyReLU, MaxPool2d, ReLU, Upsample } from '../nn/modules/layers';
+import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
+import { ModuleList } from '../nn/modules/container';
+import type { Tensor } from '../tensor';
+import { type SizeSpec, inputExtentFor, invalidExtentMessage, outputExtent } from './size';
+
+/** The choices that make a U-Net. */
+export interface UNetOptions {
+  inChannels: number;
+  classes: number;
+  /** Resolution levels; the paper has 5 (4 poolings). */
+  depth: number;
+  /** Channels of the first level, doubling per level; the paper has 64. */
+  baseChannels: number;
+  /** `valid`: unpadded 3×3 convolutions and centre-cropped skips (the paper); `same`: padded. */
+  padding: 'valid' | 'same';
+  /** `transposed`: the paper's 2×2 up-convolution; `bilinear`: bilinear ×2 then a 1×1 convolution. */
+  upsampling: 'transposed' | 'bilinear';
+  normalization: 'none' | 'batch' | 'instance' | 'group';
+  /** Groups of group normalisation (the channel count must divide by it). */
+  groups: number;
+  activation: 'relu' | 'leakyRelu';
+  /** Negative slope of the leaky ReLU. */
+  negativeSlope: number;
+  /** Drop-out probability at the end of the contracting path (0: none). */
+  dropout: number;
+  /** `paper`: N(0, 2/N) weights with N the fan-in and zero biases; `pytorch`: the modules' own defaults. */
+  init: 'paper' | 'pytorch';
+}
+
+type NormLayer = BatchNorm2d | InstanceNorm2d | GroupNorm | Identity;
+
+/** Two 3×3 convolutions, each followed by normalisation (optional) and the activation. */
+export class DoubleConv extends Module {
+  readonly conv1: Conv2d;
+  readonly norm1: NormLayer;
+  readonly conv2: Conv2d;
+  readonly norm2: NormLayer;
+  private readonly activation: ReLU | LeakyReLU;
+
+  constructor(inChannels: number, outChannels: number, options: UNetOptions) {
+    super();
+    const conv = (input: number): Conv2d =>
+      new Conv2d(input, outChannels, 3, { padding: options.padding === 'same' ? 1 : 0, bias: options.normalization === 'none' });
+    const norm = (): NormLayer => {
+      switch (options.normalization) {
+        case 'batch': return new BatchNorm2d(outChannels);
+        case 'instance': return new InstanceNorm2d(outChannels, { affine: true });
+        case 'group': return new GroupNorm(options.groups, outChannels);
+        default: return new Identity();
+      }
+    };
+    this.conv1 = this.registerModule('conv1', conv(inChannels));
+    this.norm1 = this.registerModule('norm1', norm());
+    this.conv2 = this.registerModule('conv2', conv(outChannels));
+    this.norm2 = this.registerModule('norm2', norm());
+    this.activation = options.activation === 'leakyRelu' ? new LeakyReLU(options.negativeSlope) : new ReLU();
+  }
+
+  forward(input: Tensor): Tensor {
+    const first = this.stage(input, this.conv1, this.norm1);
+    try {
+      return this.stage(first, this.conv2, this.norm2);
+    } finally {
+      first.dispose();
+    }
+  }
+
+  // conv → norm → activation, releasing each intermediate handle as soon as the next exists
+  // (autograd keeps what backward needs), so that inference holds one level's maps at a time.
+  private stage(input: Tensor, conv: Conv2d, norm: NormLayer): Tensor {
+    let x = conv.forward(input);
+    if (!(norm instanceof Identity)) x = replace(x, norm.forward(x));
+    return replace(x, this.activation.forward(x));
+  }
+}
+
+function replace(previous: Tensor, next: Tensor): Tensor {
+  if (next !== previous) previous.dispose();
+  return next;
+}
+
+/** One step of the expansive path: up-sample, concatenate the (cropped) skip, two convolutions. */
+export class UpStep extends Module {
+  readonly upconv: ConvTranspose2d | Conv2d;
+  readonly conv: DoubleConv;
+  private readonly upsample: Upsample | null;
+
+  constructor(inChannels: number, outChannels: number, options: UNetOptions) {
+    super();
+    if (options.upsampling === 'transposed') {
+      this.upsample = null;
+      this.upconv = this.registerModule('upconv', new ConvTranspose2d(inChannels, outChannels, 2, { stride: 2 }));
+    } else {
+      this.upsample = new Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: false });
+      this.upconv = this.registerModule('upconv', new Conv2d(inChannels, outChannels, 1));
+    }
+    this.conv = this.registerModule('conv', new DoubleConv(2 * outChannels, outChannels, options));
+  }
+
+  forward(input: Tensor, skip: Tensor): Tensor {
+    let up: Tensor;
+    if (this.upsample === null) {
+      up = this.upconv.forward(input);
+    } else {
+      const resized = this.upsample.forward(input);
+      up = this.upconv.forward(resized);
+      resized.dispose();
+    }
+    const cropped = centreCrop(skip, up.shape[2]!, up.shape[3]!);
+    const joined = cat([cropped, up], 1);
+    if (cropped !== skip) cropped.dispose();
+    up.dispose();
+    try {
+      return this.conv.forward(joined);
+    } finally {
+      joined.dispose();
+    }
+  }
+}
+
+/** The centre `height` × `width` of an (N, C, H, W) map (the map itself when it has that size). */
+export function centreCrop(map: Tensor, height: number, width: number): Tensor {
+  const [, , h, w] = map.shape as [number, number, number, number];
+  if (h === height && w === width) return map;
+  const rows = narrow(map, 2, Math.floor((h - height) / 2), height);
+  try {
+    return narrow(rows, 3, Math.floor((w - width) / 2), width);
+  } finally {
+    rows.dispose();
+  }
+}
+
+/**
+ * The U-Net: a contracting path of `depth` levels (two 3×3 convolutions each, 2×2 max pooling
+ * between levels, channels doubling), drop-out at its end, an expansive path of up-convolutions
+ * with concatenated skips, and a 1×1 convolution to the classes. `forward` takes (N, C, H, W)
+ * and returns class scores (logits) of size `outputSize(H) × outputSize(W)`.
+ */
+export class UNet extends Module {
+  readonly options: UNetOptions;
+  readonly down: ModuleList;
+  readonly up: ModuleList;
+  readonly head: Conv2d;
+  private readonly pool = new MaxPool2d(2);
+  private readonly dropoutLayer: Dropout | null;
+
+  constructor(options: UNetOptions) {
+    super();
+    validateOptions(options);
+    this.options = { ...options };
+    const channels = Array.from({ length: options.depth }, (_, level) => options.baseChannels * 2 ** level);
+    this.down = this.registerModule(
+      'down',
+      new ModuleList(channels.map((out, level) => new DoubleConv(level === 0 ? options.inChannels : channels[level - 1]!, out, options))),
+    );
+    this.up = this.registerModule(
+      'up',
+      new ModuleList(channels.slice(0, -1).reverse().map((out) => new UpStep(out * 2, out, options))),
+    );
+    this.head = this.registerModule('head', new Conv2d(options.baseChannels, options.classes, 1));
+    this.dropoutLayer = options.dropout > 0 ? this.registerModule('dropout', new Dropout(options.dropout)) : null;
+    if (options.init === 'paper') this.paperInit();
+  }
+
+  /** The paper's initialisation, in registration order: weights N(0, 2/N), N = incoming connections of one unit; biases 0. */
+  private paperInit(): void {
+    noGrad(() => {
+      for (const module of this.modules()) {
+        if (module instanceof Conv2d || module instanceof ConvTranspose2d) {
+          const [kh, kw] = module.weight.shape.slice(2) as [number, number];
+          // A stride-2 2×2 up-convolution feeds each output pixel from one tap per input channel.
+          const fanIn = module instanceof ConvTranspose2d ? module.inChannels : module.inChannels * kh * kw;
+          nnInit.normal_(module.weight, 0, Math.sqrt(2 / fanIn));
+          if (module.bias !== null) nnInit.zeros_(module.bias);
+        }
+      }
+    });
+  }
+
+  private get sizeSpec(): SizeSpec {
+    return { depth: this.options.depth, padding: this.options.padding };
+  }
+
+  /** Output extent for an input extent (one side); throws a RangeError naming the nearest valid sizes. */
+  outputSize(input: number): number {
+    const output = outputExtent(input, this.sizeSpec);
+    if (output === null) throw new RangeError(`UNet: ${invalidExtentMessage(input, this.sizeSpec)}`);
+    return output;
+  }
+  /** The smallest valid input extent whose output is at least `output`. */
+  inputSizeFor(output: number): number {
+    return inputExtentFor(output, this.sizeSpec);
+  }
+  /** Whether `input` is a valid extent for this network. */
+  isValidInputSize(input: number): boolean {
+    return outputExtent(input, this.sizeSpec) !== null;
+  }
+  /** Pixels lost at each side of a tile (0 with same padding). */
+  marginFor(input: number): number {
+    return (input - this.outputSize(input)) / 2;
+  }
+
+  forward(input: Tensor): Tensor {
+    if (input.ndim !== 4) throw new RangeError(`UNet: expected input (N, C, H, W), got shape [${input.shape}]`);
+    const [, channels, height, width] = input.shape as [number, number, number, number];
+    if (channels !== this.options.inChannels) throw new RangeError(`UNet: expected ${this.options.inChannels} input channel(s), got ${channels}`);
+    this.outputSize(height);
+    this.outputSize(width);
+    const skips: Tensor[] = [];
+    let x = input;
+    const levels = [...this.down] as DoubleConv[];
+    levels.forEach((level, index) => {
+      const features = level.forward(x);
+      if (x !== input) x.dispose();
+      if (index < levels.length - 1) {
+        skips.push(features);
+        x = this.pool.forward(features);
+      } else {
+        x = this.dropoutLayer === null ? features : replace(features, this.dropoutLayer.forward(features));
+      }
+    });
+    for (const step of this.up as Iterable<UpStep>) {
+      const skip = skips.pop()!;
+      const next = step.forward(x, skip);
+      x.dispose();
+      skip.dispose();
+      x = next;
+    }
+    const logits = this.head.forward(x);
+    x.dispose();
+    return logits;
+  }
+}
+
+function validateOptions(o: UNetOptions): void {
+  const positive = (name: keyof UNetOptions, value: number): void => {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`UNet: option '${name}' must be a positive integer, got ${value}`);
+  };
+  positive('inChannels', o.inChannels);
+  positive('classes', o.classes);
+  positive('depth', o.depth);
+  positive('baseChannels', o.baseChannels);
+  const choice = <K extends keyof UNetOptions>(name: K, allowed: readonly UNetOptions[K][]): void => {
+    if (!allowed.includes(o[name])) throw new TypeError(`UNet: option '${name}' must be one of ${allowed.map((a) => `'${String(a)}'`).join(', ')}, got '${String(o[name])}'`);
+  };
+  choice('padding', ['valid', 'same']);
+  choice('upsampling', ['transposed', 'bilinear']);
+  choice('normalization', ['none', 'batch', 'instance', 'group']);
+  choice('activation', ['relu', 'leakyRelu']);
+  choice('init', ['paper', 'pytorch']);
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`UNet: option 'dropout' must be in [0, 1), got ${o.dropout}`);
+  if (o.normalization === 'group' && o.baseChannels % o.groups !== 0) {
+    throw new RangeError(`UNet: group normalisation needs baseChannels (${o.baseChannels}) divisible by groups (${o.groups})`);
+  }
+}

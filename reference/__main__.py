@@ -1,0 +1,152 @@
+"""Command line of the PyTorch reference.
+
+    python -m reference unet --preset compact --weights W --input X --out Y
+        Forward pass (evaluation mode) of the reference U-Net with weights W (.safetensors or
+        .pt state dict) on X (.npy or .safetensors with key "input"), logits written to Y (.npy).
+    python -m reference compare --preset P --data D --out R [--steps 20 --lr 0.01 --momentum 0.99]
+        What `unet compare` runs on the PyTorch side: D holds the initial weights ("weight.<key>"),
+        the input "x" and the target "target"; R receives logits, loss, gradients, the loss of
+        each SGD step and the final weights, and the timings as metadata.
+    python -m reference bench-unet --preset P --mode train|forward --size S --steps N --threads T
+        Time per step and peak memory of the reference U-Net, as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from dataclasses import replace
+
+from .unet import PRESETS, UNet, UNetOptions, output_extent
+
+
+def load_state(path: str) -> dict:
+    return load_file(path) if path.endswith(".safetensors") else torch.load(path, weights_only=True)
+
+
+def build(preset: str, options: str | None) -> UNet:
+    changes = UNetOptions.snake_case(json.loads(options)) if options else {}
+    return UNet(replace(PRESETS[preset], **changes))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def command_unet(args: argparse.Namespace) -> None:
+    model = build(args.preset, args.options)
+    if args.weights:
+        model.load_state_dict(load_state(args.weights))
+    model.eval()
+    x = torch.from_numpy(np.load(args.input)) if args.input.endswith(".npy") else load_file(args.input)["input"]
+    with torch.no_grad():
+        logits = model(x.float())
+    np.save(args.out, logits.numpy())
+    print(f"wrote logits {tuple(logits.shape)} to {args.out}")
+
+
+def command_compare(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    data = load_file(args.data)
+    model = build(args.preset, args.options)
+    model.load_state_dict({k[len("weight."):]: v for k, v in data.items() if k.startswith("weight.")})
+    model.eval()  # drop-out off: the comparison is of the computation, not of random masks
+    x, target = data["x"], data["target"]
+    outputs: dict[str, torch.Tensor] = {}
+    forward_ms = float("inf")
+    for run in range(4):  # the best of three after a warm-up, as the TypeScript side measures
+        start = time.perf_counter()
+        with torch.no_grad():
+            model(x)
+        if run > 0:
+            forward_ms = min(forward_ms, (time.perf_counter() - start) * 1000)
+    logits = model(x)
+    loss = F.cross_entropy(logits, target)
+    loss.backward()
+    outputs["logits"], outputs["loss"] = logits.detach(), loss.detach()
+    for name, p in model.named_parameters():
+        outputs["grad." + name] = p.grad.clone()
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, foreach=False)
+    losses = []
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        optimizer.zero_grad()
+        step_loss = F.cross_entropy(model(x), target)
+        step_loss.backward()
+        optimizer.step()
+        losses.append(step_loss.item())
+    step_ms = (time.perf_counter() - start) * 1000 / max(args.steps, 1)
+    outputs["losses"] = torch.tensor(losses, dtype=torch.float64)
+    for k, v in model.state_dict().items():
+        outputs["final." + k] = v.contiguous()
+    save_file(outputs, args.out, metadata={"forwardMs": str(forward_ms), "stepMs": str(step_ms)})
+
+
+def command_bench(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build(args.preset, None)
+    size = args.size
+    out = output_extent(size, PRESETS[args.preset].depth, PRESETS[args.preset].padding)
+    x = torch.randn(1, 1, size, size)
+    target = torch.randint(0, 2, (1, out, out))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.99, foreach=False)
+
+    def step() -> float:
+        if args.mode == "forward":
+            model.eval()
+            with torch.no_grad():
+                return float(model(x).sum())
+        model.train()
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), target)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    step()  # warm-up
+    best = float("inf")
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        value = step()
+        best = min(best, (time.perf_counter() - start) * 1000)
+    print(json.dumps({"msPerStep": best, "peakRssMb": peak_rss_mb(), "last": value}))
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    unet = commands.add_parser("unet", help="forward pass of the reference U-Net")
+    compare = commands.add_parser("compare", help="the PyTorch side of `unet compare`")
+    bench = commands.add_parser("bench-unet", help="time and peak memory of the reference U-Net")
+    for sub in (unet, compare, bench):
+        sub.add_argument("--preset", default="compact", choices=sorted(PRESETS))
+    for sub in (unet, compare):
+        sub.add_argument("--options", help="JSON of option changes, with the TypeScript names")
+    unet.add_argument("--weights")
+    unet.add_argument("--input", required=True)
+    unet.add_argument("--out", required=True)
+    compare.add_argument("--data", required=True)
+    compare.add_argument("--out", required=True)
+    compare.add_argument("--steps", type=int, default=20)
+    compare.add_argument("--lr", type=float, default=0.01)
+    compare.add_argument("--momentum", type=float, default=0.99)
+    compare.add_argument("--threads", type=int, default=torch.get_num_threads())
+    bench.add_argument("--mode", choices=["train", "forward"], default="train")
+    bench.add_argument("--size", type=int, default=572)
+    bench.add_argument("--steps", type=int, default=3)
+    bench.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = parser.parse_args(argv)
+    {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench}[args.command](args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,182 @@
+// The U-Net against its PyTorch reference (reference/unet.py): structure and sizes of the paper
+// preset, seeded weights, forward logits and every gradient on a 572 tile, a 20-step SGD
+// trajectory, and every option combination on small inputs.
+import { type Tensor, type UNetOptions, createUNet, optim, torch, unet } from '../lib';
+import { runPython } from './support/python';
+
+const F = torch.nn.functional;
+
+function pythonOptions(options: UNetOptions): string {
+  return `UNetOptions.from_camel(${JSON.stringify(options).replace(/true/g, 'True').replace(/false/g, 'False')})`;
+}
+
+describe('the paper preset', () => {
+  test('23 convolutions, 31,030,658 parameters, 572 → 388, and the size rules', () => {
+    const model = torch.tidy(() => createUNet('ronneberger2015'));
+    const convolutions = [...model.modules()].filter((m) => m instanceof torch.nn.Conv2d || m instanceof torch.nn.ConvTranspose2d);
+    expect(convolutions.length).toBe(23);
+    expect(model.numParameters()).toBe(31_030_658);
+    expect(model.outputSize(572)).toBe(388);
+    expect(model.marginFor(572)).toBe(92);
+    expect(model.inputSizeFor(388)).toBe(572);
+    expect(model.inputSizeFor(300)).toBe(492);
+    expect(model.isValidInputSize(572)).toBe(true);
+    expect(model.isValidInputSize(570)).toBe(false);
+    expect(() => model.outputSize(570)).toThrow(/UNet: 570 is not a valid tile size \(with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 556 and 572/);
+    expect(() => torch.tidy(() => model.forward(torch.zeros([1, 1, 572, 570])))).toThrow(/nearest valid sizes are 556 and 572/);
+    expect(() => torch.tidy(() => model.forward(torch.zeros([1, 3, 572, 572])))).toThrow(/UNet: expected 1 input channel\(s\), got 3/);
+    // Valid sizes are 16k + 60 for depth 5 (down to the smallest that keeps every map positive).
+    const valid = Array.from({ length: 700 }, (_, k) => k + 1).filter((s) => model.isValidInputSize(s));
+    expect(valid.every((s) => (s - 60) % 16 === 0)).toBe(true);
+    expect(valid.slice(0, 3)).toEqual([188, 204, 220]);
+    expect(unet.outputExtent(64, { depth: 5, padding: 'same' })).toBe(64);
+    expect(unet.nearestValidExtents(100, { depth: 5, padding: 'same' })).toEqual({ below: 96, above: 112 });
+    model.dispose();
+  });
+
+  test('seeded weights, state-dict keys, logits and every gradient on a 572 tile equal PyTorch', () => {
+    torch.manualSeed(51);
+    const model = createUNet('ronneberger2015');
+    model.eval();  // drop-out off: the comparison is of the network, not of random masks
+    torch.tidy(() => {
+      const x = torch.randn([1, 1, 572, 572]);
+      const target = torch.randint(0, 2, [1, 388, 388]);
+      const logits = model.forward(x);
+      const loss = F.crossEntropy(logits, target);
+      loss.backward();
+      const ours: Record<string, Tensor> = { logits, loss };
+      for (const [name, p] of model.namedParameters()) ours[`grad.${name}`] = p.grad!;
+      const theirs = runPython(
+        `from reference.unet import create_unet
+import torch.nn.functional as F
+torch.manual_seed(51)
+model = create_unet("ronneberger2015")
+model.eval()
+logits = model(inputs["x"])
+loss = F.cross_entropy(logits, inputs["target"])
+loss.backward()
+outputs["logits"], outputs["loss"] = logits, loss
+for name, p in model.named_parameters():
+    outputs["grad." + name] = p.grad
+outputs["keys"] = torch.tensor(list(",".join(model.state_dict().keys()).encode()), dtype=torch.uint8)`,
+        { x, target },
+      );
+      expect(Object.keys(model.stateDict()).join(',')).toBe(Buffer.from(theirs.keys!.toTypedArray() as Uint8Array).toString());
+      // Bitwise: the same libtorch runs the same kernels on the same weights.
+      for (const [key, value] of Object.entries(ours)) expect([key, value.equal(theirs[key]!)]).toEqual([key, true]);
+    });
+    model.dispose();
+  });
+});
+
+describe('the compact preset', () => {
+  test('20 SGD steps (momentum 0.99) give the same losses and final weights as PyTorch', () => {
+    torch.manualSeed(52);
+    const model = createUNet('compact');
+    const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
+    const x = torch.randn([1, 1, 252, 252]);
+    const target = torch.randint(0, 2, [1, 68, 68]);
+    const losses: number[] = [];
+    for (let step = 0; step < 20; step += 1) {
+      optimizer.zeroGrad();
+      losses.push(
+        torch.tidy(() => {
+          torch.manualSeed(1000 + step);  // the drop-out masks: drawn the same way on both sides
+          const loss = F.crossEntropy(model.forward(x), target);
+          loss.backward();
+          return loss.item() as number;
+        }),
+      );
+      optimizer.step();
+    }
+    torch.tidy(() => {
+      const theirs = runPython(
+        `from reference.unet import create_unet
+import torch.nn.functional as F
+torch.manual_seed(52)
+model = create_unet("compact")
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.99, foreach=False)
+losses = []
+for step in range(20):
+    optimizer.zero_grad()
+    torch.manual_seed(1000 + step)
+    loss = F.cross_entropy(model(inputs["x"]), inputs["target"])
+    loss.backward()
+    losses.append(loss.item())
+    optimizer.step()
+outputs["losses"] = torch.tensor(losses, dtype=torch.float64)
+for k, v in model.state_dict().items():
+    outputs["final." + k] = v`,
+        { x, target },
+      );
+      expect(losses).toEqual(Array.from(theirs.losses!.toTypedArray() as Float64Array));
+      for (const [key, value] of Object.entries(model.stateDict())) expect([key, value.equal(theirs[`final.${key}`]!)]).toEqual([key, true]);
+    });
+    optimizer.dispose();
+    model.dispose();
+    torch.dispose([x, target]);
+  });
+});
+
+describe('every option combination on small inputs', () => {
+  const combos: UNetOptions[] = [];
+  for (const padding of ['valid', 'same'] as const)
+    for (const upsampling of ['transposed', 'bilinear'] as const)
+      for (const normalization of ['none', 'batch', 'instance', 'group'] as const)
+        for (const activation of ['relu', 'leakyRelu'] as const)
+          for (const init of ['paper', 'pytorch'] as const)
+            for (const dropout of [0, 0.5])
+              combos.push({ inChannels: 2, classes: 3, depth: 3, baseChannels: 4, padding, upsampling, normalization, groups: 2, activation, negativeSlope: 0.1, dropout, init });
+
+  test(`${combos.length} combinations: seeded weights, logits and all gradients equal PyTorch (training mode)`, () => {
+    torch.tidy(() => {
+      const inputs: Record<string, Tensor> = {};
+      const ours: Record<string, Tensor> = {};
+      combos.forEach((options, k) => {
+        torch.manualSeed(100 + k);
+        const model = new unet.UNet(options);
+        const size = options.padding === 'valid' ? 60 : 32;
+        const x = torch.randn([2, 2, size, size]);
+        const out = model.outputSize(size);
+        const projection = torch.randn([2, 3, out, out]);
+        inputs[`${k}.x`] = x;
+        inputs[`${k}.p`] = projection;
+        torch.manualSeed(200 + k);
+        const logits = model.forward(x);
+        logits.mul(projection).sum().backward();
+        ours[`${k}.logits`] = logits;
+        for (const [name, p] of model.namedParameters()) ours[`${k}.grad.${name}`] = p.grad!;
+        for (const [name, b] of model.namedBuffers()) ours[`${k}.buffer.${name}`] = b.clone();
+        model.dispose();
+      });
+      const theirs = runPython(
+        `from reference.unet import UNet, UNetOptions
+combos = [${combos.map(pythonOptions).join(', ')}]
+for k, options in enumerate(combos):
+    torch.manual_seed(100 + k)
+    model = UNet(options)
+    torch.manual_seed(200 + k)
+    logits = model(inputs[f"{k}.x"])
+    (logits * inputs[f"{k}.p"]).sum().backward()
+    outputs[f"{k}.logits"] = logits
+    for name, p in model.named_parameters():
+        outputs[f"{k}.grad.{name}"] = p.grad
+    for name, b in model.named_buffers():
+        outputs[f"{k}.buffer.{name}"] = b`,
+        inputs,
+      );
+      const mismatched = Object.entries(ours).filter(([key, value]) => !(theirs[key] !== undefined && value.equal(theirs[key]!)));
+      expect(mismatched.map(([key]) => `${key} (${JSON.stringify(combos[Number(key.split('.')[0])])})`)).toEqual([]);
+      expect(Object.keys(theirs).length).toBe(Object.keys(ours).length);
+    });
+  });
+
+  test('invalid options are rejected with the option named', () => {
+    const base = unet.presetOptions('compact');
+    expect(() => new unet.UNet({ ...base, padding: 'reflect' as 'same' })).toThrow(/UNet: option 'padding' must be one of 'valid', 'same', got 'reflect'/);
+    expect(() => new unet.UNet({ ...base, depth: 0 })).toThrow(/option 'depth' must be a positive integer, got 0/);
+    expect(() => new unet.UNet({ ...base, dropout: 1 })).toThrow(/option 'dropout' must be in \[0, 1\), got 1/);
+    expect(() => new unet.UNet({ ...base, normalization: 'group', groups: 5 })).toThrow(/divisible by groups \(5\)/);
+    expect(() => createUNet('tiny' as 'compact')).toThrow(/unknown U-Net preset 'tiny'; known: ronneberger2015, compact, padded/);
+  });
+});
