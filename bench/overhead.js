@@ -4,7 +4,7 @@
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { torch } = require('../dist/index.js');
-const { referencePython, printTable } = require('./support');
+const { alternate, referencePython, printTable } = require('./support');
 
 const CALLS = 200000;
 
@@ -39,9 +39,8 @@ function measureOurs() {
 }
 
 function main() {
-  const ours = measureOurs();
-  const python = JSON.parse(
-    execFileSync(referencePython(), [path.join(__dirname, 'overhead.py'), String(CALLS)], { encoding: 'utf8' }),
+  const { ours, theirs: python } = alternate(3, ['newTensor', 'inPlace', 'item'], measureOurs, () =>
+    JSON.parse(execFileSync(referencePython(), [path.join(__dirname, 'overhead.py'), String(CALLS)], { encoding: 'utf8' })),
   );
   const targets = { newTensor: 1.2, inPlace: 1.0, item: 1.0 };
   const labels = { newTensor: 'a.add(b) (new tensor)', inPlace: 'a.add_(b) (in place)', item: 't.item()' };

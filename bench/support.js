@@ -12,4 +12,21 @@ function printTable(header, rows) {
   for (const line of lines) console.log(`| ${line.join(' | ')} |`);
 }
 
-module.exports = { referencePython, printTable };
+/**
+ * Runs the two sides one after the other, `rounds` times, so that a slow spell of a shared
+ * machine does not fall on one side only. Returns each side's results with the smallest value
+ * of every timing key across its rounds (other keys from its last round).
+ */
+function alternate(rounds, timingKeys, measureOurs, measurePython) {
+  const keepBest = (best, run) =>
+    best === undefined ? run : { ...run, ...Object.fromEntries(timingKeys.map((key) => [key, Math.min(best[key], run[key])])) };
+  let ours;
+  let theirs;
+  for (let round = 0; round < rounds; round += 1) {
+    ours = keepBest(ours, measureOurs());
+    theirs = keepBest(theirs, measurePython());
+  }
+  return { ours, theirs };
+}
+
+module.exports = { referencePython, printTable, alternate };

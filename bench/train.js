@@ -4,7 +4,7 @@
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { torch, nn, optim } = require('../dist/index.js');
-const { referencePython, printTable } = require('./support');
+const { alternate, referencePython, printTable } = require('./support');
 
 const F = torch.nn.functional;
 const STEPS = 20;
@@ -57,8 +57,7 @@ const devices = ['cpu', ...(torch.cuda.isAvailable() ? ['cuda'] : [])];
 printTable(
   ['device', 'unet-torch ms/step', 'PyTorch ms/step', 'ratio', 'target', 'last loss (ours / PyTorch)'],
   devices.map((device) => {
-    const ours = measureOurs(device);
-    const python = measurePython(device);
+    const { ours, theirs: python } = alternate(3, ['msPerStep'], () => measureOurs(device), () => measurePython(device));
     return [device, ours.msPerStep.toFixed(2), python.msPerStep.toFixed(2), (ours.msPerStep / python.msPerStep).toFixed(3), '<= 1.05', `${ours.lastLoss} / ${python.lastLoss}`];
   }),
 );

@@ -3,7 +3,7 @@
 // time (best of N after a warm-up) and peak resident memory, each side in its own process.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { referencePython, printTable } = require('./support');
+const { alternate, referencePython, printTable } = require('./support');
 
 const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
 // [preset, mode, tile, timed steps per process, alternating rounds]
@@ -13,8 +13,6 @@ const CASES = [
   ['compact', 'forward', 572, 5, 3],
   ['compact', 'train', 572, 3, 3],
 ];
-// The sides alternate, round after round, so that a slow spell of this shared machine does not
-// fall on one side only; each side's best round counts.
 
 function ours(preset, mode, size, steps) {
   const output = execFileSync(process.execPath, [path.join(__dirname, 'unet-step.js'), preset, mode, String(size), String(steps), THREADS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -27,19 +25,8 @@ function pytorch(preset, mode, size, steps) {
   return JSON.parse(output);
 }
 
-function best(runs) {
-  return { msPerStep: Math.min(...runs.map((r) => r.msPerStep)), peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
-}
-
 const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
-  const oursRuns = [];
-  const theirRuns = [];
-  for (let round = 0; round < rounds; round += 1) {
-    oursRuns.push(ours(preset, mode, size, steps));
-    theirRuns.push(pytorch(preset, mode, size, steps));
-  }
-  const a = best(oursRuns);
-  const b = best(theirRuns);
+  const { ours: a, theirs: b } = alternate(rounds, ['msPerStep'], () => ours(preset, mode, size, steps), () => pytorch(preset, mode, size, steps));
   return [
     `${preset} ${mode} ${size}×${size}`,
     a.msPerStep.toFixed(0),
@@ -51,4 +38,4 @@ const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
   ];
 });
 printTable(['case', 'unet-torch ms', 'PyTorch ms', 'time ratio (<= 1.02)', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio (<= 1.10)'], rows);
-console.log(`\n(${THREADS} threads, CPU; each side in its own process, alternating rounds, best step after one warm-up; peak memory: the larger round)`);
+console.log(`\n(${THREADS} threads, CPU; each side in its own process, alternating rounds, best step after one warm-up; peak memory: the last round)`);
