@@ -8,6 +8,7 @@ const BENCHMARKS = {
   conv: 'a small convolutional training step vs PyTorch',
   train: 'a small CNN of nn modules trained with SGD vs PyTorch',
   unet: 'the U-Net presets, training step and forward pass, time and peak memory vs PyTorch',
+  weightmap: 'the border weight map vs the scipy reference',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

@@ -311,6 +311,9 @@ export interface NativeAddon {
   isInferenceMode(): boolean;
   // serialization (native/serialize.cc)
   pickleSave(value: unknown): ArrayBuffer;
+  // weight map (native/weightmap.cc)
+  nearestCellDistances(labels: T, radius: number): [T, T];
+  connectedComponents(mask: T, connectivity: number): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;
   autocastDtype(deviceType: string): DType;

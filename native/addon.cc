@@ -39,6 +39,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAutograd(env, exports);
   registerSerialization(env, exports);
   registerAmp(env, exports);
+  registerWeightMap(env, exports);
   return exports;
 }
 

@@ -15,5 +15,6 @@ void registerNnOps(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerSerialization(Napi::Env env, Napi::Object exports);
 void registerAmp(Napi::Env env, Napi::Object exports);
+void registerWeightMap(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

@@ -121,12 +121,36 @@ def command_bench(args: argparse.Namespace) -> None:
     print(json.dumps({"msPerStep": best, "peakRssMb": peak_rss_mb(), "last": value}))
 
 
+def command_weightmap(args: argparse.Namespace) -> None:
+    from .weightmap import connected_components, insert_gaps, weight_map
+
+    labels = np.load(args.labels).astype(np.int64)
+    start = time.perf_counter()
+    if args.mask:
+        labels = connected_components(labels, args.connectivity)
+    if args.gaps or args.preset == "falk2019":
+        labels = insert_gaps(labels)
+    weights = weight_map(labels, w0=args.w0, sigma=args.sigma, preset=args.preset)
+    elapsed = (time.perf_counter() - start) * 1000
+    np.save(args.out, weights)
+    print(json.dumps({"ms": elapsed}))
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     unet = commands.add_parser("unet", help="forward pass of the reference U-Net")
     compare = commands.add_parser("compare", help="the PyTorch side of `unet compare`")
     bench = commands.add_parser("bench-unet", help="time and peak memory of the reference U-Net")
+    weights = commands.add_parser("weightmap", help="the border weight map, one distance transform per cell (scipy)")
+    weights.add_argument("--labels", required=True, help=".npy label image")
+    weights.add_argument("--out", required=True)
+    weights.add_argument("--mask", action="store_true")
+    weights.add_argument("--connectivity", type=int, default=4)
+    weights.add_argument("--gaps", action="store_true")
+    weights.add_argument("--w0", type=float, default=10.0)
+    weights.add_argument("--sigma", type=float, default=5.0)
+    weights.add_argument("--preset", default=None)
     for sub in (unet, compare, bench):
         sub.add_argument("--preset", default="compact", choices=sorted(PRESETS))
     for sub in (unet, compare):
@@ -145,7 +169,7 @@ def main(argv: list[str]) -> None:
     bench.add_argument("--steps", type=int, default=3)
     bench.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args(argv)
-    {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench}[args.command](args)
+    {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench, "weightmap": command_weightmap}[args.command](args)
 
 
 if __name__ == "__main__":

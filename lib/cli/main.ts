@@ -3,12 +3,14 @@
 import { runCompare } from './compare';
 import { runDemo } from './demo';
 import { runInfo } from './info';
+import { runWeightMap } from './weightmap';
 
 type Verb = (args: string[]) => Promise<number> | number;
 
 const VERBS: Record<string, { run: Verb; summary: string }> = {
   info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
   demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },
+  weightmap: { run: runWeightMap, summary: 'the paper\'s border weight map of a label image, as .npy or a .png picture' },
   compare: { run: runCompare, summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time' },
 };
 

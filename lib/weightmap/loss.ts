@@ -1,0 +1,60 @@
+// The paper's energy: pixel-wise soft-max cross-entropy weighted per pixel by the weight map.
+import { tidy } from '../memory';
+import { crossEntropy } from '../nn/functional';
+import type { Tensor } from '../tensor';
+import { centreCrop } from '../unet/model';
+
+/** How `weightedCrossEntropy` reduces the weighted per-pixel losses. */
+export type WeightedReduction = 'mean' | 'weightedMean' | 'sum' | 'none';
+
+/** Options of `weightedCrossEntropy`. */
+export interface WeightedCrossEntropyOptions {
+  /**
+   * `mean` (default): Σ w·CE over the counted pixels / their number; `weightedMean`: Σ w·CE / Σ w;
+   * `sum`: Σ w·CE (the paper's energy); `none`: the (N, H, W) map of w·CE.
+   */
+  reduction?: WeightedReduction;
+  /** Target value of pixels that count for nothing (e.g. unannotated). */
+  ignoreIndex?: number;
+}
+
+function crop3(map: Tensor, height: number, width: number): Tensor {
+  return centreCrop(map.unsqueeze(1), height, width).squeeze(1);
+}
+
+/**
+ * Soft-max cross-entropy of `logits` (N, C, h, w) against class indices `target` (N, H, W), each
+ * pixel's loss multiplied by `weights` (N, H, W). Target and weights larger than the logits (the
+ * labels of a valid-convolution U-Net's input tile) are centre-cropped to the logits' size.
+ */
+export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Tensor, options: WeightedCrossEntropyOptions = {}): Tensor {
+  const reduction = options.reduction ?? 'mean';
+  if (!['mean', 'weightedMean', 'sum', 'none'].includes(reduction)) {
+    throw new TypeError(`weightedCrossEntropy(): option 'reduction' must be one of 'mean', 'weightedMean', 'sum', 'none', got '${String(reduction)}'`);
+  }
+  if (logits.ndim !== 4) throw new RangeError(`weightedCrossEntropy(): argument 'logits' must be (N, C, H, W), got shape [${logits.shape}]`);
+  const [n, , h, w] = logits.shape as [number, number, number, number];
+  for (const [name, t] of [['target', target], ['weights', weights]] as const) {
+    if (t.ndim !== 3 || t.shape[0] !== n || t.shape[1]! < h || t.shape[2]! < w || (t.shape[1]! - h) % 2 !== 0 || (t.shape[2]! - w) % 2 !== 0) {
+      throw new RangeError(
+        `weightedCrossEntropy(): argument '${name}' must be (N, H, W) with N = ${n} and H, W at least the logits' ${h}×${w} (larger by an even margin, centre-cropped), got shape [${t.shape}]`,
+      );
+    }
+  }
+  if (target.shape[1] !== weights.shape[1] || target.shape[2] !== weights.shape[2]) {
+    throw new RangeError(`weightedCrossEntropy(): 'target' [${target.shape}] and 'weights' [${weights.shape}] must have the same size`);
+  }
+  if (!weights.dtype.startsWith('float')) throw new TypeError(`weightedCrossEntropy(): argument 'weights' must be floating point, got ${weights.dtype}`);
+  return tidy(() => {
+    const t = crop3(target, h, w);
+    const wt = crop3(weights, h, w);
+    if (!(wt.ge(0).all().item() as boolean)) throw new RangeError("weightedCrossEntropy(): argument 'weights' holds negative or NaN values");
+    const ignoreIndex = options.ignoreIndex ?? -100;
+    const perPixel = crossEntropy(logits, t, { reduction: 'none', ignoreIndex }).mul(wt);
+    if (reduction === 'none') return perPixel;
+    if (reduction === 'sum') return perPixel.sum();
+    const counted = t.ne(ignoreIndex);
+    if (reduction === 'mean') return perPixel.sum().div(counted.sum().clamp(1));
+    return perPixel.sum().div(wt.mul(counted).sum());
+  });
+}
