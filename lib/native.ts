@@ -312,7 +312,7 @@ export interface NativeAddon {
   // serialization (native/serialize.cc)
   pickleSave(value: unknown): ArrayBuffer;
   // weight map (native/weightmap.cc)
-  nearestCellDistances(labels: T, radius: number): [T, T];
+  weightMap(labels: T, w0: number, sigma: number, radius: number, classWeights: number[], falk: boolean): T;
   connectedComponents(mask: T, connectivity: number): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;

@@ -86,7 +86,8 @@ struct Box {
   int right = -1;
 };
 
-// The two smallest distances from each pixel to any cell, exact wherever both are within `radius`.
+// The two smallest squared distances from each pixel to any cell, exact wherever both are within
+// `radius` (squared: the square roots are taken once per pixel at the end, not once per window pixel).
 void nearestTwo(const int32_t* labels, int height, int width, double radius, std::vector<float>& d1, std::vector<float>& d2) {
   std::unordered_map<int32_t, Box> boxes;
   for (int y = 0; y < height; ++y) {
@@ -117,7 +118,7 @@ void nearestTwo(const int32_t* labels, int height, int width, double radius, std
     distanceTransform(grid, h, w);
     for (int y = 0; y < h; ++y) {
       for (int x = 0; x < w; ++x) {
-        const float d = std::sqrt(grid[y * w + x]);
+        const float d = grid[y * w + x];
         const size_t at = static_cast<size_t>(y + top) * width + (x + left);
         if (d < d1[at]) {
           d2[at] = d1[at];
@@ -131,21 +132,51 @@ void nearestTwo(const int32_t* labels, int height, int width, double radius, std
 }
 }  // namespace
 
+// README "Weight map": w(x) = w_c(x) + w0·exp(−(d1 + d2)²/(2σ²)) on background, w_c(x) on cells;
+// classWeights [background, cell], or balance (N / (C·n_c)) when empty; falk: the 2019 release's
+// background term 0.1 + 0.9·exp(−d1²/(2·10²)) and 1 on cells.
+at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double radius, const std::vector<double>& classWeights, bool falk) {
+  TORCH_CHECK_VALUE(labels.dim() == 2 && labels.scalar_type() == at::kInt && labels.is_cpu(), "labels must be a 2-d int32 CPU tensor");
+  TORCH_CHECK_VALUE(classWeights.empty() || classWeights.size() == 2, "classWeights must be empty (balance) or [background, cell]");
+  at::Tensor contiguous = labels.contiguous();
+  const int32_t* ids = contiguous.const_data_ptr<int32_t>();
+  const int height = static_cast<int>(labels.size(0)), width = static_cast<int>(labels.size(1));
+  const int64_t total = static_cast<int64_t>(height) * width;
+  std::vector<float> d1, d2;
+  nearestTwo(ids, height, width, radius, d1, d2);
+  double background = 1.0, cell = 1.0;
+  if (!classWeights.empty()) {
+    background = classWeights[0];
+    cell = classWeights[1];
+  } else {
+    int64_t cells = 0;
+    for (int64_t k = 0; k < total; ++k) cells += ids[k] != 0;
+    const int64_t counts[2] = {total - cells, cells};
+    const int present = (counts[0] > 0) + (counts[1] > 0);
+    background = static_cast<double>(total) / (present * std::max<int64_t>(counts[0], 1));
+    cell = static_cast<double>(total) / (present * std::max<int64_t>(counts[1], 1));
+  }
+  at::Tensor map = at::empty({height, width}, at::kFloat);
+  float* out = map.mutable_data_ptr<float>();
+  const double twoSigmaSquared = 2 * sigma * sigma;
+  for (int64_t k = 0; k < total; ++k) {
+    if (ids[k] != 0) {
+      out[k] = static_cast<float>(falk ? 1.0 : cell);
+      continue;
+    }
+    const double near = std::sqrt(static_cast<double>(d1[k])), second = std::sqrt(static_cast<double>(d2[k]));
+    const double base = falk ? 0.1 + 0.9 * std::exp(-(near * near) / (2 * 10.0 * 10.0)) : background;
+    const double sum = near + second;
+    out[k] = static_cast<float>(base + w0 * std::exp(-(sum * sum) / twoSigmaSquared));
+  }
+  return map;
+}
+
 void registerWeightMap(Napi::Env env, Napi::Object exports) {
-  // Labels (H, W) int32 instance ids → [d1, d2] float32 (H, W): the distances to the nearest and
-  // second-nearest cell, exact where below `radius`, +inf beyond it.
-  define(env, exports, "nearestCellDistances", {"labels", "radius"}, [](T labels, double radius) {
-    TORCH_CHECK_VALUE(labels.dim() == 2 && labels.scalar_type() == at::kInt && labels.is_cpu(), "labels must be a 2-d int32 CPU tensor");
-    TORCH_CHECK_VALUE(radius >= 0, "radius must be >= 0");
-    at::Tensor contiguous = labels.contiguous();
-    const int height = static_cast<int>(labels.size(0)), width = static_cast<int>(labels.size(1));
-    std::vector<float> d1, d2;
-    nearestTwo(contiguous.const_data_ptr<int32_t>(), height, width, radius, d1, d2);
-    at::Tensor first = at::empty({height, width}, at::kFloat), second = at::empty({height, width}, at::kFloat);
-    std::copy(d1.begin(), d1.end(), first.mutable_data_ptr<float>());
-    std::copy(d2.begin(), d2.end(), second.mutable_data_ptr<float>());
-    return std::make_tuple(first, second);
-  });
+  define(env, exports, "weightMap", {"labels", "w0", "sigma", "radius", "classWeights", "falk"},
+         [](T labels, double w0, double sigma, double radius, const std::vector<double>& classWeights, bool falk) {
+           return weightMapOf(labels, w0, sigma, radius, classWeights, falk);
+         });
   // Foreground (H, W) bool → int32 connected-component ids 1..K (0 background), in raster order.
   define(env, exports, "connectedComponents", {"mask", "connectivity"}, [](T mask, int64_t connectivity) {
     TORCH_CHECK_VALUE(mask.dim() == 2 && mask.scalar_type() == at::kBool && mask.is_cpu(), "mask must be a 2-d bool CPU tensor");

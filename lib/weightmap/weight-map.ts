@@ -32,10 +32,6 @@ export interface WeightMapOptions {
   tolerance?: number;
 }
 
-function float64(value: number): Tensor {
-  return makeTensor(value, { dtype: 'float64' });
-}
-
 const INTEGER_DTYPES = ['int8', 'int16', 'int32', 'int64', 'uint8', 'bool'];
 
 /**
@@ -124,27 +120,11 @@ export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): T
     // Beyond these distances each term is below the tolerance, so no window needs to reach further.
     const borderRadius = w0 > tolerance ? sigma * Math.sqrt(2 * Math.log(w0 / tolerance)) : 0;
     const balanceRadius = falk ? 10 * Math.sqrt(2 * Math.log(0.9 / tolerance)) : 0;
-    const [d1f, d2f] = native.nearestCellDistances(instances, Math.max(borderRadius, balanceRadius));
-    const d1 = d1f!.to('float64');
-    const d2 = d2f!.to('float64');
-    const cells = instances.gt(0);
-    let base: Tensor;
-    if (falk) {
-      base = where(cells, 1.0, d1.pow(2).neg().div(2 * 10 ** 2).exp().mul(0.9).add(0.1));
-    } else if (classWeights === 'balance') {
-      const total = instances.numel();
-      const cellCount = cells.sum().item() as number;
-      const counts = [total - cellCount, cellCount];
-      const present = counts.filter((count) => count > 0).length;
-      base = where(cells, float64(total / (present * Math.max(counts[1]!, 1))), float64(total / (present * Math.max(counts[0]!, 1))));
-    } else if (classWeights === 'none') {
-      base = makeTensor(1.0, { dtype: 'float64' }).expand(instances.shape);
-    } else if (Array.isArray(classWeights) && classWeights.length === 2 && classWeights.every((v) => v >= 0)) {
-      base = where(cells, float64(classWeights[1]), float64(classWeights[0]));
-    } else {
-      throw new TypeError(`weightMap(): option 'classWeights' must be 'balance', 'none' or [background, cell] (non-negative), got ${JSON.stringify(classWeights)}`);
-    }
-    const border = d1.add(d2).pow(2).neg().div(2 * sigma * sigma).exp().mul(w0);
-    return where(cells, base, base.add(border)).to('float32');
+    let weights: number[];
+    if (falk || classWeights === 'balance') weights = [];
+    else if (classWeights === 'none') weights = [1, 1];
+    else if (Array.isArray(classWeights) && classWeights.length === 2 && classWeights.every((v) => v >= 0)) weights = [...classWeights];
+    else throw new TypeError(`weightMap(): option 'classWeights' must be 'balance', 'none' or [background, cell] (non-negative), got ${JSON.stringify(classWeights)}`);
+    return native.weightMap(instances, w0, sigma, Math.max(borderRadius, balanceRadius), weights, falk);
   });
 }
