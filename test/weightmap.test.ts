@@ -115,22 +115,6 @@ for name, kwargs in options.items():
       fs.rmSync(folder, { recursive: true, force: true });
     }
   });
-
-  test('time grows with the pixels, not with pixels × cells', () => {
-    torch.tidy(() => {
-      const time = (cells: number): number => {
-        const labels = discs(512, 512, randomDiscs(cells, 512, cells));
-        const start = process.hrtime.bigint();
-        weightMap(labels);
-        return Number(process.hrtime.bigint() - start) / 1e6;
-      };
-      time(10);
-      const few = time(10);
-      const many = time(400);
-      // 40× the cells: an O(K·N) method would take about 40× longer.
-      expect(many / few).toBeLessThan(10);
-    });
-  });
 });
 
 describe('weightedCrossEntropy', () => {
