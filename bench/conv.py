@@ -1,11 +1,11 @@
 """A small convolutional network's training step (forward, loss, backward, SGD update) in PyTorch;
 bench/conv.js runs the identical step. Prints the best milliseconds per step as JSON."""
-import json
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from support import report_best_ms_per_step
 
 
 def main() -> None:
@@ -31,15 +31,7 @@ def main() -> None:
                 p.grad = None
         return loss.item()
 
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(steps):
-            last_loss = step()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - start) * 1000 / steps)
-    print(json.dumps({"msPerStep": best, "lastLoss": last_loss}))
+    report_best_ms_per_step(step, steps, device)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 'use strict';
-// Shared by the benchmarks: the reference Python, and a Markdown table printer.
+// Shared by the benchmarks: the reference Python, a Markdown table printer, alternating rounds
+// and the training-step benchmark runner.
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 function referencePython() {
@@ -29,4 +31,41 @@ function alternate(rounds, timingKeys, measureOurs, measurePython) {
   return { ours, theirs };
 }
 
-module.exports = { referencePython, printTable, alternate };
+/**
+ * A training-step benchmark: `setup(device)` builds our side and returns `{ step, dispose }`
+ * (`step` returns the loss); `pythonScript` (beside this file) is the identical PyTorch loop,
+ * called as `SCRIPT STEPS THREADS DEVICE` and printing { msPerStep, lastLoss }. Both sides run
+ * alternately for three rounds on every available device; the table shows each side's best and
+ * the last loss, which shows that both computed the same thing.
+ */
+function runStepBenchmark({ torch, pythonScript, steps, threads, setup }) {
+  const measureOurs = (device) => {
+    torch.setNumThreads(threads);
+    torch.manualSeed(0);
+    const { step, dispose } = setup(device);
+    let best = Infinity;
+    let lastLoss = NaN;
+    for (let round = 0; round < 3; round += 1) {
+      const start = process.hrtime.bigint();
+      for (let s = 0; s < steps; s += 1) lastLoss = step();
+      if (device !== 'cpu') torch.cuda.synchronize();
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6 / steps);
+    }
+    dispose();
+    return { msPerStep: best, lastLoss };
+  };
+  const measurePython = (device) =>
+    JSON.parse(execFileSync(referencePython(), [path.join(__dirname, pythonScript), String(steps), String(threads), device], { encoding: 'utf8' }));
+  const devices = ['cpu', ...(torch.cuda.isAvailable() ? ['cuda'] : [])];
+  printTable(
+    ['device', 'unet-torch ms/step', 'PyTorch ms/step', 'ratio', 'target', 'last loss (ours / PyTorch)'],
+    devices.map((device) => {
+      const { ours, theirs } = alternate(3, ['msPerStep'], () => measureOurs(device), () => measurePython(device));
+      const ratio = (ours.msPerStep / theirs.msPerStep).toFixed(3);
+      return [device, ours.msPerStep.toFixed(2), theirs.msPerStep.toFixed(2), ratio, '<= 1.05', `${ours.lastLoss} / ${theirs.lastLoss}`];
+    }),
+  );
+  if (devices.length === 1) console.log('\n(CUDA row skipped: torch.cuda.isAvailable() is false)');
+}
+
+module.exports = { referencePython, printTable, alternate, runStepBenchmark };

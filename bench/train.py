@@ -1,12 +1,12 @@
 """A small CNN built from nn modules, trained with SGD (momentum), in PyTorch; bench/train.js runs
 the identical loop. Prints the best milliseconds per step and the last loss as JSON."""
-import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from support import report_best_ms_per_step
 
 
 def main() -> None:
@@ -29,15 +29,7 @@ def main() -> None:
         optimizer.step()
         return loss.item()
 
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        for _ in range(steps):
-            last_loss = step()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - start) * 1000 / steps)
-    print(json.dumps({"msPerStep": best, "lastLoss": last_loss}))
+    report_best_ms_per_step(step, steps, device)
 
 
 if __name__ == "__main__":
