@@ -48,6 +48,7 @@ export { UNet, createUNet } from './unet';
 export { weightMap, weightedCrossEntropy } from './weightmap';
 export type { WeightMapOptions, WeightedCrossEntropyOptions, WeightedReduction } from './weightmap';
 export * as weightmap from './weightmap';
+export * as augment from './augment';
 export { PngError, readLabelPng, writeColourPng } from './io/png';
 export type { UNetOptions, PresetName } from './unet';
 export { GradScaler, autocast } from './amp';
