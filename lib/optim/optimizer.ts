@@ -135,10 +135,12 @@ export abstract class Optimizer<H extends { lr: number }> {
       if (previous !== undefined) for (const value of Object.values(previous)) if (value instanceof Tensor) value.dispose();
       const restored: ParamState = {};
       for (const [key, value] of Object.entries(saved)) {
-        // Moments follow their parameter's device (and, being floating, its dtype); `step` stays as saved.
+        // Copies, as PyTorch's load_state_dict makes: the optimizer never shares memory with the
+        // dict. Moments follow their parameter's device and dtype; `step` stays as saved.
         restored[camelCase(key)] =
-          value instanceof Tensor ? keep(key === 'step' ? value.clone() : value.to({ device: parameter.device, dtype: parameter.dtype })) : value;
-        if (value instanceof Tensor && restored[camelCase(key)] === value) restored[camelCase(key)] = keep(value.clone());
+          value instanceof Tensor
+            ? keep(tidy(() => (key === 'step' ? value.clone() : value.to({ device: parameter.device, dtype: parameter.dtype }).clone())))
+            : value;
       }
       this.state.set(parameter, restored);
     }
