@@ -9,6 +9,7 @@ const BENCHMARKS = {
   train: 'a small CNN of nn modules trained with SGD vs PyTorch',
   unet: 'the U-Net presets, training step and forward pass, time and peak memory vs PyTorch',
   weightmap: 'the border weight map vs the scipy reference',
+  augment: 'augmentation throughput (elastic + rotation + flip) vs the scipy pipeline',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

@@ -314,6 +314,9 @@ export interface NativeAddon {
   // weight map (native/weightmap.cc)
   weightMap(labels: T, w0: number, sigma: number, radius: number, classWeights: number[], falk: boolean): T;
   connectedComponents(mask: T, connectivity: number): T;
+  composeField(controlPoints: T | undefined, affine: T, height: number, width: number): T;
+  remap(input: T, field: T, mode: string): T;
+  seededNormal(seed: number, size: number[]): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;
   autocastDtype(deviceType: string): DType;

@@ -40,6 +40,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerSerialization(env, exports);
   registerAmp(env, exports);
   registerWeightMap(env, exports);
+  registerAugment(env, exports);
   return exports;
 }
 

@@ -16,5 +16,6 @@ void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerSerialization(Napi::Env env, Napi::Object exports);
 void registerAmp(Napi::Env env, Napi::Object exports);
 void registerWeightMap(Napi::Env env, Napi::Object exports);
+void registerAugment(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

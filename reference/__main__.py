@@ -9,6 +9,12 @@
         each SGD step and the final weights, and the timings as metadata.
     python -m reference bench-unet --preset P --mode train|forward --size S --steps N --threads T
         Time per step and peak memory of the reference U-Net, as JSON.
+    python -m reference weightmap --labels L --out W [--mask --gaps --w0 --sigma --preset]
+        The border weight map with one scipy distance transform per cell.
+    python -m reference apply-field --input X --field F --mode bicubic|bilinear|nearest --out Y
+        X (2-d .npy) resampled through the field F (.npy, H x W x 2, (dy, dx)) with mirroring.
+    python -m reference bench-augment --size 572 --samples 20
+        Samples/s of the scipy pipeline (elastic + rotation + flip on image, label, weights).
 """
 from __future__ import annotations
 
@@ -136,6 +142,27 @@ def command_weightmap(args: argparse.Namespace) -> None:
     print(json.dumps({"ms": elapsed}))
 
 
+def command_apply_field(args: argparse.Namespace) -> None:
+    from .augment import ORDER, apply_field
+
+    array, field = np.load(args.input), np.load(args.field).astype(np.float64)
+    np.save(args.out, apply_field(array, field, ORDER[args.mode]))
+
+
+def command_bench_augment(args: argparse.Namespace) -> None:
+    from .augment import augment_sample
+
+    rng = np.random.default_rng(0)
+    image = rng.random((args.size, args.size), dtype=np.float32)
+    label = rng.integers(0, 20, (args.size, args.size)).astype(np.int32)
+    weights = rng.random((args.size, args.size), dtype=np.float32)
+    augment_sample(rng, image, label, weights)  # warm-up
+    start = time.perf_counter()
+    for _ in range(args.samples):
+        augment_sample(rng, image, label, weights)
+    print(json.dumps({"samplesPerSecond": args.samples / (time.perf_counter() - start)}))
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +178,14 @@ def main(argv: list[str]) -> None:
     weights.add_argument("--w0", type=float, default=10.0)
     weights.add_argument("--sigma", type=float, default=5.0)
     weights.add_argument("--preset", default=None)
+    apply = commands.add_parser("apply-field", help="resample a 2-d .npy through a field (H, W, 2) with map_coordinates")
+    apply.add_argument("--input", required=True)
+    apply.add_argument("--field", required=True)
+    apply.add_argument("--mode", choices=["nearest", "bilinear", "bicubic"], default="bicubic")
+    apply.add_argument("--out", required=True)
+    bench_augment = commands.add_parser("bench-augment", help="samples/s of the scipy augmentation pipeline")
+    bench_augment.add_argument("--size", type=int, default=572)
+    bench_augment.add_argument("--samples", type=int, default=20)
     for sub in (unet, compare, bench):
         sub.add_argument("--preset", default="compact", choices=sorted(PRESETS))
     for sub in (unet, compare):
@@ -169,7 +204,8 @@ def main(argv: list[str]) -> None:
     bench.add_argument("--steps", type=int, default=3)
     bench.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args(argv)
-    {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench, "weightmap": command_weightmap}[args.command](args)
+    {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench, "weightmap": command_weightmap,
+     "apply-field": command_apply_field, "bench-augment": command_bench_augment}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `unet` command line: one verb per file in this folder.
+import { runAugment } from './augment';
 import { runCompare } from './compare';
 import { runDemo } from './demo';
 import { runInfo } from './info';
@@ -11,6 +12,7 @@ const VERBS: Record<string, { run: Verb; summary: string }> = {
   info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
   demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },
   weightmap: { run: runWeightMap, summary: 'the paper\'s border weight map of a label image, as .npy or a .png picture' },
+  augment: { run: runAugment, summary: 'one augmented sample (elastic, rotation, flips, gray values) as PNGs, with a preview' },
   compare: { run: runCompare, summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time' },
 };
 

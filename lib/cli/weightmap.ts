@@ -6,6 +6,7 @@ import { saveNpy } from '../io/npy';
 import { readLabelPng, writeColourPng } from '../io/png';
 import { tidy } from '../memory';
 import { type WeightMapOptions, weightMap } from '../weightmap/weight-map';
+import { numberOption } from './args';
 
 const USAGE = `usage: unet weightmap <label.png> --out <map.npy|map.png> [options]
   --mask               the image is a class mask: split its foreground into cells (connected components)
@@ -42,18 +43,12 @@ export function runWeightMap(args: string[]): number {
     process.stderr.write(USAGE);
     return 2;
   }
-  const number = (name: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isFinite(value)) throw new Error(`--${name} must be a number, got '${text}'`);
-    return value;
-  };
   const classWeightsText = values['class-weights'];
   const options: WeightMapOptions = {
     input: values.mask ? 'mask' : 'instances',
     connectivity: values.connectivity === undefined ? undefined : (Number(values.connectivity) as 4 | 8),
-    w0: number('w0', values.w0),
-    sigma: number('sigma', values.sigma),
+    w0: numberOption('w0', values.w0),
+    sigma: numberOption('sigma', values.sigma),
     classWeights:
       classWeightsText === undefined || classWeightsText === 'balance' || classWeightsText === 'none'
         ? (classWeightsText as 'balance' | 'none' | undefined)

@@ -1,0 +1,25 @@
+// Option values of the command line, checked and named in the error when they are wrong.
+
+/** A finite number from `--name`, or undefined when the option was not given. */
+export function numberOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`--${name} must be a number, got '${text}'`);
+  return value;
+}
+
+/** An integer from `--name`, or undefined when the option was not given. */
+export function integerOption(name: string, text: string | undefined): number | undefined {
+  const value = numberOption(name, text);
+  if (value !== undefined && !Number.isInteger(value)) throw new Error(`--${name} must be an integer, got '${text}'`);
+  return value;
+}
+
+/** Two numbers from `--name A,B` (or one, `--name A`, meaning A,A), or undefined when not given. */
+export function pairOption(name: string, text: string | undefined): [number, number] | undefined {
+  if (text === undefined) return undefined;
+  const parts = text.split(/[,x×]/).map((part) => numberOption(name, part)!);
+  if (parts.length === 1) return [parts[0]!, parts[0]!];
+  if (parts.length !== 2) throw new Error(`--${name} must be one number or two separated by a comma, got '${text}'`);
+  return [parts[0]!, parts[1]!];
+}
