@@ -52,8 +52,17 @@ export * as augment from './augment';
 export { PngError, readImagePng, readLabelPng, writeColourPng, writeGrayPng, writeLabelPng, writePicturePng } from './io/png';
 export { imagePicture, labelColour, labelPicture, panel } from './io/picture';
 export type { Picture } from './io/picture';
-export { syntheticCells } from './data/synthetic';
-export type { SyntheticOptions, SyntheticSample } from './data/synthetic';
+export * as data from './data';
+export { loadFolder, prepareSamples, splitSamples, syntheticCells } from './data';
+export type { LabelKind, Sample, SyntheticOptions, SyntheticSample, TrainingSample } from './data';
+export * as training from './train';
+export { loadTrainedModel, runTraining, train } from './train';
+export type { TrainEvent, TrainOptions, TrainResult, ValidationScores } from './train';
+export * as predict from './predict';
+export { predictLogits, predictProbabilities } from './predict';
+export type { PredictOptions } from './predict';
+export * as metrics from './metrics';
+export { readImageTiff, readLabelTiff, TiffError } from './io/tiff';
 export type { UNetOptions, PresetName } from './unet';
 export { GradScaler, autocast } from './amp';
 export type { AutocastOptions, GradScalerOptions } from './amp';
@@ -104,6 +113,7 @@ export const torch = {
   manualSeed: runtime.manualSeed,
   getNumThreads: runtime.getNumThreads,
   setNumThreads: runtime.setNumThreads,
+  backends: runtime.backends,
   info: runtime.info,
   cuda,
 };

@@ -140,6 +140,8 @@ export interface NativeAddon {
   getNumThreads(): number;
   setNumThreads(threads: number): void;
   manualSeed(seed: number): void;
+  mkldnnEnabled(): boolean;
+  setMkldnnEnabled(enabled: boolean): void;
   libmPow(base: number, exponent: number): number;
   cudaIsAvailable(): boolean;
   cudaDeviceCount(): number;

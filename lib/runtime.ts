@@ -67,3 +67,20 @@ export function info(): RuntimeInfo {
 export function pyPow(base: number, exponent: number): number {
   return native.libmPow(base, exponent);
 }
+
+/**
+ * Switches of libtorch's CPU back-ends, as `torch.backends` in PyTorch. With oneDNN (mkldnn) off,
+ * CPU convolutions use libtorch's own kernels, whose sums do not depend on the image size: a
+ * network then gives bitwise the same value for a pixel in a tile as in the whole image.
+ */
+export const backends = {
+  mkldnn: {
+    get enabled(): boolean {
+      return native.mkldnnEnabled();
+    },
+    set enabled(value: boolean) {
+      if (typeof value !== 'boolean') throw new TypeError(`torch.backends.mkldnn.enabled must be a boolean, got ${typeof value}`);
+      native.setMkldnnEnabled(value);
+    },
+  },
+};

@@ -1,5 +1,13 @@
 // Module entry: per-environment state (safe under worker_threads), then every group of bindings.
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <c10/util/Logging.h>
 #include <napi.h>
+
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "bind.h"
 #include "bindings.h"
@@ -14,9 +22,44 @@ void finalizeState(Napi::Env, AddonState* state) {
   state->table->releaseAll();
   delete state;
 }
+// libtorch's default handler prints a warning every time it is raised; in Python the warnings
+// module shows each once per place. Without that filter a warning raised per convolution (NNPACK
+// on CPUs it does not support) floods the output, so this prints each distinct warning once.
+class OnceWarningHandler : public c10::WarningHandler {
+ public:
+  void process(const c10::Warning& warning) override {
+    const std::string text = warning.msg();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!seen_.insert(text).second) return;
+    std::cerr << "[libtorch warning] " << text << std::endl;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> seen_;
+};
+
+OnceWarningHandler onceWarningHandler;
+
+// Convolutions ask whether NNPACK initialised on every call, and libtorch logs a warning each
+// time it did not (CPUs without AVX2). Asked once, quietly: where it cannot run, it is turned off,
+// which changes no result (it would not have been used) and stops the flood.
+void disableUnusableNnpack() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const int level = FLAGS_caffe2_log_level;
+    FLAGS_caffe2_log_level = 2;  // errors only, while asking
+    const bool available = at::_nnpack_available();
+    FLAGS_caffe2_log_level = level;
+    if (!available) at::globalContext().setUserEnabledNNPACK(false);
+  });
+}
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  // The handler is per thread: set it on each thread (main or worker) that loads the addon.
+  c10::WarningUtils::set_warning_handler(&onceWarningHandler);
+  disableUnusableNnpack();
   auto* state = new AddonState();
   env.SetInstanceData<AddonState, finalizeState>(state);
   define(env, exports, "setTensorClass", {"tensorClass", "handleKey", "constructToken"},

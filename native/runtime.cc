@@ -41,6 +41,8 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     TORCH_CHECK_VALUE(threads > 0, "threads must be positive, got ", threads);
     at::set_num_threads(static_cast<int>(threads));
   });
+  define(env, exports, "mkldnnEnabled", {}, [] { return at::globalContext().userEnabledMkldnn(); });
+  define(env, exports, "setMkldnnEnabled", {"enabled"}, [](bool enabled) { at::globalContext().setUserEnabledMkldnn(enabled); });
   define(env, exports, "manualSeed", {"seed"}, [](int64_t seed) { at::manual_seed(static_cast<uint64_t>(seed)); });
   define(env, exports, "cudaIsAvailable", {}, [] { return torch::cuda::is_available(); });
   define(env, exports, "cudaDeviceCount", {}, [] { return static_cast<int64_t>(torch::cuda::device_count()); });

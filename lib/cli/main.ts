@@ -2,6 +2,10 @@
 // The `unet` command line: one verb per file in this folder.
 import { runAugment } from './augment';
 import { runCompare } from './compare';
+import { runEval } from './eval';
+import { runPredict } from './predict';
+import { runStart } from './start';
+import { runTrain } from './train';
 import { runDemo } from './demo';
 import { runInfo } from './info';
 import { runWeightMap } from './weightmap';
@@ -9,6 +13,10 @@ import { runWeightMap } from './weightmap';
 type Verb = (args: string[]) => Promise<number> | number;
 
 const VERBS: Record<string, { run: Verb; summary: string }> = {
+  start: { run: runStart, summary: 'what npm start runs: train on the sample nuclei for a few minutes, segment and score the held-out ones' },
+  train: { run: runTrain, summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, curves; --resume)' },
+  predict: { run: runPredict, summary: 'segment images of any size by overlap-tile (label PNG, probabilities .npy, overlay)' },
+  eval: { run: runEval, summary: 'score predicted labels against the truth: IoU, Dice, pixel, Rand and warping error, SEG' },
   info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
   demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },
   weightmap: { run: runWeightMap, summary: 'the paper\'s border weight map of a label image, as .npy or a .png picture' },

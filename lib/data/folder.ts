@@ -1,0 +1,97 @@
+// Datasets from folders: `images/` and `labels/` with matching names (extensions may differ),
+// PNG or TIFF; a multi-page TIFF is one sample per page.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { readImagePng, readLabelPng } from '../io/png';
+import { readImageTiff, readLabelTiff } from '../io/tiff';
+import { tidy } from '../memory';
+import type { Tensor } from '../tensor';
+import { normaliseImage, type Sample } from './dataset';
+
+const EXTENSIONS = new Set(['.png', '.tif', '.tiff']);
+
+/** Thrown for a dataset folder that cannot be used; the message says what is missing or wrong. */
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+}
+
+function isTiff(file: string): boolean {
+  return /\.tiff?$/i.test(file);
+}
+
+/** Every image of a file: one for PNG, one per page for TIFF. */
+export function readImages(file: string): Tensor[] {
+  return isTiff(file) ? readImageTiff(file) : [readImagePng(file)];
+}
+
+/** Every label image of a file: one for PNG, one per page for TIFF. */
+export function readLabels(file: string): Tensor[] {
+  return isTiff(file) ? readLabelTiff(file) : [readLabelPng(file)];
+}
+
+function imageFiles(folder: string): Map<string, string> {
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new DatasetError(`${folder}: no such folder`);
+  const files = new Map<string, string>();
+  for (const entry of fs.readdirSync(folder).sort()) {
+    const extension = path.extname(entry).toLowerCase();
+    if (!EXTENSIONS.has(extension)) continue;
+    const stem = entry.slice(0, -extension.length);
+    if (files.has(stem)) throw new DatasetError(`${folder}: both ${path.basename(files.get(stem)!)} and ${entry} are called '${stem}'`);
+    files.set(stem, path.join(folder, entry));
+  }
+  return files;
+}
+
+/** The image files of `folder` (PNG and TIFF), sorted, for prediction. */
+export function listImages(folder: string): string[] {
+  return [...imageFiles(folder).values()];
+}
+
+/**
+ * Reads `root/images` and `root/labels` (names matched without their extensions). Images are
+ * normalised per image; a multi-page TIFF gives samples `name#0`, `name#1`, …
+ */
+export function loadFolder(root: string): Sample[] {
+  const images = imageFiles(path.join(root, 'images'));
+  const labels = imageFiles(path.join(root, 'labels'));
+  if (images.size === 0) throw new DatasetError(`${path.join(root, 'images')}: no PNG or TIFF images`);
+  const unmatched = [...images.keys()].filter((stem) => !labels.has(stem));
+  if (unmatched.length > 0) throw new DatasetError(`${root}: no label in labels/ for ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ` and ${unmatched.length - 5} more` : ''} (names must match, extensions may differ)`);
+  const samples: Sample[] = [];
+  for (const [stem, imageFile] of images) {
+    const pages = readImages(imageFile);
+    const labelPages = readLabels(labels.get(stem)!);
+    if (pages.length !== labelPages.length) throw new DatasetError(`${imageFile} has ${pages.length} page(s) but its label ${labels.get(stem)} ${labelPages.length}`);
+    pages.forEach((image, page) => {
+      const label = labelPages[page]!;
+      if (image.shape[1] !== label.shape[0] || image.shape[2] !== label.shape[1]) {
+        throw new DatasetError(`${imageFile}${pages.length > 1 ? ` page ${page}` : ''} is ${image.shape[2]}×${image.shape[1]} but its label is ${label.shape[1]}×${label.shape[0]}`);
+      }
+      samples.push({ name: pages.length > 1 ? `${stem}#${page}` : stem, image: tidy(() => normaliseImage(image)), label });
+      image.dispose();
+    });
+  }
+  const channels = new Set(samples.map((sample) => sample.image.shape[0]));
+  if (channels.size > 1) throw new DatasetError(`${root}: images mix gray and colour; convert them to one kind`);
+  return samples;
+}
+
+/**
+ * Splits samples into training and validation deterministically: `fraction` of them (at least
+ * one, when there are two or more) chosen by a seeded shuffle go to validation.
+ */
+export function splitSamples<T extends { name: string }>(samples: T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`splitSamples(): 'fraction' must be in [0, 1), got ${fraction}`);
+  const count = samples.length < 2 || fraction === 0 ? 0 : Math.max(1, Math.round(samples.length * fraction));
+  // A seeded Fisher–Yates over the names' order, independent of the file system's.
+  const order = samples.map((_, k) => k);
+  let state = seed >>> 0;
+  for (let k = order.length - 1; k > 0; k -= 1) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const j = state % (k + 1);
+    [order[k], order[j]] = [order[j]!, order[k]!];
+  }
+  const held = new Set(order.slice(0, count));
+  return { train: samples.filter((_, k) => !held.has(k)), validation: samples.filter((_, k) => held.has(k)) };
+}

@@ -1,0 +1,57 @@
+// TIFF images, multi-page stacks included (the ISBI 2012 challenge ships its training data as
+// one 30-page `train-volume.tif`), decoded by image-js's `tiff` package.
+import * as fs from 'node:fs';
+
+import { decode, type TiffIfd } from 'tiff';
+
+import { native } from '../native';
+import type { Tensor } from '../tensor';
+
+/** Thrown for a file that is not a readable TIFF image; the message names the file and the fault. */
+export class TiffError extends Error {
+  override name = 'TiffError';
+}
+
+function pages(file: string): TiffIfd[] {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new TiffError(`${file}: cannot read (${(error as Error).message})`);
+  }
+  try {
+    return decode(bytes);
+  } catch (error) {
+    throw new TiffError(`${file}: not a readable TIFF (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Every page of a TIFF as float32 (C, H, W): integer samples scaled to [0, 1] by their bit depth,
+ * float samples as stored; one channel for gray, three for colour (alpha dropped).
+ */
+export function readImageTiff(file: string): Tensor[] {
+  return pages(file).map((page, index) => {
+    const { width, height } = page;
+    const components = page.components;
+    const channels = components >= 3 ? 3 : 1;
+    const integer = page.sampleFormat !== 3;
+    const scale = integer ? 2 ** page.bitsPerSample - 1 : 1;
+    const data = page.data;
+    if (data.length < width * height * components) throw new TiffError(`${file}: page ${index} holds ${data.length} samples, ${width}×${height}×${components} expected`);
+    const plane = width * height;
+    const values = new Float32Array(channels * plane);
+    for (let k = 0; k < plane; k += 1) for (let c = 0; c < channels; c += 1) values[c * plane + k] = data[k * components + c]! / scale;
+    return native.fromTypedArray(values, [channels, height, width]);
+  });
+}
+
+/** Every page of a single-channel integer TIFF as int32 (H, W) label ids. */
+export function readLabelTiff(file: string): Tensor[] {
+  return pages(file).map((page, index) => {
+    if (page.components !== 1 || page.sampleFormat === 3) {
+      throw new TiffError(`${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`);
+    }
+    return native.fromTypedArray(Int32Array.from(page.data), [page.height, page.width]);
+  });
+}

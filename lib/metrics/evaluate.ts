@@ -1,0 +1,64 @@
+// Scores of predicted label images against true ones, file by file and on average: the scores
+// the validation reports, from files.
+import { tidy } from '../memory';
+import { native } from '../native';
+import type { Tensor } from '../tensor';
+import { adaptedRandError, classScores, segScore, warpingError } from './segmentation';
+
+/** One image's scores. */
+export interface ImageScores {
+  name: string;
+  iou: number[];
+  dice: number[];
+  pixelError: number;
+  randError?: number;
+  warpingError?: number;
+  seg?: number;
+}
+
+/**
+ * Scores a predicted label image against the truth. With 2 classes, both are read as cells:
+ * ids > 0 are foreground, and an image whose only ids are 0 and one other value (a mask) is
+ * split into cells by connected components; with more classes both hold class ids.
+ */
+export function scoreImage(name: string, predicted: Tensor, truth: Tensor, classes = 2): ImageScores {
+  return tidy(() => {
+    if (classes !== 2) return { name, ...classScores(predicted, truth, classes) };
+    const instances = (labels: Tensor): Tensor => {
+      const max = labels.max().item() as number;
+      const isMask = labels.eq(0).logicalOr(labels.eq(max)).all().item() as boolean;
+      return isMask ? native.connectedComponents(labels.gt(0), 4) : labels.to('int32');
+    };
+    const predictedCells = instances(predicted);
+    const trueCells = instances(truth);
+    const predictedMask = predicted.gt(0).to('int32');
+    const trueMask = truth.gt(0).to('int32');
+    return {
+      name,
+      ...classScores(predictedMask, trueMask, 2),
+      randError: adaptedRandError(predictedCells, trueCells).error,
+      warpingError: warpingError(predictedMask, trueMask).error,
+      seg: segScore(predictedCells, trueCells),
+    };
+  });
+}
+
+/** The mean of each score over images (NaN entries skipped). */
+export function meanScores(scores: ImageScores[]): Omit<ImageScores, 'name'> {
+  const mean = (pick: (s: ImageScores) => number | undefined): number => {
+    const values = scores.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const classes = scores[0]?.iou.length ?? 0;
+  const result: Omit<ImageScores, 'name'> = {
+    iou: Array.from({ length: classes }, (_, c) => mean((s) => s.iou[c])),
+    dice: Array.from({ length: classes }, (_, c) => mean((s) => s.dice[c])),
+    pixelError: mean((s) => s.pixelError),
+  };
+  if (scores.some((s) => s.randError !== undefined)) {
+    result.randError = mean((s) => s.randError);
+    result.warpingError = mean((s) => s.warpingError);
+    result.seg = mean((s) => s.seg);
+  }
+  return result;
+}

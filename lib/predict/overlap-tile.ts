@@ -1,0 +1,151 @@
+// Overlap-tile prediction (the paper's Fig. 2): an image of any size is segmented tile by tile,
+// each tile's input extended by mirroring where it leaves the image. Tiles start on multiples of
+// the network's total pooling factor, so that, for the valid-convolution network, the stitched
+// result is what one forward pass over the whole (mirror-padded) image would give.
+import { noGrad } from '../autograd';
+import { zeros } from '../creation';
+import { backends } from '../runtime';
+import { tidy } from '../memory';
+import { softmax } from '../nn/functional';
+import { stack } from '../ops/join';
+import type { Tensor } from '../tensor';
+import { cropMirrored } from '../train/tiles';
+import type { UNet } from '../unet/model';
+
+/** Options of `predictProbabilities`. */
+export interface PredictOptions {
+  /** Input tile extent (valid for the network); default: 572 for the paper's depth, else the smallest valid extent ≥ 256 + margins. */
+  tileSize?: number;
+  /** Tiles per forward pass (default 1): more is faster on a GPU, memory grows with it. */
+  batchSize?: number;
+  /** Average over the 8 flips and quarter turns of the image (test-time augmentation, as in the paper's ISBI entry). */
+  tta?: boolean;
+  /** Context kept on each side of a tile with same padding, in pixels (default 2 × the pooling factor). */
+  context?: number;
+  /** Where the network runs (default: where its parameters are). */
+  device?: string;
+  /**
+   * Turn oneDNN off while predicting on the CPU, so that the stitched result equals one forward
+   * pass over the whole image bitwise (for the valid-convolution network); about 17× slower.
+   * With oneDNN (the default) they agree to about 1e-5: its sums depend on the image's width.
+   */
+  exact?: boolean;
+}
+
+/** How an image is cut into tiles along one axis. */
+interface Axis {
+  /** Output start of each tile. */
+  starts: number[];
+  /** Output rows each tile contributes (the last one may contribute fewer). */
+  step: number;
+}
+
+function defaultTileSize(model: UNet): number {
+  return model.options.padding === 'valid' && model.options.depth === 5 ? 572 : model.inputSizeFor(256);
+}
+
+/** The tile geometry for a model and tile size: the input margin and the stride between tiles. */
+export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
+  const unit = 2 ** (model.options.depth - 1);
+  if (!model.isValidInputSize(tileSize)) model.outputSize(tileSize); // throws, naming the nearest valid sizes
+  const margin = model.options.padding === 'valid' ? model.marginFor(tileSize) : context ?? 2 * unit;
+  const useful = tileSize - 2 * margin;
+  const step = Math.floor(useful / unit) * unit;
+  if (step < unit) throw new RangeError(`predict: a ${tileSize}-pixel tile leaves ${useful} useful pixels; at least ${unit} (the pooling factor) are needed: use a larger tile`);
+  return { margin, step };
+}
+
+function axis(extent: number, step: number): Axis {
+  const starts: number[] = [];
+  for (let start = 0; start < extent; start += step) starts.push(start);
+  return { starts, step };
+}
+
+function predictOnce(model: UNet, image: Tensor, tileSize: number, batchSize: number, context: number | undefined, device: string): Tensor {
+  const [, height, width] = image.shape as [number, number, number];
+  const { margin, step } = tileGeometry(model, tileSize, context);
+  const rows = axis(height, step);
+  const columns = axis(width, step);
+  const result = zeros([model.options.classes, height, width]);
+  const tiles = rows.starts.flatMap((top) => columns.starts.map((left) => ({ top, left })));
+  for (let first = 0; first < tiles.length; first += batchSize) {
+    const group = tiles.slice(first, first + batchSize);
+    tidy(() => {
+      const input = stack(group.map(({ top, left }) => cropMirrored(image, top - margin, left - margin, tileSize, tileSize))).to(device);
+      const logits = model.forward(input);
+      // With same padding the output has the input's size: skip the context.
+      const offset = model.options.padding === 'valid' ? 0 : margin;
+      const scores = logits.cpu();
+      group.forEach(({ top, left }, k) => {
+        const h = Math.min(step, height - top);
+        const w = Math.min(step, width - left);
+        result.narrow(1, top, h).narrow(2, left, w).copy_(scores.select(0, k).narrow(1, offset, h).narrow(2, offset, w));
+      });
+    });
+  }
+  return result;
+}
+
+// The 8 symmetries of the square as (forward, inverse) pairs on (C, H, W) tensors.
+const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3].flatMap((turns) => [false, true].map((flip): [(x: Tensor) => Tensor, (x: Tensor) => Tensor] => {
+  const turn = (x: Tensor, k: number): Tensor => {
+    let out = x;
+    for (let i = 0; i < ((k % 4) + 4) % 4; i += 1) out = out.transpose(1, 2).flip([2]);
+    return out;
+  };
+  return [
+    (x) => turn(flip ? x.flip([2]) : x, turns),
+    (x) => {
+      const back = turn(x, -turns);
+      return flip ? back.flip([2]) : back;
+    },
+  ];
+}));
+
+/**
+ * Class scores (classes, H, W), float32 on the CPU, of an image (C, H, W) normalised as for
+ * training, by overlap-tile prediction (no test-time augmentation). Memory for the network grows
+ * with the tile size and the batch, not with the image.
+ */
+export function predictLogits(model: UNet, image: Tensor, options: Omit<PredictOptions, 'tta'> = {}): Tensor {
+  return run(model, image, options, (tileSize, batchSize, device) => predictOnce(model, image, tileSize, batchSize, options.context, device));
+}
+
+/**
+ * Class probabilities (classes, H, W), float32 on the CPU, of an image (C, H, W) normalised as
+ * for training: the soft-max of `predictLogits`, or with `tta` the mean of the 8 flipped and
+ * turned predictions' probabilities.
+ */
+export function predictProbabilities(model: UNet, image: Tensor, options: PredictOptions = {}): Tensor {
+  return run(model, image, options, (tileSize, batchSize, device) =>
+    tidy(() => {
+      const passes = options.tta ? SYMMETRIES : SYMMETRIES.slice(0, 1);
+      let sum: Tensor | null = null;
+      for (const [forward, inverse] of passes) {
+        const probabilities = softmax(inverse(predictOnce(model, forward(image), tileSize, batchSize, options.context, device)), 0);
+        sum = sum === null ? probabilities : sum.add(probabilities);
+      }
+      return passes.length === 1 ? sum! : sum!.div(passes.length);
+    }),
+  );
+}
+
+function run(model: UNet, image: Tensor, options: PredictOptions, predict: (tileSize: number, batchSize: number, device: string) => Tensor): Tensor {
+  if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {
+    throw new RangeError(`predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`);
+  }
+  const tileSize = options.tileSize ?? defaultTileSize(model);
+  const batchSize = options.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
+  const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
+  const wasTraining = model.training;
+  const mkldnn = backends.mkldnn.enabled;
+  model.eval();
+  if (options.exact) backends.mkldnn.enabled = false;
+  try {
+    return noGrad(() => predict(tileSize, batchSize, device));
+  } finally {
+    model.train(wasTraining);
+    backends.mkldnn.enabled = mkldnn;
+  }
+}

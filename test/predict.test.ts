@@ -1,0 +1,106 @@
+// Overlap-tile prediction: stitched tiles equal one whole-image pass (bitwise with oneDNN off)
+// for several tile sizes and odd image sizes; test-time augmentation; the files written.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { readLabelPng, syntheticCells, type Tensor, torch, unet, UNet } from '../lib';
+import { writePrediction } from '../lib/predict/outputs';
+import { predictLogits, predictProbabilities, tileGeometry } from '../lib/predict/overlap-tile';
+import { cropMirrored, mirrorIndex } from '../lib/train/tiles';
+
+function network(changes: Partial<unet.UNetOptions> = {}): UNet {
+  torch.manualSeed(3);
+  return new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 4, ...changes }).eval();
+}
+
+// One forward pass over the whole image, mirror-padded by the margin, cropped to the image.
+function wholeImageLogits(model: UNet, image: Tensor): Tensor {
+  const [, h, w] = image.shape as [number, number, number];
+  const inputH = model.inputSizeFor(h);
+  const inputW = model.inputSizeFor(w);
+  const margin = model.marginFor(inputH);
+  return torch.tidy(() => torch.noGrad(() => model.forward(cropMirrored(image, -margin, -margin, inputH, inputW).unsqueeze(0))).squeeze(0).narrow(1, 0, h).narrow(2, 0, w));
+}
+
+describe('overlap-tile prediction', () => {
+  test('mirror indices reflect about the border pixels as often as needed', () => {
+    expect([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 9].map((p) => mirrorIndex(p, 4))).toEqual([3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 3]);
+    torch.tidy(() => {
+      const x = torch.arange(0, 12, 1).reshape([1, 3, 4]);
+      expect(cropMirrored(x, -1, 2, 2, 4).toArray()).toEqual([[[6, 7, 6, 5], [2, 3, 2, 1]]]);
+    });
+  });
+
+  test.each([
+    [70, 83],
+    [33, 129],
+    [101, 57],
+  ])('stitched tiles equal one pass over a %i × %i image bitwise (oneDNN off), for every tile size', (h, w) => {
+    const model = network();
+    const { image } = syntheticCells(h + w, { height: h, width: w });
+    const mkldnn = torch.backends.mkldnn.enabled;
+    torch.backends.mkldnn.enabled = false;
+    const whole = wholeImageLogits(model, image);
+    torch.backends.mkldnn.enabled = mkldnn;
+    for (const tileSize of [44, 52, 60, 76, 100, 140]) {
+      const stitched = predictLogits(model, image, { tileSize, exact: true, batchSize: 3 });
+      expect(stitched.shape).toEqual([2, h, w]);
+      expect(stitched.equal(whole)).toBe(true);
+      stitched.dispose();
+    }
+    // With oneDNN (the default) the sums depend on the width: equal to rounding.
+    const fast = predictLogits(model, image, { tileSize: 60 });
+    expect(fast.sub(whole).abs().max().item()).toBeLessThan(1e-4);
+    expect(torch.backends.mkldnn.enabled).toBe(mkldnn);
+    torch.dispose([image, whole, fast]);
+  });
+
+  test('same padding, colour input, test-time augmentation and batches give probabilities of the image size', () => {
+    const model = network({ padding: 'same', normalization: 'batch', inChannels: 3, classes: 3 });
+    torch.manualSeed(4);
+    torch.tidy(() => {
+      const image = torch.randn([3, 45, 61]);
+      for (const options of [{}, { tta: true }, { batchSize: 4, tileSize: 32 }]) {
+        const probabilities = predictProbabilities(model, image, options);
+        expect(probabilities.shape).toEqual([3, 45, 61]);
+        expect(probabilities.sum(0).sub(1).abs().max().item()).toBeLessThan(1e-5);
+      }
+      // A mirror-symmetric image under a flip-averaged prediction stays mirror-symmetric.
+      const symmetric = image.add(image.flip([2]));
+      const averaged = predictProbabilities(model, symmetric, { tta: true });
+      expect(averaged.sub(averaged.flip([2])).abs().max().item()).toBeLessThan(1e-5);
+    });
+  });
+
+  test('tile sizes that do not fit are refused with the nearest valid ones; wrong channels are named', () => {
+    const model = network();
+    torch.tidy(() => {
+      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { tileSize: 45 })).toThrow(/45 is not a valid tile size.*nearest valid sizes are 44 and 48/);
+      expect(() => tileGeometry(network({ padding: 'same' }), 16)).toThrow(/a 16-pixel tile leaves 0 useful pixels; at least 4 \(the pooling factor\) are needed: use a larger tile/);
+      expect(() => predictLogits(model, torch.zeros([3, 20, 20]))).toThrow(/the image must be \(C, H, W\) with C = 1, got shape \[3, 20, 20\]/);
+      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { batchSize: 0 })).toThrow(/option 'batchSize' must be a positive integer/);
+    });
+  });
+
+  test('writePrediction writes cell ids, probabilities and an overlay', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-predict-'));
+    try {
+      torch.tidy(() => {
+        const probabilities = torch.zeros([2, 20, 30]);
+        probabilities.select(0, 0).fill_(1);
+        probabilities.select(0, 0).narrow(0, 2, 4).narrow(1, 2, 5).fill_(0);
+        probabilities.select(0, 0).narrow(0, 10, 5).narrow(1, 20, 5).fill_(0);
+        probabilities.select(0, 1).copy_(probabilities.select(0, 0).neg().add(1));
+        const files = writePrediction(folder, 'x', torch.randn([1, 20, 30]), probabilities);
+        const labels = readLabelPng(files.labels);
+        expect(labels.max().item()).toBe(2);
+        expect(labels.gt(0).sum().item()).toBe(20 + 25);
+        expect(torch.loadNpy(files.probabilities).equal(probabilities)).toBe(true);
+        expect(fs.statSync(files.overlay).size).toBeGreaterThan(100);
+      });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
