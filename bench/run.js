@@ -10,6 +10,9 @@ const BENCHMARKS = {
   unet: 'the U-Net presets, training step and forward pass, time and peak memory vs PyTorch',
   weightmap: 'the border weight map vs the scipy reference',
   augment: 'augmentation throughput (elastic + rotation + flip) vs the scipy pipeline',
+  predict: 'overlap-tile prediction of 512² and 2048² images vs the PyTorch loop',
+  training: 'training throughput (tiles/s) of train() vs a plain PyTorch loop',
+  soak: 'memory over 1,000 training steps (resident, heap, tensors): flat',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

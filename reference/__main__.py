@@ -15,6 +15,10 @@
         X (2-d .npy) resampled through the field F (.npy, H x W x 2, (dy, dx)) with mirroring.
     python -m reference bench-augment --size 572 --samples 20
         Samples/s of the scipy pipeline (elastic + rotation + flip on image, label, weights).
+    python -m reference bench-predict --preset P --size 2048 --tile 572
+        Time of the overlap-tile prediction of a SIZE x SIZE image, and peak memory, as JSON.
+    python -m reference bench-train --preset P --tile 316 --steps 20
+        Tiles/s of a plain PyTorch training loop (random tile, weighted loss, SGD), as JSON.
 """
 from __future__ import annotations
 
@@ -163,6 +167,39 @@ def command_bench_augment(args: argparse.Namespace) -> None:
     print(json.dumps({"samplesPerSecond": args.samples / (time.perf_counter() - start)}))
 
 
+def command_bench_predict(args: argparse.Namespace) -> None:
+    from .overlap_tile import predict
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build(args.preset, None)
+    image = np.random.default_rng(0).standard_normal((1, args.size, args.size)).astype(np.float32)
+    predict(model, image[:, :64, :64], args.tile)  # warm-up
+    best = float("inf")
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        probabilities = predict(model, image, args.tile)
+        best = min(best, (time.perf_counter() - start) * 1000)
+    print(json.dumps({"ms": best, "peakRssMb": peak_rss_mb(), "shape": list(probabilities.shape)}))
+
+
+def command_bench_train(args: argparse.Namespace) -> None:
+    from .overlap_tile import training_steps
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = build(args.preset, None)
+    rng = np.random.default_rng(0)
+    image = rng.standard_normal((1, 256, 256)).astype(np.float32)
+    target = (rng.random((256, 256)) > 0.5).astype(np.int64)
+    weights = rng.random((256, 256)).astype(np.float32) + 0.5
+    training_steps(model, image, target, weights, args.tile, 2)  # warm-up
+    start = time.perf_counter()
+    losses = training_steps(model, image, target, weights, args.tile, args.steps, seed=1)
+    elapsed = time.perf_counter() - start
+    print(json.dumps({"tilesPerSecond": args.steps / elapsed, "peakRssMb": peak_rss_mb(), "lastLoss": losses[-1]}))
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m reference", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -186,7 +223,16 @@ def main(argv: list[str]) -> None:
     bench_augment = commands.add_parser("bench-augment", help="samples/s of the scipy augmentation pipeline")
     bench_augment.add_argument("--size", type=int, default=572)
     bench_augment.add_argument("--samples", type=int, default=20)
-    for sub in (unet, compare, bench):
+    bench_predict = commands.add_parser("bench-predict", help="time of the overlap-tile prediction of a SIZE x SIZE image")
+    bench_predict.add_argument("--size", type=int, default=512)
+    bench_predict.add_argument("--tile", type=int, default=572)
+    bench_predict.add_argument("--repeats", type=int, default=2)
+    bench_train = commands.add_parser("bench-train", help="tiles/s of a plain PyTorch training loop (one random tile per step)")
+    bench_train.add_argument("--tile", type=int, default=316)
+    bench_train.add_argument("--steps", type=int, default=20)
+    for sub in (bench_predict, bench_train):
+        sub.add_argument("--threads", type=int, default=torch.get_num_threads())
+    for sub in (unet, compare, bench, bench_predict, bench_train):
         sub.add_argument("--preset", default="compact", choices=sorted(PRESETS))
     for sub in (unet, compare):
         sub.add_argument("--options", help="JSON of option changes, with the TypeScript names")
@@ -205,7 +251,8 @@ def main(argv: list[str]) -> None:
     bench.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args(argv)
     {"unet": command_unet, "compare": command_compare, "bench-unet": command_bench, "weightmap": command_weightmap,
-     "apply-field": command_apply_field, "bench-augment": command_bench_augment}[args.command](args)
+     "apply-field": command_apply_field, "bench-augment": command_bench_augment,
+     "bench-predict": command_bench_predict, "bench-train": command_bench_train}[args.command](args)
 
 
 if __name__ == "__main__":
