@@ -70,6 +70,8 @@ export { TorchFileError } from './io/torch-file';
 export type { TorchValue } from './io/torch-file';
 export { SafetensorsError } from './io/safetensors';
 export { NpyError } from './io/npy';
+export { FileWriteError } from './io/atomic';
+export { CheckpointError } from './train/checkpoint';
 export { AddonLoadError } from './native';
 
 // `var` is a reserved word as a function name, so lib/ops/reduce.ts calls it `variance`.

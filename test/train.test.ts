@@ -93,16 +93,25 @@ describe('train()', () => {
     torch.dispose(data.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
   }, 120_000);
 
-  test('an aborted run writes a checkpoint and stops; bad options are refused by name', async () => {
+  test('the event loop turns between steps; an aborted run writes a checkpoint and stops; bad options are refused by name', async () => {
     const data = samples(2, 64);
     const model = tinyNetwork();
     const controller = new AbortController();
+    const ticksAtStep: number[] = [];
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 0);
     const result = await runTraining({
       model, train: data, steps: 100, tileSize: model.inputSizeFor(20), outDir: folder, signal: controller.signal,
-      onEvent: (e) => e.type === 'step' && e.step === 2 && controller.abort(),
+      onEvent: (e) => {
+        if (e.type !== 'step') return;
+        ticksAtStep.push(ticks);
+        if (e.step === 4) controller.abort();
+      },
     });
-    expect(result).toMatchObject({ step: 2, stopped: true });
-    expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(2);
+    clearInterval(timer);
+    expect(ticksAtStep[3]!).toBeGreaterThan(ticksAtStep[0]!);
+    expect(result).toMatchObject({ step: 4, stopped: true });
+    expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
     await expect(runTraining({ model, train: data, steps: 0 })).rejects.toThrow(/option 'steps' must be a positive integer/);
     await expect(runTraining({ model, train: data, steps: 1, tileSize: 41 })).rejects.toThrow(/nearest valid/);
     await expect(runTraining({ model, train: data, steps: 1, optimizer: 'lbfgs' as never })).rejects.toThrow(/option 'optimizer' must be 'sgd', 'adam' or 'adamw'/);

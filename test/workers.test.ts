@@ -44,4 +44,38 @@ describe('worker_threads', () => {
     expect(torch.memory().liveTensors).toBe(before);
     expect(torch.tidy(() => torch.ones([4]).sum().item())).toBe(4);
   });
+
+  test('training in a worker leaves the main thread answering; terminating it mid-step neither crashes nor leaks', async () => {
+    const trainer = path.join(__dirname, 'support', 'train-worker.js');
+    const before = torch.memory().liveTensors;
+    // A complete run: the main thread's timer keeps firing while the worker trains.
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 5);
+    const losses: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker(trainer, { workerData: { steps: 20 } });
+      worker.on('message', (message: number | { done: number }) => {
+        if (typeof message === 'number') losses.push(message);
+        else worker.terminate().then(() => resolve(), reject);
+      });
+      worker.once('error', reject);
+    });
+    clearInterval(timer);
+    expect(losses).toHaveLength(20);
+    expect(ticks).toBeGreaterThan(5);
+    // Terminated in the middle of training, again and again.
+    for (const afterSteps of [1, 3, 6]) {
+      const worker = new Worker(trainer, { workerData: { steps: 1000 } });
+      let steps = 0;
+      await new Promise<void>((resolve, reject) => {
+        worker.on('message', () => {
+          steps += 1;
+          if (steps === afterSteps) setTimeout(() => worker.terminate().then(() => resolve(), reject), 3);
+        });
+        worker.once('error', reject);
+      });
+    }
+    expect(torch.memory().liveTensors).toBe(before);
+    expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
+  }, 120_000);
 });

@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** Thrown when a file cannot be written; the message names the file, the reason and what is left. */
+export class FileWriteError extends Error {
+  override name = 'FileWriteError';
+}
+
 /** Produces a file's contents piece by piece (so that a large file is never whole in memory). */
 export type ContentWriter = (write: (chunk: Uint8Array) => void) => void;
 
@@ -10,7 +15,17 @@ export type ContentWriter = (write: (chunk: Uint8Array) => void) => void;
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string | ContentWriter): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const descriptor = fs.openSync(temporary, 'w');
+  const fail = (error: unknown): never => {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT' ? 'the disk (or this process\'s file size limit) is full' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'the folder is not writable' : code === 'ENOENT' || code === 'ENOTDIR' ? 'the folder does not exist' : message;
+    throw new FileWriteError(`cannot write ${file}: ${why} (${code ?? message}); ${fs.existsSync(file) ? 'the previous file is unchanged' : 'nothing was written'}`);
+  };
+  let descriptor: number;
+  try {
+    descriptor = fs.openSync(temporary, 'w');
+  } catch (error) {
+    return fail(error);
+  }
   try {
     const write = (chunk: Uint8Array): void => {
       let written = 0;
@@ -22,6 +37,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string | Conten
   } catch (error) {
     fs.closeSync(descriptor);
     fs.rmSync(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).code !== undefined) fail(error);
     throw error;
   }
   fs.closeSync(descriptor);
