@@ -13,6 +13,7 @@ const BENCHMARKS = {
   predict: 'overlap-tile prediction of 512² and 2048² images vs the PyTorch loop',
   training: 'training throughput (tiles/s) of train() vs a plain PyTorch loop',
   soak: 'memory over 1,000 training steps (resident, heap, tensors): flat',
+  fuzz: 'the seeded fuzzer of the public API, 20,000 cases in child processes',
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHMARKS);
 for (const name of chosen) {

@@ -2,6 +2,7 @@
 import { isPromiseLike } from './memory';
 import { native } from './native';
 import type { Tensor } from './tensor';
+import { functionArg } from './check';
 
 /** Options of `grad`. */
 export interface GradOptions {
@@ -38,6 +39,7 @@ function synchronous<R>(scope: string, result: R): R {
 }
 
 function withGradMode<R>(scope: string, enabled: boolean, fn: () => R): R {
+  functionArg(scope, 'fn', fn);
   const previous = native.isGradEnabled();
   native.setGradEnabled(enabled);
   try {
@@ -64,6 +66,7 @@ export function isGradEnabled(): boolean {
  * and tensors made inside can never enter autograd later. Synchronous; nestable.
  */
 export function inferenceMode<R>(fn: () => R): R {
+  functionArg('inferenceMode', 'fn', fn);
   native.enterInferenceMode();
   try {
     return synchronous('inferenceMode', fn());

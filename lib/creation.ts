@@ -2,6 +2,8 @@
 import type { DType } from './dtype';
 import { native } from './native';
 import { type NestedArray, Tensor } from './tensor';
+import { tensorArg } from './check';
+import { checkOptions } from './ops/options';
 
 /** Options every factory takes. */
 export interface CreationOptions {
@@ -14,6 +16,10 @@ export interface CreationOptions {
 }
 
 type Shape = number[];
+
+function creationOptions(fn: string, options: CreationOptions): CreationOptions {
+  return checkOptions(fn, options, ['dtype', 'device', 'requiresGrad']);
+}
 
 function finish(tensor: Tensor, options: CreationOptions): Tensor {
   if (options.requiresGrad) tensor.requiresGrad = true;
@@ -68,6 +74,7 @@ function fromNested(data: NestedArray, options: CreationOptions): Tensor {
  * its own element type. JS cannot tell `2.0` from `2`: pass `dtype` for a float tensor of whole numbers.
  */
 export function tensor(data: NestedArray | ArrayBufferView | Tensor, options: CreationOptions = {}): Tensor {
+  options = creationOptions('tensor', options);
   let result: Tensor;
   if (data instanceof Tensor) {
     const copy = data.detach();
@@ -88,31 +95,39 @@ export function tensor(data: NestedArray | ArrayBufferView | Tensor, options: Cr
 
 /** A tensor of zeros. */
 export function zeros(shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('zeros', options);
   return finish(native.zeros(shape, options.dtype, options.device), options);
 }
 
 /** A tensor of ones. */
 export function ones(shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('ones', options);
   return finish(native.ones(shape, options.dtype, options.device), options);
 }
 
 /** A tensor with uninitialised memory. */
 export function empty(shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('empty', options);
   return finish(native.empty(shape, options.dtype, options.device), options);
 }
 
 /** A tensor filled with `value` (int64 for an integer, float32 for another number, bool for a boolean). */
 export function full(shape: Shape, value: number | boolean, options: CreationOptions = {}): Tensor {
+  options = creationOptions('full', options);
   return finish(native.full(shape, value, options.dtype, options.device), options);
 }
 
 /** Zeros with the shape (and by default dtype and device) of `like`. */
 export function zerosLike(like: Tensor, options: CreationOptions = {}): Tensor {
+  options = creationOptions('zerosLike', options);
+  tensorArg('zerosLike', 'like', like);
   return zeros(like.shape, { dtype: like.dtype, device: like.device, ...options });
 }
 
 /** Ones with the shape (and by default dtype and device) of `like`. */
 export function onesLike(like: Tensor, options: CreationOptions = {}): Tensor {
+  options = creationOptions('onesLike', options);
+  tensorArg('onesLike', 'like', like);
   return ones(like.shape, { dtype: like.dtype, device: like.device, ...options });
 }
 
@@ -121,31 +136,37 @@ export function onesLike(like: Tensor, options: CreationOptions = {}): Tensor {
  * int64 when all arguments are integers, float32 otherwise, as in PyTorch.
  */
 export function arange(start: number, end?: number, step = 1, options: CreationOptions = {}): Tensor {
+  options = creationOptions('arange', options);
   const [from, to] = end === undefined ? [0, start] : [start, end];
   return finish(native.arange(from, to, step, options.dtype, options.device), options);
 }
 
 /** `steps` values evenly spaced from `start` to `end`, both included. */
 export function linspace(start: number, end: number, steps: number, options: CreationOptions = {}): Tensor {
+  options = creationOptions('linspace', options);
   return finish(native.linspace(start, end, steps, options.dtype, options.device), options);
 }
 
 /** The n×m identity (n×n when m is omitted). */
 export function eye(n: number, m?: number, options: CreationOptions = {}): Tensor {
+  options = creationOptions('eye', options);
   return finish(native.eye(n, m, options.dtype, options.device), options);
 }
 
 /** Uniform samples in [0, 1), from the seeded global generator. */
 export function rand(shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('rand', options);
   return finish(native.rand(shape, options.dtype, options.device), options);
 }
 
 /** Standard normal samples, from the seeded global generator. */
 export function randn(shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('randn', options);
   return finish(native.randn(shape, options.dtype, options.device), options);
 }
 
 /** Integers uniform in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: Shape, options: CreationOptions = {}): Tensor {
+  options = creationOptions('randint', options);
   return finish(native.randint(low, high, shape, options.dtype, options.device), options);
 }

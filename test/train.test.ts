@@ -37,6 +37,11 @@ function writeFolder(root: string, count: number, size: number, firstSeed = 1): 
   }
 }
 
+// The thread count is process-wide and jest reuses its worker processes: leave it as found, so
+// that later test files compare with PyTorch at its default.
+const threads = torch.getNumThreads();
+afterAll(() => torch.setNumThreads(threads));
+
 let folder: string;
 beforeEach(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-train-'));

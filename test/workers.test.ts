@@ -29,7 +29,8 @@ describe('worker_threads', () => {
   test('a worker that ends with live tensors frees them without disturbing the main thread', async () => {
     const before = torch.memory().liveTensors;
     for (let k = 0; k < 4; k += 1) await runWorker({ value: k });
-    expect(torch.memory().liveTensors).toBe(before);
+    // At most as many: the garbage collector may meanwhile free tensors earlier test files dropped.
+    expect(torch.memory().liveTensors).toBeLessThanOrEqual(before);
     expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
   });
 
@@ -41,7 +42,8 @@ describe('worker_threads', () => {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       expect(await worker.terminate()).toBe(1);
     }
-    expect(torch.memory().liveTensors).toBe(before);
+    // At most as many: the garbage collector may meanwhile free tensors earlier test files dropped.
+    expect(torch.memory().liveTensors).toBeLessThanOrEqual(before);
     expect(torch.tidy(() => torch.ones([4]).sum().item())).toBe(4);
   });
 
@@ -75,7 +77,8 @@ describe('worker_threads', () => {
         worker.once('error', reject);
       });
     }
-    expect(torch.memory().liveTensors).toBe(before);
+    // At most as many: the garbage collector may meanwhile free tensors earlier test files dropped.
+    expect(torch.memory().liveTensors).toBeLessThanOrEqual(before);
     expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
   }, 120_000);
 });

@@ -3,9 +3,12 @@
 import { loadNpy, saveNpy } from '../io/npy';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
+import { pathArg, tensorArg } from '../check';
 
 /** Writes one field (H, W, 2) as float32 .npy, atomically. */
 export function saveField(file: string, field: Tensor): void {
+  pathArg('saveField', 'file', file);
+  tensorArg('saveField', 'field', field);
   if (field.ndim !== 3 || field.shape[2] !== 2) throw new RangeError(`saveField(): argument 'field' must be (H, W, 2), got shape [${field.shape}]`);
   tidy(() => saveNpy(file, field.to('float32').cpu()));
 }

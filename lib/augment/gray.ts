@@ -5,6 +5,7 @@ import { native } from '../native';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
 import type { SampleTransform } from './transform';
+import { arrayArg, tensorArg } from '../check';
 
 function perSample(values: number[], image: Tensor): Tensor {
   return makeTensor(values, { dtype: image.dtype, device: image.device }).reshape([values.length, 1, 1, 1]);
@@ -21,6 +22,8 @@ export function changesGray(transform: SampleTransform): boolean {
  * value cost nothing.
  */
 export function adjustGray(images: Tensor, transforms: SampleTransform[]): Tensor {
+  tensorArg('adjustGray', 'images', images);
+  if (arrayArg('adjustGray', 'transforms', transforms).length !== images.shape[0]) throw new RangeError(`adjustGray(): argument 'transforms' must hold one transform per image (${images.shape[0]}), got ${transforms.length}`);
   return tidy(() => {
     let out = images;
     if (transforms.some((t) => t.gamma !== 1)) out = out.clamp(0, 1).pow(perSample(transforms.map((t) => t.gamma), out));

@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor';
 import { adjustGray, changesGray } from './gray';
 import { applyField } from './resample';
 import { type AugmentOptions, drawTransform, type SampleTransform, transformField, validateAugmentOptions } from './transform';
+import { arrayArg, objectArg, tensorArg } from '../check';
 
 /** A batch to augment: images (N, C, H, W), and optionally labels and weight maps (N, H, W). */
 export interface AugmentBatch {
@@ -43,7 +44,11 @@ function checkCompanion(name: 'label' | 'weights', value: Tensor | undefined, im
  * maps are resampled bilinearly, and gray-value changes touch the image only.
  */
 export function augmentBatch(batch: AugmentBatch, seeds: number[], options: AugmentBatchOptions = {}): AugmentResult {
-  const { interpolation = 'bicubic', ...draw } = options;
+  objectArg('augmentBatch', 'batch', batch);
+  tensorArg('augmentBatch', 'batch.image', batch.image);
+  for (const name of ['label', 'weights'] as const) if (batch[name] !== undefined) tensorArg('augmentBatch', `batch.${name}`, batch[name]);
+  arrayArg('augmentBatch', 'seeds', seeds);
+  const { interpolation = 'bicubic', ...draw } = objectArg<AugmentBatchOptions>('augmentBatch', 'options', options);
   if (interpolation !== 'bicubic' && interpolation !== 'bilinear') {
     throw new RangeError(`augmentBatch(): option 'interpolation' must be 'bicubic' or 'bilinear', got ${JSON.stringify(interpolation)}`);
   }

@@ -1,12 +1,13 @@
 // A small seeded random source for augmentation parameters. Each sample's parameters come from
 // its own seed, independent of torch's generator, the batch size and the device.
+import { describe } from '../check';
 
 /** Uniform [0, 1) numbers from a 32-bit seed (mulberry32), and Gaussians from them (Box–Muller). */
 export class SeededRandom {
   private state: number;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TypeError(`SeededRandom: the seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new TypeError(`SeededRandom: the seed must be an integer, got ${describe(seed)}`);
     this.state = seed >>> 0;
   }
 

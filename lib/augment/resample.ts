@@ -5,6 +5,7 @@ import { native } from '../native';
 import { gridSample } from '../nn/functional';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
+import { tensorArg } from '../check';
 
 /** How `applyField` resamples: images bicubic (or bilinear), labels nearest, weight maps bilinear. */
 export type ResampleMode = 'bicubic' | 'bilinear' | 'nearest';
@@ -17,6 +18,8 @@ const MODES: readonly ResampleMode[] = ['bicubic', 'bilinear', 'nearest'];
  * (scipy's `mode='mirror'`). Labels resampled with `nearest` only ever hold values of the input.
  */
 export function applyField(input: Tensor, field: Tensor, mode: ResampleMode): Tensor {
+  tensorArg('applyField', 'input', input);
+  tensorArg('applyField', 'field', field);
   if (!MODES.includes(mode)) throw new RangeError(`applyField(): argument 'mode' must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (input.ndim !== 4) throw new RangeError(`applyField(): argument 'input' must be (N, C, H, W), got shape [${input.shape}]`);
   const [n, , h, w] = input.shape as [number, number, number, number];

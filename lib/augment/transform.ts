@@ -6,6 +6,7 @@ import { tidy } from '../memory';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { SeededRandom } from './random';
+import { arrayArg, objectArg } from '../check';
 
 /** The paper's elastic deformation: control points spanning the tile, displaced by N(0, σ²). */
 export interface ElasticOptions {
@@ -62,6 +63,7 @@ function check(condition: boolean, name: string, expected: string, value: unknow
 
 /** Checks `options` once, naming the first bad option. */
 export function validateAugmentOptions(options: AugmentOptions): void {
+  objectArg('augment', 'options', options);
   const known = new Set(['elastic', 'rotation', 'flip', 'shift', 'scale', 'brightness', 'contrast', 'gamma', 'noise']);
   for (const key of Object.keys(options)) check(known.has(key), key, `one of ${[...known].join(', ')}`, key);
   const { elastic } = options;
@@ -84,6 +86,7 @@ export function validateAugmentOptions(options: AugmentOptions): void {
  * turning one part on or off does not change what the others draw.
  */
 export function drawTransform(seed: number, options: AugmentOptions = {}): SampleTransform {
+  objectArg('drawTransform', 'options', options);
   const random = new SeededRandom(seed);
   const symmetric = (range: number | undefined): number => random.uniform(-(range ?? 0), range ?? 0);
   const angle = (symmetric(options.rotation) * Math.PI) / 180;
@@ -116,6 +119,7 @@ export function drawTransform(seed: number, options: AugmentOptions = {}): Sampl
  * double precision, so a field is the same whatever the device it is then moved to.
  */
 export function transformField(transforms: SampleTransform[], height: number, width: number, device = 'cpu'): Tensor {
+  arrayArg('transformField', 'transforms', transforms);
   check(Number.isInteger(height) && height >= 1 && Number.isInteger(width) && width >= 1, 'size', 'positive integers', [height, width]);
   const grids = new Set(transforms.map((t) => (t.controlPoints ? `${t.controlPoints[0]!.length}x${t.controlPoints[0]![0]!.length}` : 'none')));
   if (grids.size > 1) throw new RangeError('transformField(): every transform of a batch must use the same elastic grid (or none)');

@@ -6,6 +6,7 @@ import type { DType } from '../dtype';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
+import { pathArg, tensorArg } from '../check';
 
 /** Thrown for a file that is not a readable .npy file; the message names the file and the fault. */
 export class NpyError extends Error {
@@ -28,6 +29,8 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Writes one tensor as a .npy file (version 1.0, C order), atomically. bfloat16 has no NumPy type and is refused. */
 export function saveNpy(file: string, tensor: Tensor): void {
+  pathArg('saveNpy', 'file', file);
+  tensorArg('saveNpy', 'tensor', tensor);
   const descr = DESCR[tensor.dtype];
   if (descr === undefined) throw new TypeError(`saveNpy(): NumPy has no ${tensor.dtype} type; convert the tensor first (e.g. to float32)`);
   const shape = tensor.shape.length === 1 ? `(${tensor.shape[0]},)` : `(${tensor.shape.join(', ')})`;
@@ -48,6 +51,7 @@ export function saveNpy(file: string, tensor: Tensor): void {
 
 /** Reads a .npy file (versions 1–3; C or Fortran order) into a CPU tensor. */
 export function loadNpy(file: string): Tensor {
+  pathArg('loadNpy', 'file', file);
   const bytes = fs.readFileSync(file);
   const fail = (why: string): never => {
     throw new NpyError(`${file}: not a readable .npy file: ${why}`);

@@ -6,6 +6,7 @@ import type { DType } from '../dtype';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
+import { objectArg, pathArg, tensorArg } from '../check';
 
 const CODES: Record<DType, string> = {
   float32: 'F32',
@@ -39,6 +40,9 @@ const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2
  * copied out one at a time, so the file is never whole in memory.
  */
 export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
+  pathArg('saveSafetensors', 'file', file);
+  for (const [key, value] of Object.entries(objectArg<Record<string, unknown>>('saveSafetensors', 'tensors', tensors))) tensorArg('saveSafetensors', `tensors.${key}`, value);
+  objectArg('saveSafetensors', 'metadata', metadata);
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -64,6 +68,7 @@ export function saveSafetensors(file: string, tensors: Record<string, Tensor>, m
  * loaded twice). Errors name the file and what is wrong with it.
  */
 export function loadSafetensors(file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  pathArg('loadSafetensors', 'file', file);
   const fail = (why: string): never => {
     throw new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);
   };

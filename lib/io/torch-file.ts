@@ -10,6 +10,7 @@ import { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
 import { type PickleGlobal, PickleError, unpickle } from './pickle';
 import { ArchiveError, ZipReader } from './zip';
+import { pathArg } from '../check';
 
 /** What a torch file holds: tensors inside dicts and lists, with numbers, strings, booleans and null. */
 export type TorchValue = Tensor | number | string | boolean | null | TorchValue[] | { [key: string]: TorchValue };
@@ -35,6 +36,7 @@ const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2
 
 /** Saves tensors (in dicts and lists, with plain values) so that Python's `torch.load(file, weights_only=True)` reads them. Atomic. */
 export function saveTorch(file: string, value: TorchValue): void {
+  pathArg('save', 'file', file);
   checkSavable(value, '');
   writeFileAtomic(file, new Uint8Array(native.pickleSave(value)));
 }
@@ -62,6 +64,7 @@ function checkSavable(value: unknown, at: string): void {
  * state dicts and plain values) into CPU tensors. Refuses anything that is not data.
  */
 export function loadTorch(file: string): TorchValue {
+  pathArg('load', 'file', file);
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');

@@ -4,6 +4,7 @@ import { tidy } from '../memory';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { adaptedRandError, classScores, segScore, warpingError } from './segmentation';
+import { arrayArg, describe, tensorArg } from '../check';
 
 /** One image's scores. */
 export interface ImageScores {
@@ -22,6 +23,8 @@ export interface ImageScores {
  * split into cells by connected components; with more classes both hold class ids.
  */
 export function scoreImage(name: string, predicted: Tensor, truth: Tensor, classes = 2): ImageScores {
+  tensorArg('scoreImage', 'predicted', predicted);
+  tensorArg('scoreImage', 'truth', truth);
   return tidy(() => {
     if (classes !== 2) return { name, ...classScores(predicted, truth, classes) };
     const instances = (labels: Tensor): Tensor => {
@@ -45,6 +48,9 @@ export function scoreImage(name: string, predicted: Tensor, truth: Tensor, class
 
 /** The mean of each score over images (NaN entries skipped). */
 export function meanScores(scores: ImageScores[]): Omit<ImageScores, 'name'> {
+  for (const [k, score] of arrayArg<ImageScores>('meanScores', 'scores', scores).entries()) {
+    if (score === null || typeof score !== 'object' || !Array.isArray(score.iou) || !Array.isArray(score.dice)) throw new TypeError(`meanScores(): argument 'scores' must hold image scores, got ${describe(score)} at ${k}`);
+  }
   const mean = (pick: (s: ImageScores) => number | undefined): number => {
     const values = scores.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
     return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;

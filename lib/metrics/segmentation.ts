@@ -2,9 +2,11 @@
 // 2012 challenge (as scikit-image's `adapted_rand_error`), the warping error (Jain et al. 2010),
 // and the cell tracking challenge's SEG score. Inputs are label tensors (H, W) of the same size.
 import { native } from '../native';
-import type { Tensor } from '../tensor';
+import { describe } from '../check';
+import { Tensor } from '../tensor';
 
 function values(labels: Tensor, what: string, shape?: number[]): Int32Array {
+  if (!(labels instanceof Tensor)) throw new TypeError(`${what} must be a label Tensor (H, W), got ${describe(labels)}`);
   if (labels.ndim !== 2) throw new RangeError(`${what} must be a 2-d (H, W) label image, got shape [${labels.shape}]`);
   if (shape && (labels.shape[0] !== shape[0] || labels.shape[1] !== shape[1])) throw new RangeError(`${what} is [${labels.shape}] but the other image is [${shape}]`);
   return labels.to('int32').cpu().toTypedArray() as Int32Array;

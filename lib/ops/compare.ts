@@ -1,5 +1,6 @@
 // Comparison and logic. Results are bool tensors, broadcast as in PyTorch.
 import { native } from '../native';
+import { checkOptions } from './options';
 import type { Tensor, TensorLike } from '../tensor';
 
 /** `input == other`. */
@@ -57,5 +58,6 @@ export interface AllcloseOptions {
 }
 /** `|input - other| <= atol + rtol * |other|` everywhere. */
 export function allclose(input: Tensor, other: Tensor, options: AllcloseOptions = {}): boolean {
+  options = checkOptions('allclose', options, ['rtol', 'atol', 'equalNan']);
   return native.allclose(input, other, options.rtol ?? 1e-5, options.atol ?? 1e-8, options.equalNan ?? false);
 }

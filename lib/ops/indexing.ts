@@ -3,6 +3,7 @@
 import { tidy } from '../memory';
 import { native } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
+import { tensorArg } from '../check';
 
 /** A slice `start:end:step`; omitted parts mean "from the start", "to the end", step 1. */
 export interface Slice {
@@ -110,6 +111,7 @@ function applyBasic(input: Tensor, spec: Parsed[]): { view: Tensor; advanced: (T
  * `index(x, 0, mask)` is `x[0, mask]`. Basic indexing returns a view; tensors in the index copy.
  */
 export function index(input: Tensor, ...items: IndexItem[]): Tensor {
+  tensorArg('index', 'input', input);
   const spec = parseSpec(items);
   return tidy(() => {
     const { view, advanced } = applyBasic(input, spec);
@@ -120,6 +122,7 @@ export function index(input: Tensor, ...items: IndexItem[]): Tensor {
 
 /** Python's `x[...] = value`, in place: writes `value` (broadcast) where `index` points. Returns `input`. */
 export function indexPut_(input: Tensor, items: IndexItem | IndexItem[], value: TensorLike): Tensor {
+  tensorArg('indexPut_', 'input', input);
   const spec = parseSpec(Array.isArray(items) ? items : [items]);
   tidy(() => {
     const { view, advanced } = applyBasic(input, spec);

@@ -5,6 +5,7 @@ import { noGrad } from '../autograd';
 import { keep, tidy } from '../memory';
 import { clearGrad } from '../nn/module';
 import { Tensor } from '../tensor';
+import { describe, iterableArg } from '../check';
 
 /** Per-parameter optimizer state: tensors (moments, step counters) and plain values. */
 export type ParamState = Record<string, Tensor | number | boolean | null>;
@@ -37,7 +38,12 @@ export abstract class Optimizer<H extends { lr: number }> {
   readonly state = new Map<Tensor, ParamState>();
 
   protected constructor(params: Iterable<Tensor> | ParamGroupInput<H>[], readonly defaults: H) {
-    const list = Array.isArray(params) ? params : [...params];
+    const list = Array.isArray(params) ? params : [...iterableArg<Tensor>(new.target.name, 'params', params, 'an iterable of Tensors or parameter groups')];
+    for (const [k, item] of list.entries()) {
+      if (!(item instanceof Tensor) && (item === null || typeof item !== 'object' || !Array.isArray((item as { params?: unknown }).params))) {
+        throw new TypeError(`${new.target.name}(): argument 'params' must hold Tensors or groups { params: Tensor[] }, got ${describe(item)} at ${k}`);
+      }
+    }
     const groups: ParamGroupInput<H>[] = list.length > 0 && !(list[0] instanceof Tensor) ? (list as ParamGroupInput<H>[]) : [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>];
     this.paramGroups = [];
     const seen = new Set<Tensor>();

@@ -11,6 +11,8 @@ import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
 import { cropMirrored } from '../train/tiles';
 import type { UNet } from '../unet/model';
+import { tensorArg } from '../check';
+import { checkOptions } from '../ops/options';
 
 /** Options of `predictProbabilities`. */
 export interface PredictOptions {
@@ -131,6 +133,8 @@ export function predictProbabilities(model: UNet, image: Tensor, options: Predic
 }
 
 function run(model: UNet, image: Tensor, options: PredictOptions, predict: (tileSize: number, batchSize: number, device: string) => Tensor): Tensor {
+  tensorArg('predict', 'image', image);
+  options = checkOptions('predict', options, ['tileSize', 'batchSize', 'tta', 'context', 'device', 'exact']);
   if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {
     throw new RangeError(`predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`);
   }

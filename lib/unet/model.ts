@@ -12,6 +12,7 @@ import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import { ModuleList } from '../nn/modules/container';
 import type { Tensor } from '../tensor';
 import { type SizeSpec, inputExtentFor, invalidExtentMessage, outputExtent } from './size';
+import { tensorArg } from '../check';
 
 /** The choices that make a U-Net. */
 export interface UNetOptions {
@@ -211,6 +212,7 @@ export class UNet extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    tensorArg('UNet.forward', 'input', input);
     if (input.ndim !== 4) throw new RangeError(`UNet: expected input (N, C, H, W), got shape [${input.shape}]`);
     const [, channels, height, width] = input.shape as [number, number, number, number];
     if (channels !== this.options.inChannels) throw new RangeError(`UNet: expected ${this.options.inChannels} input channel(s), got ${channels}`);

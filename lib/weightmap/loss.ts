@@ -3,6 +3,8 @@ import { tidy } from '../memory';
 import { crossEntropy } from '../nn/functional';
 import type { Tensor } from '../tensor';
 import { centreCrop } from '../unet/model';
+import { tensorArg } from '../check';
+import { checkOptions } from '../ops/options';
 
 /** How `weightedCrossEntropy` reduces the weighted per-pixel losses. */
 export type WeightedReduction = 'mean' | 'weightedMean' | 'sum' | 'none';
@@ -28,6 +30,8 @@ function crop3(map: Tensor, height: number, width: number): Tensor {
  * labels of a valid-convolution U-Net's input tile) are centre-cropped to the logits' size.
  */
 export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Tensor, options: WeightedCrossEntropyOptions = {}): Tensor {
+  for (const [name, value] of [['logits', logits], ['target', target], ['weights', weights]] as const) tensorArg('weightedCrossEntropy', name, value);
+  options = checkOptions('weightedCrossEntropy', options, ['reduction', 'ignoreIndex']);
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'weightedMean', 'sum', 'none'].includes(reduction)) {
     throw new TypeError(`weightedCrossEntropy(): option 'reduction' must be one of 'mean', 'weightedMean', 'sum', 'none', got '${String(reduction)}'`);

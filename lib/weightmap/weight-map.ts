@@ -8,6 +8,8 @@ import { where } from '../ops/compare';
 import { pad, stack } from '../ops/join';
 import { index } from '../ops/indexing';
 import { Tensor } from '../tensor';
+import { describe } from '../check';
+import { checkOptions } from '../ops/options';
 
 /** How the weight map is computed; defaults are the paper's. */
 export interface WeightMapOptions {
@@ -45,6 +47,7 @@ export type LabelImage =
 
 function fromLabelImage(labels: LabelImage, name: string): Tensor {
   if (labels instanceof Tensor) return labels;
+  if (labels === null || typeof labels !== 'object') throw new TypeError(`weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG, got ${describe(labels)}`);
   const data = (labels as { data?: ArrayLike<number> }).data;
   if (data === undefined || typeof data.length !== 'number') throw new TypeError(`weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG`);
   if ('shape' in labels) {
@@ -102,6 +105,7 @@ export function instancesOf(labels: LabelImage, options: WeightMapOptions = {}):
  * on cells. Compute it once per label image before training and keep it (the paper does).
  */
 export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): Tensor {
+  options = checkOptions('weightMap', options, ['w0', 'sigma', 'classWeights', 'input', 'connectivity', 'insertGaps', 'preset', 'tolerance']);
   if (labels instanceof Tensor && labels.ndim === 3) {
     return tidy(() => stack(Array.from({ length: labels.shape[0]! }, (_, k) => weightMap(labels.select(0, k), options))));
   }

@@ -1,6 +1,7 @@
 // Containers: Sequential, ModuleList and ModuleDict, named '0', '1', … or by key as in PyTorch.
 import type { Tensor } from '../../tensor';
 import { Module } from '../module';
+import { iterableArg, objectArg } from '../../check';
 
 /** Runs its modules in order, each on the previous one's output. */
 export class Sequential extends Module {
@@ -40,7 +41,7 @@ export class ModuleList extends Module {
 
   constructor(modules: Iterable<Module> = []) {
     super();
-    for (const module of modules) this.append(module);
+    for (const module of iterableArg<Module>('ModuleList', 'modules', modules, 'an iterable of Modules')) this.append(module);
   }
 
   append(module: Module): this {
@@ -68,7 +69,7 @@ export class ModuleDict extends Module {
 
   constructor(modules: Record<string, Module> = {}) {
     super();
-    for (const [key, module] of Object.entries(modules)) this.set(key, module);
+    for (const [key, module] of Object.entries(objectArg<Record<string, Module>>('ModuleDict', 'modules', modules))) this.set(key, module);
   }
 
   set(key: string, module: Module): this {

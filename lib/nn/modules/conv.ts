@@ -5,11 +5,13 @@ import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import * as init from '../init';
 import { Module } from '../module';
+import { positiveIntegerArg } from '../../check';
+import { checkOptions, intPair } from '../../ops/options';
 
 type IntOrPair = number | [number, number];
 
-function pair(value: IntOrPair): [number, number] {
-  return typeof value === 'number' ? [value, value] : value;
+function pair(module: string, option: string, value: IntOrPair): [number, number] {
+  return intPair(module, option, value, 0) as [number, number];
 }
 
 function resetParameters(weight: Tensor, bias: Tensor | null): void {
@@ -49,15 +51,18 @@ export class Conv2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: Conv2dOptions = {}) {
     super();
-    this.stride = pair(options.stride ?? 1);
-    this.padding = typeof options.padding === 'string' ? options.padding : pair(options.padding ?? 0);
-    this.dilation = pair(options.dilation ?? 1);
+    options = checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'dtype', 'device']);
+    positiveIntegerArg('Conv2d', 'inChannels', inChannels);
+    positiveIntegerArg('Conv2d', 'outChannels', outChannels);
+    this.stride = pair('Conv2d', 'stride', options.stride ?? 1);
+    this.padding = typeof options.padding === 'string' ? options.padding : pair('Conv2d', 'padding', options.padding ?? 0);
+    this.dilation = pair('Conv2d', 'dilation', options.dilation ?? 1);
     this.groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? 'zeros';
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new RangeError(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
     }
-    const [kh, kw] = pair(kernelSize);
+    const [kh, kw] = pair('Conv2d', 'kernelSize', kernelSize);
     const creation = { dtype: options.dtype, device: options.device };
     this.weight = this.registerParameter('weight', empty([outChannels, inChannels / this.groups, kh, kw], creation));
     this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outChannels], creation));
@@ -98,6 +103,9 @@ export class ConvTranspose2d extends Module {
 
   constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: ConvTranspose2dOptions = {}) {
     super();
+    options = checkOptions('ConvTranspose2d', options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'dtype', 'device']);
+    positiveIntegerArg('ConvTranspose2d', 'inChannels', inChannels);
+    positiveIntegerArg('ConvTranspose2d', 'outChannels', outChannels);
     const groups = options.groups ?? 1;
     this.options = {
       stride: options.stride ?? 1,
@@ -106,7 +114,7 @@ export class ConvTranspose2d extends Module {
       groups,
       dilation: options.dilation ?? 1,
     };
-    const [kh, kw] = pair(kernelSize);
+    const [kh, kw] = pair('ConvTranspose2d', 'kernelSize', kernelSize);
     const creation = { dtype: options.dtype, device: options.device };
     this.weight = this.registerParameter('weight', empty([inChannels, outChannels / groups, kh, kw], creation));
     this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outChannels], creation));

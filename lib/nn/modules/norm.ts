@@ -4,6 +4,8 @@ import { noGrad } from '../../autograd';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
+import { describe } from '../../check';
+import { checkOptions } from '../../ops/options';
 
 /** Options of `BatchNorm2d`. */
 export interface BatchNormOptions {
@@ -30,6 +32,7 @@ export class BatchNorm2d extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    options = checkOptions('BatchNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     const creation = { dtype: options.dtype, device: options.device };
@@ -72,6 +75,7 @@ export class InstanceNorm2d extends Module {
 
   constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
     super();
+    options = checkOptions('InstanceNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
     const creation = { dtype: options.dtype, device: options.device };
@@ -115,6 +119,10 @@ export class GroupNorm extends Module {
 
   constructor(readonly numGroups: number, readonly numChannels: number, options: AffineNormOptions = {}) {
     super();
+    options = checkOptions('GroupNorm', options, ['eps', 'affine', 'dtype', 'device']);
+    for (const [name, value] of [['numGroups', numGroups], ['numChannels', numChannels]] as const) {
+      if (!Number.isInteger(value) || value < 1) throw new TypeError(`GroupNorm: argument '${name}' must be a positive integer, got ${describe(value)}`);
+    }
     if (numChannels % numGroups !== 0) throw new RangeError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
     this.eps = options.eps ?? 1e-5;
     const creation = { dtype: options.dtype, device: options.device };
@@ -137,6 +145,7 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | number[], options: AffineNormOptions = {}) {
     super();
+    options = checkOptions('LayerNorm', options, ['eps', 'affine', 'dtype', 'device']);
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
     this.eps = options.eps ?? 1e-5;
     const creation = { dtype: options.dtype, device: options.device };

@@ -1,0 +1,62 @@
+// Argument checks of the TypeScript layer, for functions that read an argument before any
+// native call could check it: the error names the function, the argument and what came, in the
+// words the native layer uses.
+import { Tensor } from './tensor';
+
+/** A value as argument errors describe it. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (value instanceof Tensor) return 'a Tensor';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return `the number ${value}`;
+  if (typeof value === 'string') return `the string '${value}'`;
+  if (typeof value === 'symbol' || typeof value === 'bigint') return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object that is not a Tensor' : `a ${typeof value}`;
+}
+
+/** `value` when it is a Tensor; a TypeError naming the argument otherwise. */
+export function tensorArg(fn: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) throw new TypeError(`${fn}(): argument '${name}' must be a Tensor, got ${describe(value)}`);
+  return value;
+}
+
+/** `value` when it is a function; a TypeError naming the argument otherwise. */
+export function functionArg<F extends (...args: never[]) => unknown>(fn: string, name: string, value: unknown): F {
+  if (typeof value !== 'function') throw new TypeError(`${fn}(): argument '${name}' must be a function, got ${describe(value)}`);
+  return value as F;
+}
+
+/** `value` when it is an array; a TypeError naming the argument otherwise. */
+export function arrayArg<T>(fn: string, name: string, value: unknown): T[] {
+  if (!Array.isArray(value)) throw new TypeError(`${fn}(): argument '${name}' must be an array, got ${describe(value)}`);
+  return value as T[];
+}
+
+/** `value` when it is a plain object (not null, not an array); a TypeError naming the argument otherwise. */
+export function objectArg<T extends object>(fn: string, name: string, value: unknown): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Tensor) {
+    throw new TypeError(`${fn}(): argument '${name}' must be an object, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** `value` when it is iterable; a TypeError naming the argument otherwise. */
+export function iterableArg<T>(fn: string, name: string, value: unknown, expected: string): Iterable<T> {
+  if (value === null || value === undefined || typeof (value as Iterable<T>)[Symbol.iterator] !== 'function' || typeof value === 'string') {
+    throw new TypeError(`${fn}(): argument '${name}' must be ${expected}, got ${describe(value)}`);
+  }
+  return value as Iterable<T>;
+}
+
+/** `value` when it is a non-empty string (a file path); a TypeError naming the argument otherwise. */
+export function pathArg(fn: string, name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${fn}(): argument '${name}' must be a file path (a non-empty string), got ${describe(value)}`);
+  return value;
+}
+
+/** `value` when it is a positive integer; a TypeError naming the argument otherwise. */
+export function positiveIntegerArg(fn: string, name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(`${fn}(): argument '${name}' must be a positive integer, got ${describe(value)}`);
+  return value as number;
+}
