@@ -28,7 +28,7 @@ export interface PredictOptions {
   device?: string;
   /**
    * Turn oneDNN off while predicting on the CPU, so that the stitched result equals one forward
-   * pass over the whole image bitwise (for the valid-convolution network); about 17× slower.
+   * pass over the whole image bitwise (for the valid-convolution network); about 10× slower on a CPU.
    * With oneDNN (the default) they agree to about 1e-5: its sums depend on the image's width.
    */
   exact?: boolean;
