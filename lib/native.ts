@@ -317,7 +317,7 @@ export interface NativeAddon {
   weightMap(labels: T, w0: number, sigma: number, radius: number, classWeights: number[], falk: boolean): T;
   connectedComponents(mask: T, connectivity: number): T;
   composeField(controlPoints: T | undefined, affine: T, height: number, width: number): T;
-  remap(input: T, field: T, mode: string): T;
+  remap(inputs: T[], field: T, modes: string[]): T[];
   seededNormal(seed: number, size: number[]): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;

@@ -185,6 +185,21 @@ struct Arg<std::vector<double>> {
 };
 
 template <>
+struct Arg<std::vector<std::string>> {
+  static std::vector<std::string> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of strings", info[i]);
+    Napi::Array array = info[i].As<Napi::Array>();
+    std::vector<std::string> values(array.Length());
+    for (uint32_t k = 0; k < values.size(); ++k) {
+      Napi::Value element = array.Get(k);
+      if (!element.IsString()) throwArgumentError(info.Env(), b, i, "an array of strings", info[i]);
+      values[k] = element.As<Napi::String>().Utf8Value();
+    }
+    return values;
+  }
+};
+
+template <>
 struct Arg<std::vector<at::Tensor>> {
   static std::vector<at::Tensor> get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     if (!info[i].IsArray()) throwArgumentError(info.Env(), b, i, "an array of Tensors", info[i]);

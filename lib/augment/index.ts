@@ -5,7 +5,7 @@ export { loadField, saveField } from './field-file';
 export { augmentBatch } from './pipeline';
 export type { AugmentBatch, AugmentBatchOptions, AugmentResult } from './pipeline';
 export { SeededRandom } from './random';
-export { applyField } from './resample';
+export { applyField, applyFieldTo, type FieldTarget } from './resample';
 export type { ResampleMode } from './resample';
 export { drawTransform, elasticField, transformField, validateAugmentOptions } from './transform';
 export type { AugmentOptions, ElasticOptions, SampleTransform } from './transform';
