@@ -53,3 +53,5 @@ export function emptyCache(): void {
 }
 
 export type { CudaMemoryStats };
+/** PyTorch's `torch.cuda.OutOfMemoryError`: the same class as `torch.OutOfMemoryError`. */
+export { OutOfMemoryError } from './errors';

@@ -11,6 +11,7 @@ import * as amp from './amp';
 import * as autograd from './autograd';
 import * as creation from './creation';
 import * as cuda from './cuda';
+import { OutOfMemoryError } from './errors';
 import * as memory from './memory';
 import './methods';
 import { loadNpy, saveNpy } from './io/npy';
@@ -73,6 +74,7 @@ export { NpyError } from './io/npy';
 export { FileWriteError } from './io/atomic';
 export { CheckpointError } from './train/checkpoint';
 export { AddonLoadError } from './native';
+export { OutOfMemoryError } from './errors';
 
 // `var` is a reserved word as a function name, so lib/ops/reduce.ts calls it `variance`.
 const { variance: _variance, ...reductions } = reduce;
@@ -118,4 +120,6 @@ export const torch = {
   backends: runtime.backends,
   info: runtime.info,
   cuda,
+  /** Thrown when an allocation fails (CUDA out of memory, or a CPU allocation refused). */
+  OutOfMemoryError,
 };

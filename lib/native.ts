@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { DType } from './dtype';
+import { OutOfMemoryError } from './errors';
 import type { MemoryFormat } from './ops/shape';
 import type { Tensor } from './tensor';
 
@@ -103,6 +104,7 @@ export interface CudaMemoryStats {
 /** The addon's exports. Arguments are type-checked natively as well; see native/bind.h. */
 export interface NativeAddon {
   setTensorClass(tensorClass: typeof Tensor, handleKey: symbol, constructToken: symbol): void;
+  setOutOfMemoryErrorClass(errorClass: typeof OutOfMemoryError): void;
   // tensor attributes and memory
   shape(tensor: T): number[];
   dtype(tensor: T): DType;
@@ -336,6 +338,7 @@ const loaded = loadAddon();
 
 /** The addon. */
 export const native: NativeAddon = loaded.addon;
+native.setOutOfMemoryErrorClass(OutOfMemoryError);
 /** The libtorch the addon was built against, as recorded by `npm install`. */
 export const libtorchRecord: LibtorchRecord = loaded.record;
 /** The addon file that was loaded. */

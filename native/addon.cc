@@ -72,6 +72,10 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
            state.handleKey = Napi::Persistent(handleKey);
            state.constructToken = Napi::Persistent(constructToken);
          });
+  define(env, exports, "setOutOfMemoryErrorClass", {"errorClass"}, [](Napi::Env env, Napi::Value errorClass) {
+    if (!errorClass.IsFunction()) throw Napi::TypeError::New(env, "setOutOfMemoryErrorClass(): expected the OutOfMemoryError class");
+    stateOf(env).outOfMemoryErrorClass = Napi::Persistent(errorClass.As<Napi::Function>());
+  });
   registerMemory(env, exports);
   registerCreation(env, exports);
   registerReadback(env, exports);

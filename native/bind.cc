@@ -48,6 +48,17 @@ std::string torchMessage(const c10::Error& error) {
   return message;
 }
 
+Napi::Error torchError(Napi::Env env, const char* name, const c10::Error& error) {
+  const std::string message = std::string(name) + "(): " + torchMessage(error);
+  // The CPU allocator reports a refused allocation as a plain enforce failure; CUDA's caching
+  // allocator (and others) throw c10::OutOfMemoryError.
+  const bool outOfMemory = dynamic_cast<const c10::OutOfMemoryError*>(&error) != nullptr ||
+                           message.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos;
+  const Napi::FunctionReference& errorClass = stateOf(env).outOfMemoryErrorClass;
+  if (!outOfMemory || errorClass.IsEmpty()) return Napi::Error::New(env, message);
+  return Napi::Error(env, errorClass.New({Napi::String::New(env, message)}));
+}
+
 void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, const c10::Device& device) {
   if (!device.is_cuda()) return;
   std::string prefix = std::string(binding.name) + "(): argument '" + argumentName(binding, index) + "' is '" + deviceName(device) + "' but ";

@@ -35,8 +35,13 @@ std::string describeValue(const Napi::Value& value);
 // torch's message without its C++ backtrace or dispatcher tables.
 std::string torchMessage(const c10::Error& error);
 
+// The JS error for a torch error of binding `name`: an OutOfMemoryError (lib/errors.ts) when an
+// allocator failed, else an Error.
+Napi::Error torchError(Napi::Env env, const char* name, const c10::Error& error);
+
 // Runs `body`, turning torch and C++ exceptions into JS errors that name the binding. torch's
-// IndexError becomes a RangeError and its TypeError a TypeError; the C++ backtrace is dropped.
+// IndexError becomes a RangeError, its TypeError a TypeError and a failed allocation an
+// OutOfMemoryError; the C++ backtrace is dropped.
 template <typename Body>
 Napi::Value guarded(Napi::Env env, const char* name, Body&& body) {
   try {
@@ -48,7 +53,7 @@ Napi::Value guarded(Napi::Env env, const char* name, Body&& body) {
   } catch (const c10::TypeError& error) {
     throw Napi::TypeError::New(env, std::string(name) + "(): " + torchMessage(error));
   } catch (const c10::Error& error) {
-    throw Napi::Error::New(env, std::string(name) + "(): " + torchMessage(error));
+    throw torchError(env, name, error);
   } catch (const std::exception& error) {
     throw Napi::Error::New(env, std::string(name) + "(): " + error.what());
   }

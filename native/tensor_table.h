@@ -93,6 +93,7 @@ struct AddonState {
   Napi::FunctionReference tensorClass;  // lib/tensor.ts's Tensor
   Napi::Reference<Napi::Value> handleKey;  // the symbol under which a Tensor keeps its handle
   Napi::Reference<Napi::Value> constructToken;  // proves to Tensor's constructor that the addon calls it
+  Napi::FunctionReference outOfMemoryErrorClass;  // lib/errors.ts's OutOfMemoryError
 };
 
 AddonState& stateOf(Napi::Env env);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { torch, writeGrayPng } from '../lib';
+import { predictLogits, prepareSamples, runTraining, syntheticCells, torch, unet, UNet, writeGrayPng } from '../lib';
 import { saveCheckpoint, loadCheckpoint } from '../lib/train/checkpoint';
 import { readImageTiff } from '../lib/io/tiff';
 import { readImagePng, readLabelPng } from '../lib/io/png';
@@ -135,4 +135,61 @@ describe('writing checkpoints', () => {
     expect(fs.readdirSync(folder)).toEqual(['checkpoint.pt']);
     expect(() => torch.tidy(() => saveCheckpoint(path.join(folder, 'checkpoint.pt', 'inside.pt'), checkpointOf(10, 3)))).toThrow(/cannot write .*inside.pt: the folder does not exist \(ENOTDIR\); nothing was written/);
   }, 60_000);
+});
+
+// A CPU allocation the system refuses stands in for a GPU out of memory: both reach JS as the
+// same OutOfMemoryError through the addon's one error path (the CUDA case is in tensor.test.ts).
+describe('memory that cannot be had', () => {
+  const impossible = 2 ** 40; // 4 TiB of float32
+
+  test('an allocation that fails is an OutOfMemoryError naming the operation; earlier tensors and the process stay usable', () => {
+    torch.tidy(() => {
+      const earlier = torch.arange(0, 5);
+      const before = torch.memory().liveTensors;
+      let caught: unknown;
+      try {
+        torch.empty([impossible]);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(torch.OutOfMemoryError);
+      expect(caught).toBeInstanceOf(Error);
+      expect(torch.cuda.OutOfMemoryError).toBe(torch.OutOfMemoryError);
+      expect((caught as Error).name).toBe('OutOfMemoryError');
+      expect((caught as Error).message).toMatch(/^empty\(\): .*can't allocate memory: you tried to allocate 4398046511104 bytes/);
+      expect(() => torch.ones([impossible / 2, 2]).add(1)).toThrow(torch.OutOfMemoryError);
+      expect(torch.memory().liveTensors).toBe(before);
+      expect(earlier.add(1).sum().item()).toBe(15);
+    });
+  });
+
+  test('prediction and training that do not fit name the tile and batch, and suggest a smaller valid tile', async () => {
+    const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
+    const tileSize = model.inputSizeFor(2 ** 20);
+    const smaller = model.smallerInputSize(tileSize)!;
+    expect(model.isValidInputSize(smaller) && smaller <= 0.75 * tileSize).toBe(true);
+    const image = torch.rand([1, 40, 40]);
+    const expected = new RegExp(`1 tile of ${tileSize} × ${tileSize} does not fit in the memory of cpu\\. Try a smaller tile: tileSize ${smaller} \\(--tile ${smaller}\\)`);
+    let caught: unknown;
+    try {
+      predictLogits(model, image, { tileSize });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(torch.OutOfMemoryError);
+    expect((caught as Error).message).toMatch(new RegExp(`^predict: ${expected.source}`));
+    expect((caught as Error).cause).toBeInstanceOf(torch.OutOfMemoryError);
+    // The model and the process carry on: training mode restored, a tile that fits works.
+    expect(model.training).toBe(true);
+    expect(predictLogits(model, image, { tileSize: model.inputSizeFor(40) }).shape).toEqual([2, 40, 40]);
+
+    const { image: cells, label } = syntheticCells(1, { height: 40, width: 40 });
+    const train = prepareSamples([{ name: 'cells', image: cells, label }], 'instances', 2);
+    const weightsBefore = model.stateDict()['head.weight']!.clone();
+    await expect(runTraining({ model, train, steps: 2, tileSize, batchSize: 2 })).rejects.toThrow(
+      new RegExp(`^train\\(\\) step 1: a batch of 2 tiles of ${tileSize} × ${tileSize} does not fit .*tileSize ${smaller} .*fewer tiles at once`),
+    );
+    expect(model.stateDict()['head.weight']!.equal(weightsBefore)).toBe(true);
+    torch.dispose([image, cells, label, weightsBefore]);
+  });
 });

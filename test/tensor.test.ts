@@ -118,6 +118,17 @@ for name, value in inputs.items():
       torch.cuda.synchronize();
     });
   });
+  (cuda ? test : test.skip)('CUDA out of memory is an OutOfMemoryError; earlier tensors and the device stay usable', () => {
+    torch.tidy(() => {
+      const earlier = torch.arange(0, 5).cuda();
+      const allocated = torch.cuda.memoryAllocated();
+      expect(() => torch.empty([2 ** 45], { device: 'cuda' })).toThrow(torch.cuda.OutOfMemoryError);
+      expect(() => torch.empty([2 ** 45], { device: 'cuda' })).toThrow(/^empty\(\): CUDA out of memory/);
+      expect(torch.cuda.memoryAllocated()).toBe(allocated);
+      torch.cuda.emptyCache();
+      expect(earlier.add(1).sum().item()).toBe(15);
+    });
+  });
   if (!cuda) {
     test('CUDA is reported unavailable without a GPU, and CUDA calls explain why', () => {
       console.log('CUDA tests skipped: torch.cuda.isAvailable() is false (no NVIDIA GPU visible or a CPU libtorch)');

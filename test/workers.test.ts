@@ -5,6 +5,11 @@ import { torch } from '../lib';
 
 const script = path.join(__dirname, 'support', 'worker.js');
 
+// The training worker sets libtorch's thread count, which is process-wide, and jest reuses this
+// process for later test files that compare with PyTorch at its default: restore it.
+const threads = torch.getNumThreads();
+afterAll(() => torch.setNumThreads(threads));
+
 // Resolves once the worker has ended (its environment torn down), with what it reported.
 function runWorker(workerData: object): Promise<{ total: number; live: number }> {
   return new Promise((resolve, reject) => {

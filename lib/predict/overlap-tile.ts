@@ -4,6 +4,7 @@
 // result is what one forward pass over the whole (mirror-padded) image would give.
 import { noGrad } from '../autograd';
 import { zeros } from '../creation';
+import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { backends } from '../runtime';
 import { tidy } from '../memory';
 import { softmax } from '../nn/functional';
@@ -148,6 +149,9 @@ function run(model: UNet, image: Tensor, options: PredictOptions, predict: (tile
   if (options.exact) backends.mkldnn.enabled = false;
   try {
     return noGrad(() => predict(tileSize, batchSize, device));
+  } catch (error) {
+    if (!(error instanceof OutOfMemoryError)) throw error;
+    throw tileOutOfMemory('predict', { tileSize, batchSize, smallerTile: model.smallerInputSize(tileSize), device }, error);
   } finally {
     model.train(wasTraining);
     backends.mkldnn.enabled = mkldnn;

@@ -11,6 +11,7 @@ import { augmentBatch, type AugmentOptions, SeededRandom, validateAugmentOptions
 import type { TrainingSample } from '../data/dataset';
 import { saveSafetensors } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomic';
+import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { tidy } from '../memory';
 import { Adam, AdamW, SGD } from '../optim';
 import { CosineAnnealingLR, type LRScheduler, PolynomialLR } from '../optim/lr-scheduler';
@@ -226,22 +227,9 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       history,
     });
   };
-  const tilesPerStep = settings.batchSize * settings.accumulate;
-  const start = Date.now();
-  const firstStep = step;
-  model.train();
-  while (step < settings.steps) {
-    if (options.signal?.aborted) {
-      if (checkpointFile) {
-        writeCheckpoint(checkpointFile);
-        yield emit({ type: 'checkpoint', step, file: checkpointFile });
-      }
-      yield emit({ type: 'stopped', step });
-      return { step, stopped: true, history, losses };
-    }
-    step += 1;
+  // One step's gradients (batches of tiles, drawn and augmented from the step's seeds); the mean loss.
+  const accumulateGradients = (step: number): number => {
     let loss = 0;
-    optimizer.zeroGrad();
     for (let part = 0; part < settings.accumulate; part += 1) {
       loss += tidy(() => {
         manualSeed(stepSeed(settings.seed, step, 2 * part)); // drop-out
@@ -258,6 +246,31 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
         (scaler ? scaler.scale(scaled) : scaled).backward();
         return value.item() as number;
       }) / settings.accumulate;
+    }
+    return loss;
+  };
+  const tilesPerStep = settings.batchSize * settings.accumulate;
+  const start = Date.now();
+  const firstStep = step;
+  model.train();
+  while (step < settings.steps) {
+    if (options.signal?.aborted) {
+      if (checkpointFile) {
+        writeCheckpoint(checkpointFile);
+        yield emit({ type: 'checkpoint', step, file: checkpointFile });
+      }
+      yield emit({ type: 'stopped', step });
+      return { step, stopped: true, history, losses };
+    }
+    step += 1;
+    let loss: number;
+    optimizer.zeroGrad();
+    try {
+      loss = accumulateGradients(step);
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      const smallerTile = model.smallerInputSize(settings.tileSize);
+      throw tileOutOfMemory(`train() step ${step}`, { tileSize: settings.tileSize, batchSize: settings.batchSize, smallerTile, device }, error);
     }
     if (scaler) {
       scaler.step(optimizer);

@@ -11,7 +11,7 @@ import { Dropout, Identity, LeakyReLU, MaxPool2d, ReLU, Upsample } from '../nn/m
 import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import { ModuleList } from '../nn/modules/container';
 import type { Tensor } from '../tensor';
-import { type SizeSpec, inputExtentFor, invalidExtentMessage, outputExtent } from './size';
+import { type SizeSpec, inputExtentFor, invalidExtentMessage, nearestValidExtents, outputExtent } from './size';
 import { tensorArg } from '../check';
 
 /** The choices that make a U-Net. */
@@ -205,6 +205,13 @@ export class UNet extends Module {
   /** Whether `input` is a valid extent for this network. */
   isValidInputSize(input: number): boolean {
     return outputExtent(input, this.sizeSpec) !== null;
+  }
+  /**
+   * The largest valid input extent at most three quarters of `input` (a tile with about half the
+   * memory), or null if there is none: what to try when a tile does not fit in memory.
+   */
+  smallerInputSize(input: number): number | null {
+    return nearestValidExtents(Math.floor(input * 0.75), this.sizeSpec).below;
   }
   /** Pixels lost at each side of a tile (0 with same padding). */
   marginFor(input: number): number {
