@@ -3,11 +3,7 @@
 // and the training-step benchmark runner.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-
-function referencePython() {
-  const record = require(path.join(__dirname, '..', 'build', 'libtorch.json'));
-  return record.python ?? path.join(__dirname, '..', '.venv', 'bin', 'python');
-}
+const { referencePython } = require('../dist/reference.js');
 
 function printTable(header, rows) {
   const lines = [header, header.map(() => '---'), ...rows];

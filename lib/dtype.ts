@@ -58,6 +58,9 @@ export function viewAs<D extends DType>(dtype: D, buffer: ArrayBuffer): TypedArr
   return new READBACK[dtype](buffer);
 }
 
+/** Bytes per element of each dtype. */
+export const ELEMENT_SIZE: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, bool: 1 };
+
 export function isFloatingPoint(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
 }

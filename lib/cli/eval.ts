@@ -1,8 +1,7 @@
 // `unet eval --pred DIR --truth DIR`: scores predicted label images against true ones.
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { listImages, readLabels } from '../data/folder';
+import { listImages, readLabels, stemOf } from '../data/folder';
 import { writeFileAtomic } from '../io/atomic';
 import { dispose } from '../memory';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
@@ -44,17 +43,16 @@ export function runEval(args: string[]): number {
     return 2;
   }
   const classes = integerOption('classes', values.classes) ?? 2;
-  const stem = (file: string): string => path.basename(file).replace(/\.(png|tiff?)$/i, '');
-  const truths = new Map(listImages(values.truth).map((file) => [stem(file), file]));
+  const truths = new Map(listImages(values.truth).map((file) => [stemOf(file), file]));
   const predictions = listImages(values.pred).filter((file) => !file.endsWith('.overlay.png'));
   if (predictions.length === 0) throw new Error(`${values.pred}: no predicted label images`);
-  const missing = predictions.filter((file) => !truths.has(stem(file)));
-  if (missing.length > 0) throw new Error(`${values.truth}: no true labels for ${missing.map(stem).slice(0, 5).join(', ')} (names must match)`);
+  const missing = predictions.filter((file) => !truths.has(stemOf(file)));
+  if (missing.length > 0) throw new Error(`${values.truth}: no true labels for ${missing.map(stemOf).slice(0, 5).join(', ')} (names must match)`);
   const scores = predictions.flatMap((file) => {
     const predicted = readLabels(file);
-    const truth = readLabels(truths.get(stem(file))!);
+    const truth = readLabels(truths.get(stemOf(file))!);
     if (predicted.length !== truth.length) throw new Error(`${file} has ${predicted.length} page(s), its truth ${truth.length}`);
-    const pages = predicted.map((page, k) => scoreImage(predicted.length > 1 ? `${stem(file)}#${k}` : stem(file), page, truth[k]!, classes));
+    const pages = predicted.map((page, k) => scoreImage(predicted.length > 1 ? `${stemOf(file)}#${k}` : stemOf(file), page, truth[k]!, classes));
     dispose([...predicted, ...truth]);
     return pages;
   });

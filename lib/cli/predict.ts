@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { normaliseImage } from '../data/dataset';
-import { listImages, readImages } from '../data/folder';
+import { listImages, readImages, stemOf } from '../data/folder';
 import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
@@ -61,7 +61,7 @@ export function runPredict(args: string[]): number {
   for (const file of files) {
     const pages = readImages(file);
     pages.forEach((page, index) => {
-      const stem = path.basename(file).replace(/\.(png|tiff?)$/i, '');
+      const stem = stemOf(file);
       const name = pages.length > 1 ? `${stem}#${index}` : stem;
       const start = Date.now();
       tidy(() => {

@@ -30,13 +30,18 @@ export function readLabels(file: string): Tensor[] {
   return isTiff(file) ? readLabelTiff(file) : [readLabelPng(file)];
 }
 
+/** A file's name without its folder and extension: what matches an image to its label. */
+export function stemOf(file: string): string {
+  const name = path.basename(file);
+  return name.slice(0, name.length - path.extname(name).length);
+}
+
 function imageFiles(folder: string): Map<string, string> {
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new DatasetError(`${folder}: no such folder`);
   const files = new Map<string, string>();
   for (const entry of fs.readdirSync(folder).sort()) {
-    const extension = path.extname(entry).toLowerCase();
-    if (!EXTENSIONS.has(extension)) continue;
-    const stem = entry.slice(0, -extension.length);
+    if (!EXTENSIONS.has(path.extname(entry).toLowerCase())) continue;
+    const stem = stemOf(entry);
     if (files.has(stem)) throw new DatasetError(`${folder}: both ${path.basename(files.get(stem)!)} and ${entry} are called '${stem}'`);
     files.set(stem, path.join(folder, entry));
   }

@@ -2,7 +2,7 @@
 // tensor's dtype, shape and byte range, then the raw little-endian bytes.
 import * as fs from 'node:fs';
 
-import type { DType } from '../dtype';
+import { type DType, ELEMENT_SIZE } from '../dtype';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
@@ -33,7 +33,6 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, bool: 1 };
 
 /**
  * Writes tensors (in key order) and string metadata to a safetensors file, atomically. Tensors are

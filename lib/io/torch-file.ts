@@ -3,7 +3,7 @@
 // torch.load(weights_only=True), builds tensors and containers and nothing else.
 import * as fs from 'node:fs';
 
-import type { DType } from '../dtype';
+import { type DType, ELEMENT_SIZE } from '../dtype';
 import { tidy } from '../memory';
 import { native } from '../native';
 import { Tensor } from '../tensor';
@@ -32,7 +32,6 @@ const STORAGE_DTYPES: Record<string, DType> = {
   ByteStorage: 'uint8',
   BoolStorage: 'bool',
 };
-const ELEMENT_SIZE: Record<DType, number> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1 };
 
 /** Saves tensors (in dicts and lists, with plain values) so that Python's `torch.load(file, weights_only=True)` reads them. Atomic. */
 export function saveTorch(file: string, value: TorchValue): void {

@@ -43,10 +43,6 @@ interface Axis {
   step: number;
 }
 
-function defaultTileSize(model: UNet): number {
-  return model.options.padding === 'valid' && model.options.depth === 5 ? 572 : model.inputSizeFor(256);
-}
-
 /** The tile geometry for a model and tile size: the input margin and the stride between tiles. */
 export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
   const unit = 2 ** (model.options.depth - 1);
@@ -139,7 +135,7 @@ function run(model: UNet, image: Tensor, options: PredictOptions, predict: (tile
   if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {
     throw new RangeError(`predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`);
   }
-  const tileSize = options.tileSize ?? defaultTileSize(model);
+  const tileSize = options.tileSize ?? model.defaultTileSize;
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';

@@ -120,7 +120,7 @@ function settingsOf(options: TrainOptions): Settings {
   const schedule = options.schedule ?? 'constant';
   if (!['constant', 'poly', 'cosine'].includes(schedule)) throw new RangeError(`train(): option 'schedule' must be 'constant', 'poly' or 'cosine', got ${JSON.stringify(schedule)}`);
   const model = options.model;
-  const tileSize = options.tileSize ?? (model.options.padding === 'valid' && model.options.depth === 5 ? 572 : model.inputSizeFor(256));
+  const tileSize = options.tileSize ?? model.defaultTileSize;
   model.outputSize(tileSize); // throws with the nearest valid sizes
   const lr = options.lr ?? (optimizer === 'sgd' ? 0.01 : 1e-3);
   if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);

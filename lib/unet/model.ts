@@ -206,6 +206,10 @@ export class UNet extends Module {
   isValidInputSize(input: number): boolean {
     return outputExtent(input, this.sizeSpec) !== null;
   }
+  /** The tile extent training and prediction use unless told otherwise: the paper's 572 for its depth, else one with at least a 256-pixel output. */
+  get defaultTileSize(): number {
+    return this.options.padding === 'valid' && this.options.depth === 5 ? 572 : this.inputSizeFor(256);
+  }
   /**
    * The largest valid input extent at most three quarters of `input` (a tile with about half the
    * memory), or null if there is none: what to try when a tile does not fit in memory.
