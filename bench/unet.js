@@ -8,10 +8,10 @@ const { alternate, referencePython, printTable } = require('./support');
 const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
 // [preset, mode, tile, timed steps per process, alternating rounds]
 const CASES = [
-  ['ronneberger2015', 'forward', 572, 2, 2],
-  ['ronneberger2015', 'train', 572, 1, 2],
-  ['compact', 'forward', 572, 5, 3],
-  ['compact', 'train', 572, 3, 3],
+  ['ronneberger2015', 'forward', 572, 3, 3],
+  ['ronneberger2015', 'train', 572, 2, 3],
+  ['compact', 'forward', 572, 10, 5],
+  ['compact', 'train', 572, 5, 5],
 ];
 
 function ours(preset, mode, size, steps) {

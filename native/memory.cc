@@ -50,7 +50,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
   define(env, exports, "keep", {"tensor"}, [](Napi::Env env, TensorRef tensor) {
     TensorTable& table = *stateOf(env).table;
     if (!table.inScope(tensor.handle)) return;
-    table.leaveScopes(tensor.handle);
+    table.leaveScopes(env, tensor.handle);
     attachFinalizer(env, tensor.object, tensor.handle);
   });
   define(env, exports, "beginScope", {}, [](Napi::Env env) { stateOf(env).table->beginScope(); });
@@ -58,7 +58,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
     TensorTable& table = *stateOf(env).table;
     if (table.scopeDepth() == 0) throw Napi::Error::New(env, "endScope(): no tidy() scope is open");
     for (const TensorRef& tensor : escaping) {
-      if (table.escape(tensor.handle)) attachFinalizer(env, tensor.object, tensor.handle);
+      if (table.escape(env, tensor.handle)) attachFinalizer(env, tensor.object, tensor.handle);
     }
     table.endScope(env);
   });

@@ -29,6 +29,8 @@ class TensorTable {
     int64_t holders;
     int64_t bytes;
     c10::Device device;
+    // Holders outside every tidy() frame, which only the garbage collector will free.
+    int64_t collectedHolders = 0;
   };
 
   // Takes `tensor` into a new slot (in the innermost tidy() frame, if any) and returns its handle.
@@ -43,11 +45,11 @@ class TensorTable {
   void beginScope() { scopes_.emplace_back(); }
   // Moves a tensor of the innermost frame to the enclosing frame. True when that leaves it outside
   // every frame (it escaped the outermost tidy()).
-  bool escape(Handle handle);
+  bool escape(napi_env env, Handle handle);
   // Frees every tensor left in the innermost frame and closes it.
   void endScope(napi_env env);
   // Takes the tensor out of every frame, so that no tidy() end frees it.
-  void leaveScopes(Handle handle);
+  void leaveScopes(napi_env env, Handle handle);
   bool inScope(Handle handle) const;
   size_t scopeDepth() const { return scopes_.size(); }
 
@@ -65,11 +67,13 @@ class TensorTable {
     int32_t scopeDepth = -1;
     uint32_t scopePosition = 0;
     const c10::StorageImpl* storage = nullptr;
+    bool collected = false;  // outside every frame: freed by dispose() or the garbage collector
   };
 
   Slot* live(Handle handle);
-  void registerStorage(napi_env env, Slot& slot);
-  void unregisterStorage(napi_env env, Slot& slot);
+  void registerStorage(Slot& slot);
+  void unregisterStorage(Slot& slot);
+  void setCollected(napi_env env, Slot& slot, bool collected);
   void reportExternalMemory(napi_env env, int64_t bytes);
   void placeInFrame(Handle handle, Slot& slot, size_t depth);
   void leaveFrame(Slot& slot);
