@@ -10,8 +10,8 @@ const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
 const CASES = [
   ['ronneberger2015', 'forward', 572, 3, 3],
   ['ronneberger2015', 'train', 572, 2, 3],
-  ['compact', 'forward', 572, 10, 5],
-  ['compact', 'train', 572, 5, 5],
+  ['compact', 'forward', 572, 20, 5],
+  ['compact', 'train', 572, 10, 5],
 ];
 
 function ours(preset, mode, size, steps) {
