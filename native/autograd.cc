@@ -1,5 +1,6 @@
 // Autograd: backward, torch.autograd.grad, and the grad-mode scopes.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 

@@ -1,0 +1,231 @@
+'use strict';
+// The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
+// augmentation, overlap-tile prediction), CUDA out-of-memory handling, train() of the paper's
+// preset with and without AMP, and the U-Net's forward pass and training step against the
+// PyTorch reference on the same card. Run by scripts/gpu-check.sh; prints Markdown tables.
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { torch, augment, createUNet, predictLogits, runTraining, syntheticCells, prepareSamples } = require('../dist/index.js');
+const { normaliseImage } = require('../dist/data/dataset.js');
+const { printTable } = require('./support');
+
+const F = torch.nn.functional;
+const maxAbs = (a, b) => torch.tidy(() => a.cpu().sub(b.cpu()).abs().max().item());
+const scaleOf = (a) => torch.tidy(() => a.cpu().abs().max().item());
+
+function section(title, body) {
+  console.log(`\n### ${title}\n`);
+  try {
+    body();
+  } catch (error) {
+    console.log(`FAILED: ${error.stack}`);
+    process.exitCode = 1;
+  }
+}
+
+section('CPU and CUDA results', () => {
+  const rows = [];
+  torch.tidy(() => {
+    torch.manualSeed(0);
+    const cpu = createUNet('compact');
+    const gpu = createUNet('compact').to('cuda');
+    gpu.loadStateDict(cpu.stateDict());
+    // Drop-out off (its masks come from each device's generator); gradients still flow.
+    cpu.eval();
+    gpu.eval();
+    const size = cpu.inputSizeFor(100);
+    const x = torch.randn([2, 1, size, size]);
+    const target = torch.randint(0, 2, [2, cpu.outputSize(size), cpu.outputSize(size)]);
+    const logitsCpu = cpu.forward(x);
+    const logitsGpu = gpu.forward(x.cuda());
+    F.crossEntropy(logitsCpu, target).backward();
+    F.crossEntropy(logitsGpu, target.cuda()).backward();
+    rows.push(['compact U-Net logits (float32)', maxAbs(logitsCpu, logitsGpu).toExponential(2), scaleOf(logitsCpu).toFixed(3)]);
+    let worst = 0;
+    const gpuParameters = new Map(gpu.namedParameters());
+    for (const [name, p] of cpu.namedParameters()) worst = Math.max(worst, maxAbs(p.grad, gpuParameters.get(name).grad) / Math.max(scaleOf(p.grad), 1e-12));
+    rows.push(['every gradient (max difference / max |grad|)', worst.toExponential(2), '1']);
+
+    const { image, label } = syntheticCells(3, { height: 160, width: 144 });
+    const weights = torch.rand([1, 160, 144]);
+    const options = { rotation: 180, flip: true, scale: [0.9, 1.1], brightness: 0.1, contrast: 0.1 };
+    const onCpu = augment.augmentBatch({ image: image.unsqueeze(0), label: label.unsqueeze(0), weights }, [7], options);
+    const onGpu = augment.augmentBatch({ image: image.unsqueeze(0).cuda(), label: label.unsqueeze(0).cuda(), weights: weights.cuda() }, [7], options);
+    rows.push(['augmentBatch image', maxAbs(onCpu.image, onGpu.image).toExponential(2), scaleOf(onCpu.image).toFixed(3)]);
+    rows.push(['augmentBatch weight map', maxAbs(onCpu.weights, onGpu.weights).toExponential(2), scaleOf(onCpu.weights).toFixed(3)]);
+    const differing = onCpu.label.ne(onGpu.label.cpu()).sum().item() / label.numel();
+    rows.push(['augmentBatch labels (share of pixels differing)', differing.toExponential(2), '']);
+
+    const picture = torch.randn([1, 300, 260]);
+    const predicted = predictLogits(cpu, picture, { tileSize: cpu.inputSizeFor(128) });
+    const predictedGpu = predictLogits(gpu, picture, { tileSize: cpu.inputSizeFor(128), device: 'cuda' });
+    rows.push(['overlap-tile logits, 300×260 image', maxAbs(predicted, predictedGpu).toExponential(2), scaleOf(predicted).toFixed(3)]);
+  });
+  printTable(['quantity', 'max |CPU − CUDA|', 'max |value|'], rows);
+});
+
+section('CUDA out of memory', () => {
+  const rows = [];
+  torch.tidy(() => {
+    const earlier = torch.arange(0, 5).cuda();
+    const before = torch.cuda.memoryAllocated();
+    try {
+      torch.empty([2 ** 45], { device: 'cuda' });
+      rows.push(['empty([2^45]) on cuda', 'no error', '']);
+    } catch (error) {
+      rows.push(['empty([2^45]) on cuda', `${error.name}: ${error.message.slice(0, 120)}…`, String(error instanceof torch.OutOfMemoryError)]);
+    }
+    rows.push(['memory allocated before / after (bytes)', `${before} / ${torch.cuda.memoryAllocated()}`, String(earlier.add(1).sum().item() === 15)]);
+    const model = createUNet('compact').to('cuda');
+    const tile = model.inputSizeFor(2 ** 15);
+    try {
+      predictLogits(model, torch.rand([1, 64, 64]), { tileSize: tile, device: 'cuda' });
+      rows.push([`predict with ${tile}-pixel tiles`, 'no error', '']);
+    } catch (error) {
+      rows.push([`predict with ${tile}-pixel tiles`, `${error.name}: ${error.message.slice(0, 200)}…`, String(error instanceof torch.OutOfMemoryError)]);
+    }
+    torch.cuda.emptyCache();
+    rows.push(['predict afterwards with 572 tiles', String(predictLogits(model, torch.rand([1, 64, 64]), { tileSize: 572, device: 'cuda' }).shape), 'true']);
+  });
+  printTable(['case', 'result', 'as expected'], rows);
+});
+
+async function trainingRows() {
+  const raw = [1, 2].map((seed) => {
+    const { image, label } = syntheticCells(seed, { height: 600, width: 600 });
+    return { name: `cells${seed}`, image: normaliseImage(image), label };
+  });
+  const samples = prepareSamples(raw, 'instances', 2);
+  const rows = [];
+  for (const amp of [false, true]) {
+    torch.manualSeed(0);
+    const model = createUNet('ronneberger2015').to('cuda');
+    torch.cuda.resetPeakMemoryStats();
+    const baseline = torch.cuda.memoryAllocated();
+    const losses = [];
+    let rate = 0;
+    const result = await runTraining({
+      model, train: samples, steps: 30, tileSize: 572, device: 'cuda', amp, augment: { rotation: 180, flip: true },
+      onEvent: (event) => {
+        if (event.type === 'step') {
+          losses.push(event.loss);
+          if (event.step === 10) rate = event.elapsedMs;
+          if (event.step === 30) rate = 20 / ((event.elapsedMs - rate) / 1000);
+        }
+      },
+    });
+    rows.push([amp ? 'AMP (float16 autocast, GradScaler)' : 'float32', String(result.step), rate.toFixed(2), ((torch.cuda.maxMemoryAllocated() - baseline) / 2 ** 20).toFixed(0), `${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`]);
+    torch.dispose([...model.parameters()]);
+  }
+  printTable(['train() of ronneberger2015, 572 tiles, augmentation', 'steps', 'tiles/s (steps 11–30)', 'peak GPU MB above the model', 'loss'], rows);
+}
+
+// Peak GPU memory is counted above what was allocated before the model existed, as in the
+// reference's fresh process.
+function oursStepTimes(preset, size, steps) {
+  torch.manualSeed(0);
+  const baseline = torch.cuda.memoryAllocated();
+  const model = createUNet(preset).to('cuda');
+  const out = model.outputSize(size);
+  const x = torch.randn([1, 1, size, size], { device: 'cuda' });
+  const target = torch.randint(0, 2, [1, out, out], { device: 'cuda' });
+  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
+  const scaler = new torch.amp.GradScaler({ device: 'cuda' });
+  const forward = () => {
+    model.eval();
+    torch.noGrad(() => torch.tidy(() => model.forward(x).sum().item()));
+  };
+  const train = (amp) => {
+    model.train();
+    optimizer.zeroGrad();
+    torch.tidy(() => {
+      const loss = amp ? torch.amp.autocast(() => F.crossEntropy(model.forward(x), target), { deviceType: 'cuda' }) : F.crossEntropy(model.forward(x), target);
+      if (amp) {
+        scaler.scale(loss).backward();
+        scaler.step(optimizer);
+        scaler.update();
+      } else {
+        loss.backward();
+        optimizer.step();
+      }
+      loss.item();
+    });
+  };
+  const results = {};
+  for (const [name, step] of [['forward', forward], ['train', () => train(false)], ['trainAmp', () => train(true)]]) {
+    step();
+    step();
+    torch.cuda.synchronize();
+    torch.cuda.resetPeakMemoryStats();
+    let best = Infinity;
+    for (let k = 0; k < steps; k += 1) {
+      const start = process.hrtime.bigint();
+      step();
+      torch.cuda.synchronize();
+      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    results[name] = { ms: best, peakMb: (torch.cuda.maxMemoryAllocated() - baseline) / 2 ** 20 };
+  }
+  optimizer.zeroGrad();
+  torch.dispose([...model.parameters(), x, target]);
+  return results;
+}
+
+// bench/augment.js's measure on the GPU: 572×572 image + label + weight map per sample, elastic
+// deformation + rotation + flips, samples per second.
+function augmentRate(batch, samples) {
+  return torch.tidy(() => {
+    const image = torch.rand([batch, 1, 572, 572], { device: 'cuda' });
+    const label = torch.randint(0, 20, [batch, 572, 572], { device: 'cuda' }).to('int32');
+    const weights = torch.rand([batch, 572, 572], { device: 'cuda' });
+    const run = (first) => torch.tidy(() => {
+      augment.augmentBatch({ image, label, weights }, Array.from({ length: batch }, (_, k) => first + k), { rotation: 180, flip: true });
+    });
+    run(0);
+    torch.cuda.synchronize();
+    const rounds = Math.max(1, Math.round(samples / batch));
+    const start = process.hrtime.bigint();
+    for (let round = 0; round < rounds; round += 1) run((round + 1) * batch);
+    torch.cuda.synchronize();
+    return (rounds * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
+  });
+}
+
+async function main() {
+  if (!torch.cuda.isAvailable()) {
+    console.log('torch.cuda.isAvailable() is false: nothing to check');
+    process.exit(1);
+  }
+  const python = process.env.TORCH_PYTHON ?? 'python3';
+  const reference = (preset, size, steps) => JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), preset, String(size), String(steps)], { encoding: 'utf8' }));
+  const card = reference('compact', 188, 1).device;
+  console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
+  section('augmentation on the GPU', () => {
+    printTable(['device', 'batch', 'samples/s'], [1, 8, 32].map((batch) => ['cuda', String(batch), augmentRate(batch, 256).toFixed(1)]));
+  });
+  section('train()', () => {});
+  await trainingRows().catch((error) => {
+    console.log(`FAILED: ${error.stack}`);
+    process.exitCode = 1;
+  });
+  section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
+    const rows = [];
+    for (const preset of ['ronneberger2015', 'compact']) {
+      // Alternating three times; each side's best.
+      let ours = null;
+      let theirs = null;
+      for (let round = 0; round < 3; round += 1) {
+        const a = oursStepTimes(preset, 572, 10);
+        const b = reference(preset, 572, 10);
+        ours = ours === null ? a : Object.fromEntries(Object.entries(a).map(([k, v]) => [k, { ms: Math.min(v.ms, ours[k].ms), peakMb: v.peakMb }]));
+        theirs = theirs === null ? b : Object.fromEntries(['forward', 'train', 'trainAmp'].map((k) => [k, { ms: Math.min(b[k].ms, theirs[k].ms), peakMb: b[k].peakMb }]));
+      }
+      for (const name of ['forward', 'train', 'trainAmp']) {
+        rows.push([`${preset} ${name}`, ours[name].ms.toFixed(2), theirs[name].ms.toFixed(2), (ours[name].ms / theirs[name].ms).toFixed(3), ours[name].peakMb.toFixed(0), theirs[name].peakMb.toFixed(0), (ours[name].peakMb / theirs[name].peakMb).toFixed(2)]);
+      }
+    }
+    printTable(['case', 'unet-torch ms', 'PyTorch ms', 'time ratio', 'unet-torch peak GPU MB', 'PyTorch peak GPU MB', 'memory ratio'], rows);
+  });
+}
+
+main();

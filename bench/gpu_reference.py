@@ -1,0 +1,66 @@
+"""The PyTorch side of bench/gpu.js: the reference U-Net's forward pass and training step on
+CUDA (float32, and with AMP), best of N after warm-ups, and peak GPU memory. Needs torch only.
+    python bench/gpu_reference.py PRESET SIZE STEPS  ->  JSON
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from reference.unet import PRESETS, create_unet, output_extent  # noqa: E402
+
+
+def main() -> None:
+    preset, size, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.manual_seed(0)
+    baseline = torch.cuda.memory_allocated()
+    model = create_unet(preset).cuda()
+    out = output_extent(size, PRESETS[preset].depth, PRESETS[preset].padding)
+    x = torch.randn(1, 1, size, size, device="cuda")
+    target = torch.randint(0, 2, (1, out, out), device="cuda")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.99)
+    scaler = torch.amp.GradScaler("cuda")
+    results = {}
+
+    def forward() -> None:
+        model.eval()
+        with torch.no_grad():
+            model(x).sum().item()
+
+    def train(amp: bool) -> None:
+        model.train()
+        optimizer.zero_grad()
+        with torch.autocast("cuda", enabled=amp):
+            loss = F.cross_entropy(model(x), target)
+        if amp:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        loss.item()
+
+    for name, step in (("forward", forward), ("train", lambda: train(False)), ("trainAmp", lambda: train(True))):
+        for _ in range(2):
+            step()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        best = float("inf")
+        for _ in range(steps):
+            start = time.perf_counter()
+            step()
+            torch.cuda.synchronize()
+            best = min(best, (time.perf_counter() - start) * 1000)
+        results[name] = {"ms": best, "peakMb": (torch.cuda.max_memory_allocated() - baseline) / 2**20}
+    results["device"] = torch.cuda.get_device_name(0)
+    results["torch"] = torch.__version__
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The CUDA proof on a GPU machine that has no Node.js (../shared/device/README.md): builds the
+# addon against that machine's torch, then runs bench/gpu.js (CPU vs CUDA results, CUDA out of
+# memory, train() with and without AMP, the U-Net against PyTorch on the same card).
+#   here:   ../shared/device/pack.sh; copy node-addon-api, node-api-headers and the runtime
+#           packages (pngjs, tiff, iobuffer, pako) into .gpu/node_modules; npm run build:ts
+#   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR   (carry .device .gpu dist)
+set -euo pipefail
+out=${1:-/tmp/gpu-check}
+mkdir -p "$out"
+[ -e node_modules ] || cp -r .gpu/node_modules node_modules
+root=$("$TORCH_PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+start=$(date +%s)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_ROOT="$root" -DLIBTORCH_CUDA=ON \
+  -DCMAKE_JS_INC="$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api" \
+  -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release" >"$out/build.log" 2>&1
+cmake --build build --parallel "$(nproc)" >>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
+node -e "const l = require('./scripts/libtorch.js'); l.writeRecord(l.findLibtorch({ install: false, log() {} }))"
+echo "addon built against $root in $(( $(date +%s) - start )) s"
+node bench/gpu.js 2>&1 | tee "$out/gpu.txt"
