@@ -11,6 +11,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <string>
@@ -36,7 +37,7 @@ Mode parseMode(const std::string& mode) {
 }
 
 // A coordinate mirrored about the outer pixel centres 0 and size - 1 as often as needed
-// (grid_sample's reflection with align_corners), then clipped to the image.
+// (grid_sample's reflection with align_corners). `x` must be finite.
 inline double reflect(double x, int64_t size) {
   const double span = static_cast<double>(size - 1);
   if (x >= 0 && x <= span) return x;
@@ -44,10 +45,8 @@ inline double reflect(double x, int64_t size) {
   // One reflection covers every point within a span of the image, which is nearly all of them.
   const double once = x < 0 ? -x : 2 * span - x;
   if (once >= 0 && once <= span) return once;
-  const double distance = std::fabs(x);
-  const double extra = std::fmod(distance, span);
-  const double mirrored = static_cast<int64_t>(std::floor(distance / span)) % 2 == 0 ? extra : span - extra;
-  return std::min(std::max(mirrored, 0.0), span);
+  const double folded = std::fmod(std::fabs(x), 2 * span);
+  return std::min(folded <= span ? folded : 2 * span - folded, span);
 }
 
 // floor() without a libm call (the x86-64 baseline has no rounding instruction).
@@ -65,13 +64,6 @@ int64_t reflectIndex(int64_t index, int64_t size) {
   return folded < size ? folded : period - folded;
 }
 
-// Round half to even, as std::nearbyint (and so grid_sample) does, without a libm call.
-int64_t roundIndex(double x) {
-  int64_t rounded = floorIndex(x + 0.5);
-  if (static_cast<double>(rounded) - x == 0.5 && (rounded & 1) != 0) rounded -= 1;
-  return rounded;
-}
-
 // Keys' cubic convolution kernel with a = -0.75, as PyTorch's bicubic modes use.
 template <typename Real>
 inline void cubicWeights(Real t, Real weights[4]) {
@@ -84,87 +76,217 @@ inline void cubicWeights(Real t, Real weights[4]) {
   weights[3] = far(2 - t);
 }
 
-#if defined(__SSE2__)
-// The same four weights for a float fraction, computed side by side in one register.
-template <>
-inline void cubicWeights<float>(float t, float weights[4]) {
-  constexpr float a = -0.75f;
-  const __m128 x = _mm_add_ps(_mm_set_ps(2, 1, 0, 1), _mm_mul_ps(_mm_set_ps(-1, -1, 1, 1), _mm_set1_ps(t)));
-  const __m128 near = _mm_add_ps(
-      _mm_mul_ps(_mm_mul_ps(_mm_sub_ps(_mm_mul_ps(_mm_set1_ps(a + 2), x), _mm_set1_ps(a + 3)), x), x), _mm_set1_ps(1));
-  const __m128 far = _mm_sub_ps(
-      _mm_mul_ps(_mm_add_ps(_mm_mul_ps(_mm_sub_ps(_mm_mul_ps(_mm_set1_ps(a), x), _mm_set1_ps(5 * a)), x), _mm_set1_ps(8 * a)), x),
-      _mm_set1_ps(4 * a));
-  const __m128 inner = _mm_castsi128_ps(_mm_set_epi32(0, -1, -1, 0));
-  _mm_storeu_ps(weights, _mm_or_ps(_mm_and_ps(inner, near), _mm_andnot_ps(inner, far)));
-}
-#endif
-
 // Float images are interpolated in float (fractions taken from double-precision coordinates), the rest in double.
 template <typename Scalar>
 using Accumulator = std::conditional_t<std::is_same_v<Scalar, float>, float, double>;
 
-// The 4 × 4 taps from `corner` (row stride `width`), rows first. Float images take four lanes at a
-// time where SSE2 is there; the sums then associate differently, within float rounding.
+// The 4 × 4 taps from `corner` (row stride `width`): rows weighted and summed first, then the
+// columns, (0 + 2) + (1 + 3), the order in which insideBicubic4 sums four pixels at once.
 template <typename Scalar>
 Accumulator<Scalar> insideBicubic(const Scalar* corner, int64_t width, const Accumulator<Scalar> wy[4],
                                   const Accumulator<Scalar> wx[4]) {
-#if defined(__SSE2__)
-  if constexpr (std::is_same_v<Scalar, float>) {
-    __m128 columns = _mm_mul_ps(_mm_set1_ps(wy[0]), _mm_loadu_ps(corner));
-    for (int k = 1; k < 4; ++k) columns = _mm_add_ps(columns, _mm_mul_ps(_mm_set1_ps(wy[k]), _mm_loadu_ps(corner + k * width)));
-    const __m128 products = _mm_mul_ps(columns, _mm_loadu_ps(wx));
-    const __m128 pairs = _mm_add_ps(products, _mm_movehl_ps(products, products));
-    return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
+  using Acc = Accumulator<Scalar>;
+  Acc columns[4];
+  for (int j = 0; j < 4; ++j) {
+    columns[j] = wy[0] * static_cast<Acc>(corner[j]);
+    for (int k = 1; k < 4; ++k) columns[j] += wy[k] * static_cast<Acc>(corner[k * width + j]);
   }
-#endif
-  Accumulator<Scalar> value = 0;
-  for (int k = 0; k < 4; ++k) {
-    const Scalar* line = corner + k * width;
-    value += wy[k] * (wx[0] * static_cast<Accumulator<Scalar>>(line[0]) + wx[1] * static_cast<Accumulator<Scalar>>(line[1]) +
-                      wx[2] * static_cast<Accumulator<Scalar>>(line[2]) + wx[3] * static_cast<Accumulator<Scalar>>(line[3]));
-  }
-  return value;
+  return (wx[0] * columns[0] + wx[2] * columns[2]) + (wx[1] * columns[1] + wx[3] * columns[3]);
 }
 
-// Pixels [firstX, endX) of one output row (`target` points at the row's start) of one sample, from
-// their mirrored source points sourceY[x - firstX], sourceX[x - firstX].
+#if defined(__SSE2__)
+template <int lane>
+inline __m128 broadcastLane(__m128 v) {
+  return _mm_shuffle_ps(v, v, _MM_SHUFFLE(lane, lane, lane, lane));
+}
+
+// Pixel `lane`'s row-weighted sums of its four tap columns.
+template <int lane>
+inline __m128 weightedRows(const float* corner, int64_t width, const __m128 wy[4]) {
+  __m128 sum = _mm_mul_ps(broadcastLane<lane>(wy[0]), _mm_loadu_ps(corner));
+  for (int k = 1; k < 4; ++k) sum = _mm_add_ps(sum, _mm_mul_ps(broadcastLane<lane>(wy[k]), _mm_loadu_ps(corner + k * width)));
+  return sum;
+}
+
+// insideBicubic for four output pixels of a float image (lane p: top-left tap corners[p], weights
+// wy[k], wx[k] lane p), with the same operations in the same order, so the results are the same bits.
+inline __m128 insideBicubic4(const float* const corners[4], int64_t width, const __m128 wy[4], const __m128 wx[4]) {
+  __m128 c0 = weightedRows<0>(corners[0], width, wy), c1 = weightedRows<1>(corners[1], width, wy);
+  __m128 c2 = weightedRows<2>(corners[2], width, wy), c3 = weightedRows<3>(corners[3], width, wy);
+  _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
+  return _mm_add_ps(_mm_add_ps(_mm_mul_ps(wx[0], c0), _mm_mul_ps(wx[2], c2)), _mm_add_ps(_mm_mul_ps(wx[1], c1), _mm_mul_ps(wx[3], c3)));
+}
+
+// cubicWeights for four fractions: weights[k] holds tap k of each lane.
+inline void cubicWeights4(__m128 t, __m128 weights[4]) {
+  const __m128 a = _mm_set1_ps(-0.75f), one = _mm_set1_ps(1), two = _mm_set1_ps(2);
+  auto near = [&](__m128 x) {
+    const __m128 inner = _mm_sub_ps(_mm_mul_ps(_mm_add_ps(a, two), x), _mm_add_ps(a, _mm_set1_ps(3)));
+    return _mm_add_ps(_mm_mul_ps(_mm_mul_ps(inner, x), x), one);
+  };
+  auto far = [&](__m128 x) {
+    const __m128 inner = _mm_sub_ps(_mm_mul_ps(a, x), _mm_mul_ps(_mm_set1_ps(5), a));
+    return _mm_sub_ps(_mm_mul_ps(_mm_add_ps(_mm_mul_ps(inner, x), _mm_mul_ps(_mm_set1_ps(8), a)), x), _mm_mul_ps(_mm_set1_ps(4), a));
+  };
+  weights[0] = far(_mm_add_ps(t, one));
+  weights[1] = near(t);
+  weights[2] = near(_mm_sub_ps(one, t));
+  weights[3] = far(_mm_sub_ps(two, t));
+}
+
+// The two floats from each of a and b: (a[0], a[1], b[0], b[1]).
+inline __m128 pairs(const float* a, const float* b) {
+  return _mm_loadh_pi(_mm_loadl_pi(_mm_setzero_ps(), reinterpret_cast<const __m64*>(a)), reinterpret_cast<const __m64*>(b));
+}
+
+// The row and column fractions of four pixels, stored as (row, column) pairs of doubles, as
+// four float lanes each, rounded as static_cast<float> rounds them.
+inline void fractionLanes(const double* pairs, __m128& rows, __m128& columns) {
+  const __m128 first = _mm_movelh_ps(_mm_cvtpd_ps(_mm_loadu_pd(pairs)), _mm_cvtpd_ps(_mm_loadu_pd(pairs + 2)));
+  const __m128 second = _mm_movelh_ps(_mm_cvtpd_ps(_mm_loadu_pd(pairs + 4)), _mm_cvtpd_ps(_mm_loadu_pd(pairs + 6)));
+  rows = _mm_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+  columns = _mm_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1));
+}
+#endif
+
+constexpr int64_t kSpan = 256;
+
+// Rows of about 8,000 pixels to a chunk of the parallel loops: enough work to be worth a wake-up
+// (about 0.1 ms), small enough that the threads end together.
+inline int64_t rowsPerChunk(int64_t width) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(width, 1)); }
+
+// The source points of up to kSpan consecutive output pixels of one row, mirrored into the image,
+// as (row, column) pairs: the whole pixel at or before the point and the fraction beyond it, and
+// the nearest pixel (half to even, as std::nearbyint and so grid_sample round).
+struct SourceSpan {
+  int32_t whole[2 * kSpan];
+  int32_t nearest[2 * kSpan];
+  double fraction[2 * kSpan];
+};
+
+// Fills `points` for output pixels [firstX, firstX + count) of row y, whose (dy, dx) start at
+// `d`. Returns false if a displacement was not finite (its point is then taken as 0, 0).
+template <typename Displacement>
+bool sourcePoints(const Displacement* d, int64_t y, int64_t firstX, int64_t count, int64_t height, int64_t width, SourceSpan& points) {
+  bool finite = true;
+  auto mirrored = [&](double row, double column, double mirroredPoint[2]) {
+    if (!std::isfinite(row) || !std::isfinite(column)) {
+      finite = false;
+      row = column = 0;
+    }
+    mirroredPoint[0] = reflect(row, height);
+    mirroredPoint[1] = reflect(column, width);
+  };
+#if defined(__SSE2__)
+  const __m128d zero = _mm_setzero_pd(), span = _mm_set_pd(static_cast<double>(width - 1), static_cast<double>(height - 1));
+  const __m128d step = _mm_set_pd(1, 0);
+  __m128d position = _mm_set_pd(static_cast<double>(firstX), static_cast<double>(y));
+  for (int64_t i = 0; i < count; ++i, position = _mm_add_pd(position, step)) {
+    __m128d point;
+    if constexpr (std::is_same_v<Displacement, float>) {
+      point = _mm_add_pd(position, _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(d + 2 * i)))));
+    } else {
+      point = _mm_add_pd(position, _mm_loadu_pd(d + 2 * i));
+    }
+    if (_mm_movemask_pd(_mm_and_pd(_mm_cmpge_pd(point, zero), _mm_cmple_pd(point, span))) != 3) {
+      double unpacked[2], reflected[2];
+      _mm_storeu_pd(unpacked, point);
+      mirrored(unpacked[0], unpacked[1], reflected);
+      point = _mm_loadu_pd(reflected);
+    }
+    // Mirrored points are >= 0, where truncation is floor.
+    const __m128i whole = _mm_cvttpd_epi32(point);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(points.whole + 2 * i), whole);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(points.nearest + 2 * i), _mm_cvtpd_epi32(point));
+    _mm_storeu_pd(points.fraction + 2 * i, _mm_sub_pd(point, _mm_cvtepi32_pd(whole)));
+  }
+#else
+  for (int64_t i = 0; i < count; ++i) {
+    double point[2];
+    mirrored(static_cast<double>(y) + d[2 * i], static_cast<double>(firstX + i) + d[2 * i + 1], point);
+    for (int axis = 0; axis < 2; ++axis) {
+      points.whole[2 * i + axis] = static_cast<int32_t>(point[axis]);
+      points.nearest[2 * i + axis] = static_cast<int32_t>(std::nearbyint(point[axis]));
+      points.fraction[2 * i + axis] = point[axis] - static_cast<double>(points.whole[2 * i + axis]);
+    }
+  }
+#endif
+  return finite;
+}
+
+// `count` output pixels from `target` on (one row of one sample) from their source points.
 template <Mode mode, typename Scalar>
-void remapSpan(const void* sourceData, void* targetData, const double* sourceY, const double* sourceX, int64_t firstX, int64_t endX,
-               int64_t channels, int64_t height, int64_t width) {
+void remapSpan(const void* sourceData, void* targetData, const SourceSpan& points, int64_t count, int64_t channels, int64_t height,
+               int64_t width) {
   using Acc = Accumulator<Scalar>;
   const Scalar* source = static_cast<const Scalar*>(sourceData);
   Scalar* target = static_cast<Scalar*>(targetData);
   const int64_t plane = height * width;
-  for (int64_t x = firstX; x < endX; ++x) {
-    const double ry = sourceY[x - firstX], rx = sourceX[x - firstX];
-    if constexpr (mode == Mode::Nearest) {
-      const int64_t offset = roundIndex(ry) * width + roundIndex(rx);
-      for (int64_t c = 0; c < channels; ++c) target[c * plane + x] = source[c * plane + offset];
-    } else if constexpr (mode == Mode::Bilinear) {
-      const int64_t y0 = static_cast<int64_t>(ry), x0 = static_cast<int64_t>(rx);
+  const int32_t* whole = points.whole;
+  const double* fraction = points.fraction;
+  if constexpr (mode == Mode::Nearest) {
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t offset = static_cast<int64_t>(points.nearest[2 * i]) * width + points.nearest[2 * i + 1];
+      for (int64_t c = 0; c < channels; ++c) target[c * plane + i] = source[c * plane + offset];
+    }
+  } else if constexpr (mode == Mode::Bilinear) {
+    auto onePixel = [&](int64_t i) {
+      const int64_t y0 = whole[2 * i], x0 = whole[2 * i + 1];
       const int64_t y1 = std::min(y0 + 1, height - 1), x1 = std::min(x0 + 1, width - 1);
-      const Acc ty = static_cast<Acc>(ry - static_cast<double>(y0)), tx = static_cast<Acc>(rx - static_cast<double>(x0));
+      const Acc ty = static_cast<Acc>(fraction[2 * i]), tx = static_cast<Acc>(fraction[2 * i + 1]);
       for (int64_t c = 0; c < channels; ++c) {
         const Scalar* p = source + c * plane;
         const Acc top = static_cast<Acc>(p[y0 * width + x0]) * (1 - tx) + static_cast<Acc>(p[y0 * width + x1]) * tx;
         const Acc bottom = static_cast<Acc>(p[y1 * width + x0]) * (1 - tx) + static_cast<Acc>(p[y1 * width + x1]) * tx;
-        target[c * plane + x] = static_cast<Scalar>(top * (1 - ty) + bottom * ty);
+        target[c * plane + i] = static_cast<Scalar>(top * (1 - ty) + bottom * ty);
       }
-    } else {
-      // Mirroring the point first mirrors its whole 4 × 4 neighbourhood (a reflection about a pixel
-      // centre maps pixels onto pixels, and the kernel is symmetric), so only the taps of points
-      // within two pixels of an edge need mirroring one by one.
-      const int64_t fy = floorIndex(ry), fx = floorIndex(rx);
-      Acc wy[4], wx[4];
-      cubicWeights(static_cast<Acc>(ry - static_cast<double>(fy)), wy);
-      cubicWeights(static_cast<Acc>(rx - static_cast<double>(fx)), wx);
-      if (fy >= 1 && fy + 2 < height && fx >= 1 && fx + 2 < width) {
-        for (int64_t c = 0; c < channels; ++c) {
-          const Scalar* corner = source + c * plane + (fy - 1) * width + (fx - 1);
-          target[c * plane + x] = static_cast<Scalar>(insideBicubic(corner, width, wy, wx));
+    };
+    int64_t i = 0;
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<Scalar, float>) {
+      auto inside = [&](int64_t k) { return whole[2 * k] + 1 < height && whole[2 * k + 1] + 1 < width; };
+      const __m128 one = _mm_set1_ps(1);
+      for (; i + 4 <= count; i += 4) {
+        if (!(inside(i) && inside(i + 1) && inside(i + 2) && inside(i + 3))) {
+          for (int64_t k = i; k < i + 4; ++k) onePixel(k);
+          continue;
         }
-        continue;
+        __m128 ty, tx;
+        fractionLanes(fraction + 2 * i, ty, tx);
+        for (int64_t c = 0; c < channels; ++c) {
+          const float* p = source + c * plane;
+          const float* corners[4];
+          for (int k = 0; k < 4; ++k) corners[k] = p + static_cast<int64_t>(whole[2 * (i + k)]) * width + whole[2 * (i + k) + 1];
+          __m128 left[2], right[2];
+          for (int line = 0; line < 2; ++line) {
+            const __m128 first = pairs(corners[0] + line * width, corners[1] + line * width);
+            const __m128 second = pairs(corners[2] + line * width, corners[3] + line * width);
+            left[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+            right[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1));
+          }
+          const __m128 top = _mm_add_ps(_mm_mul_ps(left[0], _mm_sub_ps(one, tx)), _mm_mul_ps(right[0], tx));
+          const __m128 bottom = _mm_add_ps(_mm_mul_ps(left[1], _mm_sub_ps(one, tx)), _mm_mul_ps(right[1], tx));
+          _mm_storeu_ps(target + c * plane + i, _mm_add_ps(_mm_mul_ps(top, _mm_sub_ps(one, ty)), _mm_mul_ps(bottom, ty)));
+        }
+      }
+    }
+#endif
+    for (; i < count; ++i) onePixel(i);
+  } else {
+    auto inside = [&](int64_t i) { return whole[2 * i] >= 1 && whole[2 * i] + 2 < height && whole[2 * i + 1] >= 1 && whole[2 * i + 1] + 2 < width; };
+    // Mirroring the point first mirrored its whole 4 × 4 neighbourhood (a reflection about a pixel
+    // centre maps pixels onto pixels, and the kernel is symmetric), so only the taps of points
+    // within two pixels of an edge need mirroring one by one.
+    auto onePixel = [&](int64_t i) {
+      const int64_t fy = whole[2 * i], fx = whole[2 * i + 1];
+      Acc wy[4], wx[4];
+      cubicWeights(static_cast<Acc>(fraction[2 * i]), wy);
+      cubicWeights(static_cast<Acc>(fraction[2 * i + 1]), wx);
+      if (inside(i)) {
+        for (int64_t c = 0; c < channels; ++c) {
+          target[c * plane + i] = static_cast<Scalar>(insideBicubic(source + c * plane + (fy - 1) * width + (fx - 1), width, wy, wx));
+        }
+        return;
       }
       int64_t rows[4], columns[4];
       for (int k = 0; k < 4; ++k) {
@@ -178,13 +300,35 @@ void remapSpan(const void* sourceData, void* targetData, const double* sourceY, 
       for (int64_t c = 0; c < channels; ++c) {
         const Scalar* p = source + c * plane;
         const Acc value = wy[0] * line(p + rows[0]) + wy[1] * line(p + rows[1]) + wy[2] * line(p + rows[2]) + wy[3] * line(p + rows[3]);
-        target[c * plane + x] = static_cast<Scalar>(value);
+        target[c * plane + i] = static_cast<Scalar>(value);
+      }
+    };
+    int64_t i = 0;
+#if defined(__SSE2__)
+    if constexpr (std::is_same_v<Scalar, float>) {
+      for (; i + 4 <= count; i += 4) {
+        if (!(inside(i) && inside(i + 1) && inside(i + 2) && inside(i + 3))) {
+          for (int64_t k = i; k < i + 4; ++k) onePixel(k);
+          continue;
+        }
+        __m128 wy[4], wx[4], ty, tx;
+        fractionLanes(fraction + 2 * i, ty, tx);
+        cubicWeights4(ty, wy);
+        cubicWeights4(tx, wx);
+        for (int64_t c = 0; c < channels; ++c) {
+          const float* p = source + c * plane;
+          const float* corners[4];
+          for (int k = 0; k < 4; ++k) corners[k] = p + static_cast<int64_t>(whole[2 * (i + k)] - 1) * width + whole[2 * (i + k) + 1] - 1;
+          _mm_storeu_ps(target + c * plane + i, insideBicubic4(corners, width, wy, wx));
+        }
       }
     }
+#endif
+    for (; i < count; ++i) onePixel(i);
   }
 }
 
-using SpanKernel = void (*)(const void*, void*, const double*, const double*, int64_t, int64_t, int64_t, int64_t, int64_t);
+using SpanKernel = void (*)(const void*, void*, const SourceSpan&, int64_t, int64_t, int64_t, int64_t);
 
 // Chosen before the parallel loop, where an unsupported dtype can still throw.
 SpanKernel spanKernelFor(Mode mode, at::ScalarType type) {
@@ -203,7 +347,7 @@ struct RemapJob {
   SpanKernel kernel;
   const char* sourceBytes;
   char* resultBytes;
-  int64_t channels, sampleBytes, rowBytes;
+  int64_t channels, sampleBytes, rowBytes, itemSize;
 };
 
 // out_k(n, c, y, x) = inputs_k(n, c, y + dy, x + dx), (dy, dx) = field(n, y, x), mirrored at the
@@ -214,6 +358,8 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
   TORCH_CHECK_VALUE(field.is_cpu() && field.dim() == 4 && field.size(3) == 2, "field must be a CPU (N, H, W, 2) tensor, got ",
                     field.sizes());
   const int64_t samples = field.size(0), height = field.size(1), width = field.size(2);
+  TORCH_CHECK_VALUE(height < (int64_t{1} << 31) && width < (int64_t{1} << 31), "remap takes images of under 2^31 pixels a side, got ",
+                    height, " x ", width);
   std::vector<RemapJob> jobs;
   for (size_t k = 0; k < inputs.size(); ++k) {
     const at::Tensor& input = inputs[k];
@@ -228,24 +374,23 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
     at::Tensor result = at::empty_like(source);
     const int64_t itemSize = source.element_size(), channels = source.size(1);
     jobs.push_back({source, result, spanKernelFor(mode, source.scalar_type()), static_cast<const char*>(source.const_data_ptr()),
-                    static_cast<char*>(result.mutable_data_ptr()), channels, channels * height * width * itemSize, width * itemSize});
+                    static_cast<char*>(result.mutable_data_ptr()), channels, channels * height * width * itemSize, width * itemSize,
+                    itemSize});
   }
   const at::Tensor displacement = (field.scalar_type() == at::kDouble ? field : field.to(at::kFloat)).contiguous();
+  std::atomic<bool> finite{true};
   auto run = [&](const auto* d) {
-    parallelFor(samples * height, 64, [&](int64_t firstRow, int64_t endRow) {
-      constexpr int64_t kSpan = 256;
-      double sourceY[kSpan], sourceX[kSpan];
+    parallelFor(samples * height, rowsPerChunk(width), [&](int64_t firstRow, int64_t endRow) {
+      SourceSpan points;
       for (int64_t row = firstRow; row < endRow; ++row) {
         const int64_t sample = row / height, y = row % height;
         for (int64_t firstX = 0; firstX < width; firstX += kSpan) {
-          const int64_t endX = std::min(width, firstX + kSpan);
-          for (int64_t x = firstX; x < endX; ++x) {
-            sourceY[x - firstX] = reflect(static_cast<double>(y) + d[(row * width + x) * 2], height);
-            sourceX[x - firstX] = reflect(static_cast<double>(x) + d[(row * width + x) * 2 + 1], width);
-          }
+          const int64_t count = std::min(width - firstX, kSpan);
+          if (!sourcePoints(d + (row * width + firstX) * 2, y, firstX, count, height, width, points)) finite = false;
           for (const RemapJob& job : jobs) {
-            job.kernel(job.sourceBytes + sample * job.sampleBytes, job.resultBytes + sample * job.sampleBytes + y * job.rowBytes,
-                       sourceY, sourceX, firstX, endX, job.channels, height, width);
+            job.kernel(job.sourceBytes + sample * job.sampleBytes,
+                       job.resultBytes + sample * job.sampleBytes + y * job.rowBytes + firstX * job.itemSize, points, count,
+                       job.channels, height, width);
           }
         }
       }
@@ -253,6 +398,7 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
   };
   if (displacement.scalar_type() == at::kDouble) run(displacement.const_data_ptr<double>());
   else run(displacement.const_data_ptr<float>());
+  TORCH_CHECK_VALUE(finite, "field must hold finite displacements, found NaN or infinity");
   std::vector<at::Tensor> results;
   for (RemapJob& job : jobs) results.push_back(std::move(job.result));
   return results;
@@ -300,6 +446,8 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
   const double centreY = static_cast<double>(height - 1) / 2, centreX = static_cast<double>(width - 1) / 2;
   const std::vector<CubicTaps> rowTaps = controlPoints ? upsampleTaps(gridY, height) : std::vector<CubicTaps>{};
   const std::vector<CubicTaps> columnTaps = controlPoints ? upsampleTaps(gridX, width) : std::vector<CubicTaps>{};
+  std::vector<double> columns(width);
+  for (int64_t x = 0; x < width; ++x) columns[x] = static_cast<double>(x);
   for (int64_t n = 0; n < samples; ++n) {
     const double* m = maps.const_data_ptr<double>() + n * 6;
     // Each component interpolated along x on every grid row first, as upsample_bicubic2d does.
@@ -315,23 +463,28 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
         }
       }
     }
-    parallelFor(height, 64, [&](int64_t firstRow, int64_t endRow) {
+    const double m00 = m[0], m01 = m[1], m10 = m[2], m11 = m[3], offsetY = centreY + m[4], offsetX = centreX + m[5];
+    parallelFor(height, rowsPerChunk(width), [&](int64_t firstRow, int64_t endRow) {
+      // Plain loops over whole rows, which the compiler vectorises.
+      std::vector<double> elasticY(width, 0.0), elasticX(width, 0.0);
       for (int64_t y = firstRow; y < endRow; ++y) {
-        float* target = result + (n * height + y) * width * 2;
-        for (int64_t x = 0; x < width; ++x) {
-          double elastic[2] = {0, 0};
-          if (controlPoints) {
-            const CubicTaps& tap = rowTaps[y];
-            for (int component = 0; component < 2; ++component) {
-              const double* column = alongX.data() + component * gridY * width + x;
-              elastic[component] = column[tap.index[0] * width] * tap.weight[0] + column[tap.index[1] * width] * tap.weight[1] +
-                                   column[tap.index[2] * width] * tap.weight[2] + column[tap.index[3] * width] * tap.weight[3];
+        if (controlPoints) {
+          const CubicTaps& tap = rowTaps[y];
+          for (int component = 0; component < 2; ++component) {
+            const double* rows[4];
+            for (int k = 0; k < 4; ++k) rows[k] = alongX.data() + (component * gridY + tap.index[k]) * width;
+            double* elastic = component == 0 ? elasticY.data() : elasticX.data();
+            for (int64_t x = 0; x < width; ++x) {
+              elastic[x] = rows[0][x] * tap.weight[0] + rows[1][x] * tap.weight[1] + rows[2][x] * tap.weight[2] + rows[3][x] * tap.weight[3];
             }
           }
-          const double qy = static_cast<double>(y) + elastic[0] - centreY;
-          const double qx = static_cast<double>(x) + elastic[1] - centreX;
-          target[2 * x] = static_cast<float>((m[0] * qy + m[1] * qx + (centreY + m[4])) - static_cast<double>(y));
-          target[2 * x + 1] = static_cast<float>((m[2] * qy + m[3] * qx + (centreX + m[5])) - static_cast<double>(x));
+        }
+        float* target = result + (n * height + y) * width * 2;
+        const double row = static_cast<double>(y);
+        for (int64_t x = 0; x < width; ++x) {
+          const double qy = row + elasticY[x] - centreY, qx = columns[x] + elasticX[x] - centreX;
+          target[2 * x] = static_cast<float>((m00 * qy + m01 * qx + offsetY) - row);
+          target[2 * x + 1] = static_cast<float>((m10 * qy + m11 * qx + offsetX) - columns[x]);
         }
       }
     });

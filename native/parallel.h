@@ -1,35 +1,51 @@
 // Splitting a loop over libtorch's intra-op thread count. at::parallel_for cannot be used here:
 // its OpenMP body is inline in ATen's headers and runs serially unless the addon itself is built
-// with -fopenmp, which would load a second OpenMP runtime beside libtorch's.
+// with -fopenmp, which would load a second OpenMP runtime beside libtorch's. The helpers run on
+// libtorch's inter-op pool, whose threads outlive the call: starting a thread per call cost about
+// 70 µs here.
 #pragma once
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
-#include <thread>
-#include <vector>
+#include <mutex>
 
 namespace unet {
 
-// Calls body(first, end) on contiguous parts of [0, count), in parallel when there is enough work
-// (at least `grain` items per part). `body` must not throw.
+// Calls body(first, end) on consecutive chunks of `grain` items covering [0, count), on up to
+// at::get_num_threads() threads. Each thread takes the next chunk when it is done with one, so a
+// helper that starts late, or a core that is busy elsewhere, only takes fewer. `body` must not
+// throw. The calling thread works too and then waits for the helpers, which never wait on
+// anything, so calls from several threads at once share the pool without deadlock.
 template <typename Body>
 void parallelFor(int64_t count, int64_t grain, const Body& body) {
-  const int64_t parts = std::clamp<int64_t>(count / std::max<int64_t>(grain, 1), 1, at::get_num_threads());
-  if (parts <= 1) {
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = (count + grain - 1) / grain;
+  const int64_t helpers = std::min<int64_t>(chunks, at::get_num_threads()) - 1;
+  if (helpers <= 0) {
     body(int64_t{0}, count);
     return;
   }
-  std::vector<std::thread> workers;
-  workers.reserve(parts - 1);
-  const int64_t step = (count + parts - 1) / parts;
-  for (int64_t part = 1; part < parts; ++part) {
-    const int64_t first = part * step, end = std::min(count, first + step);
-    if (first < end) workers.emplace_back([&body, first, end] { body(first, end); });
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    for (int64_t chunk = next++; chunk < chunks; chunk = next++) body(chunk * grain, std::min(count, (chunk + 1) * grain));
+  };
+  std::mutex mutex;
+  std::condition_variable finished;
+  int64_t pending = helpers;
+  for (int64_t helper = 0; helper < helpers; ++helper) {
+    at::launch([&] {
+      work();
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--pending == 0) finished.notify_one();
+    });
   }
-  body(int64_t{0}, std::min(count, step));
-  for (std::thread& worker : workers) worker.join();
+  work();
+  std::unique_lock<std::mutex> lock(mutex);
+  finished.wait(lock, [&] { return pending == 0; });
 }
 
 }  // namespace unet

@@ -213,6 +213,15 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       expect(() => augment.applyField(image, torch.zeros([1, 9, 10, 2]), 'bilinear')).toThrow(/argument 'field' must be \(N, H, W, 2\) = \[1, 10, 10, 2\]/);
       expect(() => augment.applyField(torch.zeros([1, 1, 10, 10], { dtype: 'int32' }), torch.zeros([1, 10, 10, 2]), 'bicubic')).toThrow(/needs a floating 'input'/);
       expect(() => augment.applyField(image, torch.zeros([1, 10, 10, 2]), 'cubic' as never)).toThrow(/argument 'mode' must be one of/);
+      for (const bad of [NaN, Infinity]) {
+        const field = torch.zeros([1, 10, 10, 2]);
+        field.indexPut_([0, 3, 4, 1], bad);
+        expect(() => augment.applyField(image, field, 'bicubic')).toThrow(/field must hold finite displacements, found NaN or infinity/);
+      }
+      // Far beyond the image but finite: mirrored as often as needed, into the image.
+      const far = augment.applyField(image, torch.full([1, 10, 10, 2], 1e30), 'nearest');
+      expect(far.min().item()).toBeGreaterThanOrEqual(image.min().item() as number);
+      expect(far.max().item()).toBeLessThanOrEqual(image.max().item() as number);
     });
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-augment-'));
     try {
