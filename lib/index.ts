@@ -9,6 +9,7 @@
  */
 import * as amp from './amp';
 import * as autograd from './autograd';
+import * as cpu from './cpu';
 import * as creation from './creation';
 import * as cuda from './cuda';
 import { OutOfMemoryError } from './errors';
@@ -34,6 +35,7 @@ export type { DType, TypedArrayOf, AnyTypedArray } from './dtype';
 export type { CreationOptions } from './creation';
 export type { MemorySnapshot } from './memory';
 export type { CudaMemoryStats } from './cuda';
+export type { CpuCacheStats } from './cpu';
 export type { RuntimeInfo } from './runtime';
 export type { GradOptions } from './autograd';
 export type { AllcloseOptions } from './ops/compare';
@@ -119,6 +121,8 @@ export const torch = {
   setNumThreads: runtime.setNumThreads,
   backends: runtime.backends,
   info: runtime.info,
+  /** The cache of freed CPU blocks: `cacheStats()`, `emptyCache()`. */
+  cpu,
   cuda,
   /** Thrown when an allocation fails (CUDA out of memory, or a CPU allocation refused). */
   OutOfMemoryError,

@@ -94,6 +94,15 @@ export interface MemorySnapshot {
   devices: Record<string, { tensors: number; bytes: number }>;
 }
 
+export interface CpuCacheStats {
+  /** Bytes of freed blocks kept for reuse. */
+  bytes: number;
+  /** How many blocks those are. */
+  blocks: number;
+  /** The most the cache keeps, in bytes. */
+  limit: number;
+}
+
 export interface CudaMemoryStats {
   allocated: number;
   peakAllocated: number;
@@ -117,6 +126,8 @@ export interface NativeAddon {
   beginScope(): void;
   endScope(escaping: T[]): void;
   memory(): MemorySnapshot;
+  cpuCacheStats(): CpuCacheStats;
+  cpuEmptyCache(): void;
   // creation
   fromTypedArray(data: ArrayBufferView, shape: number[]): T;
   fromBytes(data: ArrayBufferView, shape: number[], dtype: DType): T;

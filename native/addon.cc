@@ -76,6 +76,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     if (!errorClass.IsFunction()) throw Napi::TypeError::New(env, "setOutOfMemoryErrorClass(): expected the OutOfMemoryError class");
     stateOf(env).outOfMemoryErrorClass = Napi::Persistent(errorClass.As<Napi::Function>());
   });
+  registerCpuCache(env, exports);
   registerMemory(env, exports);
   registerCreation(env, exports);
   registerReadback(env, exports);

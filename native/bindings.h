@@ -17,5 +17,6 @@ void registerSerialization(Napi::Env env, Napi::Object exports);
 void registerAmp(Napi::Env env, Napi::Object exports);
 void registerWeightMap(Napi::Env env, Napi::Object exports);
 void registerAugment(Napi::Env env, Napi::Object exports);
+void registerCpuCache(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

@@ -135,3 +135,47 @@ describe('deterministic memory release', () => {
     expect(torch.memory().liveTensors).toBe(before);
   });
 });
+
+describe('the cache of freed CPU blocks', () => {
+  const MiB = 2 ** 20;
+
+  test('a freed block of 1 MiB or more is kept and handed out again for a request it fits within an eighth; small ones are not kept', () => {
+    torch.cpu.emptyCache();
+    expect(torch.cpu.cacheStats()).toMatchObject({ bytes: 0, blocks: 0 });
+    expect(torch.cpu.cacheStats().limit).toBeGreaterThan(0);
+    torch.tidy(() => {
+      torch.ones([MiB]); // 4 MiB of float32
+      torch.ones([100]);
+    });
+    const kept = torch.cpu.cacheStats();
+    expect(kept.blocks).toBe(1);
+    expect(kept.bytes).toBeGreaterThanOrEqual(4 * MiB);
+    expect(kept.bytes).toBeLessThan(4 * MiB + 8192);
+
+    const reused = torch.full([MiB], 3, { dtype: 'float32' });
+    expect(torch.cpu.cacheStats().blocks).toBe(0);
+    expect(reused.sum().item()).toBe(3 * MiB);
+    reused.dispose();
+    const slightlySmaller = torch.zeros([Math.floor(MiB * 0.95)]);
+    expect(torch.cpu.cacheStats().blocks).toBe(0);
+    expect(slightlySmaller.sum().item()).toBe(0);
+    slightlySmaller.dispose();
+    const half = torch.zeros([MiB / 2]); // 2 MiB: a block of its own, the 4 MiB one stays cached
+    expect(torch.cpu.cacheStats().blocks).toBe(1);
+    half.dispose();
+    expect(torch.cpu.cacheStats().blocks).toBe(2);
+
+    torch.cpu.emptyCache();
+    expect(torch.cpu.cacheStats()).toMatchObject({ bytes: 0, blocks: 0 });
+  });
+
+  test('an allocation that fails frees the cached blocks and tries again before it throws OutOfMemoryError', () => {
+    torch.tidy(() => {
+      torch.ones([MiB]);
+    });
+    expect(torch.cpu.cacheStats().blocks).toBeGreaterThan(0);
+    expect(() => torch.empty([2 ** 40])).toThrow(torch.OutOfMemoryError);
+    expect(torch.cpu.cacheStats()).toMatchObject({ bytes: 0, blocks: 0 });
+    expect(torch.ones([MiB]).sum().item()).toBe(MiB);
+  });
+});
