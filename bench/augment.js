@@ -4,28 +4,10 @@
 // scipy reference pipeline (one sample at a time, map_coordinates), side by side.
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { torch, augment } = require('../dist/index.js');
-const { referencePython, printTable } = require('./support');
+const { torch } = require('../dist/index.js');
+const { augmentSamplesPerSecond, referencePython, printTable } = require('./support');
 
 const SIZE = 572;
-const OPTIONS = { rotation: 180, flip: true };
-
-function oursSamplesPerSecond(device, batch, samples) {
-  return torch.tidy(() => {
-    const image = torch.rand([batch, 1, SIZE, SIZE], { device });
-    const label = torch.randint(0, 20, [batch, SIZE, SIZE], { device }).to('int32');
-    const weights = torch.rand([batch, SIZE, SIZE], { device });
-    const run = (first) => torch.tidy(() => {
-      augment.augmentBatch({ image, label, weights }, Array.from({ length: batch }, (_, k) => first + k), OPTIONS);
-    });
-    run(0); // warm-up
-    const rounds = Math.max(1, Math.round(samples / batch));
-    const start = process.hrtime.bigint();
-    for (let round = 0; round < rounds; round += 1) run((round + 1) * batch);
-    if (device !== 'cpu') torch.cuda.synchronize();
-    return (rounds * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
-  });
-}
 
 function referenceSamplesPerSecond(samples) {
   const args = ['-m', 'reference', 'bench-augment', '--size', String(SIZE), '--samples', String(samples)];
@@ -37,16 +19,16 @@ function referenceSamplesPerSecond(samples) {
 let ours = 0;
 let theirs = 0;
 for (let round = 0; round < 3; round += 1) {
-  ours = Math.max(ours, oursSamplesPerSecond('cpu', 1, 32));
+  ours = Math.max(ours, augmentSamplesPerSecond('cpu', 1, 32));
   theirs = Math.max(theirs, referenceSamplesPerSecond(16));
 }
 const rows = [['cpu', '1', ours.toFixed(1), theirs.toFixed(1), `${(ours / theirs).toFixed(1)}×`, '>= 10×']];
 for (const batch of [8, 32]) {
-  const rate = oursSamplesPerSecond('cpu', batch, 64);
+  const rate = augmentSamplesPerSecond('cpu', batch, 64);
   rows.push(['cpu', String(batch), rate.toFixed(1), '', `${(rate / theirs).toFixed(1)}×`, '']);
 }
 if (torch.cuda.isAvailable()) {
-  for (const batch of [1, 8, 32]) rows.push(['cuda', String(batch), oursSamplesPerSecond('cuda', batch, 256).toFixed(1), '', '', 'reported']);
+  for (const batch of [1, 8, 32]) rows.push(['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1), '', '', 'reported']);
 }
 printTable(['device', 'batch', 'unet-torch samples/s', 'scipy samples/s', 'speed-up vs scipy', 'target'], rows);
 if (!torch.cuda.isAvailable()) console.log('\n(CUDA rows skipped: torch.cuda.isAvailable() is false)');

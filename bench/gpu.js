@@ -7,16 +7,16 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { torch, augment, createUNet, predictLogits, runTraining, syntheticCells, prepareSamples } = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
-const { printTable } = require('./support');
+const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
 
 const F = torch.nn.functional;
 const maxAbs = (a, b) => torch.tidy(() => a.cpu().sub(b.cpu()).abs().max().item());
 const scaleOf = (a) => torch.tidy(() => a.cpu().abs().max().item());
 
-function section(title, body) {
+async function section(title, body) {
   console.log(`\n### ${title}\n`);
   try {
-    body();
+    await body();
   } catch (error) {
     console.log(`FAILED: ${error.stack}`);
     process.exitCode = 1;
@@ -137,19 +137,7 @@ function oursStepTimes(preset, size, steps) {
   };
   const train = (amp) => {
     model.train();
-    optimizer.zeroGrad();
-    torch.tidy(() => {
-      const loss = amp ? torch.amp.autocast(() => F.crossEntropy(model.forward(x), target), { deviceType: 'cuda' }) : F.crossEntropy(model.forward(x), target);
-      if (amp) {
-        scaler.scale(loss).backward();
-        scaler.step(optimizer);
-        scaler.update();
-      } else {
-        loss.backward();
-        optimizer.step();
-      }
-      loss.item();
-    });
+    crossEntropyStep({ model, optimizer, x, target, scaler: amp ? scaler : undefined });
   };
   const results = {};
   for (const [name, step] of [['forward', forward], ['train', () => train(false)], ['trainAmp', () => train(true)]]) {
@@ -171,26 +159,6 @@ function oursStepTimes(preset, size, steps) {
   return results;
 }
 
-// bench/augment.js's measure on the GPU: 572×572 image + label + weight map per sample, elastic
-// deformation + rotation + flips, samples per second.
-function augmentRate(batch, samples) {
-  return torch.tidy(() => {
-    const image = torch.rand([batch, 1, 572, 572], { device: 'cuda' });
-    const label = torch.randint(0, 20, [batch, 572, 572], { device: 'cuda' }).to('int32');
-    const weights = torch.rand([batch, 572, 572], { device: 'cuda' });
-    const run = (first) => torch.tidy(() => {
-      augment.augmentBatch({ image, label, weights }, Array.from({ length: batch }, (_, k) => first + k), { rotation: 180, flip: true });
-    });
-    run(0);
-    torch.cuda.synchronize();
-    const rounds = Math.max(1, Math.round(samples / batch));
-    const start = process.hrtime.bigint();
-    for (let round = 0; round < rounds; round += 1) run((round + 1) * batch);
-    torch.cuda.synchronize();
-    return (rounds * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
-  });
-}
-
 async function main() {
   if (!torch.cuda.isAvailable()) {
     console.log('torch.cuda.isAvailable() is false: nothing to check');
@@ -201,13 +169,9 @@ async function main() {
   const card = reference('compact', 188, 1).device;
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   section('augmentation on the GPU', () => {
-    printTable(['device', 'batch', 'samples/s'], [1, 8, 32].map((batch) => ['cuda', String(batch), augmentRate(batch, 256).toFixed(1)]));
+    printTable(['device', 'batch', 'samples/s'], [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]));
   });
-  section('train()', () => {});
-  await trainingRows().catch((error) => {
-    console.log(`FAILED: ${error.stack}`);
-    process.exitCode = 1;
-  });
+  await section('train()', trainingRows);
   section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
     const rows = [];
     for (const preset of ['ronneberger2015', 'compact']) {

@@ -1,9 +1,10 @@
 'use strict';
-// Shared by the benchmarks: the reference Python, a Markdown table printer, alternating rounds
-// and the training-step benchmark runner.
+// Shared by the benchmarks: the reference Python, a Markdown table printer, alternating rounds,
+// the training step and the training-step benchmark runner, and the augmentation throughput.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { referencePython } = require('../dist/reference.js');
+const { torch, augment } = require('../dist/index.js');
 
 function printTable(header, rows) {
   const lines = [header, header.map(() => '---'), ...rows];
@@ -64,4 +65,49 @@ function runStepBenchmark({ torch, pythonScript, steps, threads, setup }) {
   if (devices.length === 1) console.log('\n(CUDA row skipped: torch.cuda.isAvailable() is false)');
 }
 
-module.exports = { referencePython, printTable, alternate, runStepBenchmark };
+/**
+ * One SGD step of `model` on (x, target) with the cross-entropy loss, as the PyTorch twins take
+ * it; with a GradScaler `scaler`, the forward pass runs under float16 autocast. Returns the loss.
+ */
+function crossEntropyStep({ model, optimizer, x, target, scaler }) {
+  const F = torch.nn.functional;
+  optimizer.zeroGrad();
+  return torch.tidy(() => {
+    const forward = () => F.crossEntropy(model.forward(x), target);
+    const loss = scaler ? torch.amp.autocast(forward, { deviceType: x.device.split(':')[0] }) : forward();
+    if (scaler) {
+      scaler.scale(loss).backward();
+      scaler.step(optimizer);
+      scaler.update();
+    } else {
+      loss.backward();
+      optimizer.step();
+    }
+    return loss.item();
+  });
+}
+
+/**
+ * Augmentation throughput on `device`: one 572×572 image + label + weight map per sample, the
+ * paper's elastic deformation with a rotation and flips, in batches of `batch`; samples per second.
+ */
+function augmentSamplesPerSecond(device, batch, samples) {
+  const SIZE = 572;
+  return torch.tidy(() => {
+    const image = torch.rand([batch, 1, SIZE, SIZE], { device });
+    const label = torch.randint(0, 20, [batch, SIZE, SIZE], { device }).to('int32');
+    const weights = torch.rand([batch, SIZE, SIZE], { device });
+    const run = (first) => torch.tidy(() => {
+      augment.augmentBatch({ image, label, weights }, Array.from({ length: batch }, (_, k) => first + k), { rotation: 180, flip: true });
+    });
+    run(0); // warm-up
+    if (device !== 'cpu') torch.cuda.synchronize();
+    const rounds = Math.max(1, Math.round(samples / batch));
+    const start = process.hrtime.bigint();
+    for (let round = 0; round < rounds; round += 1) run((round + 1) * batch);
+    if (device !== 'cpu') torch.cuda.synchronize();
+    return (rounds * batch) / (Number(process.hrtime.bigint() - start) / 1e9);
+  });
+}
+
+module.exports = { referencePython, printTable, alternate, runStepBenchmark, crossEntropyStep, augmentSamplesPerSecond };

@@ -2,9 +2,7 @@
 // A small CNN built from nn modules, trained with SGD (momentum), against the identical PyTorch
 // script (bench/train.py), side by side.
 const { torch, nn, optim } = require('../dist/index.js');
-const { runStepBenchmark } = require('./support');
-
-const F = torch.nn.functional;
+const { crossEntropyStep, runStepBenchmark } = require('./support');
 
 runStepBenchmark({
   torch,
@@ -20,18 +18,8 @@ runStepBenchmark({
     const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
     const x = torch.randn([8, 1, 64, 64], { device });
     const target = torch.randint(0, 2, [8, 64, 64], { device });
-    const step = () => {
-      optimizer.zeroGrad();
-      const loss = torch.tidy(() => {
-        const value = F.crossEntropy(model.forward(x), target);
-        value.backward();
-        return value.item();
-      });
-      optimizer.step();
-      return loss;
-    };
     return {
-      step,
+      step: () => crossEntropyStep({ model, optimizer, x, target }),
       dispose: () => {
         optimizer.dispose();
         model.dispose();

@@ -2,6 +2,7 @@
 // One side of bench/unet.js, in its own process so that its peak memory is its own:
 //   node bench/unet-step.js PRESET MODE SIZE STEPS THREADS   → JSON { msPerStep, peakRssMb, last }
 const { torch, createUNet, optim } = require('../dist/index.js');
+const { crossEntropyStep } = require('./support');
 
 const [preset, mode, size, steps, threads] = process.argv.slice(2);
 torch.setNumThreads(Number(threads));
@@ -12,7 +13,6 @@ const out = model.outputSize(extent);
 const x = torch.randn([1, 1, extent, extent]);
 const target = torch.randint(0, 2, [1, out, out]);
 const optimizer = new optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
-const F = torch.nn.functional;
 
 function step() {
   if (mode === 'forward') {
@@ -20,14 +20,7 @@ function step() {
     return torch.noGrad(() => torch.tidy(() => model.forward(x).sum().item()));
   }
   model.train();
-  optimizer.zeroGrad();
-  const loss = torch.tidy(() => {
-    const value = F.crossEntropy(model.forward(x), target);
-    value.backward();
-    return value.item();
-  });
-  optimizer.step();
-  return loss;
+  return crossEntropyStep({ model, optimizer, x, target });
 }
 
 step(); // warm-up, as on the PyTorch side
