@@ -139,7 +139,7 @@ describe('deterministic memory release', () => {
 describe('the cache of freed CPU blocks', () => {
   const MiB = 2 ** 20;
 
-  test('a freed block of 1 MiB or more is kept and handed out again for a request it fits within an eighth; small ones are not kept', () => {
+  test('a freed block of 1 MiB or more is kept and handed out again for a request of two thirds of its size or more; small ones are not kept', () => {
     torch.cpu.emptyCache();
     expect(torch.cpu.cacheStats()).toMatchObject({ bytes: 0, blocks: 0 });
     expect(torch.cpu.cacheStats().limit).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe('the cache of freed CPU blocks', () => {
     expect(torch.cpu.cacheStats().blocks).toBe(0);
     expect(reused.sum().item()).toBe(3 * MiB);
     reused.dispose();
-    const slightlySmaller = torch.zeros([Math.floor(MiB * 0.95)]);
+    const slightlySmaller = torch.zeros([Math.floor(MiB * 0.7)]);
     expect(torch.cpu.cacheStats().blocks).toBe(0);
     expect(slightlySmaller.sum().item()).toBe(0);
     slightlySmaller.dispose();
