@@ -196,6 +196,9 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       expect(gpu.image.cpu().sub(cpu.image).abs().max().item()).toBeLessThan(1e-4);
       expect(gpu.weights!.cpu().sub(cpu.weights!).abs().max().item()).toBeLessThan(1e-4);
       expect((gpu.label!.cpu().ne(cpu.label!).sum().item() as number) / label.numel()).toBeLessThan(1e-3);
+      const broken = gpu.field.clone();
+      broken.indexPut_([0, 5, 5, 0], NaN);
+      expect(() => augment.applyField(gpu.image, broken, 'bicubic')).toThrow(/must hold finite displacements, found NaN or infinity/);
     });
   });
 

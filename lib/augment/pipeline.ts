@@ -3,7 +3,7 @@
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
 import { adjustGray, changesGray } from './gray';
-import { applyFieldTo, type FieldTarget } from './resample';
+import { type FieldTarget, resampleTargets } from './resample';
 import { type AugmentOptions, drawTransform, type SampleTransform, transformField, validateAugmentOptions } from './transform';
 import { arrayArg, objectArg, tensorArg } from '../check';
 
@@ -69,7 +69,7 @@ export function augmentBatch(batch: AugmentBatch, seeds: number[], options: Augm
     const targets: FieldTarget[] = [{ input: image, mode: interpolation }];
     if (label) targets.push({ input: label.unsqueeze(1), mode: 'nearest' });
     if (weights) targets.push({ input: weights.unsqueeze(1), mode: 'bilinear' });
-    const [resampled, ...companions] = applyFieldTo(field, targets) as [Tensor, ...Tensor[]];
+    const [resampled, ...companions] = resampleTargets(field, targets) as [Tensor, ...Tensor[]];
     const result: AugmentResult = { image: transforms.some(changesGray) ? adjustGray(resampled, transforms) : resampled, field, transforms };
     if (label) result.label = companions.shift()!.squeeze(1);
     if (weights) result.weights = companions.shift()!.squeeze(1);

@@ -35,6 +35,10 @@ function checkTarget(fn: string, name: string, input: Tensor, mode: ResampleMode
 function checkField(fn: string, field: Tensor): void {
   tensorArg(fn, 'field', field);
   if (!field.dtype.startsWith('float')) throw new TypeError(`${fn}(): argument 'field' must be a floating tensor, got ${field.dtype}`);
+  // The CPU pass finds NaN and infinity on its way; grid_sample would sample zeros there.
+  if (field.device !== 'cpu' && !tidy(() => field.isfinite().all().item())) {
+    throw new RangeError(`${fn}(): argument 'field' must hold finite displacements, found NaN or infinity`);
+  }
 }
 
 // grid_sample on the field's device, in float64: in float32 a 500-pixel tile's normalised points
@@ -64,6 +68,11 @@ export function applyFieldTo(field: Tensor, targets: readonly FieldTarget[]): Te
     objectArg('applyFieldTo', `targets[${k}]`, target);
     checkTarget('applyFieldTo', `targets[${k}].input`, target.input, target.mode, field);
   });
+  return resampleTargets(field, targets);
+}
+
+/** applyFieldTo without the checks, for fields and targets the caller made itself. */
+export function resampleTargets(field: Tensor, targets: readonly FieldTarget[]): Tensor[] {
   if (targets.length === 0) return [];
   if (field.device === 'cpu') return native.remap(targets.map((target) => target.input), field, targets.map((target) => target.mode));
   return targets.map((target) => gridSampleField(target.input, field, target.mode));
@@ -77,6 +86,5 @@ export function applyFieldTo(field: Tensor, targets: readonly FieldTarget[]): Te
 export function applyField(input: Tensor, field: Tensor, mode: ResampleMode): Tensor {
   checkField('applyField', field);
   checkTarget('applyField', 'input', input, mode, field);
-  if (field.device === 'cpu') return native.remap([input], field, [mode])[0]!;
-  return gridSampleField(input, field, mode);
+  return resampleTargets(field, [{ input, mode }])[0]!;
 }
