@@ -214,6 +214,38 @@ bool sourcePoints(const Displacement* d, int64_t y, int64_t firstX, int64_t coun
   return finite;
 }
 
+#if defined(__SSE2__)
+// For pixels i to i + 3 of `points`, the address in plane `p` of the tap `back` pixels above and
+// left of each one's whole pixel.
+inline void quadCorners(const float* p, const SourceSpan& points, int64_t i, int64_t width, int back, const float* corners[4]) {
+  for (int k = 0; k < 4; ++k) {
+    corners[k] = p + static_cast<int64_t>(points.whole[2 * (i + k)] - back) * width + points.whole[2 * (i + k) + 1] - back;
+  }
+}
+#endif
+
+// Calls four(i, rowFractions, columnFractions) for each group of four pixels from i that all pass
+// `inside`, with their fractions as float lanes, and one(i) for every other pixel. Without SSE2,
+// or with `vectorised` false, every pixel goes to one(i).
+template <bool vectorised, typename Inside, typename One, typename Four>
+void byFours(const SourceSpan& points, int64_t count, const Inside& inside, const One& one, const Four& four) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  if constexpr (vectorised) {
+    for (; i + 4 <= count; i += 4) {
+      if (!(inside(i) && inside(i + 1) && inside(i + 2) && inside(i + 3))) {
+        for (int64_t k = i; k < i + 4; ++k) one(k);
+        continue;
+      }
+      __m128 rowFractions, columnFractions;
+      fractionLanes(points.fraction + 2 * i, rowFractions, columnFractions);
+      four(i, rowFractions, columnFractions);
+    }
+  }
+#endif
+  for (; i < count; ++i) one(i);
+}
+
 // `count` output pixels from `target` on (one row of one sample) from their source points.
 template <Mode mode, typename Scalar>
 void remapSpan(const void* sourceData, void* targetData, const SourceSpan& points, int64_t count, int64_t channels, int64_t height,
@@ -241,37 +273,29 @@ void remapSpan(const void* sourceData, void* targetData, const SourceSpan& point
         target[c * plane + i] = static_cast<Scalar>(top * (1 - ty) + bottom * ty);
       }
     };
-    int64_t i = 0;
+    auto inside = [&](int64_t i) { return whole[2 * i] + 1 < height && whole[2 * i + 1] + 1 < width; };
+    // The groups of four run for float images only (byFours<false> never calls them), hence the casts.
+    byFours<std::is_same_v<Scalar, float>>(points, count, inside, onePixel, [&](int64_t i, auto ty, auto tx) {
 #if defined(__SSE2__)
-    if constexpr (std::is_same_v<Scalar, float>) {
-      auto inside = [&](int64_t k) { return whole[2 * k] + 1 < height && whole[2 * k + 1] + 1 < width; };
       const __m128 one = _mm_set1_ps(1);
-      for (; i + 4 <= count; i += 4) {
-        if (!(inside(i) && inside(i + 1) && inside(i + 2) && inside(i + 3))) {
-          for (int64_t k = i; k < i + 4; ++k) onePixel(k);
-          continue;
+      for (int64_t c = 0; c < channels; ++c) {
+        const float* p = reinterpret_cast<const float*>(source) + c * plane;
+        const float* corners[4];
+        quadCorners(p, points, i, width, 0, corners);
+        __m128 left[2], right[2];
+        for (int line = 0; line < 2; ++line) {
+          const __m128 first = pairs(corners[0] + line * width, corners[1] + line * width);
+          const __m128 second = pairs(corners[2] + line * width, corners[3] + line * width);
+          left[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+          right[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1));
         }
-        __m128 ty, tx;
-        fractionLanes(fraction + 2 * i, ty, tx);
-        for (int64_t c = 0; c < channels; ++c) {
-          const float* p = source + c * plane;
-          const float* corners[4];
-          for (int k = 0; k < 4; ++k) corners[k] = p + static_cast<int64_t>(whole[2 * (i + k)]) * width + whole[2 * (i + k) + 1];
-          __m128 left[2], right[2];
-          for (int line = 0; line < 2; ++line) {
-            const __m128 first = pairs(corners[0] + line * width, corners[1] + line * width);
-            const __m128 second = pairs(corners[2] + line * width, corners[3] + line * width);
-            left[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(2, 0, 2, 0));
-            right[line] = _mm_shuffle_ps(first, second, _MM_SHUFFLE(3, 1, 3, 1));
-          }
-          const __m128 top = _mm_add_ps(_mm_mul_ps(left[0], _mm_sub_ps(one, tx)), _mm_mul_ps(right[0], tx));
-          const __m128 bottom = _mm_add_ps(_mm_mul_ps(left[1], _mm_sub_ps(one, tx)), _mm_mul_ps(right[1], tx));
-          _mm_storeu_ps(target + c * plane + i, _mm_add_ps(_mm_mul_ps(top, _mm_sub_ps(one, ty)), _mm_mul_ps(bottom, ty)));
-        }
+        const __m128 top = _mm_add_ps(_mm_mul_ps(left[0], _mm_sub_ps(one, tx)), _mm_mul_ps(right[0], tx));
+        const __m128 bottom = _mm_add_ps(_mm_mul_ps(left[1], _mm_sub_ps(one, tx)), _mm_mul_ps(right[1], tx));
+        _mm_storeu_ps(reinterpret_cast<float*>(target) + c * plane + i,
+                      _mm_add_ps(_mm_mul_ps(top, _mm_sub_ps(one, ty)), _mm_mul_ps(bottom, ty)));
       }
-    }
 #endif
-    for (; i < count; ++i) onePixel(i);
+    });
   } else {
     auto inside = [&](int64_t i) { return whole[2 * i] >= 1 && whole[2 * i] + 2 < height && whole[2 * i + 1] >= 1 && whole[2 * i + 1] + 2 < width; };
     // Mirroring the point first mirrored its whole 4 × 4 neighbourhood (a reflection about a pixel
@@ -303,28 +327,19 @@ void remapSpan(const void* sourceData, void* targetData, const SourceSpan& point
         target[c * plane + i] = static_cast<Scalar>(value);
       }
     };
-    int64_t i = 0;
+    byFours<std::is_same_v<Scalar, float>>(points, count, inside, onePixel, [&](int64_t i, auto ty, auto tx) {
 #if defined(__SSE2__)
-    if constexpr (std::is_same_v<Scalar, float>) {
-      for (; i + 4 <= count; i += 4) {
-        if (!(inside(i) && inside(i + 1) && inside(i + 2) && inside(i + 3))) {
-          for (int64_t k = i; k < i + 4; ++k) onePixel(k);
-          continue;
-        }
-        __m128 wy[4], wx[4], ty, tx;
-        fractionLanes(fraction + 2 * i, ty, tx);
-        cubicWeights4(ty, wy);
-        cubicWeights4(tx, wx);
-        for (int64_t c = 0; c < channels; ++c) {
-          const float* p = source + c * plane;
-          const float* corners[4];
-          for (int k = 0; k < 4; ++k) corners[k] = p + static_cast<int64_t>(whole[2 * (i + k)] - 1) * width + whole[2 * (i + k) + 1] - 1;
-          _mm_storeu_ps(target + c * plane + i, insideBicubic4(corners, width, wy, wx));
-        }
+      __m128 wy[4], wx[4];
+      cubicWeights4(ty, wy);
+      cubicWeights4(tx, wx);
+      for (int64_t c = 0; c < channels; ++c) {
+        const float* p = reinterpret_cast<const float*>(source) + c * plane;
+        const float* corners[4];
+        quadCorners(p, points, i, width, 1, corners);
+        _mm_storeu_ps(reinterpret_cast<float*>(target) + c * plane + i, insideBicubic4(corners, width, wy, wx));
       }
-    }
 #endif
-    for (; i < count; ++i) onePixel(i);
+    });
   }
 }
 
