@@ -120,20 +120,39 @@ export function warpingError(predicted: Tensor, truth: Tensor): { error: number;
   const target = Uint8Array.from(p, (v) => (v > 0 ? 1 : 0));
   const warped = Uint8Array.from(t, (v) => (v > 0 ? 1 : 0));
   const at = (y: number, x: number): number => (y >= 0 && y < height && x >= 0 && x < width ? warped[y * width + x]! : 0);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let y = 0; y < height; y += 1) {
-      for (let x = 0; x < width; x += 1) {
-        const k = y * width + x;
-        if (warped[k] === target[k]) continue;
-        let code = 0;
-        RING.forEach(([dy, dx], bit) => (code |= at(y + dy, x + dx) << bit));
-        if (SIMPLE[code] === 1) {
-          warped[k] = target[k]!;
-          changed = true;
+  // Pixels that differ, visited in raster order first; a flip can make a neighbour simple, so the
+  // differing neighbours of every flipped pixel are visited again (until nothing changes).
+  const queued = new Uint8Array(warped.length);
+  let queue: number[] = [];
+  for (let k = 0; k < warped.length; k += 1) {
+    if (warped[k] !== target[k]) {
+      queue.push(k);
+      queued[k] = 1;
+    }
+  }
+  while (queue.length > 0) {
+    const next: number[] = [];
+    for (const k of queue) {
+      queued[k] = 0;
+      if (warped[k] === target[k]) continue;
+      const y = Math.floor(k / width);
+      const x = k - y * width;
+      let code = 0;
+      RING.forEach(([dy, dx], bit) => (code |= at(y + dy, x + dx) << bit));
+      if (SIMPLE[code] !== 1) continue;
+      warped[k] = target[k]!;
+      for (const [dy, dx] of RING) {
+        const ny = y + dy;
+        const nx = x + dx;
+        if (ny < 0 || ny >= height || nx < 0 || nx >= width) continue;
+        const n = ny * width + nx;
+        if (queued[n] === 0 && warped[n] !== target[n]) {
+          queued[n] = 1;
+          next.push(n);
         }
       }
     }
+    queue = next;
   }
   let wrong = 0;
   for (let k = 0; k < warped.length; k += 1) if (warped[k] !== target[k]) wrong += 1;

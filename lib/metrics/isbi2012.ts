@@ -1,0 +1,246 @@
+// The ISBI 2012 EM segmentation challenge's measures, computed from a probability map of
+// "not membrane" (1 = inside a neurite) as the organisers computed them (Fiji's
+// trainableSegmentation.metrics): the map is thresholded at each level, each measure is pooled
+// over the slices, and the best value over the levels is kept.
+//   - pixel error: 1 − the best F-score of the pixels (not membrane is the positive class);
+//   - Rand error: 1 − the best F-score of the foreground-restricted Rand index (N² form): the
+//     truth's membrane pixels are left out and every predicted membrane pixel counts as an object
+//     of its own;
+//   - warping error: the least share of pixels that still differ after the truth is warped
+//     towards the prediction by topology-preserving flips;
+//   - V_Rand and V_Info after thinning (the current leaderboard): the membranes of both images
+//     thinned to one pixel first, then the foreground-restricted Rand F-score and its
+//     information-theoretic counterpart 2·I(S;T) / (H(S) + H(T)).
+import { arrayArg, describe } from '../check';
+import { tensor } from '../creation';
+import { tidy } from '../memory';
+import { connectedComponents, labelValues, thin } from '../labels';
+import { Tensor } from '../tensor';
+import { warpingError } from './segmentation';
+
+/** One slice: the predicted probability of "not membrane" and the true mask (non-zero = not membrane). */
+export interface IsbiSlice {
+  name?: string;
+  probability: Tensor;
+  truth: Tensor;
+}
+
+/** The challenge's ten levels: 0.0, 0.1, …, 0.9. */
+export const ISBI_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, k) => k / 10);
+
+/** The measures `isbiScores` can compute. */
+export type IsbiMeasure = 'pixelError' | 'randError' | 'warpingError' | 'vRand' | 'vInfo';
+const MEASURES: readonly IsbiMeasure[] = ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo'];
+
+/** Each measure at its best level (NaN for a measure not asked for), and every level's values. */
+export interface IsbiScores {
+  /** 1 − best pixel F-score. */
+  pixelError: number;
+  /** 1 − best foreground-restricted Rand F-score. */
+  randError: number;
+  /** Least warping error. */
+  warpingError: number;
+  /** Best foreground-restricted Rand F-score after thinning (higher is better). */
+  vRand: number;
+  /** Best foreground-restricted information F-score after thinning (higher is better). */
+  vInfo: number;
+  /** The level each best value came from. */
+  bestThreshold: { pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number };
+  levels: { threshold: number; pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number }[];
+}
+
+/** Counts of the foreground-restricted contingency table, summed over slices. */
+interface PairCounts {
+  /** Σ_i a_i² over truth objects (a_i: pixels of truth object i). */
+  truth: number;
+  /** Σ_j b_j² over predicted objects (b_j: their pixels inside the truth's objects) + singletons. */
+  predicted: number;
+  /** Σ_ij n_ij² + singletons. */
+  joint: number;
+}
+
+/** Entropy sums of the same table (Σ x·ln x over the counts), for the information score. */
+interface EntropyCounts {
+  n: number;
+  truth: number;
+  predicted: number;
+  joint: number;
+  singletons: number;
+}
+
+function components(mask: Uint8Array, height: number, width: number): Int32Array {
+  return tidy(() => labelValues(connectedComponents(tensor(mask).reshape([height, width]), 4)));
+}
+
+// The contingency table of truth objects (rows; truth 0 left out) against predicted objects
+// (columns; predicted 0, membrane, as singletons).
+function table(truth: Int32Array, predicted: Int32Array): { cells: Map<number, number>; rows: Map<number, number>; columns: Map<number, number>; singletons: number; n: number } {
+  const cells = new Map<number, number>();
+  const rows = new Map<number, number>();
+  const columns = new Map<number, number>();
+  let singletons = 0;
+  let n = 0;
+  let span = 1;
+  for (const id of predicted) span = Math.max(span, id + 1);
+  for (let k = 0; k < truth.length; k += 1) {
+    const i = truth[k]!;
+    if (i === 0) continue;
+    n += 1;
+    rows.set(i, (rows.get(i) ?? 0) + 1);
+    const j = predicted[k]!;
+    if (j === 0) {
+      singletons += 1;
+      continue;
+    }
+    columns.set(j, (columns.get(j) ?? 0) + 1);
+    const key = i * span + j;
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+  }
+  return { cells, rows, columns, singletons, n };
+}
+
+function pairCounts(truth: Int32Array, predicted: Int32Array, into: PairCounts): void {
+  const { cells, rows, columns, singletons } = table(truth, predicted);
+  const squares = (counts: Map<number, number>): number => [...counts.values()].reduce((sum, c) => sum + c * c, 0);
+  into.truth += squares(rows);
+  into.predicted += squares(columns) + singletons;
+  into.joint += squares(cells) + singletons;
+}
+
+function entropyCounts(truth: Int32Array, predicted: Int32Array, into: EntropyCounts): void {
+  const { cells, rows, columns, singletons, n } = table(truth, predicted);
+  const xlnx = (counts: Map<number, number>): number => [...counts.values()].reduce((sum, c) => sum + c * Math.log(c), 0);
+  into.n += n;
+  into.truth += xlnx(rows);
+  into.predicted += xlnx(columns);
+  into.joint += xlnx(cells);
+  into.singletons += singletons;
+}
+
+/** F-score of the foreground-restricted Rand index from pooled counts (1 when both are empty). */
+function randFScore(c: PairCounts): number {
+  if (c.truth === 0 && c.predicted === 0) return 1;
+  return (2 * c.joint) / (c.truth + c.predicted);
+}
+
+/**
+ * 2·I(S;T) / (H(S) + H(T)) over the pooled table, with p = count / n: the F-score of the
+ * information-theoretic split and merge scores. Singletons have p = 1/n each.
+ */
+function infoFScore(c: EntropyCounts): number {
+  if (c.n === 0) return 1;
+  const { n } = c;
+  // H = −Σ p ln p with p = x / n: −(Σ x ln x) / n + ln n (for counts summing to n).
+  const entropy = (sumXlnX: number): number => -sumXlnX / n + Math.log(n);
+  const truthH = entropy(c.truth);
+  const predictedH = entropy(c.predicted); // singletons: x = 1, x ln x = 0
+  const jointH = entropy(c.joint);
+  const information = truthH + predictedH - jointH;
+  if (truthH + predictedH === 0) return 1;
+  return (2 * information) / (truthH + predictedH);
+}
+
+function checkedSlices(slices: IsbiSlice[]): { name: string; probability: Float32Array; truth: Uint8Array; height: number; width: number }[] {
+  return arrayArg<IsbiSlice>('isbiScores', 'slices', slices).map((slice, k) => {
+    if (slice === null || typeof slice !== 'object' || !(slice.probability instanceof Tensor) || !(slice.truth instanceof Tensor)) {
+      throw new TypeError(`isbiScores(): slice ${k} must be { probability: Tensor, truth: Tensor }, got ${describe(slice)}`);
+    }
+    const name = slice.name ?? String(k);
+    const { probability, truth } = slice;
+    if (probability.ndim !== 2 || truth.ndim !== 2 || probability.shape[0] !== truth.shape[0] || probability.shape[1] !== truth.shape[1]) {
+      throw new RangeError(`isbiScores(): slice '${name}': probability [${probability.shape}] and truth [${truth.shape}] must be 2-d images of one size`);
+    }
+    const values = tidy(() => probability.to({ device: 'cpu', dtype: 'float32' }).contiguous().toTypedArray() as Float32Array);
+    for (const v of values) {
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`isbiScores(): slice '${name}': probabilities must lie in [0, 1], found ${v}`);
+    }
+    const mask = Uint8Array.from(labelValues(truth), (v) => (v > 0 ? 1 : 0));
+    return { name, probability: values, truth: mask, height: probability.shape[0]!, width: probability.shape[1]! };
+  });
+}
+
+/** Membrane (0) thinned to one-pixel lines: the mask with its zeros thinned, as 0/1. */
+function thinnedForeground(mask: Uint8Array, height: number, width: number): Uint8Array {
+  const membrane = thin(Uint8Array.from(mask, (v) => (v === 0 ? 1 : 0)), height, width);
+  return Uint8Array.from(membrane, (v) => (v === 1 ? 0 : 1));
+}
+
+/**
+ * The ISBI 2012 measures of probability maps against true masks, best over `thresholds`
+ * (default the challenge's ten levels 0.0–0.9; a pixel is "not membrane" when its probability
+ * is above the level).
+ */
+export function isbiScores(slices: IsbiSlice[], options: { thresholds?: readonly number[]; measures?: readonly IsbiMeasure[] } = {}): IsbiScores {
+  const thresholds = options.thresholds ?? ISBI_THRESHOLDS;
+  const measures = new Set(options.measures ?? MEASURES);
+  for (const measure of measures) if (!MEASURES.includes(measure)) throw new RangeError(`isbiScores(): option 'measures' may hold ${MEASURES.join(', ')}, got ${JSON.stringify(measure)}`);
+  const thinning = measures.has('vRand') || measures.has('vInfo');
+  if (!Array.isArray(thresholds) || thresholds.length === 0 || thresholds.some((t) => typeof t !== 'number' || !(t >= 0 && t < 1))) {
+    throw new RangeError(`isbiScores(): option 'thresholds' must be a non-empty list of numbers in [0, 1), got ${JSON.stringify(thresholds)}`);
+  }
+  const data = checkedSlices(slices);
+  const truths = data.map((s) => ({ cells: components(s.truth, s.height, s.width), thinned: thinning ? components(thinnedForeground(s.truth, s.height, s.width), s.height, s.width) : null }));
+  const levels = thresholds.map((threshold) => {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    let wrong = 0;
+    let pixels = 0;
+    const rand: PairCounts = { truth: 0, predicted: 0, joint: 0 };
+    const thinnedRand: PairCounts = { truth: 0, predicted: 0, joint: 0 };
+    const info: EntropyCounts = { n: 0, truth: 0, predicted: 0, joint: 0, singletons: 0 };
+    data.forEach((slice, k) => {
+      const proposal = Uint8Array.from(slice.probability, (p) => (p > threshold ? 1 : 0));
+      for (let i = 0; i < proposal.length; i += 1) {
+        const predicted = proposal[i] === 1;
+        const truth = slice.truth[i] === 1;
+        if (predicted && truth) tp += 1;
+        else if (predicted) fp += 1;
+        else if (truth) fn += 1;
+      }
+      if (measures.has('randError')) pairCounts(truths[k]!.cells, components(proposal, slice.height, slice.width), rand);
+      const thinnedTruth = truths[k]!.thinned;
+      if (thinnedTruth !== null) {
+        const thinnedProposal = components(thinnedForeground(proposal, slice.height, slice.width), slice.height, slice.width);
+        pairCounts(thinnedTruth, thinnedProposal, thinnedRand);
+        entropyCounts(thinnedTruth, thinnedProposal, info);
+      }
+      if (measures.has('warpingError')) {
+        tidy(() => {
+          const shape = [slice.height, slice.width];
+          wrong += warpingError(tensor(proposal).reshape(shape), tensor(slice.truth).reshape(shape)).error * proposal.length;
+        });
+      }
+      pixels += proposal.length;
+    });
+    const pixelF = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    const unless = (measure: IsbiMeasure, value: () => number): number => (measures.has(measure) ? value() : NaN);
+    return {
+      threshold,
+      pixelError: unless('pixelError', () => 1 - pixelF),
+      randError: unless('randError', () => 1 - randFScore(rand)),
+      warpingError: unless('warpingError', () => wrong / pixels),
+      vRand: unless('vRand', () => randFScore(thinnedRand)),
+      vInfo: unless('vInfo', () => infoFScore(info)),
+    };
+  });
+  const best = (key: 'pixelError' | 'randError' | 'warpingError' | 'vRand' | 'vInfo', lower: boolean): { value: number; threshold: number } =>
+    levels.reduce((acc, level) => ((lower ? level[key] < acc.value : level[key] > acc.value) ? { value: level[key], threshold: level.threshold } : acc), {
+      value: levels[0]![key],
+      threshold: levels[0]!.threshold,
+    });
+  const pixel = best('pixelError', true);
+  const randBest = best('randError', true);
+  const warping = best('warpingError', true);
+  const vRand = best('vRand', false);
+  const vInfo = best('vInfo', false);
+  return {
+    pixelError: pixel.value,
+    randError: randBest.value,
+    warpingError: warping.value,
+    vRand: vRand.value,
+    vInfo: vInfo.value,
+    bestThreshold: { pixelError: pixel.threshold, randError: randBest.threshold, warpingError: warping.threshold, vRand: vRand.threshold, vInfo: vInfo.threshold },
+    levels,
+  };
+}
