@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { readLabelPng, syntheticCells, type Tensor, torch, unet, UNet } from '../lib';
 import { writePrediction } from '../lib/predict/outputs';
 import { predictLogits, predictProbabilities, tileGeometry } from '../lib/predict/overlap-tile';
-import { cropMirrored, mirrorIndex } from '../lib/train/tiles';
+import { cropMirrored, mirrorIndex } from '../lib/data/mirror';
 
 function network(changes: Partial<unet.UNetOptions> = {}): UNet {
   torch.manualSeed(3);
@@ -92,7 +92,7 @@ describe('overlap-tile prediction', () => {
         probabilities.select(0, 0).narrow(0, 2, 4).narrow(1, 2, 5).fill_(0);
         probabilities.select(0, 0).narrow(0, 10, 5).narrow(1, 20, 5).fill_(0);
         probabilities.select(0, 1).copy_(probabilities.select(0, 0).neg().add(1));
-        const files = writePrediction(folder, 'x', torch.randn([1, 20, 30]), probabilities);
+        const files = writePrediction(folder, 'x', torch.randn([1, 20, 30]), probabilities, { kind: 'cells' });
         const labels = readLabelPng(files.labels);
         expect(labels.max().item()).toBe(2);
         expect(labels.gt(0).sum().item()).toBe(20 + 25);

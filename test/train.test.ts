@@ -5,21 +5,30 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
+import { readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
+import { labelsFromProbabilities } from '../lib/predict/instances';
+import { readModelDescription } from '../lib/unet/model-files';
+import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
+import { sampleTiles } from '../lib/train/tiles';
+import { SeededRandom } from '../lib/augment/random';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
-function samples(count: number, size = 96): TrainingSample[] {
+function samples(count: number, size = 96, targets: Parameters<typeof prepareSamples>[3] = {}): TrainingSample[] {
   const raw = Array.from({ length: count }, (_, k) => {
     const { image, label } = syntheticCells(k + 1, { height: size, width: size, radius: [6, 12] });
     const normalised = normaliseImage(image);
     image.dispose();
     return { name: `cells${k + 1}`, image: normalised, label };
   });
-  return prepareSamples(raw, 'instances', 2);
+  return prepareSamples(raw, 'instances', targets.target === 'borders' ? 3 : 2, targets);
+}
+
+function release(data: TrainingSample[]): void {
+  torch.dispose(data.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
 }
 
 function tinyNetwork(): UNet {
@@ -126,13 +135,142 @@ describe('train()', () => {
   }, 60_000);
 });
 
+describe('validation never loses steps; bad combinations fail before the first step', () => {
+  // The paper's depth with few channels: its smallest training tile (188) leaves 4 useful
+  // pixels, too few to predict with, so validation must pick its own tile.
+  const paperDepth = (): UNet => {
+    torch.manualSeed(0);
+    return new UNet({ ...unet.presetOptions('compact'), baseChannels: 4 });
+  };
+
+  test('training with the smallest valid tile validates with the default prediction tile and checkpoints', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    const model = paperDepth();
+    const result = await runTraining({ model, train: data.slice(0, 2), validation: data.slice(2), steps: 4, stepsPerEpoch: 2, tileSize: 188, optimizer: 'adam', outDir: folder });
+    expect(result.history.map((entry) => entry.step)).toEqual([2, 4]);
+    expect(result.history.every((entry) => entry.validation !== null && Number.isFinite(entry.validation.seg))).toBe(true);
+    expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
+    for (const file of ['best.safetensors', 'final.safetensors', 'model.json']) expect(fs.existsSync(path.join(folder, file))).toBe(true);
+    expect(readModelDescription(path.join(folder, 'model.json')).postprocess).toEqual(result.postprocess);
+    release(data);
+  }, 120_000);
+
+  test('a validation that throws leaves the step\'s checkpoint, and resume continues from it', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    const broken = { ...data[2]!, image: data[2]!.image.clone() };
+    const model = tinyNetwork();
+    const options = { model, train: data.slice(0, 2), steps: 6, stepsPerEpoch: 3, tileSize: model.inputSizeFor(20), optimizer: 'adam' as const, outDir: folder, resume: true };
+    // The validation image is freed during step 3, as a failing disk read or a bug would leave it.
+    const run = runTraining({ ...options, validation: [broken], onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose() });
+    await expect(run).rejects.toThrow(ValidationError);
+    await expect(runTraining({ ...options, validation: [broken], resume: false, onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose() })).rejects.toThrow(
+      /validation at step 3 failed: .*disposed.*The checkpoint of step 3 is in .*checkpoint.pt: resume with resume: true \(unet train --resume\)/,
+    );
+    expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(3);
+    const resumed = await runTraining({ ...options, model: tinyNetwork(), validation: data.slice(2) });
+    expect(resumed.step).toBe(6);
+    expect(resumed.losses).toHaveLength(6);
+    expect(resumed.history.map((entry) => entry.step)).toEqual([6]);
+    release(data);
+  }, 120_000);
+
+  test('combinations that cannot work are refused before the first step, naming the options', async () => {
+    const data = samples(2, 48);
+    const model = paperDepth();
+    const steps: number[] = [];
+    const onEvent = (e: { type: string; step?: number }): void => void (e.type === 'step' && steps.push(e.step!));
+    await expect(runTraining({ model, train: data, validation: data, steps: 2, tileSize: 188, validationTileSize: 188, onEvent })).rejects.toThrow(
+      /option 'validationTileSize' 188 cannot predict with this network: a 188-pixel tile leaves 4 useful pixels/,
+    );
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, postprocess: { kind: 'borders' }, onEvent })).rejects.toThrow(/'borders' needs a network with 3 classes, this one has 2/);
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, selectBy: 'rand', postprocess: { kind: 'classes' }, onEvent })).rejects.toThrow(/option 'selectBy' 'rand'/);
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, backgroundWeight: 0, onEvent })).rejects.toThrow(/option 'backgroundWeight' must be in \(0, 1\]/);
+    const borders = samples(2, 48, { target: 'borders' });
+    await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(/has target class 2, but the network has 2 classes/);
+    expect(steps).toEqual([]);
+    release([...data, ...borders]);
+  }, 60_000);
+
+  test('unet train --tile 188 on the compact network validates, checkpoints and says which tile validation uses; --val-tile 188 is refused by its flag', () => {
+    writeFolder(path.join(folder, 'data'), 3, 64);
+    const run = path.join(folder, 'run');
+    const common = ['train', '--data', path.join(folder, 'data'), '--out', run, '--preset', 'compact', '--tile', '188', '--steps', '2', '--epoch-steps', '2', '--threads', '1'];
+    const ok = spawnSync(process.execPath, [cli, ...common], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stderr).toMatch(/validation predicts whole images with 572-pixel tiles \(--val-tile\), whatever the training tile/);
+    expect(loadCheckpoint(path.join(run, 'checkpoint.pt')).step).toBe(2);
+    const refused = spawnSync(process.execPath, [cli, ...common, '--val-tile', '188', '--out', path.join(folder, 'run2')], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/option 'validationTileSize' \(--val-tile\) 188 cannot predict with this network/);
+    expect(fs.existsSync(path.join(folder, 'run2', 'checkpoint.pt'))).toBe(false);
+  }, 180_000);
+});
+
+describe('separating touching cells', () => {
+  test('a borders network: three classes, tiles drawn on cells, its post-processing chosen on validation and applied by unet predict', async () => {
+    torch.setNumThreads(1);
+    const data = samples(4, 80, { target: 'borders', borderWidth: 1 });
+    torch.manualSeed(0);
+    const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8, classes: 3 });
+    const events: string[] = [];
+    const result = await runTraining({
+      model, train: data.slice(0, 3), validation: data.slice(3), steps: 60, stepsPerEpoch: 30, tileSize: model.inputSizeFor(60), optimizer: 'adam', lr: 3e-3,
+      postprocess: { kind: 'borders' }, backgroundWeight: 0.1, outDir: folder, onEvent: (e) => events.push(e.type),
+    });
+    expect(events).toContain('calibrated');
+    expect(result.postprocess!.kind).toBe('borders');
+    const description = readModelDescription(path.join(folder, 'model.json'));
+    expect(description.postprocess).toEqual(result.postprocess);
+    expect(description.options.classes).toBe(3);
+    expect(description.training).toMatchObject({ backgroundWeight: 0.1, selectBy: 'seg' });
+    const last = result.history[result.history.length - 1]!.validation!;
+    expect(last.seg).toBeGreaterThan(0.3);
+    // unet predict reads the recipe from model.json: its labels are the recorded post-processing of its probabilities.
+    fs.mkdirSync(path.join(folder, 'images'));
+    torch.tidy(() => writeGrayPng(path.join(folder, 'images', 'cells.png'), syntheticCells(4, { height: 80, width: 80, radius: [6, 12] }).image.squeeze(0)));
+    const predicted = spawnSync(process.execPath, [cli, 'predict', '--model', folder, '--out', path.join(folder, 'pred'), '--threads', '1', path.join(folder, 'images')], { encoding: 'utf8' });
+    expect(predicted.stderr).toMatch(/zscore normalisation, \{"kind":"borders","threshold":0\.\d,"minSize":\d+\}/);
+    torch.tidy(() => {
+      const probabilities = torch.loadNpy(path.join(folder, 'pred', 'cells.probabilities.npy'));
+      expect(probabilities.shape).toEqual([3, 80, 80]);
+      const labels = readLabelPng(path.join(folder, 'pred', 'cells.png'));
+      expect(labels.equal(labelsFromProbabilities(probabilities, description.postprocess))).toBe(true);
+    });
+    release(data);
+  }, 180_000);
+
+  test('tiles drawn with background weight 0.1 are centred on cells far more often, the same for the same seed', () => {
+    const data = samples(2, 96);
+    const centres = (weight: number, seed: number): number => {
+      let onCells = 0;
+      for (let k = 0; k < 200; k += 1) {
+        const batch = sampleTiles(data, 1, 5, new SeededRandom(seed * 1000 + k), weight);
+        onCells += torch.tidy(() => batch.target.select(0, 0).select(0, 2).select(0, 2).item() as number);
+        torch.dispose(batch);
+      }
+      return onCells / 200;
+    };
+    const share = torch.tidy(() => data.reduce((sum, s) => sum + (s.target.to('float32').mean().item() as number), 0) / data.length);
+    const uniform = centres(1, 1);
+    const favoured = centres(0.1, 1);
+    expect(Math.abs(uniform - share)).toBeLessThan(0.1);
+    // With weight 0.1 the chance of a cell is share / (share + 0.1 (1 - share)).
+    expect(favoured).toBeGreaterThan(Math.min(0.95, share / (share + 0.1 * (1 - share)) - 0.1));
+    expect(centres(0.1, 1)).toBe(favoured);
+    release(data);
+  }, 60_000);
+});
+
 describe('unet train, predict and eval', () => {
   test('train → predict → eval on a folder of PNGs, then --resume continues', () => {
     writeFolder(path.join(folder, 'data'), 4, 80);
     const run = path.join(folder, 'run');
     const common = ['--data', path.join(folder, 'data'), '--out', run, '--tile', '220', '--optimizer', 'adam', '--epoch-steps', '5', '--threads', '1'];
     const trained = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '10'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(trained).toMatch(/finished at step 10, last validation IoU \d\.\d{4}/);
+    expect(trained).toMatch(/finished at step 10, last validation SEG \d\.\d{4}/);
+    expect(trained).toMatch(/post-processing chosen on the validation images: \{"kind":"cells","threshold":0\.\d,"minSize":\d+\}/);
     const resumed = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '15', '--resume'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(resumed).toMatch(/finished at step 15/);
     const predicted = execFileSync(process.execPath, [cli, 'predict', '--model', run, '--out', path.join(folder, 'pred'), '--tile', '220', path.join(folder, 'data', 'images')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -148,6 +286,55 @@ describe('unet train, predict and eval', () => {
     expect(json.images).toHaveLength(4);
     expect(json.mean.iou[1]).toBeGreaterThan(0);
     probabilities.dispose();
+  }, 180_000);
+
+  test('unet eval --protocol ctc and isbi2012 print the challenges\' scores', () => {
+    writeFolder(path.join(folder, 'data'), 2, 64);
+    const pred = path.join(folder, 'pred');
+    fs.mkdirSync(pred);
+    // A perfect prediction: the true labels, and probabilities that put every cell pixel at 0.95.
+    for (const name of ['cells0', 'cells1']) {
+      fs.copyFileSync(path.join(folder, 'data', 'labels', `${name}.png`), path.join(pred, `${name}.png`));
+      torch.tidy(() => {
+        const cell = readLabelPng(path.join(folder, 'data', 'labels', `${name}.png`)).gt(0).to('float32').mul(0.9).add(0.05);
+        torch.saveNpy(path.join(pred, `${name}.probabilities.npy`), torch.stack([torch.onesLike(cell).sub(cell), cell]));
+      });
+    }
+    const ctc = execFileSync(process.execPath, [cli, 'eval', '--protocol', 'ctc', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')], { encoding: 'utf8' });
+    expect(ctc).toMatch(/\| all 2 \(pooled\) \| \d+ \| 1\.0000 \| 0 \| 0 \| 0 \|/);
+    expect(ctc).toMatch(/SEG 1\.0000 {2}DET 1\.0000/);
+    const isbi = execFileSync(process.execPath, [cli, 'eval', '--protocol', 'isbi2012', '--pred', pred, '--truth', path.join(folder, 'data', 'labels'), '--json', path.join(folder, 'isbi.json')], { encoding: 'utf8' });
+    expect(isbi).toMatch(/\| randError \| 0\.000000 \| 0\.1 \|/);
+    expect(isbi).toMatch(/\| pixelError \| 0\.000000 \| 0\.1 \|/);
+    expect((JSON.parse(fs.readFileSync(path.join(folder, 'isbi.json'), 'utf8')) as { levels: unknown[] }).levels).toHaveLength(10);
+    const bad = spawnSync(process.execPath, [cli, 'eval', '--protocol', 'dice', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')], { encoding: 'utf8' });
+    expect(bad.stderr).toMatch(/--protocol must be ctc or isbi2012, got 'dice'/);
+  }, 60_000);
+
+  test('unet accuracy trains a benchmark set\'s recipe, scores its held-out frames and writes results.json', () => {
+    // A stand-in for DSB2018 with its frame names: generated cells, so that CI needs no shared data.
+    const set = path.join(folder, 'bench', 'dsb2018');
+    const names = ['edd36ed822e7ed76', 'ee927e8255096971', 'f8e74d4006dd68c1', 'fadeb0ab092833f2', 'd4d88391bc399a37', 'e52960d31f8bddf8', 'e50ac10d1dce6496', 'c169a7782a69ea2f', 'd52958107d0b1f02', 'train0', 'train1'];
+    for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
+    names.forEach((name, k) =>
+      torch.tidy(() => {
+        const { image, label } = syntheticCells(30 + k, { height: 64, width: 64, radius: [5, 9] });
+        writeGrayPng(path.join(set, 'images', `${name}.png`), image.squeeze(0));
+        writeLabelPng(path.join(set, 'labels', `${name}.png`), label);
+      }),
+    );
+    const out = path.join(folder, 'accuracy');
+    const result = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'bench'), '--minutes', '0.05', '--tile', '188', '--epoch-steps', '3', '--threads', '1', '--no-tta', '--out', out], { encoding: 'utf8' });
+    expect(result.stderr).toMatch(/dsb2018, heldout: training on 2 frames/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\| dsb2018 \| heldout \| 2 \/ 3 \/ 6 \| \d+ \| [\d.]+ \| 0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+    const rows = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { test: { seg: number; det: number }; steps: number; testFrames: string[] }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.testFrames).toHaveLength(6);
+    expect(rows[0]!.steps).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(out, 'dsb2018', 'heldout', 'test-predictions', 'edd36ed822e7ed76.png'))).toBe(true);
+    const missing = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'nowhere')], { encoding: 'utf8' });
+    expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
 
   test('Ctrl-C during unet train saves a checkpoint and exits cleanly', async () => {

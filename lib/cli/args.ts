@@ -23,3 +23,14 @@ export function pairOption(name: string, text: string | undefined): [number, num
   if (parts.length !== 2) throw new Error(`--${name} must be one number or two separated by a comma, got '${text}'`);
   return [parts[0]!, parts[1]!];
 }
+
+/**
+ * An error of the library with its option names followed by the flags that set them, so that a
+ * command-line user knows what to change: "option 'tileSize' …" becomes "option 'tileSize' (--tile) …".
+ */
+export function withFlags(error: unknown, flags: Record<string, string>): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = error.message.replace(/option '(\w+)'/g, (whole, name: string) => (flags[name] ? `${whole} (${flags[name]})` : whole));
+  error.message = message;
+  return error;
+}

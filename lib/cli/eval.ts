@@ -1,20 +1,78 @@
 // `unet eval --pred DIR --truth DIR`: scores predicted label images against true ones.
 import { parseArgs } from 'node:util';
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import { listImages, readLabels, stemOf } from '../data/folder';
 import { writeFileAtomic } from '../io/atomic';
-import { dispose } from '../memory';
+import { loadNpy } from '../io/npy';
+import { dispose, tidy } from '../memory';
+import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
+import { isbiScores } from '../metrics/isbi2012';
 import { integerOption } from './args';
 
-const USAGE = `usage: unet eval --pred DIR --truth DIR [--classes N] [--json FILE]
-  --pred DIR      predicted label images (unet predict's NAME.png; overlays and .npy files are skipped)
-  --truth DIR     true label images with the same names (PNG or TIFF; masks are split into cells)
-  --classes N     2 (default: cells, scored as foreground and as instances) or the class count
-  --json FILE     also write the scores as JSON
-Prints, per image and on average: IoU and Dice of each class, pixel error, and for cells the
-adapted Rand error, the warping error and the cell tracking challenge's SEG.
+const USAGE = `usage: unet eval --pred DIR --truth DIR [--protocol ctc|isbi2012] [--classes N] [--json FILE]
+  --pred DIR        unet predict's output: NAME.png label images (overlays are skipped), and for
+                    isbi2012 NAME.probabilities.npy
+  --truth DIR       true label images with the same names (PNG or TIFF; masks are split into cells)
+  --protocol NAME   ctc: the cell tracking challenge's SEG (pooled over every true cell of every
+                    image) and DET; isbi2012: the ISBI 2012 challenge's pixel, Rand and warping
+                    errors and V_Rand / V_Info after thinning, from the probability of "not
+                    membrane" (1 - background), best over its thresholds 0.0-0.9
+  --classes N       without --protocol: 2 (default: cells, scored as foreground and as instances) or the class count
+  --json FILE       also write the scores as JSON
+Without --protocol it prints, per image and on average: IoU and Dice of each class, pixel error,
+and for cells the adapted Rand error, the warping error and SEG.
 `;
+
+function pairs(predictions: string[], truths: Map<string, string>): [string, string][] {
+  const missing = predictions.filter((file) => !truths.has(stemOf(file)));
+  if (missing.length > 0) throw new Error(`no true labels for ${missing.map(stemOf).slice(0, 5).join(', ')} (names must match)`);
+  return predictions.map((file) => [file, truths.get(stemOf(file))!]);
+}
+
+function runProtocol(protocol: string, predFolder: string, truths: Map<string, string>, json: string | undefined): number {
+  if (protocol === 'ctc') {
+    const files = pairs(listImages(predFolder).filter((file) => !file.endsWith('.overlay.png')), truths);
+    if (files.length === 0) throw new Error(`${predFolder}: no predicted label images`);
+    const frames = files.map(([predicted, truth]) => {
+      const [p] = readLabels(predicted);
+      const [t] = readLabels(truth);
+      return { name: stemOf(predicted), predicted: p!, reference: t! };
+    });
+    const scores = ctcScores(frames);
+    dispose(frames.flatMap((f) => [f.predicted, f.reference]));
+    process.stdout.write('| image | cells | SEG | missed | false | splits needed |\n| --- | --- | --- | --- | --- | --- |\n');
+    for (const f of scores.frames) process.stdout.write(`| ${f.name} | ${f.objects} | ${f.seg.toFixed(4)} | ${f.falseNegatives} | ${f.falsePositives} | ${f.splits} |\n`);
+    process.stdout.write(`| all ${scores.frames.length} (pooled) | ${scores.objects} | ${scores.seg.toFixed(4)} | ${scores.falseNegatives} | ${scores.falsePositives} | ${scores.splits} |\n`);
+    process.stdout.write(`SEG ${scores.seg.toFixed(4)}  DET ${scores.det.toFixed(4)}\n`);
+    if (json) writeFileAtomic(json, `${JSON.stringify(scores, null, 2)}\n`);
+    return 0;
+  }
+  const maps = fs.readdirSync(predFolder).filter((name) => name.endsWith('.probabilities.npy')).sort();
+  if (maps.length === 0) throw new Error(`${predFolder}: no NAME.probabilities.npy files (unet predict writes them)`);
+  const files = pairs(maps.map((name) => path.join(predFolder, name.replace(/\.probabilities\.npy$/, '.npy'))), truths);
+  const slices = files.map(([file, truth]) => {
+    const probabilities = loadNpy(file.replace(/\.npy$/, '.probabilities.npy'));
+    const [t] = readLabels(truth);
+    if (probabilities.ndim !== 3 || probabilities.shape[0]! < 2) throw new Error(`${file}: expected C × H × W class probabilities (C >= 2), got [${probabilities.shape}]`);
+    // Not membrane: every class but the background (class 0).
+    const probability = tidy(() => probabilities.select(0, 0).to('float32').neg().add(1).clamp(0, 1).contiguous());
+    probabilities.dispose();
+    return { name: stemOf(file), probability, truth: t! };
+  });
+  const scores = isbiScores(slices);
+  dispose(slices.flatMap((s) => [s.probability, s.truth]));
+  process.stdout.write(`ISBI 2012 over ${slices.length} slice(s), best over the thresholds 0.0-0.9:\n`);
+  process.stdout.write('| measure | value | threshold |\n| --- | --- | --- |\n');
+  for (const key of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo'] as const) {
+    process.stdout.write(`| ${key} | ${scores[key].toFixed(6)} | ${scores.bestThreshold[key].toFixed(1)} |\n`);
+  }
+  if (json) writeFileAtomic(json, `${JSON.stringify(scores, null, 2)}\n`);
+  return 0;
+}
 
 function row(scores: Omit<ImageScores, 'name'>, name: string): string {
   const cells = scores.randError === undefined ? [] : [scores.randError, scores.warpingError!, scores.seg!].map((v) => v.toFixed(4));
@@ -30,6 +88,7 @@ export function runEval(args: string[]): number {
       pred: { type: 'string' },
       truth: { type: 'string' },
       classes: { type: 'string' },
+      protocol: { type: 'string' },
       json: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -44,6 +103,10 @@ export function runEval(args: string[]): number {
   }
   const classes = integerOption('classes', values.classes) ?? 2;
   const truths = new Map(listImages(values.truth).map((file) => [stemOf(file), file]));
+  if (values.protocol !== undefined) {
+    if (!['ctc', 'isbi2012'].includes(values.protocol)) throw new Error(`--protocol must be ctc or isbi2012, got '${values.protocol}'`);
+    return runProtocol(values.protocol, values.pred, truths, values.json);
+  }
   const predictions = listImages(values.pred).filter((file) => !file.endsWith('.overlay.png'));
   if (predictions.length === 0) throw new Error(`${values.pred}: no predicted label images`);
   const missing = predictions.filter((file) => !truths.has(stemOf(file)));

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `unet` command line: one verb per file in this folder.
+import { runAccuracy } from './accuracy';
 import { runAugment } from './augment';
 import { runCompare } from './compare';
 import { runEval } from './eval';
@@ -16,6 +17,7 @@ const VERBS: Record<string, { run: Verb; summary: string }> = {
   start: { run: runStart, summary: 'what npm start runs: train on the sample nuclei for a few minutes, segment and score the held-out ones' },
   train: { run: runTrain, summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, curves; --resume)' },
   predict: { run: runPredict, summary: 'segment images of any size by overlap-tile (label PNG, probabilities .npy, overlay)' },
+  accuracy: { run: runAccuracy, summary: 'the results table: train each benchmark set with its recipe for a fixed time, score held-out frames as the challenges do' },
   eval: { run: runEval, summary: 'score predicted labels against the truth: IoU, Dice, pixel, Rand and warping error, SEG' },
   info: { run: runInfo, summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)' },
   demo: { run: runDemo, summary: 'a short tour of tensors, autograd and memory scopes' },

@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { normaliseImage } from '../data/dataset';
 import { listImages, readImages, stemOf } from '../data/folder';
+import { normaliseImage } from '../data/normalise';
 import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
-import { loadTrainedModel } from '../train/model-files';
+import { loadTrainedModel } from '../unet/model-files';
+import { setNumThreads } from '../runtime';
 import { integerOption } from './args';
 
 const USAGE = `usage: unet predict --model RUN --out DIR INPUT... [options]
@@ -16,11 +17,13 @@ const USAGE = `usage: unet predict --model RUN --out DIR INPUT... [options]
   INPUT            image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them
   --tile S         input tile extent (default 572 for the paper's depth)
   --batch B        tiles per forward pass (default 1)
-  --tta            average the 8 flips and quarter turns (test-time augmentation)
+  --tta / --no-tta average the 8 flips and quarter turns (test-time augmentation); default: as model.json says
   --exact          CPU: turn oneDNN off so that tiles equal one whole-image pass bitwise (slower)
   --device D       cpu (default) | cuda | cuda:N
-Writes NAME.png (cell ids for 2 classes, class ids otherwise), NAME.probabilities.npy (float32
-C × H × W) and NAME.overlay.png for each image.
+  --threads N      CPU threads for libtorch
+The model's normalisation and post-processing (threshold, minimum size, border growing) come
+from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
+NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image.
 `;
 
 /** `unet predict` */
@@ -34,9 +37,11 @@ export function runPredict(args: string[]): number {
       out: { type: 'string' },
       tile: { type: 'string' },
       batch: { type: 'string' },
-      tta: { type: 'boolean', default: false },
+      tta: { type: 'boolean' },
+      'no-tta': { type: 'boolean' },
       exact: { type: 'boolean', default: false },
       device: { type: 'string' },
+      threads: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -53,11 +58,15 @@ export function runPredict(args: string[]): number {
     return fs.statSync(input).isDirectory() ? listImages(input) : [input];
   });
   if (files.length === 0) throw new Error(`no PNG or TIFF images in ${positionals.join(', ')}`);
+  const threads = integerOption('threads', values.threads);
+  if (threads !== undefined) setNumThreads(threads);
   const device = values.device ?? 'cpu';
-  const { model, weights } = loadTrainedModel(values.model);
+  if (values.tta && values['no-tta']) throw new Error('--tta and --no-tta contradict each other');
+  const { model, weights, description } = loadTrainedModel(values.model);
+  const tta = values['no-tta'] ? false : values.tta ?? description.tta;
   model.to(device);
   fs.mkdirSync(values.out, { recursive: true });
-  process.stderr.write(`model ${weights} on ${device}\n`);
+  process.stderr.write(`model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`);
   for (const file of files) {
     const pages = readImages(file);
     pages.forEach((page, index) => {
@@ -65,15 +74,15 @@ export function runPredict(args: string[]): number {
       const name = pages.length > 1 ? `${stem}#${index}` : stem;
       const start = Date.now();
       tidy(() => {
-        const image = normaliseImage(page);
+        const image = normaliseImage(page, description.normalisation);
         const probabilities = predictProbabilities(model, image, {
           tileSize: integerOption('tile', values.tile),
           batchSize: integerOption('batch', values.batch),
-          tta: values.tta,
+          tta,
           exact: values.exact,
           device,
         });
-        const written = writePrediction(values.out!, name, image, probabilities);
+        const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
         process.stdout.write(`${file}${pages.length > 1 ? ` page ${index}` : ''}: ${page.shape[2]}×${page.shape[1]} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`);
       });
       page.dispose();

@@ -27,8 +27,13 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
     } else if (event.type === 'epoch' && event.validation) {
       const v = event.validation;
       const foreground = v.iou.length - 1;
-      const instance = v.randError === undefined ? '' : `, Rand error ${v.randError.toFixed(4)}, warping error ${v.warpingError!.toFixed(5)}, SEG ${v.seg!.toFixed(4)}`;
-      stream.write(`${tty ? '\r\x1b[K' : ''}epoch ${event.epoch} (step ${event.step}): validation IoU ${v.iou[foreground]!.toFixed(4)}, Dice ${v.dice[foreground]!.toFixed(4)}, pixel error ${v.pixelError.toFixed(4)}${instance}\n`);
+      const cells = v.seg === undefined ? '' : `, SEG ${v.seg.toFixed(4)}, DET ${v.det!.toFixed(4)}`;
+      const isbi = v.isbiRandError === undefined ? '' : `, ISBI Rand error ${v.isbiRandError.toFixed(4)}`;
+      stream.write(`${tty ? '\r\x1b[K' : ''}epoch ${event.epoch} (step ${event.step}): validation IoU ${v.iou[foreground]!.toFixed(4)}, Dice ${v.dice[foreground]!.toFixed(4)}${cells}${isbi}, loss ${v.loss.toFixed(4)}\n`);
+    } else if (event.type === 'calibrated') {
+      const v = event.validation;
+      const scores = v.seg === undefined ? (v.isbiRandError === undefined ? '' : `ISBI Rand error ${v.isbiRandError.toFixed(4)}`) : `SEG ${v.seg.toFixed(4)}, DET ${v.det!.toFixed(4)}`;
+      stream.write(`post-processing chosen on the validation images: ${JSON.stringify(event.postprocess)} (${scores})\n`);
     } else if (event.type === 'stopped') {
       stream.write(`${tty ? '\n' : ''}stopped at step ${event.step}; the checkpoint holds everything to continue with --resume\n`);
     }

@@ -7,7 +7,8 @@ import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
-import { normaliseImage, type Sample } from './dataset';
+import type { Sample } from './dataset';
+import { normaliseImage, type Normalisation } from './normalise';
 
 const EXTENSIONS = new Set(['.png', '.tif', '.tiff']);
 
@@ -55,9 +56,10 @@ export function listImages(folder: string): string[] {
 
 /**
  * Reads `root/images` and `root/labels` (names matched without their extensions). Images are
- * normalised per image; a multi-page TIFF gives samples `name#0`, `name#1`, …
+ * normalised per image (`zscore` unless `normalisation` says otherwise); a multi-page TIFF gives
+ * samples `name#0`, `name#1`, …
  */
-export function loadFolder(root: string): Sample[] {
+export function loadFolder(root: string, normalisation: Normalisation = 'zscore'): Sample[] {
   const images = imageFiles(path.join(root, 'images'));
   const labels = imageFiles(path.join(root, 'labels'));
   if (images.size === 0) throw new DatasetError(`${path.join(root, 'images')}: no PNG or TIFF images`);
@@ -73,7 +75,7 @@ export function loadFolder(root: string): Sample[] {
       if (image.shape[1] !== label.shape[0] || image.shape[2] !== label.shape[1]) {
         throw new DatasetError(`${imageFile}${pages.length > 1 ? ` page ${page}` : ''} is ${image.shape[2]}×${image.shape[1]} but its label is ${label.shape[1]}×${label.shape[0]}`);
       }
-      samples.push({ name: pages.length > 1 ? `${stem}#${page}` : stem, image: tidy(() => normaliseImage(image)), label });
+      samples.push({ name: pages.length > 1 ? `${stem}#${page}` : stem, image: tidy(() => normaliseImage(image, normalisation)), normalisation, label });
       image.dispose();
     });
   }

@@ -6,7 +6,7 @@ import { labelPicture } from '../io/picture';
 import { writeLabelPng, writePicturePng } from '../io/png';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
-import { instancesOfClasses } from '../train/validate';
+import { labelsFromProbabilities, type PostprocessOptions } from './instances';
 
 /** The files written for one image. */
 export interface PredictionFiles {
@@ -16,19 +16,18 @@ export interface PredictionFiles {
 }
 
 /**
- * Writes `<name>.png` (for 2 classes the cells as instance ids, the connected components of the
- * foreground; else the class ids), `<name>.probabilities.npy` (float32 C × H × W) and
- * `<name>.overlay.png` (the labels in colour over the image) into `folder`.
+ * Writes `<name>.png` (the labels `postprocess` makes of the probabilities: cell ids, or class
+ * ids), `<name>.probabilities.npy` (float32 C × H × W) and `<name>.overlay.png` (the labels in
+ * colour over the image) into `folder`.
  */
-export function writePrediction(folder: string, name: string, image: Tensor, probabilities: Tensor): PredictionFiles {
+export function writePrediction(folder: string, name: string, image: Tensor, probabilities: Tensor, postprocess: PostprocessOptions): PredictionFiles {
   const files = {
     labels: path.join(folder, `${name}.png`),
     probabilities: path.join(folder, `${name}.probabilities.npy`),
     overlay: path.join(folder, `${name}.overlay.png`),
   };
   tidy(() => {
-    const classes = probabilities.argmax(0);
-    const labels = probabilities.shape[0] === 2 ? instancesOfClasses(classes) : classes.to('int32');
+    const labels = labelsFromProbabilities(probabilities, postprocess);
     writeLabelPng(files.labels, labels);
     saveNpy(files.probabilities, probabilities.to('float32').contiguous());
     // The image as normalised for the network, mapped back to [0, 1] for display.

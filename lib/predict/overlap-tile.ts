@@ -10,7 +10,7 @@ import { tidy } from '../memory';
 import { softmax } from '../nn/functional';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
-import { cropMirrored } from '../train/tiles';
+import { cropMirrored } from '../data/mirror';
 import type { UNet } from '../unet/model';
 import { tensorArg } from '../check';
 import { checkOptions } from '../ops/options';

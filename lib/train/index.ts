@@ -1,10 +1,13 @@
-// Training: the loop, its checkpoints, tiles, validation and trained-model files.
+// Training: the loop, its run folder and checkpoints, tiles, validation and calibration.
+export { calibratePostprocess, medianCellArea } from './calibrate';
+export type { CalibrationTrial } from './calibrate';
 export { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type { Checkpoint } from './checkpoint';
-export { loadTrainedModel, saveModelConfig } from './model-files';
-export { cropMirrored, mirrorIndex, sampleTiles } from './tiles';
+export { RunFolder } from './run-folder';
+export type { HistoryEntry } from './run-folder';
+export { sampleTiles } from './tiles';
 export type { TileBatch } from './tiles';
-export { PAPER_AUGMENTATION, runTraining, train } from './trainer';
+export { PAPER_AUGMENTATION, runTraining, train, ValidationError } from './trainer';
 export type { TrainEvent, TrainOptions, TrainResult } from './trainer';
-export { instancesOfClasses, validate } from './validate';
-export type { ValidationScores } from './validate';
+export { SELECT_BY, scoreValidation, selectionScore, validate } from './validate';
+export type { SelectBy, ValidateOptions, ValidationScores } from './validate';

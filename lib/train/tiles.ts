@@ -1,32 +1,12 @@
 // Tiles for training: regions of an image read with mirroring where they leave it (the
-// overlap-tile strategy's padding), drawn at random positions from the samples.
-import { SeededRandom } from '../augment/random';
-import { tensor as makeTensor } from '../creation';
+// overlap-tile strategy's padding), drawn at random positions from the samples, optionally
+// preferring positions on cells (the authors' release draws background at a tenth of the rate).
+import type { SeededRandom } from '../augment/random';
+import type { TrainingSample } from '../data/dataset';
+import { cropMirrored } from '../data/mirror';
 import { tidy } from '../memory';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
-import type { TrainingSample } from '../data/dataset';
-
-/** Position p mirrored into [0, n) about the outer pixels (… 2 1 | 0 1 2 … n-1 | n-2 …), as often as needed. */
-export function mirrorIndex(p: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((p % period) + period) % period;
-  return m < n ? m : period - m;
-}
-
-/** The region [top, top + height) × [left, left + width) of `x` (…, H, W), mirrored outside the image. */
-export function cropMirrored(x: Tensor, top: number, left: number, height: number, width: number): Tensor {
-  const [h, w] = x.shape.slice(-2) as [number, number];
-  return tidy(() => {
-    const axis = (start: number, length: number, extent: number, dim: number, input: Tensor): Tensor => {
-      if (start >= 0 && start + length <= extent) return input.narrow(dim, start, length);
-      const indices = BigInt64Array.from({ length }, (_, k) => BigInt(mirrorIndex(start + k, extent)));
-      return input.indexSelect(dim, makeTensor(indices, { device: x.device }));
-    };
-    return axis(left, width, w, x.ndim - 1, axis(top, height, h, x.ndim - 2, x));
-  });
-}
 
 /** A batch of training tiles (N, C, S, S) with targets and weights (N, S, S). */
 export interface TileBatch {
@@ -35,22 +15,54 @@ export interface TileBatch {
   weights: Tensor;
 }
 
+interface Foreground {
+  mask: Uint8Array;
+  count: number;
+}
+
+// Which pixels of a sample are foreground (target > 0), read once per sample.
+const foregroundOf = new WeakMap<TrainingSample, Foreground>();
+function foreground(sample: TrainingSample): Foreground {
+  let known = foregroundOf.get(sample);
+  if (known === undefined) {
+    const mask = tidy(() => Uint8Array.from(sample.target.gt(0).to('uint8').contiguous().toTypedArray() as Uint8Array));
+    known = { mask, count: mask.reduce((sum, v) => sum + v, 0) };
+    foregroundOf.set(sample, known);
+  }
+  return known;
+}
+
 /**
- * Draws `count` tiles of `size` × `size` with `random`: an image chosen in proportion to its
- * area, a centre uniform over it, the tile read with mirroring.
+ * Draws `count` tiles of `size` × `size` with `random`. A tile's centre is a pixel drawn with
+ * weight 1 on foreground (target > 0) and `backgroundWeight` on background; the default 1 draws
+ * an image in proportion to its area and a centre uniform over it. The tile is read with
+ * mirroring.
  */
-export function sampleTiles(samples: TrainingSample[], count: number, size: number, random: SeededRandom): TileBatch {
-  const areas = samples.map((sample) => sample.label.numel());
-  const total = areas.reduce((a, b) => a + b, 0);
+export function sampleTiles(samples: TrainingSample[], count: number, size: number, random: SeededRandom, backgroundWeight = 1): TileBatch {
+  if (!(backgroundWeight > 0 && backgroundWeight <= 1)) throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  const weightOf = (sample: TrainingSample): number => {
+    const area = sample.label.numel();
+    if (backgroundWeight === 1) return area;
+    const { count: cells } = foreground(sample);
+    return cells + backgroundWeight * (area - cells);
+  };
+  const weights = samples.map(weightOf);
+  const total = weights.reduce((a, b) => a + b, 0);
   const picks = Array.from({ length: count }, () => {
     let remaining = random.uniform(0, total);
     let index = 0;
-    while (index < samples.length - 1 && remaining >= areas[index]!) remaining -= areas[index++]!;
+    while (index < samples.length - 1 && remaining >= weights[index]!) remaining -= weights[index++]!;
     const sample = samples[index]!;
     const [h, w] = sample.label.shape as [number, number];
-    const top = Math.floor(random.uniform(0, h)) - Math.floor(size / 2);
-    const left = Math.floor(random.uniform(0, w)) - Math.floor(size / 2);
-    return { sample, top, left };
+    let y: number;
+    let x: number;
+    for (;;) {
+      y = Math.floor(random.uniform(0, h));
+      x = Math.floor(random.uniform(0, w));
+      // Rejection: a background pixel is kept with probability backgroundWeight.
+      if (backgroundWeight === 1 || foreground(sample).mask[y * w + x] === 1 || random.uniform() < backgroundWeight) break;
+    }
+    return { sample, top: y - Math.floor(size / 2), left: x - Math.floor(size / 2) };
   });
   return tidy(() => ({
     image: stack(picks.map(({ sample, top, left }) => cropMirrored(sample.image, top, left, size, size))),

@@ -2,32 +2,33 @@
 // soft-max cross-entropy, elastic deformation) with the usual modern options. Every random
 // choice of a step derives from (seed, step), so a run resumed from a checkpoint repeats the
 // uninterrupted run exactly.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { GradScaler, autocast } from '../amp';
 import { augmentBatch, type AugmentOptions, SeededRandom, validateAugmentOptions } from '../augment';
 import type { TrainingSample } from '../data/dataset';
-import { saveSafetensors } from '../io/safetensors';
-import { writeFileAtomic } from '../io/atomic';
+import type { Normalisation } from '../data/normalise';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
-import { tidy } from '../memory';
+import { loadSafetensors } from '../io/safetensors';
+import type { TorchValue } from '../io/torch-file';
+import { dispose, tidy } from '../memory';
 import { Adam, AdamW, SGD } from '../optim';
 import { CosineAnnealingLR, type LRScheduler, PolynomialLR } from '../optim/lr-scheduler';
 import type { Optimizer } from '../optim/optimizer';
+import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
+import { tileGeometry } from '../predict/overlap-tile';
 import { manualSeed } from '../runtime';
-import type { TorchValue } from '../io/torch-file';
-import type { UNet } from '../unet/model';
+import { UNet } from '../unet/model';
+import type { ModelDescription } from '../unet/model-files';
 import { weightedCrossEntropy } from '../weightmap/loss';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { writeCurves } from './curves';
+import { PAPER_AUGMENTATION } from './recipes';
+import { calibratePostprocess, type CalibrationTrial, medianCellArea } from './calibrate';
+import { type HistoryEntry, RunFolder } from './run-folder';
 import { stepSeed } from './seeds';
 import { sampleTiles } from './tiles';
-import { validate, type ValidationScores } from './validate';
+import { SELECT_BY, type SelectBy, validate, validationProbabilities, type ValidationScores } from './validate';
 
-/** The paper's augmentation: elastic deformation (3 × 3, σ = 10), any rotation, flips, mild gray values. */
-export const PAPER_AUGMENTATION: AugmentOptions = { rotation: 180, flip: true, brightness: 0.1, contrast: 0.1 };
+export { PAPER_AUGMENTATION };
 
 /** Options of `train`. */
 export interface TrainOptions {
@@ -35,8 +36,26 @@ export interface TrainOptions {
   model: UNet;
   /** Training samples (see `prepareSamples`). */
   train: TrainingSample[];
-  /** Held-out samples scored after every epoch (optional). */
+  /** Held-out samples scored after every epoch (optional); they choose the best model and the post-processing. */
   validation?: TrainingSample[];
+  /**
+   * Input tile extent of the overlap-tile prediction that validates (default: the network's
+   * default tile, 572 for the paper's depth); the training tile may be smaller than any tile
+   * prediction can use.
+   */
+  validationTileSize?: number;
+  /** How probabilities become labels (default: `cells` for 2 classes, `classes` otherwise); recorded in model.json. */
+  postprocess?: PostprocessOptions;
+  /** What chooses the best model (default `seg` for cells, `iou` for classes). */
+  selectBy?: SelectBy;
+  /** After the last step, choose the threshold and minimum object size on the validation images (default true with validation and cells). */
+  calibrate?: boolean;
+  /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it). */
+  tta?: boolean;
+  /** Relative chance of a tile centred on background rather than a cell (default 1: uniform; the authors use 0.1). */
+  backgroundWeight?: number;
+  /** Facts about the run to record in model.json's `training` field (the CLI records its data options). */
+  record?: Record<string, unknown>;
   /** Optimizer steps in all (each of `accumulate` batches of `batchSize` tiles). */
   steps: number;
   /** Steps between validations and checkpoints (default 50). */
@@ -72,6 +91,11 @@ export interface TrainOptions {
   resume?: boolean;
   /** When aborted, the loop writes a checkpoint after the current step and stops. */
   signal?: AbortSignal;
+  /**
+   * Train for at most this many minutes: the step that crosses the limit is the last one, and the
+   * run ends as if it were the last of `steps` (validation, final weights, calibration).
+   */
+  minutes?: number;
   /** Called with every event, as the iteration yields it. */
   onEvent?: (event: TrainEvent) => void;
 }
@@ -81,14 +105,22 @@ export type TrainEvent =
   | { type: 'step'; step: number; steps: number; loss: number; lr: number; tilesPerSecond: number; elapsedMs: number; etaMs: number }
   | { type: 'epoch'; epoch: number; step: number; validation: ValidationScores | null }
   | { type: 'checkpoint'; step: number; file: string }
+  | { type: 'calibrated'; postprocess: PostprocessOptions; validation: ValidationScores; trials: CalibrationTrial[] }
   | { type: 'stopped'; step: number };
 
 /** How the run ended. */
 export interface TrainResult {
   step: number;
   stopped: boolean;
-  history: { epoch: number; step: number; validation: ValidationScores | null }[];
+  history: HistoryEntry[];
   losses: number[];
+  /** The post-processing chosen on the validation images (when calibrated). */
+  postprocess?: PostprocessOptions;
+}
+
+/** Thrown when validation fails; the step's checkpoint was written before it ran. */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
 }
 
 interface Settings {
@@ -107,6 +139,11 @@ interface Settings {
   channelsLast: boolean;
   seed: number;
   model: UNet['options'];
+  backgroundWeight: number;
+  validationTileSize: number;
+  postprocess: Required<PostprocessOptions>;
+  selectBy: SelectBy;
+  tta: boolean;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -126,6 +163,22 @@ function settingsOf(options: TrainOptions): Settings {
   if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
   const augment = options.augment ?? PAPER_AUGMENTATION;
   if (augment) validateAugmentOptions(augment);
+  const backgroundWeight = options.backgroundWeight ?? 1;
+  if (!(backgroundWeight > 0 && backgroundWeight <= 1)) throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  const classes = model.options.classes;
+  const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
+  const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');
+  if (!SELECT_BY.includes(selectBy)) throw new RangeError(`train(): option 'selectBy' must be one of ${SELECT_BY.join(', ')}, got ${JSON.stringify(selectBy)}`);
+  if (selectBy === 'seg' && postprocess.kind === 'classes') throw new RangeError("train(): option 'selectBy' 'seg' scores cells; a network whose output is 'classes' has none (use 'iou' or 'loss')");
+  if (selectBy === 'rand' && postprocess.kind !== 'cells') throw new RangeError("train(): option 'selectBy' 'rand' (ISBI 2012) scores a 2-class probability map; the output here is '" + postprocess.kind + "'");
+  // Validation predicts whole images by overlap-tile: its tile must leave the network room (issue: a
+  // training tile of 188 leaves 4 useful pixels). Refused here, before any step is spent.
+  const validationTileSize = options.validationTileSize ?? model.defaultTileSize;
+  try {
+    tileGeometry(model, validationTileSize);
+  } catch (error) {
+    throw new RangeError(`train(): option 'validationTileSize' ${validationTileSize} cannot predict with this network: ${(error as Error).message.replace(/^(UNet|predict): /, '')}`);
+  }
   return {
     steps: positiveInteger('steps', options.steps),
     stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? 50),
@@ -142,7 +195,23 @@ function settingsOf(options: TrainOptions): Settings {
     channelsLast: options.channelsLast ?? false,
     seed: options.seed ?? 0,
     model: model.options,
+    backgroundWeight,
+    validationTileSize,
+    postprocess,
+    selectBy,
+    tta: options.tta ?? false,
   };
+}
+
+// Every sample's targets must be classes of the network, and one normalisation must hold for all.
+function checkSamples(samples: TrainingSample[], classes: number, what: string): Normalisation {
+  const normalisations = new Set(samples.map((sample) => sample.normalisation ?? 'zscore'));
+  if (normalisations.size > 1) throw new RangeError(`train(): the ${what} samples mix normalisations (${[...normalisations].join(', ')})`);
+  for (const sample of samples) {
+    const top = tidy(() => sample.target.max().item() as number);
+    if (top >= classes) throw new RangeError(`train(): ${what} sample '${sample.name}' has target class ${top}, but the network has ${classes} classes (a 'borders' target needs 3)`);
+  }
+  return [...normalisations][0] ?? 'zscore';
 }
 
 function makeOptimizer(model: UNet, settings: Settings): Optimizer<{ lr: number }> {
@@ -170,53 +239,59 @@ function sameRun(saved: Record<string, unknown>, settings: Settings): string | n
 /**
  * Trains `options.model`, yielding an event per step, per epoch (with validation scores) and per
  * checkpoint. Between steps it yields to the event loop. `for await (const event of train(o))`,
- * or `await runTraining(o)` for the result alone.
+ * or `await runTraining(o)` for the result alone. With `outDir` the run's folder holds
+ * model.json, checkpoint.pt (written before each validation, so a failed validation loses no
+ * steps), best.safetensors (by `selectBy`), final.safetensors, metrics.jsonl and curves.png; with
+ * validation images the post-processing is then chosen on them and recorded in model.json.
  */
 export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, TrainResult> {
   const settings = settingsOf(options);
   const { model } = options;
   if (options.train.length === 0) throw new RangeError('train(): no training samples');
+  const validation = options.validation ?? [];
+  const normalisation = checkSamples(options.train, model.options.classes, 'training');
+  if (validation.length > 0 && checkSamples(validation, model.options.classes, 'validation') !== normalisation) {
+    throw new RangeError('train(): the training and validation samples were normalised differently');
+  }
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
-  if (settings.amp && !device.startsWith('cuda')) throw new RangeError('train(): option \'amp\' needs a CUDA device');
+  if (settings.amp && !device.startsWith('cuda')) throw new RangeError("train(): option 'amp' needs a CUDA device");
   if (settings.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const optimizer = makeOptimizer(model, settings);
   const scheduler = makeScheduler(optimizer, settings);
   const scaler = settings.amp ? new GradScaler({ device: device.split(':')[0]! }) : null;
-  const outDir = options.outDir;
-  const checkpointFile = outDir ? path.join(outDir, 'checkpoint.pt') : null;
-  const metricsFile = outDir ? path.join(outDir, 'metrics.jsonl') : null;
-  if (outDir) fs.mkdirSync(outDir, { recursive: true });
+  const folder = options.outDir ? new RunFolder(options.outDir) : null;
+  const description = (postprocess: PostprocessOptions): ModelDescription => ({
+    options: model.options,
+    normalisation,
+    postprocess,
+    tta: settings.tta,
+    training: { ...options.record, ...settingsRecord(settings) },
+  });
   let step = 0;
-  let history: TrainResult['history'] = [];
-  const losses: number[] = [];
-  if (options.resume && checkpointFile && fs.existsSync(checkpointFile)) {
-    const saved = loadCheckpoint(checkpointFile);
+  let history: HistoryEntry[] = [];
+  let losses: number[] = [];
+  if (options.resume && folder?.hasCheckpoint()) {
+    const saved = folder.readCheckpoint();
     const difference = sameRun(saved.settings, settings);
-    if (difference !== null) throw new RangeError(`train(): ${checkpointFile} is from a different run: ${difference}`);
+    if (difference !== null) throw new RangeError(`train(): ${folder.checkpointFile} is from a different run: ${difference}`);
     model.loadStateDict(saved.model);
     optimizer.loadStateDict(saved.optimizer as never);
     if (scheduler && saved.scheduler) scheduler.loadStateDict(saved.scheduler as never);
     if (scaler && saved.scaler) scaler.loadStateDict(saved.scaler as never);
     step = saved.step;
-    history = saved.history as TrainResult['history'];
+    history = saved.history as HistoryEntry[];
     // metrics.jsonl keeps what the checkpoint covers; later lines of the interrupted run go.
-    if (metricsFile && fs.existsSync(metricsFile)) {
-      const kept = fs.readFileSync(metricsFile, 'utf8').split('\n').filter((line) => line !== '' && (JSON.parse(line) as { step: number }).step <= step);
-      writeFileAtomic(metricsFile, kept.map((line) => `${line}\n`).join(''));
-      for (const line of kept) {
-        const record = JSON.parse(line) as { loss?: number };
-        if (record.loss !== undefined) losses.push(record.loss);
-      }
-    }
-  } else if (metricsFile) {
-    writeFileAtomic(metricsFile, '');
+    losses = folder.truncateMetrics(step);
+  } else {
+    folder?.resetMetrics();
   }
+  folder?.writeDescription(description(settings.postprocess));
   const emit = (event: TrainEvent): TrainEvent => {
     options.onEvent?.(event);
     return event;
   };
-  const writeCheckpoint = (file: string): void => {
-    saveCheckpoint(file, {
+  const writeCheckpoint = (): void => {
+    folder?.writeCheckpoint({
       step,
       epoch: Math.floor(step / settings.stepsPerEpoch),
       settings: settings as unknown as Record<string, unknown>,
@@ -234,7 +309,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       loss += tidy(() => {
         manualSeed(stepSeed(settings.seed, step, 2 * part)); // drop-out
         const random = new SeededRandom(stepSeed(settings.seed, step, 2 * part + 1));
-        const tiles = sampleTiles(options.train, settings.batchSize, settings.tileSize, random);
+        const tiles = sampleTiles(options.train, settings.batchSize, settings.tileSize, random, settings.backgroundWeight);
         const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
         const batch = settings.augment
           ? augmentBatch({ image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) }, seeds, settings.augment)
@@ -249,15 +324,26 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     }
     return loss;
   };
+  const validateAt = (at: number): ValidationScores => {
+    try {
+      return validate(model, validation, { tileSize: settings.validationTileSize, device, postprocess: settings.postprocess, selectBy: settings.selectBy });
+    } catch (error) {
+      const kept = folder ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: resume with resume: true (unet train --resume).` : '';
+      throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
+    }
+  };
   const tilesPerStep = settings.batchSize * settings.accumulate;
   const start = Date.now();
   const firstStep = step;
+  if (options.minutes !== undefined && !(options.minutes > 0)) throw new RangeError(`train(): option 'minutes' must be > 0, got ${options.minutes}`);
+  const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
+  let timeUp = false;
   model.train();
-  while (step < settings.steps) {
+  while (step < settings.steps && !timeUp) {
     if (options.signal?.aborted) {
-      if (checkpointFile) {
-        writeCheckpoint(checkpointFile);
-        yield emit({ type: 'checkpoint', step, file: checkpointFile });
+      if (folder) {
+        writeCheckpoint();
+        yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
       }
       yield emit({ type: 'stopped', step });
       return { step, stopped: true, history, losses };
@@ -283,29 +369,64 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     losses.push(loss);
     const elapsedMs = Date.now() - start;
     const rate = ((step - firstStep) * tilesPerStep) / (elapsedMs / 1000);
-    if (metricsFile) fs.appendFileSync(metricsFile, `${JSON.stringify({ step, loss, lr, elapsedMs })}\n`);
+    folder?.appendMetrics({ step, loss, lr, elapsedMs });
     yield emit({ type: 'step', step, steps: settings.steps, loss, lr, tilesPerSecond: rate, elapsedMs, etaMs: ((settings.steps - step) * tilesPerStep * 1000) / rate });
-    if (step % settings.stepsPerEpoch === 0 || step === settings.steps) {
+    timeUp = Date.now() >= deadline;
+    if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
       const epoch = Math.ceil(step / settings.stepsPerEpoch);
-      const validation = options.validation && options.validation.length > 0 ? validate(model, options.validation, { tileSize: settings.tileSize, device }) : null;
+      // The step's checkpoint comes first: whatever validation does, the steps are kept.
+      writeCheckpoint();
+      const scores = validation.length > 0 ? validateAt(step) : null;
       model.train();
-      history.push({ epoch, step, validation });
-      if (metricsFile) fs.appendFileSync(metricsFile, `${JSON.stringify({ epoch, step, validation })}\n`);
-      yield emit({ type: 'epoch', epoch, step, validation });
-      if (outDir && checkpointFile) {
-        writeCheckpoint(checkpointFile);
-        const foreground = (entry: (typeof history)[number]): number => entry.validation?.iou[entry.validation.iou.length - 1] ?? -Infinity;
-        if (validation && history.every((entry) => entry === history[history.length - 1] || foreground(entry) < foreground(history[history.length - 1]!))) {
-          saveSafetensors(path.join(outDir, 'best.safetensors'), model.stateDict());
+      history.push({ epoch, step, validation: scores });
+      folder?.appendMetrics({ epoch, step, validation: scores });
+      yield emit({ type: 'epoch', epoch, step, validation: scores });
+      if (folder) {
+        if (scores !== null) {
+          writeCheckpoint(); // now with this epoch in its history
+          const best = history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
+          if (best) folder.saveWeights('best', model);
         }
-        writeCurves(path.join(outDir, 'curves.png'), losses, history);
-        yield emit({ type: 'checkpoint', step, file: checkpointFile });
+        folder.writeCurves(losses, history);
+        yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
       }
     }
     await nextTurn();
   }
-  if (outDir) saveSafetensors(path.join(outDir, 'final.safetensors'), model.stateDict());
-  return { step, stopped: false, history, losses };
+  let postprocess: PostprocessOptions | undefined;
+  if (folder) {
+    folder.saveWeights('final', model);
+    if (validation.length > 0 && (options.calibrate ?? settings.postprocess.kind !== 'classes')) {
+      const calibrated = calibrateBest(folder, model, options.train, validation, settings, device);
+      postprocess = calibrated.postprocess;
+      folder.writeDescription(description(postprocess));
+      yield emit({ type: 'calibrated', postprocess, validation: calibrated.scores, trials: calibrated.trials });
+    }
+  }
+  return { step, stopped: false, history, losses, ...(postprocess ? { postprocess } : {}) };
+}
+
+// The post-processing chosen with the best model (the one prediction loads) on the validation images.
+function calibrateBest(folder: RunFolder, model: UNet, train: TrainingSample[], validation: TrainingSample[], settings: Settings, device: string): ReturnType<typeof calibratePostprocess> {
+  const best = new UNet(model.options).to(device);
+  try {
+    const file = `${folder.dir}/best.safetensors`;
+    tidy(() => best.loadStateDict(loadSafetensors(file).tensors));
+    const probabilities = validationProbabilities(best, validation, { tileSize: settings.validationTileSize, device, tta: settings.tta });
+    try {
+      return calibratePostprocess(validation, probabilities, settings.postprocess, settings.selectBy, medianCellArea(train));
+    } finally {
+      dispose(probabilities);
+    }
+  } finally {
+    best.dispose();
+  }
+}
+
+// The settings worth keeping beside the model (JSON; the network's options are in model.json already).
+function settingsRecord(settings: Settings): Record<string, unknown> {
+  const { model: _model, postprocess: _postprocess, ...rest } = settings;
+  return rest;
 }
 
 /** Runs `train(options)` to its end (events go to `options.onEvent`) and returns the result. */

@@ -1,31 +1,99 @@
-// Validation: each held-out image predicted whole by overlap-tile, scored against its labels.
-import { tidy } from '../memory';
-import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
-import { native } from '../native';
-import { predictLogits, type PredictOptions } from '../predict/overlap-tile';
+// Validation: each held-out image predicted whole by overlap-tile, turned into labels the way
+// prediction will (the model's post-processing), and scored: the image scores, the cell tracking
+// challenge's pooled SEG and DET for cells, the ISBI 2012 Rand error for membrane masks. One of
+// them chooses the best model.
 import type { TrainingSample } from '../data/dataset';
+import { tidy } from '../memory';
+import { ctcScores } from '../metrics/ctc';
+import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
+import { isbiScores } from '../metrics/isbi2012';
+import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
+import { predictProbabilities, type PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
 import { weightedCrossEntropy } from '../weightmap/loss';
 
-/** Mean scores over the validation images (the instance scores for 2-class networks only), and the mean loss. */
-export type ValidationScores = Omit<ImageScores, 'name'> & { loss: number };
+/**
+ * What chooses the best model (higher is better): `seg` (the pooled SEG of the cells), `rand`
+ * (1 − the ISBI 2012 foreground-restricted Rand error, best over its thresholds), `iou` (IoU of
+ * the last class) or `loss` (the negated validation loss).
+ */
+export type SelectBy = 'seg' | 'rand' | 'iou' | 'loss';
+export const SELECT_BY: readonly SelectBy[] = ['seg', 'rand', 'iou', 'loss'];
 
-/** Predicted instances of a 2-class network: the connected components of the foreground. */
-export function instancesOfClasses(classes: Tensor): Tensor {
-  return tidy(() => native.connectedComponents(classes.eq(1), 4));
+/** Mean image scores over the validation images, the loss, and the pooled challenge scores. */
+export type ValidationScores = Omit<ImageScores, 'name'> & {
+  loss: number;
+  /** The cell tracking challenge's DET (cells only). */
+  det?: number;
+  /** ISBI 2012 foreground-restricted Rand error, best over the thresholds (with `rand`). */
+  isbiRandError?: number;
+  /** The value `selectBy` compares (higher is better). */
+  score: number;
+};
+
+/** Options of `validate`. */
+export interface ValidateOptions extends Omit<PredictOptions, 'tta'> {
+  postprocess: PostprocessOptions;
+  selectBy: SelectBy;
 }
 
-export function validate(model: UNet, samples: TrainingSample[], options: PredictOptions = {}): ValidationScores {
-  const classes = model.options.classes;
-  let loss = 0;
-  const scores = samples.map((sample) =>
-    tidy(() => {
-      const logits = predictLogits(model, sample.image, options);
-      loss += weightedCrossEntropy(logits.unsqueeze(0), sample.target.unsqueeze(0), sample.weights.unsqueeze(0)).item() as number;
-      const predicted = logits.argmax(0);
-      return classes === 2 ? scoreImage(sample.name, instancesOfClasses(predicted), sample.instances) : scoreImage(sample.name, predicted, sample.target, classes);
-    }),
-  );
-  return { loss: loss / samples.length, ...meanScores(scores) };
+/** The probabilities of each validation image (C, H, W), as prediction makes them. */
+export function validationProbabilities(model: UNet, samples: TrainingSample[], options: PredictOptions): Tensor[] {
+  return samples.map((sample) => predictProbabilities(model, sample.image, options));
+}
+
+/** Scores probabilities (one per sample) the way `validate` does; `loss` is passed through. */
+export function scoreValidation(samples: TrainingSample[], probabilities: Tensor[], postprocess: PostprocessOptions, selectBy: SelectBy, loss = NaN): ValidationScores {
+  const instanceLabels = postprocess.kind !== 'classes';
+  const predicted = samples.map((sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
+  try {
+    const images = samples.map((sample, k) => (instanceLabels ? scoreImage(sample.name, predicted[k]!, sample.instances) : scoreImage(sample.name, predicted[k]!, sample.target, probabilities[k]!.shape[0])));
+    const scores: ValidationScores = { loss, ...meanScores(images), score: NaN };
+    if (instanceLabels) {
+      const ctc = ctcScores(samples.map((sample, k) => ({ name: sample.name, predicted: predicted[k]!, reference: sample.instances })));
+      scores.seg = ctc.seg;
+      scores.det = ctc.det;
+    }
+    if (selectBy === 'rand') {
+      const slices = tidy(() => samples.map((sample, k) => ({ name: sample.name, probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+      try {
+        scores.isbiRandError = isbiScores(slices, { measures: ['randError'] }).randError;
+      } finally {
+        for (const slice of slices) {
+          slice.probability.dispose();
+          slice.truth.dispose();
+        }
+      }
+    }
+    scores.score = selectionScore(scores, selectBy);
+    return scores;
+  } finally {
+    for (const labels of predicted) labels.dispose();
+  }
+}
+
+/** The value `selectBy` compares, higher is better (NaN when the scores lack it). */
+export function selectionScore(scores: ValidationScores, selectBy: SelectBy): number {
+  switch (selectBy) {
+    case 'seg': return scores.seg ?? NaN;
+    case 'rand': return 1 - (scores.isbiRandError ?? NaN);
+    case 'iou': return scores.iou[scores.iou.length - 1] ?? NaN;
+    default: return -scores.loss;
+  }
+}
+
+/** Predicts and scores the validation samples. */
+export function validate(model: UNet, samples: TrainingSample[], options: ValidateOptions): ValidationScores {
+  const { postprocess, selectBy, ...predictOptions } = options;
+  const probabilities = validationProbabilities(model, samples, predictOptions);
+  try {
+    // The loss of the probabilities against the weighted targets (log of soft-max = log-probability).
+    const loss =
+      samples.reduce((sum, sample, k) => sum + (tidy(() => weightedCrossEntropy(probabilities[k]!.clamp(1e-12, 1).log().unsqueeze(0), sample.target.unsqueeze(0), sample.weights.unsqueeze(0)).item()) as number), 0) /
+      samples.length;
+    return scoreValidation(samples, probabilities, postprocess, selectBy, loss);
+  } finally {
+    for (const p of probabilities) p.dispose();
+  }
 }

@@ -5,3 +5,5 @@ export { PRESETS, createUNet, presetOptions } from './presets';
 export type { PresetName } from './presets';
 export { inputExtentFor, invalidExtentMessage, isValidExtent, nearestValidExtents, outputExtent } from './size';
 export type { SizeSpec } from './size';
+export { defaultDescription, loadTrainedModel, readModelDescription, saveModelConfig, saveModelDescription } from './model-files';
+export type { ModelDescription, OutputKind, PostprocessOptions } from './model-files';

@@ -1,0 +1,248 @@
+// `unet accuracy DATA`: the results table of docs/results.md, reproduced. For each data set it
+// trains with the set's recipe within a fixed time, predicts frames it never trained or tuned on,
+// and prints the challenge's own scores with the steps, the time and the seed. Two protocols:
+// `heldout` (the last frames of each sequence; validation frames choose the model and the
+// post-processing) and `cross` (train on sequence 01, score all of 02, then the reverse: closer
+// to the challenge's hidden test sequences).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import type { TrainingSample } from '../data/dataset';
+import { writeFileAtomic } from '../io/atomic';
+import { dispose, tidy } from '../memory';
+import { ctcScores } from '../metrics/ctc';
+import { isbiScores } from '../metrics/isbi2012';
+import { labelsFromProbabilities } from '../predict/instances';
+import { writePrediction } from '../predict/outputs';
+import { predictProbabilities } from '../predict/overlap-tile';
+import { getNumThreads } from '../runtime';
+import type { TrainEvent } from '../train/trainer';
+import { loadTrainedModel } from '../unet/model-files';
+import { integerOption, numberOption } from './args';
+import { progressPrinter } from './progress';
+import { loadTrainingSamples, trainRun } from './train';
+import { TRAINING_FLAGS, TRAINING_USAGE, trainingRequest } from './training-flags';
+
+/** A benchmark set: its recipe, how it is scored, and which frames are held out. */
+interface BenchmarkSet {
+  recipe: string;
+  measure: 'ctc' | 'isbi2012';
+  /** Frames scored in the held-out protocol (never trained or tuned on). */
+  test: string[];
+  /** Frames that choose the best model and the post-processing. */
+  validation: string[];
+  /** Frame names start with their sequence (01_…, 02_…): the cross protocol applies. */
+  sequences: boolean;
+}
+
+/**
+ * The held-out frames: the last two frames of each sequence (time-lapse sets), the last five
+ * slices (ISBI 2012), the four nuclei images `npm start` scores plus the last image of each other
+ * size (DSB2018); validation takes the frames just before them.
+ */
+export const BENCHMARK_SETS: Record<string, BenchmarkSet> = {
+  'dic-c2dh-hela': {
+    recipe: 'dic-c2dh-hela',
+    measure: 'ctc',
+    test: ['01_t033', '01_t034', '02_t038', '02_t042'],
+    validation: ['01_t031', '02_t034'],
+    sequences: true,
+  },
+  'phc-c2dh-u373': {
+    recipe: 'phc-c2dh-u373',
+    measure: 'ctc',
+    test: ['01_t092', '01_t096', '02_t074', '02_t077'],
+    validation: ['01_t075', '02_t059'],
+    sequences: true,
+  },
+  isbi2012: { recipe: 'isbi2012', measure: 'isbi2012', test: ['20', '21', '22', '23', '24'], validation: ['18', '19'], sequences: false },
+  dsb2018: {
+    recipe: 'nuclei',
+    measure: 'ctc',
+    test: ['edd36ed822e7ed76', 'ee927e8255096971', 'f8e74d4006dd68c1', 'fadeb0ab092833f2', 'd4d88391bc399a37', 'e52960d31f8bddf8'],
+    validation: ['e50ac10d1dce6496', 'c169a7782a69ea2f', 'd52958107d0b1f02'],
+    sequences: false,
+  },
+};
+
+const PROTOCOLS = ['heldout', 'cross'] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+
+const USAGE = `usage: unet accuracy DATA [options]
+  DATA                  a folder holding ${Object.keys(BENCHMARK_SETS).join(', ')} (each with images/ and labels/),
+                        or one of them
+  --sets A,B            the sets to run (default: every one found)
+  --protocols P,Q       heldout | cross (default both; cross needs sequences 01 and 02)
+  --minutes M           training time per run (default 60)
+  --out DIR             runs, predictions and results.json (default runs/accuracy)
+Training flags override each set's recipe (for ablations):
+${TRAINING_USAGE}`;
+
+/** One run's line of the table. */
+export interface AccuracyRow {
+  set: string;
+  protocol: string;
+  trainFrames: number;
+  validationFrames: number;
+  testFrames: string[];
+  steps: number;
+  trainingMinutes: number;
+  threads: number;
+  seed: number;
+  validation: Record<string, number>;
+  test: Record<string, number>;
+  postprocess: unknown;
+  tta: boolean;
+  run: string;
+}
+
+function stemSet(samples: TrainingSample[], names: string[], set: string): TrainingSample[] {
+  const picked = names.map((name) => {
+    const sample = samples.find((s) => s.name === name);
+    if (sample === undefined) throw new Error(`${set}: frame '${name}' is missing from the data (its images/ and labels/ must hold it)`);
+    return sample;
+  });
+  return picked;
+}
+
+/** Scores a trained run folder on test samples, writing the predictions beside it. */
+function scoreRun(runDir: string, test: TrainingSample[], measure: BenchmarkSet['measure']): { scores: Record<string, number>; tta: boolean; postprocess: unknown } {
+  const { model, description } = loadTrainedModel(runDir);
+  const out = path.join(runDir, 'test-predictions');
+  fs.mkdirSync(out, { recursive: true });
+  try {
+    const probabilities = test.map((sample) => predictProbabilities(model, sample.image, { tta: description.tta }));
+    try {
+      test.forEach((sample, k) => writePrediction(out, sample.name, sample.image, probabilities[k]!, description.postprocess));
+      if (measure === 'isbi2012') {
+        const slices = tidy(() => test.map((sample, k) => ({ name: sample.name, probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+        try {
+          const s = isbiScores(slices);
+          return { scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo }, tta: description.tta, postprocess: description.postprocess };
+        } finally {
+          dispose(slices.flatMap((slice) => [slice.probability, slice.truth]));
+        }
+      }
+      const predicted = test.map((sample, k) => labelsFromProbabilities(probabilities[k]!, description.postprocess));
+      try {
+        const s = ctcScores(test.map((sample, k) => ({ name: sample.name, predicted: predicted[k]!, reference: sample.instances })));
+        return { scores: { seg: s.seg, det: s.det, objects: s.objects, falseNegatives: s.falseNegatives, falsePositives: s.falsePositives, splits: s.splits }, tta: description.tta, postprocess: description.postprocess };
+      } finally {
+        dispose(predicted);
+      }
+    } finally {
+      dispose(probabilities);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+function format(value: number | undefined, digits = 4): string {
+  return value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+/** The results as a markdown table. */
+export function accuracyTable(rows: AccuracyRow[]): string {
+  const header = '| set | protocol | train / val / test frames | steps | minutes | seed | val SEG (or Rand error) | test SEG | test DET | ISBI pixel error | ISBI Rand error | ISBI warping error | V_Rand | V_Info |';
+  const lines = rows.map((row) =>
+    `| ${row.set} | ${row.protocol} | ${row.trainFrames} / ${row.validationFrames} / ${row.testFrames.length} | ${row.steps} | ${row.trainingMinutes.toFixed(1)} | ${row.seed} | ${format(row.validation.seg ?? row.validation.isbiRandError)} | ${format(row.test.seg)} | ${format(row.test.det)} | ${format(row.test.pixelError)} | ${format(row.test.randError)} | ${format(row.test.warpingError, 6)} | ${format(row.test.vRand)} | ${format(row.test.vInfo)} |`,
+  );
+  return [header, `|${' --- |'.repeat(14)}`, ...lines].join('\n');
+}
+
+/** `unet accuracy` */
+export async function runAccuracy(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      ...TRAINING_FLAGS,
+      sets: { type: 'string' },
+      protocols: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const data = positionals[0]!;
+  if (!fs.existsSync(data) || !fs.statSync(data).isDirectory()) throw new Error(`${data}: no such folder`);
+  const found = Object.keys(BENCHMARK_SETS).filter((set) => fs.existsSync(path.join(data, set, 'images')));
+  const single = path.basename(path.resolve(data));
+  const available = found.length > 0 ? found.map((set) => [set, path.join(data, set)] as const) : single in BENCHMARK_SETS ? [[single, data] as const] : [];
+  if (available.length === 0) throw new Error(`${data}: holds none of ${Object.keys(BENCHMARK_SETS).join(', ')} (each a folder with images/ and labels/)`);
+  const wanted = values.sets?.split(',') ?? available.map(([set]) => set);
+  for (const set of wanted) if (!available.some(([name]) => name === set)) throw new Error(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
+  const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]) as Protocol[];
+  for (const protocol of protocols) if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocols must list ${PROTOCOLS.join(', ')}, got '${protocol}'`);
+  const minutes = numberOption('minutes', values.minutes) ?? 60;
+  const outRoot = values.out ?? path.join('runs', 'accuracy');
+  fs.mkdirSync(outRoot, { recursive: true });
+  const rows: AccuracyRow[] = [];
+  for (const [set, folder] of available.filter(([name]) => wanted.includes(name))) {
+    const spec = BENCHMARK_SETS[set]!;
+    const request = trainingRequest({ ...values, recipe: values.recipe ?? spec.recipe, minutes: String(minutes) });
+    request.train.steps = integerOption('steps', values.steps) ?? 1_000_000;
+    const samples = loadTrainingSamples(folder, request);
+    try {
+      const runs: { protocol: string; train: TrainingSample[]; validation: TrainingSample[]; test: TrainingSample[] }[] = [];
+      const test = stemSet(samples, spec.test, set);
+      const validation = stemSet(samples, spec.validation, set);
+      if (protocols.includes('heldout')) {
+        runs.push({ protocol: 'heldout', train: samples.filter((s) => !test.includes(s) && !validation.includes(s)), validation, test });
+      }
+      if (protocols.includes('cross') && spec.sequences) {
+        for (const [from, to] of [['01', '02'], ['02', '01']] as const) {
+          const own = samples.filter((s) => s.name.startsWith(`${from}_`));
+          const val = own.filter((s) => validation.includes(s));
+          runs.push({ protocol: `cross ${from}→${to}`, train: own.filter((s) => !val.includes(s)), validation: val, test: samples.filter((s) => s.name.startsWith(`${to}_`)) });
+        }
+      }
+      for (const run of runs) {
+        const runDir = path.join(outRoot, set, run.protocol.replace(/[^a-z0-9]+/gi, '-'));
+        process.stderr.write(`\n${set}, ${run.protocol}: training on ${run.train.length} frames for ${minutes} min (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`);
+        const print = progressPrinter();
+        let calibrated: Record<string, number> = {};
+        const onEvent = (event: TrainEvent): void => {
+          print(event);
+          if (event.type === 'calibrated') calibrated = { ...(event.validation.seg === undefined ? {} : { seg: event.validation.seg, det: event.validation.det! }), ...(event.validation.isbiRandError === undefined ? {} : { isbiRandError: event.validation.isbiRandError }) };
+        };
+        const start = Date.now();
+        const result = await trainRun(request, run.train, run.validation, runDir, { onEvent, record: { benchmark: set, protocol: run.protocol } });
+        const trainingMinutes = (Date.now() - start) / 60_000;
+        const scored = scoreRun(runDir, run.test, spec.measure);
+        rows.push({
+          set,
+          protocol: run.protocol,
+          trainFrames: run.train.length,
+          validationFrames: run.validation.length,
+          testFrames: run.test.map((s) => s.name),
+          steps: result.step,
+          trainingMinutes,
+          threads: getNumThreads(),
+          seed: request.train.seed ?? 0,
+          validation: calibrated,
+          test: scored.scores,
+          postprocess: scored.postprocess,
+          tta: scored.tta,
+          run: runDir,
+        });
+        writeFileAtomic(path.join(outRoot, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${accuracyTable(rows.slice(-1))}\n`);
+      }
+    } finally {
+      dispose(samples.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
+    }
+  }
+  process.stdout.write(`\n${accuracyTable(rows)}\n\nresults: ${path.join(outRoot, 'results.json')}\n`);
+  return 0;
+}

@@ -1,0 +1,26 @@
+// Regions of an image read with mirroring where they leave it: the overlap-tile strategy's
+// padding, shared by training tiles and prediction tiles.
+import { tensor as makeTensor } from '../creation';
+import { tidy } from '../memory';
+import type { Tensor } from '../tensor';
+
+/** Position p mirrored into [0, n) about the outer pixels (… 2 1 | 0 1 2 … n-1 | n-2 …), as often as needed. */
+export function mirrorIndex(p: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((p % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/** The region [top, top + height) × [left, left + width) of `x` (…, H, W), mirrored outside the image. */
+export function cropMirrored(x: Tensor, top: number, left: number, height: number, width: number): Tensor {
+  const [h, w] = x.shape.slice(-2) as [number, number];
+  return tidy(() => {
+    const axis = (start: number, length: number, extent: number, dim: number, input: Tensor): Tensor => {
+      if (start >= 0 && start + length <= extent) return input.narrow(dim, start, length);
+      const indices = BigInt64Array.from({ length }, (_, k) => BigInt(mirrorIndex(start + k, extent)));
+      return input.indexSelect(dim, makeTensor(indices, { device: x.device }));
+    };
+    return axis(left, width, w, x.ndim - 1, axis(top, height, h, x.ndim - 2, x));
+  });
+}

@@ -1,0 +1,83 @@
+// The post-processing a trained model records in model.json, chosen on the validation images
+// (never on images held out for reporting): the foreground threshold and the smallest object
+// kept. SEG does not count extra objects, so among the settings within 0.002 of the best pooled
+// SEG the one with the best DET wins (false positives cost there); the ISBI 2012 measure takes the
+// threshold of its best Rand error.
+import type { TrainingSample } from '../data/dataset';
+import { areas, labelValues } from '../labels';
+import { isbiScores } from '../metrics/isbi2012';
+import { dispose, tidy } from '../memory';
+import { ctcScores } from '../metrics/ctc';
+import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
+import type { Tensor } from '../tensor';
+import { scoreValidation, type SelectBy, type ValidationScores } from './validate';
+
+/** Foreground thresholds tried. */
+export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7];
+/** Smallest objects tried, as fractions of the median area of the training cells. */
+export const CALIBRATION_SIZE_FRACTIONS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
+/** SEG within this of the best counts as a tie, broken by DET. */
+const SEG_TIE = 0.002;
+
+/** The median pixel count of the cells of the training samples (0 without any). */
+export function medianCellArea(samples: TrainingSample[]): number {
+  const all = samples.flatMap((sample) => areas(labelValues(sample.instances)).slice(1).filter((area) => area > 0));
+  if (all.length === 0) return 0;
+  all.sort((a, b) => a - b);
+  return all[Math.floor(all.length / 2)]!;
+}
+
+/** One setting tried, with its scores. */
+export interface CalibrationTrial {
+  postprocess: PostprocessOptions;
+  seg: number;
+  det: number;
+}
+
+/**
+ * Chooses the threshold and minimum object size of `base` on validation samples and their
+ * predicted probabilities; returns the choice, its scores and every setting tried.
+ */
+export function calibratePostprocess(
+  samples: TrainingSample[],
+  probabilities: Tensor[],
+  base: PostprocessOptions,
+  selectBy: SelectBy,
+  typicalArea: number,
+): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
+  if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
+  if (selectBy === 'rand') {
+    const slices = tidy(() => samples.map((sample, k) => ({ probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+    let threshold: number;
+    try {
+      threshold = isbiScores(slices, { measures: ['randError'] }).bestThreshold.randError;
+    } finally {
+      for (const slice of slices) {
+        slice.probability.dispose();
+        slice.truth.dispose();
+      }
+    }
+    const postprocess = { ...base, threshold, minSize: 0 };
+    return { postprocess, scores: scoreValidation(samples, probabilities, postprocess, selectBy), trials: [] };
+  }
+  const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
+  const trials = CALIBRATION_THRESHOLDS.flatMap((threshold) =>
+    sizes.map((minSize) => {
+      const postprocess: PostprocessOptions = { ...base, threshold, minSize };
+      const predicted = samples.map((_, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
+      try {
+        const scores = ctcScores(samples.map((sample, k) => ({ predicted: predicted[k]!, reference: sample.instances })));
+        return { postprocess, seg: scores.seg, det: scores.det };
+      } finally {
+        dispose(predicted);
+      }
+    }),
+  );
+  const bestSeg = Math.max(...trials.map((trial) => trial.seg));
+  // Ties go to the best DET, then to the threshold nearest 0.5 and the smallest size (the order tried).
+  const near = trials.filter((trial) => trial.seg >= bestSeg - SEG_TIE);
+  const chosen = near.reduce((best, trial) =>
+    trial.det > best.det || (trial.det === best.det && Math.abs(trial.postprocess.threshold! - 0.5) < Math.abs(best.postprocess.threshold! - 0.5)) ? trial : best,
+  );
+  return { postprocess: chosen.postprocess, scores: scoreValidation(samples, probabilities, chosen.postprocess, selectBy), trials };
+}

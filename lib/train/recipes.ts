@@ -1,0 +1,95 @@
+// Training recipes for the paper's data sets and the nuclei model: one place for what was chosen
+// by measurement on validation frames (docs/results.md has the ablations behind each choice).
+// `unet train --recipe NAME` starts from one; any flag given overrides it. `unet accuracy` and
+// `npm start` use the same table.
+import type { AugmentOptions } from '../augment/transform';
+import type { LabelKind } from '../data/dataset';
+import type { Normalisation } from '../data/normalise';
+import type { TargetOptions } from '../data/targets';
+import type { PresetName } from '../unet/presets';
+import type { SelectBy } from './validate';
+
+/** Everything a recipe fixes. */
+export interface Recipe {
+  /** What the recipe is for. */
+  summary: string;
+  preset: PresetName;
+  labels: LabelKind | 'auto';
+  normalisation: Normalisation;
+  targets: TargetOptions;
+  tileSize: number;
+  batchSize: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  lr: number;
+  schedule: 'constant' | 'poly' | 'cosine';
+  /** Relative chance of a tile centred on background (1: uniform). */
+  backgroundWeight: number;
+  augment: AugmentOptions;
+  selectBy: SelectBy;
+  tta: boolean;
+  stepsPerEpoch: number;
+}
+
+/** The paper's augmentation: elastic deformation (3 × 3, σ = 10), any rotation, flips, mild gray values. */
+export const PAPER_AUGMENTATION: AugmentOptions = { rotation: 180, flip: true, brightness: 0.1, contrast: 0.1 };
+
+const COMMON = {
+  preset: 'compact',
+  labels: 'auto',
+  normalisation: 'zscore',
+  tileSize: 572,
+  batchSize: 1,
+  optimizer: 'adam',
+  lr: 1e-3,
+  schedule: 'cosine',
+  augment: PAPER_AUGMENTATION,
+  stepsPerEpoch: 250,
+} as const satisfies Partial<Recipe>;
+
+/** The recipes by name. */
+export const RECIPES = {
+  'dic-c2dh-hela': {
+    ...COMMON,
+    summary: 'DIC-C2DH-HeLa: touching cells, separated by a border class grown back from the cell interiors',
+    targets: { target: 'borders', weights: 'paper', borderWidth: 2 },
+    backgroundWeight: 1,
+    selectBy: 'seg',
+    tta: true,
+  },
+  'phc-c2dh-u373': {
+    ...COMMON,
+    summary: 'PhC-C2DH-U373: sparse cells, tiles drawn mostly on cells',
+    targets: { target: 'cells', weights: 'paper' },
+    backgroundWeight: 0.1,
+    selectBy: 'seg',
+    tta: true,
+  },
+  isbi2012: {
+    ...COMMON,
+    summary: 'ISBI 2012 EM membranes: the not-membrane probability map, scored by the challenge\'s Rand error',
+    labels: 'mask',
+    targets: { target: 'cells', weights: 'paper' },
+    backgroundWeight: 1,
+    selectBy: 'rand',
+    tta: true,
+  },
+  nuclei: {
+    ...COMMON,
+    summary: 'DSB2018 nuclei (fluorescence): small touching nuclei, separated by a border class',
+    tileSize: 316,
+    targets: { target: 'borders', weights: 'paper', borderWidth: 1 },
+    backgroundWeight: 1,
+    selectBy: 'seg',
+    tta: true,
+    stepsPerEpoch: 200,
+  },
+} as const satisfies Record<string, Recipe>;
+
+export type RecipeName = keyof typeof RECIPES;
+
+/** The recipe of a name, or a clear error listing the names. */
+export function recipe(name: string): Recipe {
+  const found = (RECIPES as Record<string, Recipe>)[name];
+  if (found === undefined) throw new RangeError(`unknown recipe '${name}'; known: ${Object.keys(RECIPES).join(', ')}`);
+  return found;
+}

@@ -1,0 +1,108 @@
+// A trained model on disk: `model.json` beside its weights. model.json holds everything
+// prediction must repeat: the network's options, how images were normalised, how probabilities
+// become labels (chosen on the validation images at the end of training), and whether to average
+// over flips and turns. `unet predict --model RUN` applies all of it with no extra flag, and
+// PyTorch rebuilds the network from the same options (reference/unet.py).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { Normalisation } from '../data/normalise';
+import { writeFileAtomic } from '../io/atomic';
+import { loadSafetensors } from '../io/safetensors';
+import { loadTorch, type TorchValue } from '../io/torch-file';
+import { tidy } from '../memory';
+import type { Tensor } from '../tensor';
+import { UNet, type UNetOptions } from './model';
+
+/**
+ * What the classes of a network mean, and so how its probabilities become labels:
+ * - `cells` (2 classes: background, cell): the connected components of the cell class;
+ * - `borders` (3 classes: background, cell, border between touching cells): the components of
+ *   the cell class are seeds, grown into the border pixels by nearest seed;
+ * - `classes` (any number): the class of highest probability per pixel, no instances.
+ */
+export type OutputKind = 'cells' | 'borders' | 'classes';
+
+/** Post-processing of probabilities into labels. */
+export interface PostprocessOptions {
+  kind: OutputKind;
+  /** A pixel is foreground when its background probability is below 1 − threshold (default 0.5). */
+  threshold?: number;
+  /** Objects of fewer pixels are dropped (default 0); seeds of `borders` below a quarter of it too. */
+  minSize?: number;
+}
+
+/** Everything prediction needs besides the weights. */
+export interface ModelDescription {
+  /** The network. */
+  options: UNetOptions;
+  /** How images are normalised before the network sees them. */
+  normalisation: Normalisation;
+  /** How probabilities become labels. */
+  postprocess: PostprocessOptions;
+  /** Average over the 8 flips and quarter turns by default. */
+  tta: boolean;
+  /** How the model was trained (for the record; prediction does not read it). */
+  training?: Record<string, unknown>;
+}
+
+const FORMAT = 'unet-torch-model';
+
+/** The description of a network with the defaults: z-score normalisation, plain components, no TTA. */
+export function defaultDescription(options: UNetOptions): ModelDescription {
+  return { options, normalisation: 'zscore', postprocess: { kind: options.classes === 2 ? 'cells' : 'classes' }, tta: false };
+}
+
+/** Writes `folder/model.json` (atomically). */
+export function saveModelDescription(folder: string, description: ModelDescription): void {
+  writeFileAtomic(path.join(folder, 'model.json'), `${JSON.stringify({ format: FORMAT, version: 2, ...description }, null, 2)}\n`);
+}
+
+/** Writes `folder/model.json` for a network with the default description. */
+export function saveModelConfig(folder: string, model: UNet): void {
+  saveModelDescription(folder, defaultDescription(model.options));
+}
+
+/** Reads `folder/model.json`; older files without the prediction fields get the defaults. */
+export function readModelDescription(configFile: string): ModelDescription {
+  if (!fs.existsSync(configFile)) throw new Error(`${configFile} is missing: it holds the network's options (unet train writes it)`);
+  let config: Partial<ModelDescription> & { format?: string };
+  try {
+    config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as typeof config;
+  } catch (error) {
+    throw new Error(`${configFile} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (config === null || typeof config !== 'object' || config.format !== FORMAT || config.options === undefined) throw new Error(`${configFile} is not a unet-torch model description`);
+  const defaults = defaultDescription(config.options);
+  return {
+    options: config.options,
+    normalisation: config.normalisation ?? defaults.normalisation,
+    postprocess: config.postprocess ?? defaults.postprocess,
+    tta: config.tta ?? defaults.tta,
+    ...(config.training === undefined ? {} : { training: config.training }),
+  };
+}
+
+// A checkpoint's model state without the checkpoint module (which sits above this one).
+function checkpointModel(file: string): Record<string, Tensor> {
+  const value = loadTorch(file) as Record<string, TorchValue> | null;
+  if (value === null || typeof value !== 'object' || typeof value.model !== 'object' || value.model === null) throw new Error(`${file}: not a unet-torch training checkpoint (no model state)`);
+  return value.model as Record<string, Tensor>;
+}
+
+/**
+ * The network of a training run's folder (its `model.json` and, in this order of preference,
+ * `best.safetensors`, `final.safetensors` or `checkpoint.pt`), or of a weights file
+ * (.safetensors or checkpoint .pt) with `model.json` beside it, with its description.
+ */
+export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
+  const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
+  const folder = isFolder ? location : path.dirname(location);
+  const description = readModelDescription(path.join(folder, 'model.json'));
+  const weights = isFolder ? ['best.safetensors', 'final.safetensors', 'checkpoint.pt'].map((name) => path.join(folder, name)).find((file) => fs.existsSync(file)) : location;
+  if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (best.safetensors, final.safetensors or checkpoint.pt)`);
+  const model = new UNet(description.options);
+  // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed.
+  tidy(() => model.loadStateDict(weights.endsWith('.safetensors') ? loadSafetensors(weights).tensors : checkpointModel(weights)));
+  return { model, weights, description };
+}
