@@ -9,11 +9,17 @@ import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { loadTrainedModel } from '../unet/model-files';
+import { PRETRAINED, resolveModel } from '../unet/pretrained';
+import { DEFAULT_MAX_PIXELS, ImageTooLargeError, setMaxImagePixels } from '../io/limits';
+import { PngError } from '../io/png';
+import { TiffError } from '../io/tiff';
 import { setNumThreads } from '../runtime';
-import { integerOption } from './args';
+import type { Tensor } from '../tensor';
+import { integerOption, withFlags } from './args';
 
 const USAGE = `usage: unet predict --model RUN --out DIR INPUT... [options]
-  --model RUN      a training folder (model.json + best.safetensors) or a weights file beside a model.json
+  --model RUN      a training folder (model.json + best.safetensors), a weights file beside a
+                   model.json, or a model shipped in the package: ${Object.keys(PRETRAINED).join(', ')}
   INPUT            image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them
   --tile S         input tile extent (default 572 for the paper's depth)
   --batch B        tiles per forward pass (default 1)
@@ -21,6 +27,8 @@ const USAGE = `usage: unet predict --model RUN --out DIR INPUT... [options]
   --exact          CPU: turn oneDNN off so that tiles equal one whole-image pass bitwise (slower)
   --device D       cpu (default) | cuda | cuda:N
   --threads N      CPU threads for libtorch
+  --max-pixels N   refuse images that declare more pixels (default ${DEFAULT_MAX_PIXELS}); a file over it is
+                   reported and skipped, and the exit status is 1
 The model's normalisation and post-processing (threshold, minimum size, border growing) come
 from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
 NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image.
@@ -42,6 +50,7 @@ export function runPredict(args: string[]): number {
       exact: { type: 'boolean', default: false },
       device: { type: 'string' },
       threads: { type: 'string' },
+      'max-pixels': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -60,15 +69,29 @@ export function runPredict(args: string[]): number {
   if (files.length === 0) throw new Error(`no PNG or TIFF images in ${positionals.join(', ')}`);
   const threads = integerOption('threads', values.threads);
   if (threads !== undefined) setNumThreads(threads);
+  const maxPixels = integerOption('max-pixels', values['max-pixels']);
+  if (maxPixels !== undefined) setMaxImagePixels(maxPixels);
   const device = values.device ?? 'cpu';
   if (values.tta && values['no-tta']) throw new Error('--tta and --no-tta contradict each other');
-  const { model, weights, description } = loadTrainedModel(values.model);
+  const { model, weights, description } = loadTrainedModel(resolveModel(values.model));
   const tta = values['no-tta'] ? false : values.tta ?? description.tta;
   model.to(device);
   fs.mkdirSync(values.out, { recursive: true });
   process.stderr.write(`model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`);
+  const tileSize = integerOption('tile', values.tile);
+  const batchSize = integerOption('batch', values.batch);
+  // A file that cannot be read or segmented is reported and skipped; the others are still done.
+  const failed: string[] = [];
   for (const file of files) {
-    const pages = readImages(file);
+    let pages: Tensor[];
+    try {
+      pages = readImages(file);
+    } catch (error) {
+      if (!(error instanceof ImageTooLargeError || error instanceof PngError || error instanceof TiffError)) throw error;
+      process.stderr.write(`unet: ${(withFlags(error, { maxPixels: '--max-pixels' }) as Error).message}; skipped\n`);
+      failed.push(file);
+      continue;
+    }
     pages.forEach((page, index) => {
       const stem = stemOf(file);
       const name = pages.length > 1 ? `${stem}#${index}` : stem;
@@ -76,8 +99,8 @@ export function runPredict(args: string[]): number {
       tidy(() => {
         const image = normaliseImage(page, description.normalisation);
         const probabilities = predictProbabilities(model, image, {
-          tileSize: integerOption('tile', values.tile),
-          batchSize: integerOption('batch', values.batch),
+          tileSize,
+          batchSize,
           tta,
           exact: values.exact,
           device,
@@ -87,6 +110,10 @@ export function runPredict(args: string[]): number {
       });
       page.dispose();
     });
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`unet: ${failed.length} of ${files.length} file(s) could not be read: ${failed.join(', ')}\n`);
+    return 1;
   }
   return 0;
 }

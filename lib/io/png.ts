@@ -7,16 +7,36 @@ import { PNG } from 'pngjs';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
+import { checkImageSize } from './limits';
 import type { Picture } from './picture';
+
+/** Options of the PNG readers. */
+export interface ReadImageOptions {
+  /** Refuse images that declare more pixels (default: `getMaxImagePixels()`, 2^28 unless set). */
+  maxPixels?: number;
+}
 
 /** Thrown for a PNG that is not a label image; the message names the file and what it is. */
 export class PngError extends Error {
   override name = 'PngError';
 }
 
-function decode(file: string): PNG & { colorType: number; depth: number } {
+const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+// The size in the header (IHDR, the first chunk) is checked before pngjs allocates for it.
+function decode(file: string, options: ReadImageOptions): PNG & { colorType: number; depth: number } {
+  let bytes: Buffer;
   try {
-    return PNG.sync.read(fs.readFileSync(file), { skipRescale: true }) as PNG & { colorType: number; depth: number };
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    throw new PngError(`${file}: cannot read (${(error as Error).message})`);
+  }
+  if (bytes.length < 24 || !bytes.subarray(0, 8).equals(SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
+    throw new PngError(`${file}: not a readable PNG (no PNG signature and header)`);
+  }
+  checkImageSize(file, bytes.readUInt32BE(16), bytes.readUInt32BE(20), options.maxPixels);
+  try {
+    return PNG.sync.read(bytes, { skipRescale: true }) as PNG & { colorType: number; depth: number };
   } catch (error) {
     throw new PngError(`${file}: not a readable PNG (${(error as Error).message})`);
   }
@@ -26,8 +46,8 @@ function decode(file: string): PNG & { colorType: number; depth: number } {
  * A PNG image as float32 (C, H, W) in [0, 1], scaled by its bit depth: one channel for gray,
  * three for colour (palette images expanded, alpha dropped).
  */
-export function readImagePng(file: string): Tensor {
-  const png = decode(file);
+export function readImagePng(file: string, options: ReadImageOptions = {}): Tensor {
+  const png = decode(file, options);
   const { width, height } = png;
   const gray = png.colorType === 0 || png.colorType === 4;
   const channels = gray ? 1 : 3;
@@ -40,8 +60,8 @@ export function readImagePng(file: string): Tensor {
 }
 
 /** A grayscale PNG (8 or 16 bits) as an int32 (H, W) tensor of its values; colour images are refused. */
-export function readLabelPng(file: string): Tensor {
-  const png = decode(file);
+export function readLabelPng(file: string, options: ReadImageOptions = {}): Tensor {
+  const png = decode(file, options);
   const colorType = png.colorType;
   if (colorType !== 0 && colorType !== 4) {
     const kind = colorType === 3 ? 'palette' : 'RGB';

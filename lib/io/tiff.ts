@@ -6,19 +6,31 @@ import { decode, type TiffIfd } from 'tiff';
 
 import { native } from '../native';
 import type { Tensor } from '../tensor';
+import { checkImageSize, checkTotalPixels } from './limits';
+import type { ReadImageOptions } from './png';
 
 /** Thrown for a file that is not a readable TIFF image; the message names the file and the fault. */
 export class TiffError extends Error {
   override name = 'TiffError';
 }
 
-function pages(file: string): TiffIfd[] {
+// The pages' sizes are read first (their directories only) and checked against the limit, all
+// pages together, before any pixel data is decoded.
+function pages(file: string, options: ReadImageOptions): TiffIfd[] {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
   } catch (error) {
     throw new TiffError(`${file}: cannot read (${(error as Error).message})`);
   }
+  let headers: TiffIfd[];
+  try {
+    headers = decode(bytes, { ignoreImageData: true });
+  } catch (error) {
+    throw new TiffError(`${file}: not a readable TIFF (${(error as Error).message})`);
+  }
+  for (const page of headers) checkImageSize(file, page.width, page.height, options.maxPixels);
+  checkTotalPixels(file, headers.length, headers.reduce((sum, page) => sum + page.width * page.height, 0), options.maxPixels);
   try {
     return decode(bytes);
   } catch (error) {
@@ -30,8 +42,8 @@ function pages(file: string): TiffIfd[] {
  * Every page of a TIFF as float32 (C, H, W): integer samples scaled to [0, 1] by their bit depth,
  * float samples as stored; one channel for gray, three for colour (alpha dropped).
  */
-export function readImageTiff(file: string): Tensor[] {
-  return pages(file).map((page, index) => {
+export function readImageTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
+  return pages(file, options).map((page, index) => {
     const { width, height } = page;
     const components = page.components;
     const channels = components >= 3 ? 3 : 1;
@@ -47,8 +59,8 @@ export function readImageTiff(file: string): Tensor[] {
 }
 
 /** Every page of a single-channel integer TIFF as int32 (H, W) label ids. */
-export function readLabelTiff(file: string): Tensor[] {
-  return pages(file).map((page, index) => {
+export function readLabelTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
+  return pages(file, options).map((page, index) => {
     if (page.components !== 1 || page.sampleFormat === 3) {
       throw new TiffError(`${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`);
     }

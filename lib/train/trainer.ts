@@ -290,17 +290,21 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     options.onEvent?.(event);
     return event;
   };
+  // The state dicts' tensors are views made for the file: freed as soon as it is written.
   const writeCheckpoint = (): void => {
-    folder?.writeCheckpoint({
-      step,
-      epoch: Math.floor(step / settings.stepsPerEpoch),
-      settings: settings as unknown as Record<string, unknown>,
-      model: model.stateDict(),
-      optimizer: optimizer.stateDict() as unknown as TorchValue,
-      scheduler: (scheduler?.stateDict() ?? null) as TorchValue,
-      scaler: (scaler?.stateDict() ?? null) as TorchValue,
-      history,
-    });
+    if (!folder) return;
+    tidy(() =>
+      folder.writeCheckpoint({
+        step,
+        epoch: Math.floor(step / settings.stepsPerEpoch),
+        settings: settings as unknown as Record<string, unknown>,
+        model: model.stateDict(),
+        optimizer: optimizer.stateDict() as unknown as TorchValue,
+        scheduler: (scheduler?.stateDict() ?? null) as TorchValue,
+        scaler: (scaler?.stateDict() ?? null) as TorchValue,
+        history,
+      }),
+    );
   };
   // One step's gradients (batches of tiles, drawn and augmented from the step's seeds); the mean loss.
   const accumulateGradients = (step: number): number => {

@@ -7,3 +7,5 @@ export { inputExtentFor, invalidExtentMessage, isValidExtent, nearestValidExtent
 export type { SizeSpec } from './size';
 export { defaultDescription, loadTrainedModel, readModelDescription, saveModelConfig, saveModelDescription } from './model-files';
 export type { ModelDescription, OutputKind, PostprocessOptions } from './model-files';
+export { loadPretrained, PRETRAINED, pretrainedFolder, resolveModel } from './pretrained';
+export type { PretrainedName } from './pretrained';

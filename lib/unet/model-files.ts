@@ -91,18 +91,21 @@ function checkpointModel(file: string): Record<string, Tensor> {
 }
 
 /**
- * The network of a training run's folder (its `model.json` and, in this order of preference,
- * `best.safetensors`, `final.safetensors` or `checkpoint.pt`), or of a weights file
+ * The network of a model folder (its `model.json` and, in this order of preference,
+ * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
+ * `checkpoint.pt`), or of a weights file
  * (.safetensors or checkpoint .pt) with `model.json` beside it, with its description.
  */
 export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
   const folder = isFolder ? location : path.dirname(location);
   const description = readModelDescription(path.join(folder, 'model.json'));
-  const weights = isFolder ? ['best.safetensors', 'final.safetensors', 'checkpoint.pt'].map((name) => path.join(folder, name)).find((file) => fs.existsSync(file)) : location;
-  if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (best.safetensors, final.safetensors or checkpoint.pt)`);
+  const candidates = ['model.safetensors', 'best.safetensors', 'final.safetensors', 'checkpoint.pt'];
+  const weights = isFolder ? candidates.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file)) : location;
+  if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (${candidates.join(', ')})`);
   const model = new UNet(description.options);
-  // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed.
+  // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed;
+  // float16 weights (a shipped model) are widened to the parameters' float32 by the copy.
   tidy(() => model.loadStateDict(weights.endsWith('.safetensors') ? loadSafetensors(weights).tensors : checkpointModel(weights)));
   return { model, weights, description };
 }
