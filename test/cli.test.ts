@@ -23,8 +23,38 @@ describe('unet command line', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     const badOption = spawnSync(process.execPath, [cli, 'info', '--colour'], { encoding: 'utf8' });
-    expect(badOption.status).toBe(1);
-    expect(badOption.stderr).toMatch(/Unknown option '--colour'/);
+    expect(badOption.status).toBe(2);
+    expect(badOption.stderr).toMatch(/unet info: Unknown option '--colour'[\s\S]*usage: unet info \[--json\]/);
+    expect(spawnSync(process.execPath, [cli], { encoding: 'utf8' }).status).toBe(2);
+  });
+
+  test('every verb answers --help with its usage, and usage errors with exit status 2', () => {
+    const verbs = ['start', 'train', 'predict', 'eval', 'accuracy', 'info', 'demo', 'weightmap', 'augment', 'compare'];
+    const overview = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
+    for (const verb of verbs) {
+      expect(overview).toMatch(new RegExp(`^  ${verb} +\\S`, 'm'));
+      const help = spawnSync(process.execPath, [cli, verb, '--help'], { encoding: 'utf8' });
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^usage: unet ${verb}`));
+      expect(help.stdout).toMatch(/--help +print this usage/);
+    }
+    const cases: [string[], RegExp][] = [
+      [['train', '--out', 'x'], /unet train: missing --data/],
+      [['train', '--data', 'x', '--out', 'y', '--steps', 'many'], /--steps must be a number, got 'many'/],
+      [['train', '--data', 'x', '--out', 'y', '--recipe', 'soup'], /--recipe: unknown recipe 'soup'; known: dic-c2dh-hela, phc-c2dh-u373, isbi2012, nuclei/],
+      [['predict', '--model', 'm', '--out', 'o'], /unet predict: expected 1 to Infinity argument\(s\)/],
+      [['eval', '--pred', 'p', '--truth', 't', '--protocol', 'dice'], /--protocol must be one of ctc, isbi2012, got 'dice'/],
+      [['weightmap', 'a.png', 'b.png', '--out', 'w.npy'], /expected 1 argument\(s\) besides the flags, got 2/],
+      [['augment', 'a.png', '--out', 'o', '--interpolation', 'cubic'], /--interpolation must be one of bicubic, bilinear, got 'cubic'/],
+      [['compare', '--preset', 'huge'], /--preset must be one of ronneberger2015, compact, padded, got 'huge'/],
+      [['accuracy', 'data', '--protocols', 'heldout,sometimes'], /--protocols must be one of heldout, cross, got 'sometimes'/],
+      [['predict', '--model', 'm', '--out', 'o', 'x.png', '--threads', '0'], /--threads must be at least 1, got 0/],
+    ];
+    for (const [args, message] of cases) {
+      const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+      expect({ args, status: result.status }).toEqual({ args, status: 2 });
+      expect(result.stderr).toMatch(message);
+    }
   });
 
   test('unet demo runs and frees everything', () => {

@@ -6,7 +6,6 @@
 // to the challenge's hidden test sequences).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import type { TrainingSample } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
@@ -19,10 +18,11 @@ import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
 import { loadTrainedModel } from '../unet/model-files';
-import { integerOption, numberOption } from './args';
+import { applyCommonFlags, choiceOption, integerOption, numberOption } from './args';
+import { defineCommand, type FlagValues, UsageError } from './command';
 import { progressPrinter } from './progress';
 import { loadTrainingSamples, trainRun } from './train';
-import { TRAINING_FLAGS, TRAINING_USAGE, trainingRequest } from './training-flags';
+import { TRAINING_FLAGS, trainingRequest } from './training-flags';
 
 /** A benchmark set: its recipe, how it is scored, and which frames are held out. */
 interface BenchmarkSet {
@@ -67,17 +67,6 @@ export const BENCHMARK_SETS: Record<string, BenchmarkSet> = {
 };
 
 const PROTOCOLS = ['heldout', 'cross'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
-
-const USAGE = `usage: unet accuracy DATA [options]
-  DATA                  a folder holding ${Object.keys(BENCHMARK_SETS).join(', ')} (each with images/ and labels/),
-                        or one of them
-  --sets A,B            the sets to run (default: every one found)
-  --protocols P,Q       heldout | cross (default both; cross needs sequences 01 and 02)
-  --minutes M           training time per run (default 60)
-  --out DIR             runs, predictions and results.json (default runs/accuracy)
-Training flags override each set's recipe (for ablations):
-${TRAINING_USAGE}`;
 
 /** One run's line of the table. */
 export interface AccuracyRow {
@@ -153,38 +142,37 @@ export function accuracyTable(rows: AccuracyRow[]): string {
 }
 
 /** `unet accuracy` */
-export async function runAccuracy(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      ...TRAINING_FLAGS,
-      sets: { type: 'string' },
-      protocols: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  const data = positionals[0]!;
+export const accuracyCommand = defineCommand({
+  name: 'accuracy',
+  summary: 'the results table: train each benchmark set with its recipe for a fixed time, score held-out frames as the challenges do',
+  synopsis: 'DATA [options]',
+  positionals: [1, 1],
+  flags: {
+    sets: { type: 'string', placeholder: 'A,B', help: 'the sets to run (default: every one found)' },
+    protocols: { type: 'string', placeholder: 'P,Q', help: 'heldout | cross (default both; cross needs sequences 01 and 02)' },
+    out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
+    ...TRAINING_FLAGS,
+  },
+  epilogue: `DATA: a folder holding ${Object.keys(BENCHMARK_SETS).join(', ')} (each with images/ and labels/), or one of them.
+--minutes is the training time of each run (default 60); the training flags override each set's
+recipe (the ablations of docs/results.md do). Prints the challenges' scores on the held-out
+frames with the steps, the time and the seed, and writes them to results.json.`,
+  run(values, positionals) {
+    applyCommonFlags(values);
+    return accuracy(positionals[0]!, values);
+  },
+});
+
+async function accuracy(data: string, values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string }): Promise<number> {
+  const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]).map((protocol) => choiceOption('protocols', protocol, PROTOCOLS)!);
+  const minutes = numberOption('minutes', values.minutes) ?? 60;
   if (!fs.existsSync(data) || !fs.statSync(data).isDirectory()) throw new Error(`${data}: no such folder`);
   const found = Object.keys(BENCHMARK_SETS).filter((set) => fs.existsSync(path.join(data, set, 'images')));
   const single = path.basename(path.resolve(data));
   const available = found.length > 0 ? found.map((set) => [set, path.join(data, set)] as const) : single in BENCHMARK_SETS ? [[single, data] as const] : [];
   if (available.length === 0) throw new Error(`${data}: holds none of ${Object.keys(BENCHMARK_SETS).join(', ')} (each a folder with images/ and labels/)`);
   const wanted = values.sets?.split(',') ?? available.map(([set]) => set);
-  for (const set of wanted) if (!available.some(([name]) => name === set)) throw new Error(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
-  const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]) as Protocol[];
-  for (const protocol of protocols) if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocols must list ${PROTOCOLS.join(', ')}, got '${protocol}'`);
-  const minutes = numberOption('minutes', values.minutes) ?? 60;
+  for (const set of wanted) if (!available.some(([name]) => name === set)) throw new UsageError(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
   const outRoot = values.out ?? path.join('runs', 'accuracy');
   fs.mkdirSync(outRoot, { recursive: true });
   const rows: AccuracyRow[] = [];

@@ -1,17 +1,20 @@
 // Option values of the command line, checked and named in the error when they are wrong.
+import { setMaxImagePixels } from '../io/limits';
+import { setNumThreads } from '../runtime';
+import { UsageError } from './command';
 
 /** A finite number from `--name`, or undefined when the option was not given. */
 export function numberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new Error(`--${name} must be a number, got '${text}'`);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${text}'`);
   return value;
 }
 
 /** An integer from `--name`, or undefined when the option was not given. */
 export function integerOption(name: string, text: string | undefined): number | undefined {
   const value = numberOption(name, text);
-  if (value !== undefined && !Number.isInteger(value)) throw new Error(`--${name} must be an integer, got '${text}'`);
+  if (value !== undefined && !Number.isInteger(value)) throw new UsageError(`--${name} must be an integer, got '${text}'`);
   return value;
 }
 
@@ -20,8 +23,29 @@ export function pairOption(name: string, text: string | undefined): [number, num
   if (text === undefined) return undefined;
   const parts = text.split(/[,x×]/).map((part) => numberOption(name, part)!);
   if (parts.length === 1) return [parts[0]!, parts[0]!];
-  if (parts.length !== 2) throw new Error(`--${name} must be one number or two separated by a comma, got '${text}'`);
+  if (parts.length !== 2) throw new UsageError(`--${name} must be one number or two separated by a comma, got '${text}'`);
   return [parts[0]!, parts[1]!];
+}
+
+/** One of `allowed` from `--name`, or undefined when not given. */
+export function choiceOption<T extends string>(name: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!allowed.includes(text as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${text}'`);
+  return text as T;
+}
+
+/** Applies the common flags (`--threads`, `--max-pixels`) a verb was given. */
+export function applyCommonFlags(values: { threads?: string; 'max-pixels'?: string }): void {
+  const threads = integerOption('threads', values.threads);
+  if (threads !== undefined) {
+    if (threads < 1) throw new UsageError(`--threads must be at least 1, got ${threads}`);
+    setNumThreads(threads);
+  }
+  const maxPixels = integerOption('max-pixels', values['max-pixels']);
+  if (maxPixels !== undefined) {
+    if (maxPixels < 1) throw new UsageError(`--max-pixels must be at least 1, got ${maxPixels}`);
+    setMaxImagePixels(maxPixels);
+  }
 }
 
 /**
@@ -30,7 +54,6 @@ export function pairOption(name: string, text: string | undefined): [number, num
  */
 export function withFlags(error: unknown, flags: Record<string, string>): unknown {
   if (!(error instanceof Error)) return error;
-  const message = error.message.replace(/option '(\w+)'/g, (whole, name: string) => (flags[name] ? `${whole} (${flags[name]})` : whole));
-  error.message = message;
+  error.message = error.message.replace(/option '(\w+)'/g, (whole, name: string) => (flags[name] ? `${whole} (${flags[name]})` : whole));
   return error;
 }

@@ -2,7 +2,6 @@
 // PNGs, with a preview that shows the deformation as a warped grid beside the original.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { applyField, augmentBatch, type AugmentBatchOptions, saveField } from '../augment';
 import { tensor as makeTensor } from '../creation';
@@ -11,21 +10,8 @@ import { readImagePng, readLabelPng, writeColourPng, writeGrayPng, writeLabelPng
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
 import { weightMap } from '../weightmap/weight-map';
-import { integerOption, numberOption, pairOption } from './args';
-
-const USAGE = `usage: unet augment <image.png> [<label.png>] --out DIR [options]
-  --seed N              the sample's seed (default 0): the same seed gives the same result
-  --grid N[,M]          elastic control points per side (default 3)
-  --sigma N             elastic displacement σ in pixels (default 10; 0 turns it off)
-  --rotation DEG        rotate by up to ±DEG degrees (default 0)
-  --flip                flip each axis with probability 1/2
-  --shift N             shift by up to ±N pixels (default 0)
-  --scale MIN,MAX       zoom by a factor in [MIN, MAX] (default 1)
-  --brightness N --contrast N --gamma N --noise N   gray-value variations (default 0)
-  --interpolation bicubic|bilinear   for the image (default bicubic; labels nearest, weights bilinear)
-  --field               also write the displacement field as field.npy (H × W × 2, (dy, dx))
-Writes image.png, label.png and weights.png (with a label) and preview.png into DIR.
-`;
+import { applyCommonFlags, choiceOption, integerOption, numberOption, pairOption } from './args';
+import { COMMON_FLAGS, defineCommand, type FlagValues, type Flags } from './command';
 
 const GRID_STEP = 24;
 
@@ -48,38 +34,40 @@ function gridPicture(image: Tensor, lines: Tensor): Picture {
   return picture;
 }
 
+const AUGMENT_FLAGS = {
+  out: { type: 'string', placeholder: 'DIR', help: 'where the PNGs go' },
+  seed: { type: 'string', placeholder: 'N', help: "the sample's seed (default 0): the same seed gives the same result" },
+  grid: { type: 'string', placeholder: 'N[,M]', help: 'elastic control points per side (default 3)' },
+  sigma: { type: 'string', placeholder: 'N', help: 'elastic displacement σ in pixels (default 10; 0 turns it off)' },
+  rotation: { type: 'string', placeholder: 'DEG', help: 'rotate by up to ±DEG degrees (default 0)' },
+  flip: { type: 'boolean', help: 'flip each axis with probability 1/2' },
+  shift: { type: 'string', placeholder: 'N', help: 'shift by up to ±N pixels (default 0)' },
+  scale: { type: 'string', placeholder: 'MIN,MAX', help: 'zoom by a factor in [MIN, MAX] (default 1)' },
+  brightness: { type: 'string', placeholder: 'N', help: 'brightness offset up to ±N (default 0)' },
+  contrast: { type: 'string', placeholder: 'N', help: 'contrast factor within 1 ± N (default 0)' },
+  gamma: { type: 'string', placeholder: 'N', help: 'gamma within e^±N (default 0)' },
+  noise: { type: 'string', placeholder: 'N', help: 'Gaussian noise of up to N (default 0)' },
+  interpolation: { type: 'string', placeholder: 'KIND', help: 'bicubic | bilinear, for the image (default bicubic; labels nearest, weights bilinear)' },
+  field: { type: 'boolean', help: 'also write the displacement field as field.npy (H × W × 2, (dy, dx))' },
+  'max-pixels': COMMON_FLAGS['max-pixels'],
+} as const satisfies Flags;
+
 /** `unet augment` */
-export function runAugment(args: string[]): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      grid: { type: 'string' },
-      sigma: { type: 'string' },
-      rotation: { type: 'string' },
-      flip: { type: 'boolean', default: false },
-      shift: { type: 'string' },
-      scale: { type: 'string' },
-      brightness: { type: 'string' },
-      contrast: { type: 'string' },
-      gamma: { type: 'string' },
-      noise: { type: 'string' },
-      interpolation: { type: 'string' },
-      field: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length < 1 || positionals.length > 2 || values.out === undefined) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+export const augmentCommand = defineCommand({
+  name: 'augment',
+  summary: 'one augmented sample (elastic, rotation, flips, gray values) as PNGs, with a preview',
+  synopsis: '<image.png> [<label.png>] --out DIR [options]',
+  positionals: [1, 2],
+  flags: AUGMENT_FLAGS,
+  required: ['out'],
+  epilogue: 'Writes image.png, label.png and weights.png (with a label) and preview.png into DIR.',
+  run(values, positionals) {
+    applyCommonFlags(values);
+    return augmentOne(values, positionals);
+  },
+});
+
+function augmentOne(values: FlagValues<typeof AUGMENT_FLAGS>, positionals: string[]): number {
   const sigma = numberOption('sigma', values.sigma) ?? 10;
   const options: AugmentBatchOptions = {
     elastic: sigma === 0 ? false : { grid: pairOption('grid', values.grid) ?? [3, 3], sigma },
@@ -91,11 +79,11 @@ export function runAugment(args: string[]): number {
     contrast: numberOption('contrast', values.contrast),
     gamma: numberOption('gamma', values.gamma),
     noise: numberOption('noise', values.noise),
-    interpolation: values.interpolation as AugmentBatchOptions['interpolation'],
+    interpolation: choiceOption('interpolation', values.interpolation, ['bicubic', 'bilinear'] as const),
   };
   const seed = integerOption('seed', values.seed) ?? 0;
   const [imageFile, labelFile] = positionals as [string, string | undefined];
-  const out = values.out;
+  const out = values.out!;
   fs.mkdirSync(out, { recursive: true });
   tidy(() => {
     const image = readImagePng(imageFile);

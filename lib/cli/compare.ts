@@ -4,7 +4,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { loadSafetensors, saveSafetensors } from '../io/safetensors';
 import { tidy } from '../memory';
@@ -16,6 +15,8 @@ import { runReference } from '../reference';
 import { getNumThreads, manualSeed } from '../runtime';
 import type { Tensor } from '../tensor';
 import { PRESETS, type PresetName, createUNet } from '../unet/presets';
+import { choiceOption, integerOption, numberOption } from './args';
+import { defineCommand } from './command';
 
 /** The largest difference between two tensors, absolute and relative to the reference's largest magnitude. */
 function difference(ours: Tensor, theirs: Tensor): { abs: number; rel: number } {
@@ -30,28 +31,32 @@ function format(value: number): string {
   return value === 0 ? '0' : value.toExponential(2);
 }
 
-/** `unet compare [--preset compact] [--size N] [--steps 20] [--lr 0.01] [--momentum 0.99] [--seed 0]` */
-export function runCompare(args: string[]): number {
-  const { values } = parseArgs({
-    args,
-    options: {
-      preset: { type: 'string', default: 'compact' },
-      size: { type: 'string' },
-      steps: { type: 'string', default: '20' },
-      lr: { type: 'string', default: '0.01' },
-      momentum: { type: 'string', default: '0.99' },
-      seed: { type: 'string', default: '0' },
-    },
-    strict: true,
-  });
-  const preset = values.preset as PresetName;
-  if (!(preset in PRESETS)) throw new Error(`unknown preset '${preset}'; known: ${Object.keys(PRESETS).join(', ')}`);
-  const steps = Number(values.steps);
-  const lr = Number(values.lr);
-  const momentum = Number(values.momentum);
-  manualSeed(Number(values.seed));
+/** `unet compare` */
+export const compareCommand = defineCommand({
+  name: 'compare',
+  summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time',
+  synopsis: '[options]',
+  flags: {
+    preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
+    size: { type: 'string', placeholder: 'S', help: 'input tile extent (default 572 for ronneberger2015, else the smallest with a 64-pixel output)' },
+    steps: { type: 'string', placeholder: 'N', help: 'SGD steps compared (default 20)' },
+    lr: { type: 'string', placeholder: 'X', help: 'learning rate (default 0.01)' },
+    momentum: { type: 'string', placeholder: 'X', help: 'momentum (default 0.99)' },
+    seed: { type: 'string', placeholder: 'N', help: 'seed of the weights and data (default 0)' },
+  },
+  run(values) {
+    return compare(values);
+  },
+});
+
+function compare(values: { preset?: string; size?: string; steps?: string; lr?: string; momentum?: string; seed?: string }): number {
+  const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? 'compact';
+  const steps = integerOption('steps', values.steps) ?? 20;
+  const lr = numberOption('lr', values.lr) ?? 0.01;
+  const momentum = numberOption('momentum', values.momentum) ?? 0.99;
+  manualSeed(integerOption('seed', values.seed) ?? 0);
   const model = createUNet(preset);
-  const size = values.size !== undefined ? Number(values.size) : preset === 'ronneberger2015' ? 572 : model.inputSizeFor(64);
+  const size = integerOption('size', values.size) ?? (preset === 'ronneberger2015' ? 572 : model.inputSizeFor(64));
   const outSize = model.outputSize(size);
   const x = randn([1, PRESETS[preset].inChannels, size, size]);
   const target = randint(0, PRESETS[preset].classes, [1, outSize, outSize]);

@@ -1,7 +1,16 @@
 import { torch } from '../index';
+import { defineCommand } from './command';
 
-/** `unet demo`: what `npm start` runs until training lands. */
-export function runDemo(): number {
+/** `unet demo` */
+export const demoCommand = defineCommand({
+  name: 'demo',
+  summary: 'a short tour of tensors, autograd and memory scopes',
+  synopsis: '',
+  flags: {},
+  run: demo,
+});
+
+function demo(): number {
   const say = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };

@@ -1,5 +1,4 @@
 // `unet eval --pred DIR --truth DIR`: scores predicted label images against true ones.
-import { parseArgs } from 'node:util';
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,21 +10,8 @@ import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
 import { isbiScores } from '../metrics/isbi2012';
-import { integerOption } from './args';
-
-const USAGE = `usage: unet eval --pred DIR --truth DIR [--protocol ctc|isbi2012] [--classes N] [--json FILE]
-  --pred DIR        unet predict's output: NAME.png label images (overlays are skipped), and for
-                    isbi2012 NAME.probabilities.npy
-  --truth DIR       true label images with the same names (PNG or TIFF; masks are split into cells)
-  --protocol NAME   ctc: the cell tracking challenge's SEG (pooled over every true cell of every
-                    image) and DET; isbi2012: the ISBI 2012 challenge's pixel, Rand and warping
-                    errors and V_Rand / V_Info after thinning, from the probability of "not
-                    membrane" (1 - background), best over its thresholds 0.0-0.9
-  --classes N       without --protocol: 2 (default: cells, scored as foreground and as instances) or the class count
-  --json FILE       also write the scores as JSON
-Without --protocol it prints, per image and on average: IoU and Dice of each class, pixel error,
-and for cells the adapted Rand error, the warping error and SEG.
-`;
+import { applyCommonFlags, choiceOption, integerOption } from './args';
+import { COMMON_FLAGS, defineCommand } from './command';
 
 function pairs(predictions: string[], truths: Map<string, string>): [string, string][] {
   const missing = predictions.filter((file) => !truths.has(stemOf(file)));
@@ -80,43 +66,46 @@ function row(scores: Omit<ImageScores, 'name'>, name: string): string {
 }
 
 /** `unet eval` */
-export function runEval(args: string[]): number {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      pred: { type: 'string' },
-      truth: { type: 'string' },
-      classes: { type: 'string' },
-      protocol: { type: 'string' },
-      json: { type: 'string' },
-      help: { type: 'boolean', default: false },
+export const evalCommand = defineCommand({
+  name: 'eval',
+  summary: 'score predicted labels against the truth: the challenges\' SEG/DET or ISBI 2012 measures, IoU, Dice, Rand and warping error',
+  synopsis: '--pred DIR --truth DIR [options]',
+  flags: {
+    pred: { type: 'string', placeholder: 'DIR', help: "unet predict's output: NAME.png label images (overlays are skipped), and for\nisbi2012 NAME.probabilities.npy" },
+    truth: { type: 'string', placeholder: 'DIR', help: 'true label images with the same names (PNG or TIFF; masks are split into cells)' },
+    protocol: {
+      type: 'string',
+      placeholder: 'NAME',
+      help: 'ctc: the cell tracking challenge\'s SEG (pooled over every true cell of every image)\nand DET; isbi2012: the ISBI 2012 challenge\'s pixel, Rand and warping errors and\nV_Rand / V_Info after thinning, from the probability of "not membrane"\n(1 - background), best over its thresholds 0.0-0.9',
     },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.pred === undefined || values.truth === undefined) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+    classes: { type: 'string', placeholder: 'N', help: 'without --protocol: 2 (default: cells, scored as foreground and as instances) or the class count' },
+    json: { type: 'string', placeholder: 'FILE', help: 'also write the scores as JSON' },
+    'max-pixels': COMMON_FLAGS['max-pixels'],
+  },
+  required: ['pred', 'truth'],
+  epilogue: `Without --protocol it prints, per image and on average: IoU and Dice of each class, pixel error,
+and for cells the adapted Rand error, the warping error and SEG.`,
+  run(values) {
+    applyCommonFlags(values);
+    return evaluate(values.pred!, values.truth!, values);
+  },
+});
+
+function evaluate(pred: string, truth: string, values: { classes?: string; protocol?: string; json?: string }): number {
   const classes = integerOption('classes', values.classes) ?? 2;
-  const truths = new Map(listImages(values.truth).map((file) => [stemOf(file), file]));
-  if (values.protocol !== undefined) {
-    if (!['ctc', 'isbi2012'].includes(values.protocol)) throw new Error(`--protocol must be ctc or isbi2012, got '${values.protocol}'`);
-    return runProtocol(values.protocol, values.pred, truths, values.json);
-  }
-  const predictions = listImages(values.pred).filter((file) => !file.endsWith('.overlay.png'));
-  if (predictions.length === 0) throw new Error(`${values.pred}: no predicted label images`);
+  const protocol = choiceOption('protocol', values.protocol, ['ctc', 'isbi2012'] as const);
+  const truths = new Map(listImages(truth).map((file) => [stemOf(file), file]));
+  if (protocol !== undefined) return runProtocol(protocol, pred, truths, values.json);
+  const predictions = listImages(pred).filter((file) => !file.endsWith('.overlay.png'));
+  if (predictions.length === 0) throw new Error(`${pred}: no predicted label images`);
   const missing = predictions.filter((file) => !truths.has(stemOf(file)));
-  if (missing.length > 0) throw new Error(`${values.truth}: no true labels for ${missing.map(stemOf).slice(0, 5).join(', ')} (names must match)`);
+  if (missing.length > 0) throw new Error(`${truth}: no true labels for ${missing.map(stemOf).slice(0, 5).join(', ')} (names must match)`);
   const scores = predictions.flatMap((file) => {
     const predicted = readLabels(file);
-    const truth = readLabels(truths.get(stemOf(file))!);
-    if (predicted.length !== truth.length) throw new Error(`${file} has ${predicted.length} page(s), its truth ${truth.length}`);
-    const pages = predicted.map((page, k) => scoreImage(predicted.length > 1 ? `${stemOf(file)}#${k}` : stemOf(file), page, truth[k]!, classes));
-    dispose([...predicted, ...truth]);
+    const trueLabels = readLabels(truths.get(stemOf(file))!);
+    if (predicted.length !== trueLabels.length) throw new Error(`${file} has ${predicted.length} page(s), its truth ${trueLabels.length}`);
+    const pages = predicted.map((page, k) => scoreImage(predicted.length > 1 ? `${stemOf(file)}#${k}` : stemOf(file), page, trueLabels[k]!, classes));
+    dispose([...predicted, ...trueLabels]);
     return pages;
   });
   const mean = meanScores(scores);

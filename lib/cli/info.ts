@@ -1,12 +1,20 @@
-import { parseArgs } from 'node:util';
-
 import { info } from '../runtime';
+import { defineCommand } from './command';
 
-/** `unet info [--json]` */
-export function runInfo(args: string[]): number {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, strict: true });
+/** `unet info` */
+export const infoCommand = defineCommand({
+  name: 'info',
+  summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)',
+  synopsis: '[--json]',
+  flags: { json: { type: 'boolean', help: 'print the facts as JSON' } },
+  run(values) {
+    return printInfo(values.json ?? false);
+  },
+});
+
+function printInfo(json: boolean): number {
   const facts = info();
-  if (values.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify(facts, null, 2)}\n`);
     return 0;
   }

@@ -1,7 +1,6 @@
 // `unet predict --model RUN --out DIR INPUT...`: segments images of any size by overlap-tile.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { listImages, readImages, stemOf } from '../data/folder';
 import { normaliseImage } from '../data/normalise';
@@ -10,73 +9,59 @@ import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { loadTrainedModel } from '../unet/model-files';
 import { PRETRAINED, resolveModel } from '../unet/pretrained';
-import { DEFAULT_MAX_PIXELS, ImageTooLargeError, setMaxImagePixels } from '../io/limits';
+import { ImageTooLargeError } from '../io/limits';
 import { PngError } from '../io/png';
 import { TiffError } from '../io/tiff';
-import { setNumThreads } from '../runtime';
 import type { Tensor } from '../tensor';
-import { integerOption, withFlags } from './args';
-
-const USAGE = `usage: unet predict --model RUN --out DIR INPUT... [options]
-  --model RUN      a training folder (model.json + best.safetensors), a weights file beside a
-                   model.json, or a model shipped in the package: ${Object.keys(PRETRAINED).join(', ')}
-  INPUT            image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them
-  --tile S         input tile extent (default 572 for the paper's depth)
-  --batch B        tiles per forward pass (default 1)
-  --tta / --no-tta average the 8 flips and quarter turns (test-time augmentation); default: as model.json says
-  --exact          CPU: turn oneDNN off so that tiles equal one whole-image pass bitwise (slower)
-  --device D       cpu (default) | cuda | cuda:N
-  --threads N      CPU threads for libtorch
-  --max-pixels N   refuse images that declare more pixels (default ${DEFAULT_MAX_PIXELS}); a file over it is
-                   reported and skipped, and the exit status is 1
-The model's normalisation and post-processing (threshold, minimum size, border growing) come
-from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
-NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image.
-`;
+import { applyCommonFlags, integerOption, withFlags } from './args';
+import { COMMON_FLAGS, defineCommand, UsageError } from './command';
 
 /** `unet predict` */
-export function runPredict(args: string[]): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      model: { type: 'string' },
-      out: { type: 'string' },
-      tile: { type: 'string' },
-      batch: { type: 'string' },
-      tta: { type: 'boolean' },
-      'no-tta': { type: 'boolean' },
-      exact: { type: 'boolean', default: false },
-      device: { type: 'string' },
-      threads: { type: 'string' },
-      'max-pixels': { type: 'string' },
-      help: { type: 'boolean', default: false },
+export const predictCommand = defineCommand({
+  name: 'predict',
+  summary: 'segment images of any size by overlap-tile with a trained or shipped model (labels, probabilities, overlay)',
+  synopsis: '--model RUN --out DIR INPUT... [options]',
+  positionals: [1, Infinity],
+  flags: {
+    model: {
+      type: 'string',
+      placeholder: 'RUN',
+      help: `a training folder (model.json + best.safetensors), a weights file beside a\nmodel.json, or a model shipped in the package: ${Object.keys(PRETRAINED).join(', ')}`,
     },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.model === undefined || values.out === undefined || positionals.length === 0) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+    out: { type: 'string', placeholder: 'DIR', help: 'where the outputs go' },
+    tile: { type: 'string', placeholder: 'S', help: "input tile extent (default: the network's default tile, 572 for the paper's depth)" },
+    batch: { type: 'string', placeholder: 'B', help: 'tiles per forward pass (default 1)' },
+    tta: { type: 'boolean', help: 'average the 8 flips and quarter turns (default: as model.json says)' },
+    'no-tta': { type: 'boolean', help: 'do not, whatever model.json says' },
+    exact: { type: 'boolean', help: 'CPU: turn oneDNN off so that tiles equal one whole-image pass bitwise (slower)' },
+    device: { type: 'string', placeholder: 'D', help: 'cpu (default) | cuda | cuda:N' },
+    ...COMMON_FLAGS,
+  },
+  required: ['model', 'out'],
+  epilogue: `INPUT: image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them.
+The model's normalisation and post-processing (threshold, minimum size, border growing) come
+from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
+NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image. A file that
+cannot be read (not an image, or over --max-pixels) is reported and skipped; the exit status is
+then 1.`,
+  run(values, positionals) {
+    applyCommonFlags(values);
+    return predictFiles(values, positionals);
+  },
+});
+
+function predictFiles(values: { model?: string; out?: string; tile?: string; batch?: string; tta?: boolean; 'no-tta'?: boolean; exact?: boolean; device?: string }, positionals: string[]): number {
   const files = positionals.flatMap((input) => {
     if (!fs.existsSync(input)) throw new Error(`${input}: no such file or folder`);
     return fs.statSync(input).isDirectory() ? listImages(input) : [input];
   });
   if (files.length === 0) throw new Error(`no PNG or TIFF images in ${positionals.join(', ')}`);
-  const threads = integerOption('threads', values.threads);
-  if (threads !== undefined) setNumThreads(threads);
-  const maxPixels = integerOption('max-pixels', values['max-pixels']);
-  if (maxPixels !== undefined) setMaxImagePixels(maxPixels);
   const device = values.device ?? 'cpu';
-  if (values.tta && values['no-tta']) throw new Error('--tta and --no-tta contradict each other');
-  const { model, weights, description } = loadTrainedModel(resolveModel(values.model));
+  if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
+  const { model, weights, description } = loadTrainedModel(resolveModel(values.model!));
   const tta = values['no-tta'] ? false : values.tta ?? description.tta;
   model.to(device);
-  fs.mkdirSync(values.out, { recursive: true });
+  fs.mkdirSync(values.out!, { recursive: true });
   process.stderr.write(`model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`);
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);

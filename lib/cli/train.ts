@@ -1,28 +1,18 @@
 // `unet train --data DIR --out RUN`: trains a U-Net on a folder of images and labels.
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { isAvailable as cudaIsAvailable } from '../cuda';
 import { prepareSamples, type TrainingSample } from '../data/dataset';
 import { loadFolder, splitSamples } from '../data/folder';
 import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
-import { manualSeed, setNumThreads } from '../runtime';
+import { manualSeed } from '../runtime';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
 import { createUNet } from '../unet/presets';
-import { numberOption, withFlags } from './args';
+import { applyCommonFlags, numberOption, withFlags } from './args';
+import { defineCommand } from './command';
 import { progressPrinter } from './progress';
-import { describeRequest, OPTION_FLAGS, TRAINING_FLAGS, TRAINING_USAGE, trainingRequest, type TrainingRequest } from './training-flags';
-
-const USAGE = `usage: unet train --data DIR --out RUN [options]
-  --data DIR            images/ and labels/ with matching names (PNG or TIFF; multi-page TIFF = one sample per page)
-  --val DIR             validation images/ and labels/ (default: --val-fraction of --data, seeded)
-  --val-fraction F      share of --data held out for validation (default 0.2)
-${TRAINING_USAGE}  --resume              continue from RUN/checkpoint.pt exactly where it stopped
-Writes RUN/model.json (the network, normalisation and post-processing chosen on the validation
-images), checkpoint.pt (every epoch; Ctrl-C writes one too), best.safetensors, final.safetensors,
-metrics.jsonl and curves.png.
-`;
+import { describeRequest, OPTION_FLAGS, TRAINING_FLAGS, trainingRequest, type TrainingRequest } from './training-flags';
 
 /** Reads a data folder as a request says (normalisation, label kind, targets). */
 export function loadTrainingSamples(folder: string, request: TrainingRequest): TrainingSample[] {
@@ -43,7 +33,6 @@ export async function trainRun(
   out: string,
   extra: { resume?: boolean; onEvent?: (event: TrainEvent) => void; record?: Record<string, unknown> } = {},
 ): Promise<TrainResult> {
-  if (request.threads !== undefined) setNumThreads(request.threads);
   const device = request.train.device ?? 'cpu';
   if (device.startsWith('cuda') && !cudaIsAvailable()) throw new Error(`--device ${device}: CUDA is not available here (see unet info)`);
   const classes = request.labels === 'classes' ? request.classes : classesFor('instances', request.targets);
@@ -84,53 +73,44 @@ export async function trainRun(
   }
 }
 
-/** Parses `unet train` options into what `train()` needs, reading the data. */
-async function trainFromArgs(args: string[]): Promise<{ result: TrainResult; out: string } | number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      ...TRAINING_FLAGS,
-      data: { type: 'string' },
-      val: { type: 'string' },
-      'val-fraction': { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.data === undefined || values.out === undefined) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
-  const request = trainingRequest(values);
-  const samples = loadTrainingSamples(values.data, request);
-  const { train, validation } = values.val !== undefined
-    ? { train: samples, validation: loadTrainingSamples(values.val, request) }
-    : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
-  const device = request.train.device ?? 'cpu';
-  process.stderr.write(`training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device} → ${values.out}\n`);
-  try {
-    const result = await trainRun(request, train, validation, values.out, { resume: values.resume });
-    return { result, out: values.out };
-  } finally {
-    dispose([...train, ...validation].flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
-  }
-}
-
 /** `unet train` */
-export async function runTrain(args: string[]): Promise<number> {
-  const outcome = await trainFromArgs(args);
-  if (typeof outcome === 'number') return outcome;
-  const { result, out } = outcome;
-  const last = result.history[result.history.length - 1]?.validation;
-  const summary = last ? `, last validation ${last.seg !== undefined ? `SEG ${last.seg.toFixed(4)}` : `IoU ${last.iou[last.iou.length - 1]!.toFixed(4)}`}` : '';
-  process.stdout.write(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}${summary}\n`);
-  if (result.postprocess) process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
-  process.stdout.write(`model: ${path.join(out, 'model.json')} + best.safetensors; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`);
-  return 0;
-}
+export const trainCommand = defineCommand({
+  name: 'train',
+  summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, calibration; --resume)',
+  synopsis: '--data DIR --out RUN [options]',
+  flags: {
+    data: { type: 'string', placeholder: 'DIR', help: 'images/ and labels/ with matching names (PNG or TIFF; multi-page TIFF = one sample per page)' },
+    out: { type: 'string', placeholder: 'RUN', help: 'the run folder' },
+    val: { type: 'string', placeholder: 'DIR', help: 'validation images/ and labels/ (default: --val-fraction of --data, seeded)' },
+    'val-fraction': { type: 'string', placeholder: 'F', help: 'share of --data held out for validation (default 0.2)' },
+    ...TRAINING_FLAGS,
+    resume: { type: 'boolean', help: 'continue from RUN/checkpoint.pt exactly where it stopped' },
+  },
+  required: ['data', 'out'],
+  epilogue: `Writes RUN/model.json (the network, normalisation and post-processing chosen on the validation
+images), checkpoint.pt (every epoch; Ctrl-C writes one too), best.safetensors, final.safetensors,
+metrics.jsonl and curves.png.`,
+  async run(values) {
+    applyCommonFlags(values);
+    const request = trainingRequest(values);
+    const out = values.out!;
+    const samples = loadTrainingSamples(values.data!, request);
+    const { train, validation } = values.val !== undefined
+      ? { train: samples, validation: loadTrainingSamples(values.val, request) }
+      : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
+    const device = request.train.device ?? 'cpu';
+    process.stderr.write(`training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device} → ${out}\n`);
+    let result: TrainResult;
+    try {
+      result = await trainRun(request, train, validation, out, { resume: values.resume ?? false });
+    } finally {
+      dispose([...train, ...validation].flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
+    }
+    const last = result.history[result.history.length - 1]?.validation;
+    const summary = last ? `, last validation ${last.seg !== undefined ? `SEG ${last.seg.toFixed(4)}` : `IoU ${last.iou[last.iou.length - 1]!.toFixed(4)}`}` : '';
+    process.stdout.write(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}${summary}\n`);
+    if (result.postprocess) process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
+    process.stdout.write(`model: ${path.join(out, 'model.json')} + best.safetensors; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`);
+    return 0;
+  },
+});

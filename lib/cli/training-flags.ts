@@ -1,7 +1,5 @@
 // The training flags `unet train` and `unet accuracy` share: one declaration of each flag, its
 // usage line, and how flags over a recipe become what train() and the data loaders take.
-import type { ParseArgsConfig } from 'node:util';
-
 import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
@@ -9,75 +7,45 @@ import { RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
 import { PRESETS, type PresetName } from '../unet/presets';
-import { integerOption, numberOption } from './args';
+import { choiceOption, integerOption, numberOption } from './args';
+import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command';
 
-/** parseArgs declarations of the shared training flags. */
+/** The shared training flags, with their usage. */
 export const TRAINING_FLAGS = {
-  recipe: { type: 'string' },
-  labels: { type: 'string' },
-  preset: { type: 'string' },
-  classes: { type: 'string' },
-  normalise: { type: 'string' },
-  target: { type: 'string' },
-  gaps: { type: 'boolean' },
-  weights: { type: 'string' },
-  w0: { type: 'string' },
-  sigma: { type: 'string' },
-  'border-width': { type: 'string' },
-  'background-weight': { type: 'string' },
-  steps: { type: 'string' },
-  minutes: { type: 'string' },
-  'epoch-steps': { type: 'string' },
-  tile: { type: 'string' },
-  'val-tile': { type: 'string' },
-  batch: { type: 'string' },
-  accumulate: { type: 'string' },
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  schedule: { type: 'string' },
-  'no-augment': { type: 'boolean' },
-  select: { type: 'string' },
-  tta: { type: 'boolean' },
-  'no-tta': { type: 'boolean' },
-  device: { type: 'string' },
-  amp: { type: 'boolean' },
-  'channels-last': { type: 'boolean' },
-  threads: { type: 'string' },
-  seed: { type: 'string' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
-
-/** The usage lines of the shared flags. */
-export const TRAINING_USAGE = `  --recipe NAME         start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)
-  --labels KIND         auto (default) | instances | mask | classes
-  --preset NAME         ${Object.keys(PRESETS).join(' | ')} (default compact)
-  --classes N           classes of --labels classes (default 2)
-  --normalise MODE      ${NORMALISATIONS.join(' | ')} (default zscore; recorded for prediction)
-  --target KIND         ${TARGET_KINDS.join(' | ')} (default cells; borders adds a class where cells touch)
-  --gaps                one-pixel gaps between touching cells in the targets (cells target)
-  --weights KIND        ${WEIGHT_KINDS.join(' | ')} (default paper: w0 10, sigma 5; falk2019: 50, 6)
-  --w0 X --sigma X      the weight map's border weight and width
-  --border-width N      borders target: how far the border class reaches into a cell (default 2)
-  --background-weight X chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)
-  --steps N             optimizer steps (default 2000)
-  --minutes M           train at most M minutes, then end as after the last step (validation, calibration)
-  --epoch-steps N       steps between validations and checkpoints (default 50)
-  --tile S              training tile extent, valid for the network (default 572, or the nearest to 256 + margins)
-  --val-tile S          prediction tile of validation (default the network's default tile)
-  --batch B             tiles per batch (default 1)   --accumulate K   batches per step (default 1)
-  --optimizer NAME      sgd (the paper's, default) | adam | adamw
-  --lr X --momentum X --weight-decay X   (defaults 0.01 for SGD, 1e-3 for Adam; momentum 0.99)
-  --schedule NAME       constant (default) | poly | cosine
-  --no-augment          no elastic deformation, rotation, flips or gray values
-  --select MEASURE      ${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)
-  --tta / --no-tta      predict with the 8 flips and turns by default (recorded; calibration uses it)
-  --device D            cpu (default) | cuda | cuda:N     --amp  --channels-last  (CUDA)
-  --threads N           CPU threads for libtorch
-  --seed N              seed of every random choice (default 0)
-`;
-
-type FlagValues = { [K in keyof typeof TRAINING_FLAGS]?: (typeof TRAINING_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+  recipe: { type: 'string', placeholder: 'NAME', help: `start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)` },
+  labels: { type: 'string', placeholder: 'KIND', help: 'auto (default) | instances | mask | classes' },
+  preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
+  classes: { type: 'string', placeholder: 'N', help: 'classes of --labels classes (default 2)' },
+  normalise: { type: 'string', placeholder: 'MODE', help: `${NORMALISATIONS.join(' | ')} (default zscore; recorded for prediction)` },
+  target: { type: 'string', placeholder: 'KIND', help: `${TARGET_KINDS.join(' | ')} (default cells; borders adds a class where cells touch)` },
+  gaps: { type: 'boolean', help: 'one-pixel gaps between touching cells in the targets (cells target)' },
+  weights: { type: 'string', placeholder: 'KIND', help: `${WEIGHT_KINDS.join(' | ')} (default paper: w0 10, sigma 5; falk2019: 50, 6)` },
+  w0: { type: 'string', placeholder: 'X', help: "the weight map's border weight" },
+  sigma: { type: 'string', placeholder: 'X', help: "the weight map's border width in pixels" },
+  'border-width': { type: 'string', placeholder: 'N', help: 'borders target: how far the border class reaches into a cell (default 2)' },
+  'background-weight': { type: 'string', placeholder: 'X', help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)' },
+  steps: { type: 'string', placeholder: 'N', help: 'optimizer steps (default 2000)' },
+  minutes: { type: 'string', placeholder: 'M', help: 'train at most M minutes, then end as after the last step (validation, calibration)' },
+  'epoch-steps': { type: 'string', placeholder: 'N', help: 'steps between validations and checkpoints (default 50)' },
+  tile: { type: 'string', placeholder: 'S', help: 'training tile extent, valid for the network (default 572, or the nearest to 256 + margins)' },
+  'val-tile': { type: 'string', placeholder: 'S', help: "prediction tile of validation (default the network's default tile)" },
+  batch: { type: 'string', placeholder: 'B', help: 'tiles per batch (default 1)' },
+  accumulate: { type: 'string', placeholder: 'K', help: 'batches per optimizer step (default 1)' },
+  optimizer: { type: 'string', placeholder: 'NAME', help: "sgd (the paper's, default) | adam | adamw" },
+  lr: { type: 'string', placeholder: 'X', help: 'learning rate (default 0.01 for SGD, 1e-3 for Adam)' },
+  momentum: { type: 'string', placeholder: 'X', help: 'SGD momentum (default 0.99)' },
+  'weight-decay': { type: 'string', placeholder: 'X', help: 'weight decay (default 0)' },
+  schedule: { type: 'string', placeholder: 'NAME', help: 'constant (default) | poly | cosine' },
+  'no-augment': { type: 'boolean', help: 'no elastic deformation, rotation, flips or gray values' },
+  select: { type: 'string', placeholder: 'MEASURE', help: `${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)` },
+  tta: { type: 'boolean', help: 'predict with the 8 flips and turns by default (recorded; calibration uses it)' },
+  'no-tta': { type: 'boolean', help: 'predict without them by default' },
+  device: { type: 'string', placeholder: 'D', help: 'cpu (default) | cuda | cuda:N' },
+  amp: { type: 'boolean', help: 'CUDA: mixed precision' },
+  'channels-last': { type: 'boolean', help: 'CUDA: channels-last memory format' },
+  seed: { type: 'string', placeholder: 'N', help: 'seed of every random choice (default 0)' },
+  ...COMMON_FLAGS,
+} as const satisfies Flags;
 
 /** train()'s option names and the flags that set them (for error messages). */
 export const OPTION_FLAGS: Record<string, string> = {
@@ -111,27 +79,29 @@ export interface TrainingRequest {
   normalisation: Normalisation;
   targets: TargetOptions;
   minutes: number | undefined;
-  threads: number | undefined;
   /** train()'s options besides the model, the samples and the run folder. */
   train: Omit<TrainOptions, 'model' | 'train' | 'validation'>;
 }
 
-function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return value as T;
-}
+type TrainingFlagValues = FlagValues<typeof TRAINING_FLAGS>;
 
 /** The request of flags over their recipe (flags win; without a recipe, the library's defaults). */
-export function trainingRequest(values: FlagValues): TrainingRequest {
-  const base: Partial<Recipe> = values.recipe === undefined ? {} : recipeNamed(values.recipe);
-  const preset = choice('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? base.preset ?? 'compact';
-  const labels = choice('labels', values.labels, ['auto', 'instances', 'mask', 'classes'] as const) ?? base.labels ?? 'auto';
+export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
+  let base: Partial<Recipe> = {};
+  if (values.recipe !== undefined) {
+    try {
+      base = recipeNamed(values.recipe);
+    } catch (error) {
+      throw new UsageError(`--recipe: ${(error as Error).message}`);
+    }
+  }
+  const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? base.preset ?? 'compact';
+  const labels = choiceOption('labels', values.labels, ['auto', 'instances', 'mask', 'classes'] as const) ?? base.labels ?? 'auto';
   const targets: TargetOptions = { ...base.targets };
-  const target = choice('target', values.target, TARGET_KINDS);
+  const target = choiceOption('target', values.target, TARGET_KINDS);
   if (target !== undefined) targets.target = target;
   if (values.gaps !== undefined) targets.gaps = values.gaps;
-  const weights = choice('weights', values.weights, WEIGHT_KINDS);
+  const weights = choiceOption('weights', values.weights, WEIGHT_KINDS);
   if (weights !== undefined) targets.weights = weights;
   const w0 = numberOption('w0', values.w0);
   if (w0 !== undefined) targets.w0 = w0;
@@ -139,18 +109,17 @@ export function trainingRequest(values: FlagValues): TrainingRequest {
   if (sigma !== undefined) targets.sigma = sigma;
   const borderWidth = integerOption('border-width', values['border-width']);
   if (borderWidth !== undefined) targets.borderWidth = borderWidth;
-  if (values.tta && values['no-tta']) throw new Error('--tta and --no-tta contradict each other');
-  const select = choice<SelectBy>('select', values.select, SELECT_BY);
+  if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
+  const select = choiceOption<SelectBy>('select', values.select, SELECT_BY);
   const defined = <T extends object>(object: T): T => Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
   return {
     recipe: values.recipe ?? null,
     preset,
     labels,
     classes: integerOption('classes', values.classes) ?? 2,
-    normalisation: choice('normalise', values.normalise, NORMALISATIONS) ?? base.normalisation ?? 'zscore',
+    normalisation: choiceOption('normalise', values.normalise, NORMALISATIONS) ?? base.normalisation ?? 'zscore',
     targets,
     minutes: numberOption('minutes', values.minutes),
-    threads: integerOption('threads', values.threads),
     train: defined({
       steps: integerOption('steps', values.steps) ?? 2000,
       stepsPerEpoch: integerOption('epoch-steps', values['epoch-steps']) ?? base.stepsPerEpoch,
@@ -158,11 +127,11 @@ export function trainingRequest(values: FlagValues): TrainingRequest {
       validationTileSize: integerOption('val-tile', values['val-tile']),
       batchSize: integerOption('batch', values.batch) ?? base.batchSize,
       accumulate: integerOption('accumulate', values.accumulate),
-      optimizer: (choice('optimizer', values.optimizer, ['sgd', 'adam', 'adamw'] as const) ?? base.optimizer) as TrainOptions['optimizer'],
+      optimizer: (choiceOption('optimizer', values.optimizer, ['sgd', 'adam', 'adamw'] as const) ?? base.optimizer) as TrainOptions['optimizer'],
       lr: numberOption('lr', values.lr) ?? base.lr,
       momentum: numberOption('momentum', values.momentum),
       weightDecay: numberOption('weight-decay', values['weight-decay']),
-      schedule: (choice('schedule', values.schedule, ['constant', 'poly', 'cosine'] as const) ?? base.schedule) as TrainOptions['schedule'],
+      schedule: (choiceOption('schedule', values.schedule, ['constant', 'poly', 'cosine'] as const) ?? base.schedule) as TrainOptions['schedule'],
       augment: values['no-augment'] ? false : base.augment,
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
       selectBy: select ?? base.selectBy,

@@ -1,72 +1,62 @@
 // `unet weightmap <label.png> --out <file.npy|file.png>`: the paper's border weight map of a label image.
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { saveNpy } from '../io/npy';
 import { readLabelPng, writeColourPng } from '../io/png';
 import { tidy } from '../memory';
 import { type WeightMapOptions, weightMap } from '../weightmap/weight-map';
-import { numberOption } from './args';
-
-const USAGE = `usage: unet weightmap <label.png> --out <map.npy|map.png> [options]
-  --mask               the image is a class mask: split its foreground into cells (connected components)
-  --connectivity 4|8   neighbourhood of those components (default 4)
-  --w0 N --sigma N     border weight and width (default 10 and 5)
-  --class-weights balance|none|BG,CELL   class term (default balance: N / (C · n_c))
-  --preset ronneberger2015|falk2019      falk2019: the authors' 2019 release (w0 50, σ 6, gaps)
-  --gaps               insert one-pixel background gaps between touching cells first
-`;
+import { applyCommonFlags, choiceOption, numberOption, pairOption } from './args';
+import { COMMON_FLAGS, defineCommand, UsageError } from './command';
 
 /** `unet weightmap` */
-export function runWeightMap(args: string[]): number {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: 'string' },
-      mask: { type: 'boolean', default: false },
-      connectivity: { type: 'string' },
-      w0: { type: 'string' },
-      sigma: { type: 'string' },
-      'class-weights': { type: 'string' },
-      preset: { type: 'string' },
-      gaps: { type: 'boolean' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length !== 1 || values.out === undefined) {
-    process.stderr.write(USAGE);
-    return 2;
-  }
+export const weightMapCommand = defineCommand({
+  name: 'weightmap',
+  summary: "the paper's border weight map of a label image, as .npy or a .png picture",
+  synopsis: '<label.png> --out <map.npy|map.png> [options]',
+  positionals: [1, 1],
+  flags: {
+    out: { type: 'string', placeholder: 'FILE', help: '.npy (the float32 map) or .png (a picture of it)' },
+    mask: { type: 'boolean', help: 'the image is a class mask: split its foreground into cells (connected components)' },
+    connectivity: { type: 'string', placeholder: '4|8', help: 'neighbourhood of those components (default 4)' },
+    w0: { type: 'string', placeholder: 'N', help: 'border weight (default 10)' },
+    sigma: { type: 'string', placeholder: 'N', help: 'border width in pixels (default 5)' },
+    'class-weights': { type: 'string', placeholder: 'KIND', help: 'balance | none | BG,CELL: the class term (default balance: N / (C · n_c))' },
+    preset: { type: 'string', placeholder: 'NAME', help: "ronneberger2015 | falk2019 (the authors' 2019 release: w0 50, σ 6, gaps)" },
+    gaps: { type: 'boolean', help: 'insert one-pixel background gaps between touching cells first' },
+    'max-pixels': COMMON_FLAGS['max-pixels'],
+  },
+  required: ['out'],
+  run(values, positionals) {
+    applyCommonFlags(values);
+    return writeWeightMap(positionals[0]!, values.out!, values);
+  },
+});
+
+function writeWeightMap(labelFile: string, out: string, values: { mask?: boolean; connectivity?: string; w0?: string; sigma?: string; 'class-weights'?: string; preset?: string; gaps?: boolean }): number {
   const classWeightsText = values['class-weights'];
   const options: WeightMapOptions = {
     input: values.mask ? 'mask' : 'instances',
-    connectivity: values.connectivity === undefined ? undefined : (Number(values.connectivity) as 4 | 8),
+    connectivity: choiceOption('connectivity', values.connectivity, ['4', '8'] as const) === undefined ? undefined : (Number(values.connectivity) as 4 | 8),
     w0: numberOption('w0', values.w0),
     sigma: numberOption('sigma', values.sigma),
     classWeights:
       classWeightsText === undefined || classWeightsText === 'balance' || classWeightsText === 'none'
         ? (classWeightsText as 'balance' | 'none' | undefined)
-        : (classWeightsText.split(',').map(Number) as [number, number]),
-    preset: values.preset as WeightMapOptions['preset'],
+        : pairOption('class-weights', classWeightsText),
+    preset: choiceOption('preset', values.preset, ['ronneberger2015', 'falk2019'] as const),
     insertGaps: values.gaps,
   };
-  const extension = path.extname(values.out).toLowerCase();
-  if (extension !== '.npy' && extension !== '.png') throw new Error(`--out must end in .npy (the float32 map) or .png (a picture of it), got '${values.out}'`);
+  const extension = path.extname(out).toLowerCase();
+  if (extension !== '.npy' && extension !== '.png') throw new UsageError(`--out must end in .npy (the float32 map) or .png (a picture of it), got '${out}'`);
   tidy(() => {
-    const labels = readLabelPng(positionals[0]!);
+    const labels = readLabelPng(labelFile);
     const start = process.hrtime.bigint();
     const map = weightMap(labels, options);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (extension === '.npy') saveNpy(values.out!, map);
-    else writeColourPng(values.out!, map);
+    if (extension === '.npy') saveNpy(out, map);
+    else writeColourPng(out, map);
     const [h, w] = map.shape;
-    process.stdout.write(`${positionals[0]}: ${w}×${h}, weights ${(map.min().item() as number).toFixed(3)}–${(map.max().item() as number).toFixed(3)}, ${ms.toFixed(0)} ms → ${values.out}\n`);
+    process.stdout.write(`${labelFile}: ${w}×${h}, weights ${(map.min().item() as number).toFixed(3)}–${(map.max().item() as number).toFixed(3)}, ${ms.toFixed(0)} ms → ${out}\n`);
   });
   return 0;
 }
