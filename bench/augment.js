@@ -29,7 +29,8 @@ for (const batch of [8, 32]) {
   rows.push(['cpu', String(batch), rate.toFixed(1), '', `${(rate / theirs).toFixed(1)}×`, '']);
 }
 if (torch.cuda.isAvailable()) {
-  for (const batch of [1, 8, 32]) rows.push(['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1), '', '', 'reported']);
+  for (const batch of [1, 8, 32])
+    rows.push(['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1), '', '', 'reported']);
 }
 printTable(['device', 'batch', 'unet-torch samples/s', 'scipy samples/s', 'speed-up vs scipy', 'target'], rows);
 if (!torch.cuda.isAvailable()) console.log('\n(CUDA rows skipped: torch.cuda.isAvailable() is false)');

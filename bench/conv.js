@@ -2,6 +2,7 @@
 // A small convolutional network's training step (forward, loss, backward, SGD update) written with
 // torch.nn.functional, against the identical PyTorch script (bench/conv.py), side by side.
 const { torch } = require('../dist/index.js');
+/** @typedef {import('../dist/index.js').Tensor} Tensor */
 const { runStepBenchmark } = require('./support');
 
 const F = torch.nn.functional;
@@ -18,7 +19,7 @@ runStepBenchmark({
     const target = torch.randint(0, 2, [8, 64, 64], { device });
     const step = () =>
       torch.tidy(() => {
-        const [w1, b1, w2, b2, wt, bt, w3, b3] = params;
+        const [w1, b1, w2, b2, wt, bt, w3, b3] = /** @type {[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]} */ (params);
         let h = F.relu(F.conv2d(x, w1, { bias: b1, padding: 1 }));
         h = F.maxPool2d(h, 2);
         h = F.relu(F.conv2d(h, w2, { bias: b2, padding: 1 }));
@@ -27,7 +28,7 @@ runStepBenchmark({
         loss.backward();
         torch.noGrad(() => {
           for (const p of params) {
-            p.add_(p.grad, -0.01);
+            p.add_(/** @type {Tensor} */ (p.grad), -0.01);
             p.grad = null;
           }
         });

@@ -18,7 +18,7 @@ async function section(title, body) {
   try {
     await body();
   } catch (error) {
-    console.log(`FAILED: ${error.stack}`);
+    console.log(`FAILED: ${error instanceof Error ? error.stack : String(error)}`);
     process.exitCode = 1;
   }
 }
@@ -43,17 +43,29 @@ section('CPU and CUDA results', () => {
     rows.push(['compact U-Net logits (float32)', maxAbs(logitsCpu, logitsGpu).toExponential(2), scaleOf(logitsCpu).toFixed(3)]);
     let worst = 0;
     const gpuParameters = new Map(gpu.namedParameters());
-    for (const [name, p] of cpu.namedParameters()) worst = Math.max(worst, maxAbs(p.grad, gpuParameters.get(name).grad) / Math.max(scaleOf(p.grad), 1e-12));
+    for (const [name, p] of cpu.namedParameters())
+      worst = Math.max(worst, maxAbs(p.grad, gpuParameters.get(name)?.grad) / Math.max(scaleOf(p.grad), 1e-12));
     rows.push(['every gradient (max difference / max |grad|)', worst.toExponential(2), '1']);
 
     const { image, label } = syntheticCells(3, { height: 160, width: 144 });
     const weights = torch.rand([1, 160, 144]);
+    /** @type {import('../dist/augment').AugmentBatchOptions} */
     const options = { rotation: 180, flip: true, scale: [0.9, 1.1], brightness: 0.1, contrast: 0.1 };
     const onCpu = augment.augmentBatch({ image: image.unsqueeze(0), label: label.unsqueeze(0), weights }, [7], options);
-    const onGpu = augment.augmentBatch({ image: image.unsqueeze(0).cuda(), label: label.unsqueeze(0).cuda(), weights: weights.cuda() }, [7], options);
+    const onGpu = augment.augmentBatch(
+      { image: image.unsqueeze(0).cuda(), label: label.unsqueeze(0).cuda(), weights: weights.cuda() },
+      [7],
+      options,
+    );
     rows.push(['augmentBatch image', maxAbs(onCpu.image, onGpu.image).toExponential(2), scaleOf(onCpu.image).toFixed(3)]);
     rows.push(['augmentBatch weight map', maxAbs(onCpu.weights, onGpu.weights).toExponential(2), scaleOf(onCpu.weights).toFixed(3)]);
-    const differing = onCpu.label.ne(onGpu.label.cpu()).sum().item() / label.numel();
+    const differing =
+      Number(
+        onCpu.label
+          ?.ne(onGpu.label?.cpu() ?? 0)
+          .sum()
+          .item(),
+      ) / label.numel();
     rows.push(['augmentBatch labels (share of pixels differing)', differing.toExponential(2), '']);
 
     const picture = torch.randn([1, 300, 260]);
@@ -73,19 +85,35 @@ section('CUDA out of memory', () => {
       torch.empty([2 ** 45], { device: 'cuda' });
       rows.push(['empty([2^45]) on cuda', 'no error', '']);
     } catch (error) {
-      rows.push(['empty([2^45]) on cuda', `${error.name}: ${error.message.slice(0, 120)}…`, String(error instanceof torch.OutOfMemoryError)]);
+      rows.push([
+        'empty([2^45]) on cuda',
+        error instanceof Error ? `${error.name}: ${error.message.slice(0, 120)}…` : String(error),
+        String(error instanceof torch.OutOfMemoryError),
+      ]);
     }
-    rows.push(['memory allocated before / after (bytes)', `${before} / ${torch.cuda.memoryAllocated()}`, String(earlier.add(1).sum().item() === 15)]);
+    rows.push([
+      'memory allocated before / after (bytes)',
+      `${before} / ${torch.cuda.memoryAllocated()}`,
+      String(earlier.add(1).sum().item() === 15),
+    ]);
     const model = createUNet('compact').to('cuda');
     const tile = model.inputSizeFor(2 ** 15);
     try {
       predictLogits(model, torch.rand([1, 64, 64]), { tileSize: tile, device: 'cuda' });
       rows.push([`predict with ${tile}-pixel tiles`, 'no error', '']);
     } catch (error) {
-      rows.push([`predict with ${tile}-pixel tiles`, `${error.name}: ${error.message.slice(0, 200)}…`, String(error instanceof torch.OutOfMemoryError)]);
+      rows.push([
+        `predict with ${tile}-pixel tiles`,
+        error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}…` : String(error),
+        String(error instanceof torch.OutOfMemoryError),
+      ]);
     }
     torch.cuda.emptyCache();
-    rows.push(['predict afterwards with 572 tiles', String(predictLogits(model, torch.rand([1, 64, 64]), { tileSize: 572, device: 'cuda' }).shape), 'true']);
+    rows.push([
+      'predict afterwards with 572 tiles',
+      String(predictLogits(model, torch.rand([1, 64, 64]), { tileSize: 572, device: 'cuda' }).shape),
+      'true',
+    ]);
   });
   printTable(['case', 'result', 'as expected'], rows);
 });
@@ -105,7 +133,13 @@ async function trainingRows() {
     const losses = [];
     let rate = 0;
     const result = await runTraining({
-      model, train: samples, steps: 30, tileSize: 572, device: 'cuda', amp, augment: { rotation: 180, flip: true },
+      model,
+      train: samples,
+      steps: 30,
+      tileSize: 572,
+      device: 'cuda',
+      amp,
+      augment: { rotation: 180, flip: true },
       onEvent: (event) => {
         if (event.type === 'step') {
           losses.push(event.loss);
@@ -114,15 +148,37 @@ async function trainingRows() {
         }
       },
     });
-    rows.push([amp ? 'AMP (float16 autocast, GradScaler)' : 'float32', String(result.step), rate.toFixed(2), ((torch.cuda.maxMemoryAllocated() - baseline) / 2 ** 20).toFixed(0), `${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`]);
+    rows.push([
+      amp ? 'AMP (float16 autocast, GradScaler)' : 'float32',
+      String(result.step),
+      rate.toFixed(2),
+      ((torch.cuda.maxMemoryAllocated() - baseline) / 2 ** 20).toFixed(0),
+      `${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}`,
+    ]);
     torch.dispose([...model.parameters()]);
   }
-  printTable(['train() of ronneberger2015, 572 tiles, augmentation', 'steps', 'tiles/s (steps 11–30)', 'peak GPU MB above the model', 'loss'], rows);
+  printTable(
+    ['train() of ronneberger2015, 572 tiles, augmentation', 'steps', 'tiles/s (steps 11–30)', 'peak GPU MB above the model', 'loss'],
+    rows,
+  );
+}
+
+/** @typedef {{ ms: number, peakMb: number }} Timing */
+/** @typedef {{ forward: Timing, train: Timing, trainAmp: Timing }} StepTimes */
+const CASES = /** @type {const} */ (['forward', 'train', 'trainAmp']);
+
+/** Each case's best time of two sides' measurements (the peak memory of the newer). */
+function bestOf(/** @type {StepTimes | null} */ before, /** @type {StepTimes} */ now) {
+  if (before === null) return now;
+  /** @type {(k: keyof StepTimes) => Timing} */
+  const best = (k) => ({ ms: Math.min(now[k].ms, before[k].ms), peakMb: now[k].peakMb });
+  return { forward: best('forward'), train: best('train'), trainAmp: best('trainAmp') };
 }
 
 // Peak GPU memory is counted above what was allocated before the model existed, as in the
 // reference's fresh process.
-function oursStepTimes(preset, size, steps) {
+/** @returns {StepTimes} */
+function oursStepTimes(/** @type {import('../dist/unet').PresetName} */ preset, /** @type {number} */ size, /** @type {number} */ steps) {
   torch.manualSeed(0);
   const baseline = torch.cuda.memoryAllocated();
   const model = createUNet(preset).to('cuda');
@@ -139,8 +195,15 @@ function oursStepTimes(preset, size, steps) {
     model.train();
     crossEntropyStep({ model, optimizer, x, target, scaler: amp ? scaler : undefined });
   };
+  /** @type {Partial<StepTimes>} */
   const results = {};
-  for (const [name, step] of [['forward', forward], ['train', () => train(false)], ['trainAmp', () => train(true)]]) {
+  /** @type {[keyof StepTimes, () => void][]} */
+  const cases = [
+    ['forward', forward],
+    ['train', () => train(false)],
+    ['trainAmp', () => train(true)],
+  ];
+  for (const [name, step] of cases) {
     step();
     step();
     torch.cuda.synchronize();
@@ -156,7 +219,7 @@ function oursStepTimes(preset, size, steps) {
   }
   optimizer.zeroGrad();
   torch.dispose([...model.parameters(), x, target]);
-  return results;
+  return /** @type {StepTimes} */ (results);
 }
 
 async function main() {
@@ -165,30 +228,46 @@ async function main() {
     process.exit(1);
   }
   const python = process.env.TORCH_PYTHON ?? 'python3';
-  const reference = (preset, size, steps) => JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), preset, String(size), String(steps)], { encoding: 'utf8' }));
+  const reference = (preset, size, steps) =>
+    JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), preset, String(size), String(steps)], { encoding: 'utf8' }));
   const card = reference('compact', 188, 1).device;
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   section('augmentation on the GPU', () => {
-    printTable(['device', 'batch', 'samples/s'], [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]));
+    printTable(
+      ['device', 'batch', 'samples/s'],
+      [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]),
+    );
   });
   await section('train()', trainingRows);
   section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
     const rows = [];
-    for (const preset of ['ronneberger2015', 'compact']) {
+    for (const preset of /** @type {const} */ (['ronneberger2015', 'compact'])) {
       // Alternating three times; each side's best.
+      /** @type {StepTimes | null} */
       let ours = null;
+      /** @type {StepTimes | null} */
       let theirs = null;
       for (let round = 0; round < 3; round += 1) {
-        const a = oursStepTimes(preset, 572, 10);
-        const b = reference(preset, 572, 10);
-        ours = ours === null ? a : Object.fromEntries(Object.entries(a).map(([k, v]) => [k, { ms: Math.min(v.ms, ours[k].ms), peakMb: v.peakMb }]));
-        theirs = theirs === null ? b : Object.fromEntries(['forward', 'train', 'trainAmp'].map((k) => [k, { ms: Math.min(b[k].ms, theirs[k].ms), peakMb: b[k].peakMb }]));
+        ours = bestOf(ours, oursStepTimes(preset, 572, 10));
+        theirs = bestOf(theirs, reference(preset, 572, 10));
       }
-      for (const name of ['forward', 'train', 'trainAmp']) {
-        rows.push([`${preset} ${name}`, ours[name].ms.toFixed(2), theirs[name].ms.toFixed(2), (ours[name].ms / theirs[name].ms).toFixed(3), ours[name].peakMb.toFixed(0), theirs[name].peakMb.toFixed(0), (ours[name].peakMb / theirs[name].peakMb).toFixed(2)]);
+      if (ours === null || theirs === null) throw new Error('no rounds ran');
+      for (const name of CASES) {
+        rows.push([
+          `${preset} ${name}`,
+          ours[name].ms.toFixed(2),
+          theirs[name].ms.toFixed(2),
+          (ours[name].ms / theirs[name].ms).toFixed(3),
+          ours[name].peakMb.toFixed(0),
+          theirs[name].peakMb.toFixed(0),
+          (ours[name].peakMb / theirs[name].peakMb).toFixed(2),
+        ]);
       }
     }
-    printTable(['case', 'unet-torch ms', 'PyTorch ms', 'time ratio', 'unet-torch peak GPU MB', 'PyTorch peak GPU MB', 'memory ratio'], rows);
+    printTable(
+      ['case', 'unet-torch ms', 'PyTorch ms', 'time ratio', 'unet-torch peak GPU MB', 'PyTorch peak GPU MB', 'memory ratio'],
+      rows,
+    );
   });
 }
 

@@ -25,9 +25,10 @@ function measureOurs() {
   const scalar = torch.tensor(1.5);
   // New tensors are freed by tidy() every 1,000 calls, as a training loop would.
   const newTensor = (n) => {
-    for (let k = 0; k < n; k += 1000) torch.tidy(() => {
-      for (let j = 0; j < 1000; j += 1) a.add(b);
-    });
+    for (let k = 0; k < n; k += 1000)
+      torch.tidy(() => {
+        for (let j = 0; j < 1000; j += 1) a.add(b);
+      });
   };
   const inPlace = (n) => {
     for (let k = 0; k < n; k += 1) a.add_(b);

@@ -10,17 +10,55 @@ const PRESET = 'compact';
 const TILE = '572';
 
 function ours(size, repeats) {
-  return JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'predict-side.js'), 'predict', PRESET, String(size), TILE, String(repeats), THREADS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  return JSON.parse(
+    execFileSync(
+      process.execPath,
+      [path.join(__dirname, 'predict-side.js'), 'predict', PRESET, String(size), TILE, String(repeats), THREADS],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    ),
+  );
 }
 
 function pytorch(size, repeats) {
-  const args = ['-m', 'reference', 'bench-predict', '--preset', PRESET, '--size', String(size), '--tile', TILE, '--repeats', String(repeats), '--threads', THREADS];
-  return JSON.parse(execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  const args = [
+    '-m',
+    'reference',
+    'bench-predict',
+    '--preset',
+    PRESET,
+    '--size',
+    String(size),
+    '--tile',
+    TILE,
+    '--repeats',
+    String(repeats),
+    '--threads',
+    THREADS,
+  ];
+  return JSON.parse(
+    execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
 }
 
-const rows = [[512, 2, 2], [2048, 1, 2]].map(([size, repeats, rounds]) => {
-  const { ours: a, theirs: b } = alternate(rounds, ['ms'], () => ours(size, repeats), () => pytorch(size, repeats));
-  return [`${size}×${size}`, a.ms.toFixed(0), b.ms.toFixed(0), (a.ms / b.ms).toFixed(3), a.peakRssMb.toFixed(0), b.peakRssMb.toFixed(0), (a.peakRssMb / b.peakRssMb).toFixed(2)];
+const rows = [
+  [512, 2, 2],
+  [2048, 1, 2],
+].map(([size, repeats, rounds]) => {
+  const { ours: a, theirs: b } = alternate(
+    rounds,
+    ['ms'],
+    () => ours(size, repeats),
+    () => pytorch(size, repeats),
+  );
+  return [
+    `${size}×${size}`,
+    a.ms.toFixed(0),
+    b.ms.toFixed(0),
+    (a.ms / b.ms).toFixed(3),
+    a.peakRssMb.toFixed(0),
+    b.peakRssMb.toFixed(0),
+    (a.peakRssMb / b.peakRssMb).toFixed(2),
+  ];
 });
 printTable(['image', 'unet-torch ms', 'PyTorch ms', 'time ratio', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio'], rows);
 console.log(`\n(${PRESET}, ${TILE} tiles, ${THREADS} threads, CPU; the image is random, the work is the same)`);

@@ -21,18 +21,27 @@ const model = createUNet('compact');
 let points = [];
 const sample = (step) => {
   const memory = torch.memory();
-  points.push({ step, rssMb: process.memoryUsage().rss / 2 ** 20, heapMb: process.memoryUsage().heapUsed / 2 ** 20, nativeMb: (memory.devices.cpu?.bytes ?? 0) / 2 ** 20, tensors: memory.liveTensors });
+  points.push({
+    step,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+    nativeMb: (memory.devices.cpu?.bytes ?? 0) / 2 ** 20,
+    tensors: memory.liveTensors,
+  });
 };
 
 function table(what) {
   const first = points[1];
   const last = points[points.length - 1];
-  printTable(['quantity', `after ${first.step} ${what}`, `after ${last.step} ${what}`, 'slope over the second half, per 1,000'], [
-    ['resident memory (MB)', first.rssMb.toFixed(1), last.rssMb.toFixed(1), slopePer1000('rssMb').toFixed(2)],
-    ['V8 heap used (MB)', first.heapMb.toFixed(1), last.heapMb.toFixed(1), slopePer1000('heapMb').toFixed(2)],
-    ['tensor memory, CPU (MB)', first.nativeMb.toFixed(1), last.nativeMb.toFixed(1), slopePer1000('nativeMb').toFixed(3)],
-    ['live tensors', String(first.tensors), String(last.tensors), slopePer1000('tensors').toFixed(3)],
-  ]);
+  printTable(
+    ['quantity', `after ${first.step} ${what}`, `after ${last.step} ${what}`, 'slope over the second half, per 1,000'],
+    [
+      ['resident memory (MB)', first.rssMb.toFixed(1), last.rssMb.toFixed(1), slopePer1000('rssMb').toFixed(2)],
+      ['V8 heap used (MB)', first.heapMb.toFixed(1), last.heapMb.toFixed(1), slopePer1000('heapMb').toFixed(2)],
+      ['tensor memory, CPU (MB)', first.nativeMb.toFixed(1), last.nativeMb.toFixed(1), slopePer1000('nativeMb').toFixed(3)],
+      ['live tensors', String(first.tensors), String(last.tensors), slopePer1000('tensors').toFixed(3)],
+    ],
+  );
 }
 
 function slopePer1000(key) {
@@ -48,11 +57,19 @@ function slopePer1000(key) {
 (async () => {
   if (global.gc) global.gc();
   sample(0);
-  await runTraining({ model, train: samples, steps: STEPS, stepsPerEpoch: 1e9, tileSize: 220, optimizer: 'adam', onEvent: (e) => e.type === 'step' && e.step % 50 === 0 && sample(e.step) });
+  await runTraining({
+    model,
+    train: samples,
+    steps: STEPS,
+    stepsPerEpoch: 1e9,
+    tileSize: 220,
+    optimizer: 'adam',
+    onEvent: (e) => e.type === 'step' && e.step % 50 === 0 && sample(e.step),
+  });
   table('steps');
   console.log(`\n(${STEPS} steps of train(): compact, 220 tiles, augmentation, Adam; sampled every 50 steps)\n`);
   points = [];
-  const image = samples[0].image.narrow(1, 0, 96).narrow(2, 0, 96);
+  const image = /** @type {NonNullable<(typeof samples)[0]>} */ (samples[0]).image.narrow(1, 0, 96).narrow(2, 0, 96);
   sample(0);
   for (let k = 1; k <= PREDICTIONS; k += 1) {
     torch.tidy(() => {

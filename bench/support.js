@@ -52,12 +52,19 @@ function runStepBenchmark({ torch, pythonScript, steps, threads, setup }) {
     return { msPerStep: best, lastLoss };
   };
   const measurePython = (device) =>
-    JSON.parse(execFileSync(referencePython(), [path.join(__dirname, pythonScript), String(steps), String(threads), device], { encoding: 'utf8' }));
+    JSON.parse(
+      execFileSync(referencePython(), [path.join(__dirname, pythonScript), String(steps), String(threads), device], { encoding: 'utf8' }),
+    );
   const devices = ['cpu', ...(torch.cuda.isAvailable() ? ['cuda'] : [])];
   printTable(
     ['device', 'unet-torch ms/step', 'PyTorch ms/step', 'ratio', 'target', 'last loss (ours / PyTorch)'],
     devices.map((device) => {
-      const { ours, theirs } = alternate(3, ['msPerStep'], () => measureOurs(device), () => measurePython(device));
+      const { ours, theirs } = alternate(
+        3,
+        ['msPerStep'],
+        () => measureOurs(device),
+        () => measurePython(device),
+      );
       const ratio = (ours.msPerStep / theirs.msPerStep).toFixed(3);
       return [device, ours.msPerStep.toFixed(2), theirs.msPerStep.toFixed(2), ratio, '<= 1.05', `${ours.lastLoss} / ${theirs.lastLoss}`];
     }),
@@ -68,13 +75,14 @@ function runStepBenchmark({ torch, pythonScript, steps, threads, setup }) {
 /**
  * One SGD step of `model` on (x, target) with the cross-entropy loss, as the PyTorch twins take
  * it; with a GradScaler `scaler`, the forward pass runs under float16 autocast. Returns the loss.
+ * @param {{ model: { forward(x: import('../dist').Tensor): import('../dist').Tensor }, optimizer: import('../dist').optim.Optimizer, x: import('../dist').Tensor, target: import('../dist').Tensor, scaler?: import('../dist').GradScaler }} step
  */
 function crossEntropyStep({ model, optimizer, x, target, scaler }) {
   const F = torch.nn.functional;
   optimizer.zeroGrad();
   return torch.tidy(() => {
     const forward = () => F.crossEntropy(model.forward(x), target);
-    const loss = scaler ? torch.amp.autocast(forward, { deviceType: x.device.split(':')[0] }) : forward();
+    const loss = scaler ? torch.amp.autocast(forward, { deviceType: x.device.startsWith('cuda') ? 'cuda' : 'cpu' }) : forward();
     if (scaler) {
       scaler.scale(loss).backward();
       scaler.step(optimizer);
@@ -97,9 +105,14 @@ function augmentSamplesPerSecond(device, batch, samples) {
     const image = torch.rand([batch, 1, SIZE, SIZE], { device });
     const label = torch.randint(0, 20, [batch, SIZE, SIZE], { device }).to('int32');
     const weights = torch.rand([batch, SIZE, SIZE], { device });
-    const run = (first) => torch.tidy(() => {
-      augment.augmentBatch({ image, label, weights }, Array.from({ length: batch }, (_, k) => first + k), { rotation: 180, flip: true });
-    });
+    const run = (first) =>
+      torch.tidy(() => {
+        augment.augmentBatch(
+          { image, label, weights },
+          Array.from({ length: batch }, (_, k) => first + k),
+          { rotation: 180, flip: true },
+        );
+      });
     run(0); // warm-up
     if (device !== 'cpu') torch.cuda.synchronize();
     const rounds = Math.max(1, Math.round(samples / batch));
@@ -110,4 +123,30 @@ function augmentSamplesPerSecond(device, batch, samples) {
   });
 }
 
-module.exports = { referencePython, printTable, alternate, runStepBenchmark, crossEntropyStep, augmentSamplesPerSecond };
+/** The command line's arguments from `from` on as numbers; a missing or non-numeric one is an error naming its position. */
+function numberArguments(/** @type {string[]} */ args, /** @type {number} */ count, from = 0) {
+  return Array.from({ length: count }, (_, k) => {
+    const value = Number(args[from + k]);
+    if (args[from + k] === undefined || !Number.isFinite(value))
+      throw new Error(`argument ${from + k + 1} must be a number, got ${args[from + k]}`);
+    return value;
+  });
+}
+
+/** A preset name from the command line. */
+function presetArgument(/** @type {string | undefined} */ name) {
+  if (name !== 'ronneberger2015' && name !== 'compact' && name !== 'padded')
+    throw new Error(`expected a preset (ronneberger2015, compact, padded), got ${name}`);
+  return name;
+}
+
+module.exports = {
+  numberArguments,
+  presetArgument,
+  referencePython,
+  printTable,
+  alternate,
+  runStepBenchmark,
+  crossEntropyStep,
+  augmentSamplesPerSecond,
+};

@@ -2,12 +2,12 @@
 // One side of bench/unet.js, in its own process so that its peak memory is its own:
 //   node bench/unet-step.js PRESET MODE SIZE STEPS THREADS   → JSON { msPerStep, peakRssMb, last }
 const { torch, createUNet, optim } = require('../dist/index.js');
-const { crossEntropyStep } = require('./support');
+const { crossEntropyStep, presetArgument } = require('./support');
 
 const [preset, mode, size, steps, threads] = process.argv.slice(2);
 torch.setNumThreads(Number(threads));
 torch.manualSeed(0);
-const model = createUNet(preset);
+const model = createUNet(presetArgument(preset));
 const extent = Number(size);
 const out = model.outputSize(extent);
 const x = torch.randn([1, 1, extent, extent]);

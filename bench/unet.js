@@ -15,18 +15,45 @@ const CASES = [
 ];
 
 function ours(preset, mode, size, steps) {
-  const output = execFileSync(process.execPath, [path.join(__dirname, 'unet-step.js'), preset, mode, String(size), String(steps), THREADS], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const output = execFileSync(
+    process.execPath,
+    [path.join(__dirname, 'unet-step.js'), preset, mode, String(size), String(steps), THREADS],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   return JSON.parse(output);
 }
 
 function pytorch(preset, mode, size, steps) {
-  const args = ['-m', 'reference', 'bench-unet', '--preset', preset, '--mode', mode, '--size', String(size), '--steps', String(steps), '--threads', THREADS];
-  const output = execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const args = [
+    '-m',
+    'reference',
+    'bench-unet',
+    '--preset',
+    preset,
+    '--mode',
+    mode,
+    '--size',
+    String(size),
+    '--steps',
+    String(steps),
+    '--threads',
+    THREADS,
+  ];
+  const output = execFileSync(referencePython(), args, {
+    cwd: path.join(__dirname, '..'),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return JSON.parse(output);
 }
 
 const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
-  const { ours: a, theirs: b } = alternate(rounds, ['msPerStep'], () => ours(preset, mode, size, steps), () => pytorch(preset, mode, size, steps));
+  const { ours: a, theirs: b } = alternate(
+    rounds,
+    ['msPerStep'],
+    () => ours(preset, mode, size, steps),
+    () => pytorch(preset, mode, size, steps),
+  );
   return [
     `${preset} ${mode} ${size}×${size}`,
     a.msPerStep.toFixed(0),
@@ -37,5 +64,10 @@ const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
     (a.peakRssMb / b.peakRssMb).toFixed(2),
   ];
 });
-printTable(['case', 'unet-torch ms', 'PyTorch ms', 'time ratio (<= 1.02)', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio (<= 1.10)'], rows);
-console.log(`\n(${THREADS} threads, CPU; each side in its own process, alternating rounds, best step after one warm-up; peak memory: the last round)`);
+printTable(
+  ['case', 'unet-torch ms', 'PyTorch ms', 'time ratio (<= 1.02)', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio (<= 1.10)'],
+  rows,
+);
+console.log(
+  `\n(${THREADS} threads, CPU; each side in its own process, alternating rounds, best step after one warm-up; peak memory: the last round)`,
+);

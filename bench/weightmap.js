@@ -24,19 +24,24 @@ function discs(size, count, seed) {
     const cx = Math.floor(random() * size);
     const r = 4 + Math.floor(random() * (count > 100 ? 8 : 30));
     for (let y = Math.max(0, cy - r); y < Math.min(size, cy + r + 1); y += 1) {
-      for (let x = Math.max(0, cx - r); x < Math.min(size, cx + r + 1); x += 1) if ((y - cy) ** 2 + (x - cx) ** 2 <= r * r) values[y * size + x] = k;
+      for (let x = Math.max(0, cx - r); x < Math.min(size, cx + r + 1); x += 1)
+        if ((y - cy) ** 2 + (x - cx) ** 2 <= r * r) values[y * size + x] = k;
     }
   }
   return torch.tensor(values).reshape([size, size]);
 }
 
+/** @returns {[string, () => import('../dist').Tensor, boolean][]} */
 function cases() {
+  /** @type {[string, () => import('../dist').Tensor, boolean][]} */
   const list = [];
-  const first = (folder) => path.join(SHARED, folder, 'labels', fs.readdirSync(path.join(SHARED, folder, 'labels')).sort()[0]);
+  const first = (/** @type {string} */ folder) =>
+    path.join(SHARED, folder, 'labels', /** @type {string} */ (fs.readdirSync(path.join(SHARED, folder, 'labels')).sort()[0]));
   if (fs.existsSync(SHARED)) {
     list.push(['HeLa (cell tracking) label', () => readLabelPng(first('dic-c2dh-hela')), false]);
     const dsb = fs.readdirSync(path.join(SHARED, 'dsb2018', 'labels')).sort();
-    list.push([`DSB2018 nuclei (${dsb[0]})`, () => readLabelPng(path.join(SHARED, 'dsb2018', 'labels', dsb[0])), false]);
+    const nuclei = /** @type {string} */ (dsb[0]);
+    list.push([`DSB2018 nuclei (${nuclei})`, () => readLabelPng(path.join(SHARED, 'dsb2018', 'labels', nuclei)), false]);
     list.push(['ISBI 2012 membrane mask (components)', () => readLabelPng(first('isbi2012')), true]);
   } else {
     console.log(`(${SHARED} is not here: only the generated images are measured)\n`);

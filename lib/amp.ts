@@ -24,7 +24,11 @@ export interface AutocastOptions {
 export function autocast<R>(fn: () => R, options: AutocastOptions = {}): R {
   const deviceType = options.deviceType ?? 'cuda';
   const dtype = options.dtype ?? (deviceType === 'cuda' ? 'float16' : 'bfloat16');
-  const previous = { enabled: native.autocastEnabled(deviceType), dtype: native.autocastDtype(deviceType), cache: native.autocastCacheEnabled() };
+  const previous = {
+    enabled: native.autocastEnabled(deviceType),
+    dtype: native.autocastDtype(deviceType),
+    cache: native.autocastCacheEnabled(),
+  };
   native.setAutocast(deviceType, options.enabled ?? true, dtype);
   native.autocastIncrementNesting();
   native.setAutocastCacheEnabled(options.cacheEnabled ?? true);
@@ -119,7 +123,8 @@ export class GradScaler {
         for (const parameter of group.params) {
           const grad = parameter.grad;
           if (grad === null) continue;
-          if (grad.dtype === 'float16') throw new TypeError('GradScaler.unscale_(): attempting to unscale float16 gradients (keep the parameters in float32)');
+          if (grad.dtype === 'float16')
+            throw new TypeError('GradScaler.unscale_(): attempting to unscale float16 gradients (keep the parameters in float32)');
           const list = byDevice.get(grad.device) ?? [];
           list.push(grad);
           byDevice.set(grad.device, list);
@@ -143,7 +148,8 @@ export class GradScaler {
     const record = this.record(optimizer);
     if (record.stage === 'stepped') throw new Error('GradScaler.step(): already called on this optimizer since the last update()');
     if (record.stage === 'ready') this.unscale_(optimizer);
-    if (record.foundInfPerDevice.size === 0) throw new Error('GradScaler.step(): no inf checks were recorded for this optimizer (no gradients?)');
+    if (record.foundInfPerDevice.size === 0)
+      throw new Error('GradScaler.step(): no inf checks were recorded for this optimizer (no gradients?)');
     let found = 0;
     for (const foundInf of record.foundInfPerDevice.values()) found += foundInf.item() as number;
     const stepped = found === 0;
@@ -160,10 +166,19 @@ export class GradScaler {
       if (newScale !== undefined) {
         this.scaleTensor!.fill_(newScale);
       } else {
-        const foundInfs = [...this.records.values()].flatMap((record) => [...record.foundInfPerDevice.values()].map((t) => t.to({ device: this.scaleTensor!.device })));
+        const foundInfs = [...this.records.values()].flatMap((record) =>
+          [...record.foundInfPerDevice.values()].map((t) => t.to({ device: this.scaleTensor!.device })),
+        );
         if (foundInfs.length === 0) throw new Error('GradScaler.update(): no inf checks were recorded before update()');
         const combined = foundInfs.slice(1).reduce((sum, t) => sum.add_(t), foundInfs[0]!.clone());
-        native.ampUpdateScale_(this.scaleTensor!, this.growthTracker!, combined, this.growthFactor, this.backoffFactor, this.growthInterval);
+        native.ampUpdateScale_(
+          this.scaleTensor!,
+          this.growthTracker!,
+          combined,
+          this.growthFactor,
+          this.backoffFactor,
+          this.growthInterval,
+        );
       }
     });
     for (const record of this.records.values()) for (const t of record.foundInfPerDevice.values()) t.dispose();
@@ -190,7 +205,8 @@ export class GradScaler {
 
   loadStateDict(state: Record<string, number>): void {
     if (!this.enabled) return;
-    if (Object.keys(state).length === 0) throw new Error('GradScaler.loadStateDict(): the state dict is empty (saved from a disabled scaler?)');
+    if (Object.keys(state).length === 0)
+      throw new Error('GradScaler.loadStateDict(): the state dict is empty (saved from a disabled scaler?)');
     this.growthFactor = state.growth_factor!;
     this.backoffFactor = state.backoff_factor!;
     this.growthInterval = state.growth_interval!;
@@ -206,4 +222,3 @@ export class GradScaler {
     for (const record of this.records.values()) for (const t of record.foundInfPerDevice.values()) t.dispose();
   }
 }
-

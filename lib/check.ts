@@ -51,12 +51,14 @@ export function iterableArg<T>(fn: string, name: string, value: unknown, expecte
 
 /** `value` when it is a non-empty string (a file path); a TypeError naming the argument otherwise. */
 export function pathArg(fn: string, name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${fn}(): argument '${name}' must be a file path (a non-empty string), got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`${fn}(): argument '${name}' must be a file path (a non-empty string), got ${describe(value)}`);
   return value;
 }
 
 /** `value` when it is a positive integer; a TypeError naming the argument otherwise. */
 export function positiveIntegerArg(fn: string, name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(`${fn}(): argument '${name}' must be a positive integer, got ${describe(value)}`);
+  if (!Number.isInteger(value) || (value as number) < 1)
+    throw new TypeError(`${fn}(): argument '${name}' must be a positive integer, got ${describe(value)}`);
   return value as number;
 }

@@ -58,7 +58,11 @@ function fromNested(data: NestedArray, options: CreationOptions): Tensor {
     }
   }
   const inferred: DType =
-    flat.length > 0 && booleans === flat.length ? 'bool' : flat.every((value) => Number.isInteger(value)) && flat.length > 0 ? 'int64' : 'float32';
+    flat.length > 0 && booleans === flat.length
+      ? 'bool'
+      : flat.every((value) => Number.isInteger(value)) && flat.length > 0
+        ? 'int64'
+        : 'float32';
   const values = Float64Array.from(flat, Number);
   const staged = native.fromTypedArray(values, shape);
   try {
@@ -88,7 +92,9 @@ export function tensor(data: NestedArray | ArrayBufferView | Tensor, options: Cr
   } else if (typeof data === 'number' || typeof data === 'boolean' || Array.isArray(data)) {
     result = fromNested(data, options);
   } else {
-    throw new TypeError(`torch.tensor(): argument 'data' must be a number, boolean, nested array, typed array or Tensor, got ${typeof data}`);
+    throw new TypeError(
+      `torch.tensor(): argument 'data' must be a number, boolean, nested array, typed array or Tensor, got ${typeof data}`,
+    );
   }
   return finish(result, options);
 }

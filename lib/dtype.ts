@@ -1,28 +1,7 @@
 /** Element types, named as in PyTorch without the `torch.` prefix. */
-export type DType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'bfloat16'
-  | 'int8'
-  | 'int16'
-  | 'int32'
-  | 'int64'
-  | 'uint8'
-  | 'bool';
+export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'bool';
 
-export const DTYPES: readonly DType[] = [
-  'float32',
-  'float64',
-  'float16',
-  'bfloat16',
-  'int8',
-  'int16',
-  'int32',
-  'int64',
-  'uint8',
-  'bool',
-];
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int8', 'int16', 'int32', 'int64', 'uint8', 'bool'];
 
 /** The typed array that `toTypedArray()` returns for each dtype (half types widen to float32). */
 export interface TypedArrayOf {
@@ -59,7 +38,18 @@ export function viewAs<D extends DType>(dtype: D, buffer: ArrayBuffer): TypedArr
 }
 
 /** Bytes per element of each dtype. */
-export const ELEMENT_SIZE: Readonly<Record<DType, number>> = { float32: 4, float64: 8, float16: 2, bfloat16: 2, int8: 1, int16: 2, int32: 4, int64: 8, uint8: 1, bool: 1 };
+export const ELEMENT_SIZE: Readonly<Record<DType, number>> = {
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int8: 1,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  uint8: 1,
+  bool: 1,
+};
 
 export function isFloatingPoint(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';

@@ -19,10 +19,17 @@ export class OutOfMemoryError extends Error {
  * The OutOfMemoryError for `batchSize` tiles of `tileSize` pixels that did not fit on `device`,
  * naming a smaller tile (`smallerTile`, from `UNet.smallerInputSize`) to try.
  */
-export function tileOutOfMemory(where: string, tile: { tileSize: number; batchSize: number; smallerTile: number | null; device: string }, cause: OutOfMemoryError): OutOfMemoryError {
+export function tileOutOfMemory(
+  where: string,
+  tile: { tileSize: number; batchSize: number; smallerTile: number | null; device: string },
+  cause: OutOfMemoryError,
+): OutOfMemoryError {
   const { tileSize, batchSize, smallerTile, device } = tile;
   const tiles = batchSize === 1 ? '1 tile' : `a batch of ${batchSize} tiles`;
-  const smaller = smallerTile === null ? 'a smaller network' : `a smaller tile: tileSize ${smallerTile} (--tile ${smallerTile}) needs about half the memory`;
+  const smaller =
+    smallerTile === null
+      ? 'a smaller network'
+      : `a smaller tile: tileSize ${smallerTile} (--tile ${smallerTile}) needs about half the memory`;
   const fewer = batchSize > 1 ? `, or fewer tiles at once (batchSize, --batch)` : '';
   return new OutOfMemoryError(
     `${where}: ${tiles} of ${tileSize} × ${tileSize} does not fit in the memory of ${device}. Try ${smaller}${fewer}. ` +

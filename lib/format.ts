@@ -78,7 +78,9 @@ function render(view: View, formatter: Formatter, indent: number, summarise: boo
   const [stride, ...innerStrides] = view.strides as [number, ...number[]];
   const indices = summarisedIndices(size, summarise);
   if (inner.length === 0) {
-    const elements = indices.map((index) => (index === null ? ' ...' : formatter.format(view.data[view.offset + index * stride] as number)));
+    const elements = indices.map((index) =>
+      index === null ? ' ...' : formatter.format(view.data[view.offset + index * stride] as number),
+    );
     const perLine = Math.max(1, Math.floor((LINE_WIDTH - indent) / (formatter.width + 2)));
     const lines: string[] = [];
     for (let start = 0; start < elements.length; start += perLine) lines.push(elements.slice(start, start + perLine).join(', '));
@@ -87,7 +89,12 @@ function render(view: View, formatter: Formatter, indent: number, summarise: boo
   const slices = indices.map((index) =>
     index === null
       ? '...'
-      : render({ data: view.data, shape: inner, offset: view.offset + index * stride, strides: innerStrides }, formatter, indent + 1, summarise),
+      : render(
+          { data: view.data, shape: inner, offset: view.offset + index * stride, strides: innerStrides },
+          formatter,
+          indent + 1,
+          summarise,
+        ),
   );
   return `[${slices.join(`,${'\n'.repeat(inner.length)}${' '.repeat(indent + 1)}`)}]`;
 }

@@ -18,7 +18,9 @@ export function collectTensors(value: unknown, into: Tensor[] = [], seen = new S
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -38,7 +40,9 @@ export function tidy<R>(fn: () => R): R {
   }
   if (isPromiseLike(result)) {
     native.endScope([]);
-    throw new TypeError('tidy(): fn returned a Promise. tidy() is synchronous: tidy the synchronous parts, or dispose tensors yourself across awaits');
+    throw new TypeError(
+      'tidy(): fn returned a Promise. tidy() is synchronous: tidy the synchronous parts, or dispose tensors yourself across awaits',
+    );
   }
   native.endScope(collectTensors(result));
   return result;

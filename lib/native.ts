@@ -54,15 +54,11 @@ function checkLibtorch(record: LibtorchRecord): void {
   }
   const version = libtorchScript.readVersion(record.root);
   if (version !== record.version) {
-    throw new AddonLoadError(
-      `the addon was built against libtorch ${record.version}, but ${record.root} now holds ${version}. ${rebuild}`,
-    );
+    throw new AddonLoadError(`the addon was built against libtorch ${record.version}, but ${record.root} now holds ${version}. ${rebuild}`);
   }
   const requested = process.env.LIBTORCH;
   if (requested && path.resolve(requested) !== record.root) {
-    throw new AddonLoadError(
-      `LIBTORCH=${requested}, but the addon was built against ${record.root}. ${rebuild}`,
-    );
+    throw new AddonLoadError(`LIBTORCH=${requested}, but the addon was built against ${record.root}. ${rebuild}`);
   }
 }
 
@@ -282,10 +278,27 @@ export interface NativeAddon {
   linear(input: T, weight: T, bias: OptT): T;
   conv2d(input: T, weight: T, bias: OptT, stride: number[], padding: number[], dilation: number[], groups: number): T;
   conv2dPadMode(input: T, weight: T, bias: OptT, stride: number[], padding: string, dilation: number[], groups: number): T;
-  convTranspose2d(input: T, weight: T, bias: OptT, stride: number[], padding: number[], outputPadding: number[], groups: number, dilation: number[]): T;
+  convTranspose2d(
+    input: T,
+    weight: T,
+    bias: OptT,
+    stride: number[],
+    padding: number[],
+    outputPadding: number[],
+    groups: number,
+    dilation: number[],
+  ): T;
   maxPool2d(input: T, kernel: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean): T;
   maxPool2dWithIndices(input: T, kernel: number[], stride: number[], padding: number[], dilation: number[], ceilMode: boolean): [T, T];
-  avgPool2d(input: T, kernel: number[], stride: number[], padding: number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | undefined): T;
+  avgPool2d(
+    input: T,
+    kernel: number[],
+    stride: number[],
+    padding: number[],
+    ceilMode: boolean,
+    countIncludePad: boolean,
+    divisorOverride: number | undefined,
+  ): T;
   adaptiveAvgPool2d(input: T, outputSize: number[]): T;
   relu(input: T): T;
   relu_(input: T): void;
@@ -299,7 +312,16 @@ export interface NativeAddon {
   dropout(input: T, p: number, training: boolean): T;
   dropout2d(input: T, p: number, training: boolean): T;
   batchNorm(input: T, runningMean: OptT, runningVar: OptT, weight: OptT, bias: OptT, training: boolean, momentum: number, eps: number): T;
-  instanceNorm(input: T, runningMean: OptT, runningVar: OptT, weight: OptT, bias: OptT, useInputStats: boolean, momentum: number, eps: number): T;
+  instanceNorm(
+    input: T,
+    runningMean: OptT,
+    runningVar: OptT,
+    weight: OptT,
+    bias: OptT,
+    useInputStats: boolean,
+    momentum: number,
+    eps: number,
+  ): T;
   groupNorm(input: T, numGroups: number, weight: OptT, bias: OptT, eps: number): T;
   layerNorm(input: T, normalizedShape: number[], weight: OptT, bias: OptT, eps: number): T;
   upsample(input: T, mode: string, outputSize: number[] | undefined, scaleFactors: number[] | undefined, alignCorners: boolean): T;
@@ -318,7 +340,14 @@ export interface NativeAddon {
   setData(input: T, data: T): void;
   isLeaf(input: T): boolean;
   retainGrad(input: T): void;
-  autogradGrad(outputs: T[], inputs: T[], gradOutputs: T[] | undefined, retainGraph: boolean, createGraph: boolean, allowUnused: boolean): (T | null)[];
+  autogradGrad(
+    outputs: T[],
+    inputs: T[],
+    gradOutputs: T[] | undefined,
+    retainGraph: boolean,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (T | null)[];
   isGradEnabled(): boolean;
   setGradEnabled(enabled: boolean): void;
   enterInferenceMode(): void;

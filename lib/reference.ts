@@ -13,7 +13,11 @@ export function referencePython(): string {
 /** Runs `python -m reference <args>` and returns its standard output; a failure names the fix. */
 export function runReference(args: string[]): string {
   try {
-    return execFileSync(referencePython(), ['-m', 'reference', ...args], { cwd: packageRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(referencePython(), ['-m', 'reference', ...args], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
     throw new Error(

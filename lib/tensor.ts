@@ -96,7 +96,9 @@ export class Tensor {
    */
   to(target: DType | string | ToOptions): Tensor {
     if (typeof target !== 'string' && (target === null || typeof target !== 'object' || Array.isArray(target))) {
-      throw new TypeError(`to(): argument 'target' must be a dtype, a device or an options object, got ${target === null ? 'null' : Array.isArray(target) ? 'an array' : typeof target}`);
+      throw new TypeError(
+        `to(): argument 'target' must be a dtype, a device or an options object, got ${target === null ? 'null' : Array.isArray(target) ? 'an array' : typeof target}`,
+      );
     }
     const options: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
     const steps: ((input: Tensor) => Tensor)[] = [];
@@ -154,7 +156,8 @@ export class Tensor {
 
   /** Computes gradients of this tensor with respect to the graph's leaves. */
   backward(gradient?: Tensor, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    if (options === null || typeof options !== 'object') throw new TypeError(`backward(): options must be an object, got ${options === null ? 'null' : typeof options}`);
+    if (options === null || typeof options !== 'object')
+      throw new TypeError(`backward(): options must be an object, got ${options === null ? 'null' : typeof options}`);
     const createGraph = options.createGraph ?? false;
     native.backward(this, gradient, options.retainGraph ?? createGraph, createGraph);
   }

@@ -23,10 +23,11 @@ void registerAmp(Napi::Env env, Napi::Object exports) {
          [](const std::string& device) { return at::autocast::is_autocast_enabled(autocastDevice(device)); });
   define(env, exports, "autocastDtype", {"deviceType"},
          [](const std::string& device) { return std::string(dtypeName(at::autocast::get_autocast_dtype(autocastDevice(device)))); });
-  define(env, exports, "setAutocast", {"deviceType", "enabled", "dtype"}, [](const std::string& device, bool enabled, at::ScalarType dtype) {
-    at::autocast::set_autocast_enabled(autocastDevice(device), enabled);
-    at::autocast::set_autocast_dtype(autocastDevice(device), dtype);
-  });
+  define(env, exports, "setAutocast", {"deviceType", "enabled", "dtype"},
+         [](const std::string& device, bool enabled, at::ScalarType dtype) {
+           at::autocast::set_autocast_enabled(autocastDevice(device), enabled);
+           at::autocast::set_autocast_dtype(autocastDevice(device), dtype);
+         });
   define(env, exports, "autocastCacheEnabled", {}, [] { return at::autocast::is_autocast_cache_enabled(); });
   define(env, exports, "setAutocastCacheEnabled", {"enabled"}, [](bool enabled) { at::autocast::set_autocast_cache_enabled(enabled); });
   define(env, exports, "autocastIncrementNesting", {}, [] { return static_cast<int64_t>(at::autocast::increment_nesting()); });

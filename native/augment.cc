@@ -83,8 +83,7 @@ using Accumulator = std::conditional_t<std::is_same_v<Scalar, float>, float, dou
 // The 4 × 4 taps from `corner` (row stride `width`): rows weighted and summed first, then the
 // columns, (0 + 2) + (1 + 3), the order in which insideBicubic4 sums four pixels at once.
 template <typename Scalar>
-Accumulator<Scalar> insideBicubic(const Scalar* corner, int64_t width, const Accumulator<Scalar> wy[4],
-                                  const Accumulator<Scalar> wx[4]) {
+Accumulator<Scalar> insideBicubic(const Scalar* corner, int64_t width, const Accumulator<Scalar> wy[4], const Accumulator<Scalar> wx[4]) {
   using Acc = Accumulator<Scalar>;
   Acc columns[4];
   for (int j = 0; j < 4; ++j) {
@@ -297,7 +296,9 @@ void remapSpan(const void* sourceData, void* targetData, const SourceSpan& point
 #endif
     });
   } else {
-    auto inside = [&](int64_t i) { return whole[2 * i] >= 1 && whole[2 * i] + 2 < height && whole[2 * i + 1] >= 1 && whole[2 * i + 1] + 2 < width; };
+    auto inside = [&](int64_t i) {
+      return whole[2 * i] >= 1 && whole[2 * i] + 2 < height && whole[2 * i + 1] >= 1 && whole[2 * i + 1] + 2 < width;
+    };
     // Mirroring the point first mirrored its whole 4 × 4 neighbourhood (a reflection about a pixel
     // centre maps pixels onto pixels, and the kernel is symmetric), so only the taps of points
     // within two pixels of an edge need mirroring one by one.
@@ -318,8 +319,8 @@ void remapSpan(const void* sourceData, void* targetData, const SourceSpan& point
         columns[k] = reflectIndex(fx - 1 + k, width);
       }
       auto line = [&](const Scalar* p) {
-        return wx[0] * static_cast<Acc>(p[columns[0]]) + wx[1] * static_cast<Acc>(p[columns[1]]) +
-               wx[2] * static_cast<Acc>(p[columns[2]]) + wx[3] * static_cast<Acc>(p[columns[3]]);
+        return wx[0] * static_cast<Acc>(p[columns[0]]) + wx[1] * static_cast<Acc>(p[columns[1]]) + wx[2] * static_cast<Acc>(p[columns[2]]) +
+               wx[3] * static_cast<Acc>(p[columns[3]]);
       };
       for (int64_t c = 0; c < channels; ++c) {
         const Scalar* p = source + c * plane;
@@ -349,9 +350,12 @@ using SpanKernel = void (*)(const void*, void*, const SourceSpan&, int64_t, int6
 SpanKernel spanKernelFor(Mode mode, at::ScalarType type) {
   SpanKernel kernel = nullptr;
   AT_DISPATCH_ALL_TYPES_AND(at::kBool, type, "remap", [&] {
-    if (mode == Mode::Nearest) kernel = &remapSpan<Mode::Nearest, scalar_t>;
-    else if (mode == Mode::Bilinear) kernel = &remapSpan<Mode::Bilinear, scalar_t>;
-    else kernel = &remapSpan<Mode::Bicubic, scalar_t>;
+    if (mode == Mode::Nearest)
+      kernel = &remapSpan<Mode::Nearest, scalar_t>;
+    else if (mode == Mode::Bilinear)
+      kernel = &remapSpan<Mode::Bilinear, scalar_t>;
+    else
+      kernel = &remapSpan<Mode::Bicubic, scalar_t>;
   });
   return kernel;
 }
@@ -383,8 +387,8 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
     TORCH_CHECK_VALUE(input.dim() == 4 && input.size(0) == samples && input.size(2) == height && input.size(3) == width,
                       "inputs must be (N, C, H, W) with (N, H, W) = (", samples, ", ", height, ", ", width, ") as the field, got ",
                       input.sizes());
-    TORCH_CHECK_VALUE(mode == Mode::Nearest || at::isFloatingType(input.scalar_type()), "only 'nearest' resamples a ",
-                      input.scalar_type(), " input; interpolation needs a floating dtype");
+    TORCH_CHECK_VALUE(mode == Mode::Nearest || at::isFloatingType(input.scalar_type()), "only 'nearest' resamples a ", input.scalar_type(),
+                      " input; interpolation needs a floating dtype");
     const at::Tensor source = input.contiguous();
     at::Tensor result = at::empty_like(source);
     const int64_t itemSize = source.element_size(), channels = source.size(1);
@@ -404,15 +408,17 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
           if (!sourcePoints(d + (row * width + firstX) * 2, y, firstX, count, height, width, points)) finite = false;
           for (const RemapJob& job : jobs) {
             job.kernel(job.sourceBytes + sample * job.sampleBytes,
-                       job.resultBytes + sample * job.sampleBytes + y * job.rowBytes + firstX * job.itemSize, points, count,
-                       job.channels, height, width);
+                       job.resultBytes + sample * job.sampleBytes + y * job.rowBytes + firstX * job.itemSize, points, count, job.channels,
+                       height, width);
           }
         }
       }
     });
   };
-  if (displacement.scalar_type() == at::kDouble) run(displacement.const_data_ptr<double>());
-  else run(displacement.const_data_ptr<float>());
+  if (displacement.scalar_type() == at::kDouble)
+    run(displacement.const_data_ptr<double>());
+  else
+    run(displacement.const_data_ptr<float>());
   TORCH_CHECK_VALUE(finite, "field must hold finite displacements, found NaN or infinity");
   std::vector<at::Tensor> results;
   for (RemapJob& job : jobs) results.push_back(std::move(job.result));
@@ -450,8 +456,7 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
   int64_t gridY = 0, gridX = 0;
   if (controlPoints) {
     points = controlPoints->to(at::kDouble).cpu().contiguous();
-    TORCH_CHECK_VALUE(points.dim() == 4 && points.size(0) == samples && points.size(1) == 2 && points.size(2) >= 2 &&
-                          points.size(3) >= 2,
+    TORCH_CHECK_VALUE(points.dim() == 4 && points.size(0) == samples && points.size(1) == 2 && points.size(2) >= 2 && points.size(3) >= 2,
                       "controlPoints must be (N, 2, gy, gx) with N = ", samples, " and at least 2 x 2 points, got ", points.sizes());
     gridY = points.size(2);
     gridX = points.size(3);
@@ -490,7 +495,8 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
             for (int k = 0; k < 4; ++k) rows[k] = alongX.data() + (component * gridY + tap.index[k]) * width;
             double* elastic = component == 0 ? elasticY.data() : elasticX.data();
             for (int64_t x = 0; x < width; ++x) {
-              elastic[x] = rows[0][x] * tap.weight[0] + rows[1][x] * tap.weight[1] + rows[2][x] * tap.weight[2] + rows[3][x] * tap.weight[3];
+              elastic[x] =
+                  rows[0][x] * tap.weight[0] + rows[1][x] * tap.weight[1] + rows[2][x] * tap.weight[2] + rows[3][x] * tap.weight[3];
             }
           }
         }

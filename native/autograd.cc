@@ -25,9 +25,8 @@ void registerAutograd(Napi::Env env, Napi::Object exports) {
            input.backward(gradient.value_or(at::Tensor()), retainGraph, createGraph);
          });
   define(env, exports, "grad", {"input"}, [](T input) { return input.grad(); });
-  define(env, exports, "setGrad", {"input", "grad"}, [](T input, std::optional<at::Tensor> grad) {
-    const_cast<at::Tensor&>(input).mutable_grad() = grad.value_or(at::Tensor());
-  });
+  define(env, exports, "setGrad", {"input", "grad"},
+         [](T input, std::optional<at::Tensor> grad) { const_cast<at::Tensor&>(input).mutable_grad() = grad.value_or(at::Tensor()); });
   // PyTorch's `param.data = data`: the same tensor (and JS handle, and autograd identity) now
   // holds `data`, which may have another dtype or device. Module.to() moves parameters this way.
   define(env, exports, "setData", {"input", "data"}, [](T input, T data) { const_cast<at::Tensor&>(input).set_data(data); });

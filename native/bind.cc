@@ -10,18 +10,26 @@ namespace unet {
 
 std::string describeValue(const Napi::Value& value) {
   switch (value.Type()) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return value.As<Napi::Boolean>().Value() ? "true" : "false";
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return value.As<Napi::Boolean>().Value() ? "true" : "false";
     case napi_number: {
       std::string text = value.ToString().Utf8Value();
       return "the number " + text;
     }
-    case napi_string: return "a string";
-    case napi_bigint: return "a bigint";
-    case napi_symbol: return "a symbol";
-    case napi_function: return "a function";
-    default: break;
+    case napi_string:
+      return "a string";
+    case napi_bigint:
+      return "a bigint";
+    case napi_symbol:
+      return "a symbol";
+    case napi_function:
+      return "a function";
+    default:
+      break;
   }
   if (value.IsArray()) return "an array";
   if (value.IsTypedArray()) return "a typed array";
@@ -37,8 +45,8 @@ const char* argumentName(const Binding& binding, size_t index) {
 
 void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected, const Napi::Value& got) {
   const char* argument = argumentName(binding, index);
-  throw Napi::TypeError::New(env, std::string(binding.name) + "(): argument '" + argument + "' must be " + expected +
-                                      ", got " + describeValue(got));
+  throw Napi::TypeError::New(
+      env, std::string(binding.name) + "(): argument '" + argument + "' must be " + expected + ", got " + describeValue(got));
 }
 
 std::string torchMessage(const c10::Error& error) {
@@ -61,10 +69,12 @@ Napi::Error torchError(Napi::Env env, const char* name, const c10::Error& error)
 
 void checkDeviceUsable(Napi::Env env, const Binding& binding, size_t index, const c10::Device& device) {
   if (!device.is_cuda()) return;
-  std::string prefix = std::string(binding.name) + "(): argument '" + argumentName(binding, index) + "' is '" + deviceName(device) + "' but ";
+  std::string prefix =
+      std::string(binding.name) + "(): argument '" + argumentName(binding, index) + "' is '" + deviceName(device) + "' but ";
   if (!at::hasCUDA()) {
-    throw Napi::Error::New(env, prefix + "CUDA is not available (no NVIDIA GPU is visible, or this libtorch is a CPU "
-                                         "build; see torch.cuda.isAvailable() and `unet info`)");
+    throw Napi::Error::New(env, prefix +
+                                    "CUDA is not available (no NVIDIA GPU is visible, or this libtorch is a CPU "
+                                    "build; see torch.cuda.isAvailable() and `unet info`)");
   }
   int gpus = at::detail::getCUDAHooks().getNumGPUs();
   if (device.has_index() && device.index() >= gpus) {
@@ -121,9 +131,8 @@ struct DtypeName {
   at::ScalarType type;
 };
 constexpr DtypeName kDtypes[] = {
-    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16},
-    {"int8", at::kChar},     {"int16", at::kShort},    {"int32", at::kInt},    {"int64", at::kLong},
-    {"uint8", at::kByte},    {"bool", at::kBool},
+    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf}, {"bfloat16", at::kBFloat16}, {"int8", at::kChar},
+    {"int16", at::kShort},   {"int32", at::kInt},      {"int64", at::kLong},   {"uint8", at::kByte},        {"bool", at::kBool},
 };
 }  // namespace
 

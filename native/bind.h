@@ -28,8 +28,7 @@ struct Binding {
 
 // --- errors -----------------------------------------------------------------------------------
 
-[[noreturn]] void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected,
-                                     const Napi::Value& got);
+[[noreturn]] void throwArgumentError(Napi::Env env, const Binding& binding, size_t index, const char* expected, const Napi::Value& got);
 std::string describeValue(const Napi::Value& value);
 
 // torch's message without its C++ backtrace or dispatcher tables.

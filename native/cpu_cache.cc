@@ -35,15 +35,14 @@ constexpr size_t kPage = 4096;
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  CachingCpuAllocator()
-      : limit_(static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE)) / 4) {}
+  CachingCpuAllocator() : limit_(static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE)) / 4) {}
 
   // Every block, small or large, carries its size in front of the data and has the data pointer
   // as its context: libtorch also allocates through raw_allocate(), which needs both.
   c10::DataPtr allocate(size_t bytes) override {
     if (bytes == 0) return {nullptr, nullptr, &giveBack, c10::Device(c10::DeviceType::CPU)};
-    TORCH_CHECK_WITH(OutOfMemoryError, bytes <= std::numeric_limits<size_t>::max() / 2, "CPU: can't allocate memory: you tried to allocate ",
-                     bytes, " bytes");
+    TORCH_CHECK_WITH(OutOfMemoryError, bytes <= std::numeric_limits<size_t>::max() / 2,
+                     "CPU: can't allocate memory: you tried to allocate ", bytes, " bytes");
     char* block = nullptr;
     size_t size = bytes + kHeader;
     if (size >= kSmallest) {

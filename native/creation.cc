@@ -15,22 +15,29 @@ at::TensorOptions options(std::optional<at::ScalarType> dtype, std::optional<c10
 
 std::optional<at::ScalarType> dtypeOfTypedArray(napi_typedarray_type type) {
   switch (type) {
-    case napi_int8_array: return at::kChar;
+    case napi_int8_array:
+      return at::kChar;
     case napi_uint8_array:
-    case napi_uint8_clamped_array: return at::kByte;
-    case napi_int16_array: return at::kShort;
-    case napi_int32_array: return at::kInt;
-    case napi_float32_array: return at::kFloat;
-    case napi_float64_array: return at::kDouble;
-    case napi_bigint64_array: return at::kLong;
-    default: return std::nullopt;
+    case napi_uint8_clamped_array:
+      return at::kByte;
+    case napi_int16_array:
+      return at::kShort;
+    case napi_int32_array:
+      return at::kInt;
+    case napi_float32_array:
+      return at::kFloat;
+    case napi_float64_array:
+      return at::kDouble;
+    case napi_bigint64_array:
+      return at::kLong;
+    default:
+      return std::nullopt;
   }
 }
 
 void copyBytes(const at::Tensor& tensor, const Napi::TypedArray& array) {
   if (array.ByteLength() > 0) {
-    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
-                array.ByteLength());
+    std::memcpy(tensor.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(), array.ByteLength());
   }
 }
 
@@ -49,8 +56,8 @@ at::Tensor fromTypedArray(const Napi::TypedArray& array, const std::vector<int64
     numel *= size;
   }
   if (numel != static_cast<int64_t>(array.ElementLength())) {
-    throw Napi::RangeError::New(env, "fromTypedArray(): argument 'shape' holds " + std::to_string(numel) +
-                                         " elements but 'data' has " + std::to_string(array.ElementLength()));
+    throw Napi::RangeError::New(env, "fromTypedArray(): argument 'shape' holds " + std::to_string(numel) + " elements but 'data' has " +
+                                         std::to_string(array.ElementLength()));
   }
   at::Tensor tensor = at::empty(shape, at::TensorOptions().dtype(*dtype));
   copyBytes(tensor, array);
@@ -109,9 +116,7 @@ void registerCreation(Napi::Env env, Napi::Object exports) {
          });
   define(env, exports, "randint", {"low", "high", "size", "dtype", "device"},
          [](int64_t low, int64_t high, const std::vector<int64_t>& size, std::optional<at::ScalarType> dtype,
-            std::optional<c10::Device> device) {
-           return at::randint(low, high, size, options(dtype.value_or(at::kLong), device));
-         });
+            std::optional<c10::Device> device) { return at::randint(low, high, size, options(dtype.value_or(at::kLong), device)); });
 }
 
 }  // namespace unet

@@ -45,8 +45,7 @@ void registerMemory(Napi::Env env, Napi::Object exports) {
          [](T tensor, bool requiresGrad) { const_cast<at::Tensor&>(tensor).set_requires_grad(requiresGrad); });
   define(env, exports, "isDisposed", {"tensor"},
          [](Napi::Env env, TensorRef tensor) { return stateOf(env).table->find(tensor.handle) == nullptr; });
-  define(env, exports, "dispose", {"tensor"},
-         [](Napi::Env env, TensorRef tensor) { stateOf(env).table->release(env, tensor.handle); });
+  define(env, exports, "dispose", {"tensor"}, [](Napi::Env env, TensorRef tensor) { stateOf(env).table->release(env, tensor.handle); });
   define(env, exports, "keep", {"tensor"}, [](Napi::Env env, TensorRef tensor) {
     TensorTable& table = *stateOf(env).table;
     if (!table.inScope(tensor.handle)) return;

@@ -96,17 +96,17 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
          [](T input, T a, T b, const c10::Scalar& value) { input.addcmul_(a, b, value); });
   define(env, exports, "addcdiv_", {"input", "tensor1", "tensor2", "value"},
          [](T input, T a, T b, const c10::Scalar& value) { input.addcdiv_(a, b, value); });
-  define(env, exports, "maximumOut_", {"input", "other"}, [](T input, T other) { at::maximum_out(const_cast<at::Tensor&>(input), input, other); });
+  define(env, exports, "maximumOut_", {"input", "other"},
+         [](T input, T other) { at::maximum_out(const_cast<at::Tensor&>(input), input, other); });
   define(env, exports, "clamp", {"input", "min", "max"},
          [](T input, std::optional<c10::Scalar> min, std::optional<c10::Scalar> max) { return at::clamp(input, min, max); });
   define(env, exports, "clamp_", {"input", "min", "max"},
          [](T input, std::optional<c10::Scalar> min, std::optional<c10::Scalar> max) { input.clamp_(min, max); });
   define(env, exports, "fill_", {"input", "value"}, [](T input, const c10::Scalar& value) { input.fill_(value); });
   define(env, exports, "copy_", {"input", "source"}, [](T input, T source) { input.copy_(source); });
-  define(env, exports, "lerp", {"input", "end", "weight"},
-         [](T input, T end, const Operand& weight) {
-           return weight.scalar ? at::lerp(input, end, *weight.scalar) : at::lerp(input, end, weight.value);
-         });
+  define(env, exports, "lerp", {"input", "end", "weight"}, [](T input, T end, const Operand& weight) {
+    return weight.scalar ? at::lerp(input, end, *weight.scalar) : at::lerp(input, end, weight.value);
+  });
 
   // comparison and logic
   binary<&eq>(env, exports, "eq");
@@ -135,34 +135,31 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
          [](T input, Dims dim, bool keepdim, std::optional<at::ScalarType> dtype) {
            return dim ? at::mean(input, *dim, keepdim, dtype) : at::mean(input, dtype);
          });
-  define(env, exports, "prod", {"input", "dim", "keepdim"}, [](T input, std::optional<int64_t> dim, bool keepdim) {
-    return dim ? at::prod(input, *dim, keepdim) : at::prod(input);
-  });
+  define(env, exports, "prod", {"input", "dim", "keepdim"},
+         [](T input, std::optional<int64_t> dim, bool keepdim) { return dim ? at::prod(input, *dim, keepdim) : at::prod(input); });
   define(env, exports, "maxAll", {"input"}, [](T input) { return at::max(input); });
   define(env, exports, "minAll", {"input"}, [](T input) { return at::min(input); });
-  define(env, exports, "maxDim", {"input", "dim", "keepdim"}, [](T input, int64_t dim, bool keepdim) { return at::max(input, dim, keepdim); });
-  define(env, exports, "minDim", {"input", "dim", "keepdim"}, [](T input, int64_t dim, bool keepdim) { return at::min(input, dim, keepdim); });
+  define(env, exports, "maxDim", {"input", "dim", "keepdim"},
+         [](T input, int64_t dim, bool keepdim) { return at::max(input, dim, keepdim); });
+  define(env, exports, "minDim", {"input", "dim", "keepdim"},
+         [](T input, int64_t dim, bool keepdim) { return at::min(input, dim, keepdim); });
   define(env, exports, "argmax", {"input", "dim", "keepdim"},
          [](T input, std::optional<int64_t> dim, bool keepdim) { return at::argmax(input, dim, keepdim); });
   define(env, exports, "argmin", {"input", "dim", "keepdim"},
          [](T input, std::optional<int64_t> dim, bool keepdim) { return at::argmin(input, dim, keepdim); });
-  define(env, exports, "std", {"input", "dim", "correction", "keepdim"},
-         [](T input, Dims dim, double correction, bool keepdim) {
-           return at::std(input, at::OptionalIntArrayRef(dim), c10::Scalar(correction), keepdim);
-         });
-  define(env, exports, "var", {"input", "dim", "correction", "keepdim"},
-         [](T input, Dims dim, double correction, bool keepdim) {
-           return at::var(input, at::OptionalIntArrayRef(dim), c10::Scalar(correction), keepdim);
-         });
+  define(env, exports, "std", {"input", "dim", "correction", "keepdim"}, [](T input, Dims dim, double correction, bool keepdim) {
+    return at::std(input, at::OptionalIntArrayRef(dim), c10::Scalar(correction), keepdim);
+  });
+  define(env, exports, "var", {"input", "dim", "correction", "keepdim"}, [](T input, Dims dim, double correction, bool keepdim) {
+    return at::var(input, at::OptionalIntArrayRef(dim), c10::Scalar(correction), keepdim);
+  });
   define(env, exports, "norm", {"input", "p", "dim", "keepdim"}, [](T input, double p, Dims dim, bool keepdim) {
     return dim ? at::norm(input, c10::Scalar(p), *dim, keepdim) : at::norm(input, c10::Scalar(p));
   });
-  define(env, exports, "all", {"input", "dim", "keepdim"}, [](T input, std::optional<int64_t> dim, bool keepdim) {
-    return dim ? at::all(input, *dim, keepdim) : at::all(input);
-  });
-  define(env, exports, "any", {"input", "dim", "keepdim"}, [](T input, std::optional<int64_t> dim, bool keepdim) {
-    return dim ? at::any(input, *dim, keepdim) : at::any(input);
-  });
+  define(env, exports, "all", {"input", "dim", "keepdim"},
+         [](T input, std::optional<int64_t> dim, bool keepdim) { return dim ? at::all(input, *dim, keepdim) : at::all(input); });
+  define(env, exports, "any", {"input", "dim", "keepdim"},
+         [](T input, std::optional<int64_t> dim, bool keepdim) { return dim ? at::any(input, *dim, keepdim) : at::any(input); });
   define(env, exports, "cumsum", {"input", "dim"}, [](T input, int64_t dim) { return at::cumsum(input, dim); });
 
   // linear algebra

@@ -47,14 +47,16 @@ void registerNnOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "leakyRelu", {"input", "negativeSlope"},
          [](T input, double slope) { return at::leaky_relu(input, c10::Scalar(slope)); });
   define(env, exports, "elu", {"input", "alpha"}, [](T input, double alpha) { return at::elu(input, c10::Scalar(alpha)); });
-  define(env, exports, "gelu", {"input", "approximate"}, [](T input, const std::string& approximate) { return at::gelu(input, approximate); });
+  define(env, exports, "gelu", {"input", "approximate"},
+         [](T input, const std::string& approximate) { return at::gelu(input, approximate); });
   define(env, exports, "sigmoid", {"input"}, [](T input) { return at::sigmoid(input); });
   define(env, exports, "tanh", {"input"}, [](T input) { return at::tanh(input); });
   define(env, exports, "softmax", {"input", "dim", "dtype"},
          [](T input, int64_t dim, std::optional<at::ScalarType> dtype) { return at::softmax(input, dim, dtype); });
   define(env, exports, "logSoftmax", {"input", "dim", "dtype"},
          [](T input, int64_t dim, std::optional<at::ScalarType> dtype) { return at::log_softmax(input, dim, dtype); });
-  define(env, exports, "dropout", {"input", "p", "training"}, [](T input, double p, bool training) { return at::dropout(input, p, training); });
+  define(env, exports, "dropout", {"input", "p", "training"},
+         [](T input, double p, bool training) { return at::dropout(input, p, training); });
   define(env, exports, "dropout2d", {"input", "p", "training"},
          [](T input, double p, bool training) { return at::feature_dropout(input, p, training); });
 
@@ -102,8 +104,10 @@ void registerNnOps(Napi::Env env, Napi::Object exports) {
          [](T input, T target, OptT weight, OptT posWeight, int64_t reduction) {
            return at::binary_cross_entropy_with_logits(input, target, weight, posWeight, reduction);
          });
-  define(env, exports, "mseLoss", {"input", "target", "reduction"}, [](T input, T target, int64_t reduction) { return at::mse_loss(input, target, reduction); });
-  define(env, exports, "l1Loss", {"input", "target", "reduction"}, [](T input, T target, int64_t reduction) { return at::l1_loss(input, target, reduction); });
+  define(env, exports, "mseLoss", {"input", "target", "reduction"},
+         [](T input, T target, int64_t reduction) { return at::mse_loss(input, target, reduction); });
+  define(env, exports, "l1Loss", {"input", "target", "reduction"},
+         [](T input, T target, int64_t reduction) { return at::l1_loss(input, target, reduction); });
 }
 
 }  // namespace unet

@@ -43,9 +43,8 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "alias", {"input"}, [](T input) { return at::alias(input); });
   define(env, exports, "asStrided", {"input", "size", "stride", "storageOffset"},
          [](T input, Ints size, Ints stride, int64_t offset) { return at::as_strided(input, size, stride, offset); });
-  define(env, exports, "contiguous", {"input", "memoryFormat"}, [](T input, std::optional<c10::MemoryFormat> format) {
-    return input.contiguous(format.value_or(c10::MemoryFormat::Contiguous));
-  });
+  define(env, exports, "contiguous", {"input", "memoryFormat"},
+         [](T input, std::optional<c10::MemoryFormat> format) { return input.contiguous(format.value_or(c10::MemoryFormat::Contiguous)); });
   define(env, exports, "isContiguous", {"input", "memoryFormat"}, [](T input, std::optional<c10::MemoryFormat> format) {
     return input.is_contiguous(format.value_or(c10::MemoryFormat::Contiguous));
   });
@@ -57,9 +56,8 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   define(env, exports, "permute", {"input", "dims"}, [](T input, Ints dims) { return input.permute(dims); });
   define(env, exports, "transpose", {"input", "dim0", "dim1"},
          [](T input, int64_t dim0, int64_t dim1) { return at::transpose(input, dim0, dim1); });
-  define(env, exports, "squeeze", {"input", "dim"}, [](T input, std::optional<std::vector<int64_t>> dim) {
-    return dim ? at::squeeze(input, *dim) : at::squeeze(input);
-  });
+  define(env, exports, "squeeze", {"input", "dim"},
+         [](T input, std::optional<std::vector<int64_t>> dim) { return dim ? at::squeeze(input, *dim) : at::squeeze(input); });
   define(env, exports, "unsqueeze", {"input", "dim"}, [](T input, int64_t dim) { return at::unsqueeze(input, dim); });
   define(env, exports, "flatten", {"input", "startDim", "endDim"},
          [](T input, int64_t start, int64_t end) { return at::flatten(input, start, end); });
@@ -71,7 +69,8 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
   // indexing
   define(env, exports, "narrow", {"input", "dim", "start", "length"},
          [](T input, int64_t dim, int64_t start, int64_t length) { return at::narrow(input, dim, start, length); });
-  define(env, exports, "select", {"input", "dim", "index"}, [](T input, int64_t dim, int64_t index) { return at::select(input, dim, index); });
+  define(env, exports, "select", {"input", "dim", "index"},
+         [](T input, int64_t dim, int64_t index) { return at::select(input, dim, index); });
   define(env, exports, "slice", {"input", "dim", "start", "end", "step"},
          [](T input, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> end, int64_t step) {
            return at::slice(input, dim, start, end, step);
@@ -83,25 +82,28 @@ void registerShapeOps(Napi::Env env, Napi::Object exports) {
            at::Tensor source = values.scalar ? at::scalar_tensor(*values.scalar, input.options()) : values.value;
            input.index_put_(indexList(indices), source, accumulate);
          });
-  define(env, exports, "indexSelect", {"input", "dim", "index"}, [](T input, int64_t dim, T index) { return at::index_select(input, dim, index); });
+  define(env, exports, "indexSelect", {"input", "dim", "index"},
+         [](T input, int64_t dim, T index) { return at::index_select(input, dim, index); });
   define(env, exports, "gather", {"input", "dim", "index"}, [](T input, int64_t dim, T index) { return at::gather(input, dim, index); });
-  define(env, exports, "scatter", {"input", "dim", "index", "src"},
-         [](T input, int64_t dim, T index, const Operand& src) {
-           return src.scalar ? at::scatter(input, dim, index, *src.scalar) : at::scatter(input, dim, index, src.value);
-         });
-  define(env, exports, "maskedFill", {"input", "mask", "value"},
-         [](T input, T mask, const Operand& value) {
-           return value.scalar ? at::masked_fill(input, mask, *value.scalar) : at::masked_fill(input, mask, value.value);
-         });
+  define(env, exports, "scatter", {"input", "dim", "index", "src"}, [](T input, int64_t dim, T index, const Operand& src) {
+    return src.scalar ? at::scatter(input, dim, index, *src.scalar) : at::scatter(input, dim, index, src.value);
+  });
+  define(env, exports, "maskedFill", {"input", "mask", "value"}, [](T input, T mask, const Operand& value) {
+    return value.scalar ? at::masked_fill(input, mask, *value.scalar) : at::masked_fill(input, mask, value.value);
+  });
   define(env, exports, "maskedSelect", {"input", "mask"}, [](T input, T mask) { return at::masked_select(input, mask); });
 
   // joining and splitting
-  define(env, exports, "cat", {"tensors", "dim"}, [](const std::vector<at::Tensor>& tensors, int64_t dim) { return at::cat(tensors, dim); });
-  define(env, exports, "stack", {"tensors", "dim"}, [](const std::vector<at::Tensor>& tensors, int64_t dim) { return at::stack(tensors, dim); });
-  define(env, exports, "split", {"input", "splitSize", "dim"}, [](T input, int64_t size, int64_t dim) { return at::split(input, size, dim); });
+  define(env, exports, "cat", {"tensors", "dim"},
+         [](const std::vector<at::Tensor>& tensors, int64_t dim) { return at::cat(tensors, dim); });
+  define(env, exports, "stack", {"tensors", "dim"},
+         [](const std::vector<at::Tensor>& tensors, int64_t dim) { return at::stack(tensors, dim); });
+  define(env, exports, "split", {"input", "splitSize", "dim"},
+         [](T input, int64_t size, int64_t dim) { return at::split(input, size, dim); });
   define(env, exports, "splitWithSizes", {"input", "splitSizes", "dim"},
          [](T input, Ints sizes, int64_t dim) { return at::split_with_sizes(input, sizes, dim); });
-  define(env, exports, "chunk", {"input", "chunks", "dim"}, [](T input, int64_t chunks, int64_t dim) { return at::chunk(input, chunks, dim); });
+  define(env, exports, "chunk", {"input", "chunks", "dim"},
+         [](T input, int64_t chunks, int64_t dim) { return at::chunk(input, chunks, dim); });
 
   // padding
   define(env, exports, "pad", {"input", "pad", "mode", "value"},

@@ -76,9 +76,8 @@ void registerReadback(Napi::Env env, Napi::Object exports) {
     worker->Queue();
     return Napi::Value(promise);
   });
-  define(env, exports, "toBytes", {"tensor"}, [](Napi::Env env, const at::Tensor& tensor) {
-    return Napi::Value(copyToArrayBuffer(env, contiguousCpu(tensor)));
-  });
+  define(env, exports, "toBytes", {"tensor"},
+         [](Napi::Env env, const at::Tensor& tensor) { return Napi::Value(copyToArrayBuffer(env, contiguousCpu(tensor))); });
   define(env, exports, "item", {"tensor"}, [](const at::Tensor& tensor) { return item(tensor); });
 }
 

@@ -33,9 +33,8 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   define(env, exports, "libmPow", {"base", "exponent"}, [](double base, double exponent) { return std::pow(base, exponent); });
   define(env, exports, "libtorchVersion", {}, [] { return std::string(TORCH_VERSION); });
   define(env, exports, "cudaBuilt", {}, [] { return cudaBuilt(); });
-  define(env, exports, "cudaRuntimeVersion", {}, [] {
-    return cudaBuilt() ? static_cast<int64_t>(at::detail::getCUDAHooks().versionCUDART()) : int64_t{0};
-  });
+  define(env, exports, "cudaRuntimeVersion", {},
+         [] { return cudaBuilt() ? static_cast<int64_t>(at::detail::getCUDAHooks().versionCUDART()) : int64_t{0}; });
   define(env, exports, "getNumThreads", {}, [] { return static_cast<int64_t>(at::get_num_threads()); });
   define(env, exports, "setNumThreads", {"threads"}, [](int64_t threads) {
     TORCH_CHECK_VALUE(threads > 0, "threads must be positive, got ", threads);
@@ -46,15 +45,13 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   define(env, exports, "manualSeed", {"seed"}, [](int64_t seed) { at::manual_seed(static_cast<uint64_t>(seed)); });
   define(env, exports, "cudaIsAvailable", {}, [] { return torch::cuda::is_available(); });
   define(env, exports, "cudaDeviceCount", {}, [] { return static_cast<int64_t>(torch::cuda::device_count()); });
-  define(env, exports, "cudaSynchronize", {"device"}, [](std::optional<c10::Device> device) {
-    torch::cuda::synchronize(cudaIndex(device));
-  });
+  define(env, exports, "cudaSynchronize", {"device"},
+         [](std::optional<c10::Device> device) { torch::cuda::synchronize(cudaIndex(device)); });
   define(env, exports, "cudaEmptyCache", {}, [] {
     if (torch::cuda::is_available()) c10::getDeviceAllocator(c10::kCUDA)->emptyCache();
   });
-  define(env, exports, "cudaResetPeakMemoryStats", {"device"}, [](std::optional<c10::Device> device) {
-    c10::getDeviceAllocator(c10::kCUDA)->resetPeakStats(cudaIndex(device));
-  });
+  define(env, exports, "cudaResetPeakMemoryStats", {"device"},
+         [](std::optional<c10::Device> device) { c10::getDeviceAllocator(c10::kCUDA)->resetPeakStats(cudaIndex(device)); });
   define(env, exports, "cudaMemoryStats", {"device"}, [](Napi::Env env, std::optional<c10::Device> device) {
     auto stats = c10::getDeviceAllocator(c10::kCUDA)->getDeviceStats(cudaIndex(device));
     const auto& allocated = stats.allocated_bytes[0];  // the aggregate over all pools

@@ -80,8 +80,8 @@ void registerSerialization(Napi::Env env, Napi::Object exports) {
     // torch::jit::pickle_save, but with untagged dicts and lists: a type tag would be a global
     // that Python's torch.load(weights_only=True) refuses.
     std::vector<char> pickled;
-    torch::jit::Pickler pickler([&](const char* data, size_t size) { pickled.insert(pickled.end(), data, data + size); },
-                                nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
+    torch::jit::Pickler pickler([&](const char* data, size_t size) { pickled.insert(pickled.end(), data, data + size); }, nullptr, nullptr,
+                                nullptr, nullptr, /*tag_aggregates=*/false);
     pickler.protocol();
     pickler.pushIValue(fromJs(env, value, ""));
     pickler.stop();

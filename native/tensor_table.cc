@@ -64,8 +64,10 @@ Handle TensorTable::adopt(napi_env env, at::Tensor tensor) {
   liveTensors_ += 1;
   peakTensors_ = std::max(peakTensors_, liveTensors_);
   registerStorage(slot);
-  if (scopes_.empty()) setCollected(env, slot, true);
-  else placeInFrame(handle, slot, scopes_.size() - 1);
+  if (scopes_.empty())
+    setCollected(env, slot, true);
+  else
+    placeInFrame(handle, slot, scopes_.size() - 1);
   return handle;
 }
 
@@ -147,8 +149,7 @@ void TensorTable::registerStorage(Slot& slot) {
   if (!slot.tensor.has_storage()) return;
   const c10::Storage& storage = slot.tensor.storage();
   slot.storage = storage.unsafeGetStorageImpl();
-  auto [entry, inserted] = storages_.try_emplace(
-      slot.storage, StorageUse{0, static_cast<int64_t>(storage.nbytes()), slot.tensor.device()});
+  auto [entry, inserted] = storages_.try_emplace(slot.storage, StorageUse{0, static_cast<int64_t>(storage.nbytes()), slot.tensor.device()});
   entry->second.holders += 1;
 }
 
@@ -166,7 +167,8 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
   AddonState& state = stateOf(env);
   if (state.tensorClass.IsEmpty()) {
-    throw Napi::Error::New(env, "unet-torch: the Tensor class is not registered; load the package (require('unet-torch')), not the addon alone");
+    throw Napi::Error::New(env,
+                           "unet-torch: the Tensor class is not registered; load the package (require('unet-torch')), not the addon alone");
   }
   Handle handle = state.table->adopt(env, std::move(tensor));
   napi_value arguments[] = {state.constructToken.Value(), Napi::Number::New(env, static_cast<double>(handle))};

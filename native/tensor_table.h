@@ -94,9 +94,9 @@ struct AddonState {
   // Shared with the finalizers of tensors that outlive every tidy() scope, which may run during
   // the environment's teardown.
   std::shared_ptr<TensorTable> table = std::make_shared<TensorTable>();
-  Napi::FunctionReference tensorClass;  // lib/tensor.ts's Tensor
-  Napi::Reference<Napi::Value> handleKey;  // the symbol under which a Tensor keeps its handle
-  Napi::Reference<Napi::Value> constructToken;  // proves to Tensor's constructor that the addon calls it
+  Napi::FunctionReference tensorClass;            // lib/tensor.ts's Tensor
+  Napi::Reference<Napi::Value> handleKey;         // the symbol under which a Tensor keeps its handle
+  Napi::Reference<Napi::Value> constructToken;    // proves to Tensor's constructor that the addon calls it
   Napi::FunctionReference outOfMemoryErrorClass;  // lib/errors.ts's OutOfMemoryError
 };
 

@@ -135,7 +135,8 @@ void nearestTwo(const int32_t* labels, int height, int width, double radius, std
 // README "Weight map": w(x) = w_c(x) + w0·exp(−(d1 + d2)²/(2σ²)) on background, w_c(x) on cells;
 // classWeights [background, cell], or balance (N / (C·n_c)) when empty; falk: the 2019 release's
 // background term 0.1 + 0.9·exp(−d1²/(2·10²)) and 1 on cells.
-at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double radius, const std::vector<double>& classWeights, bool falk) {
+at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double radius, const std::vector<double>& classWeights,
+                       bool falk) {
   TORCH_CHECK_VALUE(labels.dim() == 2 && labels.scalar_type() == at::kInt && labels.is_cpu(), "labels must be a 2-d int32 CPU tensor");
   TORCH_CHECK_VALUE(classWeights.empty() || classWeights.size() == 2, "classWeights must be empty (balance) or [background, cell]");
   at::Tensor contiguous = labels.contiguous();

@@ -33,13 +33,16 @@ function render() {
   ];
   const lines = ['| group | `torch.*` |', '| --- | --- |'];
   for (const [label, file] of groups) {
-    const module = require(path.join(dist, file));
+    const module = require(path.join(dist, /** @type {string} */ (file)));
     const names = [...exposed(torch, module), ...exposed(torch.autograd, module).map((name) => `autograd.${name}`)].sort();
     lines.push(`| ${label} | ${names.map((name) => `\`${name}\``).join(', ')} |`);
   }
   const functional = exposed(torch.nn.functional, require(path.join(dist, 'nn', 'functional.js')));
   lines.push(`| \`torch.nn.functional\` | ${functional.map((name) => `\`${name}\``).join(', ')} |`);
-  const members = (namespace) => Object.keys(namespace).filter((name) => typeof namespace[name] === 'function' && !name.endsWith('Error')).sort();
+  const members = (namespace) =>
+    Object.keys(namespace)
+      .filter((name) => typeof namespace[name] === 'function' && !name.endsWith('Error'))
+      .sort();
   const namespaces = [
     ['`torch.nn` modules', torch.nn],
     ['`torch.nn.init`', torch.nn.init],
@@ -48,8 +51,15 @@ function render() {
     ['`torch.optim.lrScheduler`', torch.optim.lrScheduler],
     ['`torch.amp`', torch.amp],
   ];
-  for (const [label, namespace] of namespaces) lines.push(`| ${label} | ${members(namespace).map((name) => `\`${name}\``).join(', ')} |`);
-  const files = ['save', 'load', 'saveSafetensors', 'loadSafetensors', 'saveNpy', 'loadNpy'].filter((name) => typeof torch[name] === 'function');
+  for (const [label, namespace] of namespaces)
+    lines.push(
+      `| ${label} | ${members(namespace)
+        .map((name) => `\`${name}\``)
+        .join(', ')} |`,
+    );
+  const files = ['save', 'load', 'saveSafetensors', 'loadSafetensors', 'saveNpy', 'loadNpy'].filter(
+    (name) => typeof torch[name] === 'function',
+  );
   lines.push(`| files | ${files.map((name) => `\`${name}\``).join(', ')} |`);
   const own = Object.getOwnPropertyNames(Tensor.prototype).filter((name) => name !== 'constructor' && !(name in tensorMethods));
   const methods = [...new Set([...Object.keys(tensorMethods), ...own])].sort();

@@ -6,10 +6,5 @@ const path = require('node:path');
 
 const dist = path.resolve(__dirname, '..', 'dist');
 const names = Object.keys(require(path.join(dist, 'index.js'))).filter((name) => name !== '__esModule');
-const body = [
-  "import cjs from './index.js';",
-  `export const { ${names.join(', ')} } = cjs;`,
-  'export default cjs;',
-  '',
-].join('\n');
+const body = ["import cjs from './index.js';", `export const { ${names.join(', ')} } = cjs;`, 'export default cjs;', ''].join('\n');
 fs.writeFileSync(path.join(dist, 'index.mjs'), body);

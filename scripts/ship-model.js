@@ -14,12 +14,16 @@ if (!run || !name) {
   process.exit(2);
 }
 const description = readModelDescription(path.join(run, 'model.json'));
-const results = resultsFile ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).filter((row) => path.resolve(row.run) === path.resolve(run)) : [];
+const results = resultsFile
+  ? JSON.parse(fs.readFileSync(resultsFile, 'utf8')).filter((row) => path.resolve(row.run) === path.resolve(run))
+  : [];
 const out = path.join(__dirname, '..', 'models', name);
 fs.mkdirSync(out, { recursive: true });
 torch.tidy(() => {
   const { tensors } = torch.loadSafetensors(path.join(run, 'best.safetensors'));
-  const half = Object.fromEntries(Object.entries(tensors).map(([key, value]) => [key, value.dtype === 'float32' ? value.to('float16') : value]));
+  const half = Object.fromEntries(
+    Object.entries(tensors).map(([key, value]) => [key, value.dtype === 'float32' ? value.to('float16') : value]),
+  );
   torch.saveSafetensors(path.join(out, 'model.safetensors'), half);
 });
 saveModelDescription(out, { ...description, training: { ...description.training, heldout: results[0] ?? null } });

@@ -9,4 +9,6 @@ assert.deepEqual(result, [3, 5, 7]);
 assert.throws(() => torch.zeros([2, 3]).matmul(torch.zeros([2, 3])), /matmul\(\): mat1 and mat2 shapes cannot be multiplied/);
 assert.equal(torch.memory().liveTensors, 2);
 const facts = torch.info();
-console.log(`smoke: ok: libtorch ${facts.libtorchVersion}, CUDA build ${facts.cudaBuild}, CUDA available ${facts.cudaAvailable}, ${facts.addon}`);
+console.log(
+  `smoke: ok: libtorch ${facts.libtorchVersion}, CUDA build ${facts.cudaBuild}, CUDA available ${facts.cudaAvailable}, ${facts.addon}`,
+);

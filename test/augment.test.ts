@@ -13,8 +13,18 @@ import type { SampleTransform } from '../lib/augment';
 import { runPython } from './support/python';
 
 const NEUTRAL: SampleTransform = {
-  controlPoints: null, angle: 0, flipY: false, flipX: false, shiftY: 0, shiftX: 0, scale: 1,
-  brightness: 0, contrast: 1, gamma: 1, noiseStd: 0, noiseSeed: 0,
+  controlPoints: null,
+  angle: 0,
+  flipY: false,
+  flipX: false,
+  shiftY: 0,
+  shiftX: 0,
+  scale: 1,
+  brightness: 0,
+  contrast: 1,
+  gamma: 1,
+  noiseStd: 0,
+  noiseSeed: 0,
 };
 
 function fieldOf(transform: Partial<SampleTransform>, h: number, w: number): Tensor {
@@ -116,9 +126,12 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       expect(together[1]!.equal(augment.applyField(label, field, 'nearest'))).toBe(true);
       expect(together[2]!.equal(augment.applyField(weights, field, 'bilinear'))).toBe(true);
       expect(together.map((tensor) => tensor.dtype)).toEqual(['float64', 'int64', 'float32']);
-      expect(() => augment.applyFieldTo(field, [{ input: image, mode: 'bicubic' }, { input: torch.zeros([2, 1, 37, 52]), mode: 'nearest' }])).toThrow(
-        /applyFieldTo\(\): argument 'field' must be \(N, H, W, 2\) = \[2, 37, 52, 2\]/,
-      );
+      expect(() =>
+        augment.applyFieldTo(field, [
+          { input: image, mode: 'bicubic' },
+          { input: torch.zeros([2, 1, 37, 52]), mode: 'nearest' },
+        ]),
+      ).toThrow(/applyFieldTo\(\): argument 'field' must be \(N, H, W, 2\) = \[2, 37, 52, 2\]/);
       expect(() => augment.applyFieldTo(field, [{ input: label, mode: 'bilinear' }])).toThrow(/needs a floating 'targets\[0\].input'/);
     });
   });
@@ -126,7 +139,12 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
   test('labels hold only ids of the input, whatever the transform', () => {
     torch.tidy(() => {
       const label = torch.randint(0, 5, [2, 64, 64]).mul(7).to('int32');
-      const out = augment.augmentBatch({ image: torch.rand([2, 1, 64, 64]), label }, [3, 4], { rotation: 180, scale: [0.7, 1.4], shift: 10, flip: true });
+      const out = augment.augmentBatch({ image: torch.rand([2, 1, 64, 64]), label }, [3, 4], {
+        rotation: 180,
+        scale: [0.7, 1.4],
+        shift: 10,
+        flip: true,
+      });
       expect(out.label!.dtype).toBe('int32');
       const ids = new Set(label.flatten().toArray() as number[]);
       expect((out.label!.flatten().toArray() as number[]).every((id) => ids.has(id))).toBe(true);
@@ -191,7 +209,11 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       const batch = { image: image.unsqueeze(0), label: label.unsqueeze(0), weights: image };
       const options = { rotation: 90, flip: true, scale: [0.8, 1.2] as [number, number], noise: 0.02 };
       const cpu = augment.augmentBatch(batch, [21], options);
-      const gpu = augment.augmentBatch({ image: batch.image.to(device), label: batch.label.to(device), weights: batch.weights.to(device) }, [21], options);
+      const gpu = augment.augmentBatch(
+        { image: batch.image.to(device), label: batch.label.to(device), weights: batch.weights.to(device) },
+        [21],
+        options,
+      );
       expect(gpu.field.cpu().equal(cpu.field)).toBe(true);
       expect(gpu.image.cpu().sub(cpu.image).abs().max().item()).toBeLessThan(1e-4);
       expect(gpu.weights!.cpu().sub(cpu.weights!).abs().max().item()).toBeLessThan(1e-4);
@@ -210,11 +232,17 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       expect(() => augment.augmentBatch({ image }, [1], { rotation: -5 })).toThrow(/option 'rotation' must be a finite number >= 0/);
       expect(() => augment.augmentBatch({ image }, [1], { scale: [1.2, 0.8] })).toThrow(/option 'scale' must be \[min, max\]/);
       expect(() => augment.augmentBatch({ image }, [1], { rotate: 5 } as never)).toThrow(/option 'rotate' must be one of/);
-      expect(() => augment.augmentBatch({ image, label: torch.zeros([1, 10, 9]) }, [1])).toThrow(/'label' must be \(N, H, W\) = \[1, 10, 10\]/);
+      expect(() => augment.augmentBatch({ image, label: torch.zeros([1, 10, 9]) }, [1])).toThrow(
+        /'label' must be \(N, H, W\) = \[1, 10, 10\]/,
+      );
       expect(() => augment.augmentBatch({ image, weights: torch.zeros([2, 10, 10]) }, [1])).toThrow(/'weights' must be \(N, H, W\)/);
       expect(() => augment.augmentBatch({ image }, [1, 2])).toThrow(/'seeds' must hold one integer per sample \(1\)/);
-      expect(() => augment.applyField(image, torch.zeros([1, 9, 10, 2]), 'bilinear')).toThrow(/argument 'field' must be \(N, H, W, 2\) = \[1, 10, 10, 2\]/);
-      expect(() => augment.applyField(torch.zeros([1, 1, 10, 10], { dtype: 'int32' }), torch.zeros([1, 10, 10, 2]), 'bicubic')).toThrow(/needs a floating 'input'/);
+      expect(() => augment.applyField(image, torch.zeros([1, 9, 10, 2]), 'bilinear')).toThrow(
+        /argument 'field' must be \(N, H, W, 2\) = \[1, 10, 10, 2\]/,
+      );
+      expect(() => augment.applyField(torch.zeros([1, 1, 10, 10], { dtype: 'int32' }), torch.zeros([1, 10, 10, 2]), 'bicubic')).toThrow(
+        /needs a floating 'input'/,
+      );
       expect(() => augment.applyField(image, torch.zeros([1, 10, 10, 2]), 'cubic' as never)).toThrow(/argument 'mode' must be one of/);
       for (const bad of [NaN, Infinity]) {
         const field = torch.zeros([1, 10, 10, 2]);
@@ -247,9 +275,27 @@ describe('unet augment', () => {
       writeGrayPng(path.join(folder, 'image.png'), image.squeeze(0));
       writeLabelPng(path.join(folder, 'label.png'), label);
       const out = path.join(folder, 'out');
-      const text = execFileSync(process.execPath, [cli, 'augment', path.join(folder, 'image.png'), path.join(folder, 'label.png'), '--seed', '4', '--rotation', '30', '--flip', '--field', '--out', out], { encoding: 'utf8' });
+      const text = execFileSync(
+        process.execPath,
+        [
+          cli,
+          'augment',
+          path.join(folder, 'image.png'),
+          path.join(folder, 'label.png'),
+          '--seed',
+          '4',
+          '--rotation',
+          '30',
+          '--flip',
+          '--field',
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(text).toMatch(/112×96, seed 4, elastic σ 10, rotation/);
-      for (const file of ['image.png', 'label.png', 'weights.png', 'preview.png', 'field.npy']) expect(fs.existsSync(path.join(out, file))).toBe(true);
+      for (const file of ['image.png', 'label.png', 'weights.png', 'preview.png', 'field.npy'])
+        expect(fs.existsSync(path.join(out, file))).toBe(true);
       const deformed = readLabelPng(path.join(out, 'label.png'));
       const ids = new Set(label.flatten().toArray() as number[]);
       expect((deformed.flatten().toArray() as number[]).every((id) => ids.has(id))).toBe(true);
@@ -277,7 +323,9 @@ describe('unet augment', () => {
       expect(mismatch.stderr).toMatch(/label.png is 31×20 but .*image.png is 30×20/);
       expect(run(path.join(folder, 'image.png'), '--sigma=-2', '--out', folder).stderr).toMatch(/option 'sigma' must be >= 0/);
       expect(run(path.join(folder, 'image.png'), '--grid', '1', '--out', folder).stderr).toMatch(/option 'grid' must be at least 2 × 2/);
-      expect(run(path.join(folder, 'image.png'), '--rotation', 'lots', '--out', folder).stderr).toMatch(/--rotation must be a number, got 'lots'/);
+      expect(run(path.join(folder, 'image.png'), '--rotation', 'lots', '--out', folder).stderr).toMatch(
+        /--rotation must be a number, got 'lots'/,
+      );
       expect(run(path.join(folder, 'missing.png'), '--out', folder).stderr).toMatch(/missing.png: not a readable PNG/);
     } finally {
       fs.rmSync(folder, { recursive: true, force: true });

@@ -11,7 +11,7 @@ describe('autograd', () => {
       const v = torch.randn([3, 4], { dtype: 'float64' });
       const y = x.mul(x).exp().mul(x);
       y.backward(v, { retainGraph: true });
-      y.backward(v);  // accumulates: twice the vector-Jacobian product
+      y.backward(v); // accumulates: twice the vector-Jacobian product
       const accumulated = x.grad!;
       const [first] = torch.autograd.grad(x.pow(3).sum(), [x], { createGraph: true });
       const [second] = torch.autograd.grad(first!.sum(), [x]);
@@ -39,7 +39,9 @@ outputs["second"] = second`,
       const a = torch.ones([2], { requiresGrad: true });
       const b = torch.ones([2], { requiresGrad: true });
       const out = a.mul(3).sum();
-      expect(() => torch.autograd.grad(out, [a, b], { retainGraph: true })).toThrow(/autogradGrad\(\): element 1 ?of the differentiated Tensors appears to not have been used in the graph/);
+      expect(() => torch.autograd.grad(out, [a, b], { retainGraph: true })).toThrow(
+        /autogradGrad\(\): element 1 ?of the differentiated Tensors appears to not have been used in the graph/,
+      );
       const [ga, gb] = torch.autograd.grad(out, [a, b], { allowUnused: true, retainGraph: true });
       expect(ga!.toArray()).toEqual([3, 3]);
       expect(gb).toBeNull();
@@ -62,7 +64,11 @@ outputs["second"] = second`,
       expect(inner.off.requiresGrad).toBe(false);
       expect(inner.on.requiresGrad).toBe(true);
       expect(torch.isGradEnabled()).toBe(true);
-      expect(() => torch.noGrad(() => { throw new Error('boom'); })).toThrow('boom');
+      expect(() =>
+        torch.noGrad(() => {
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
       expect(torch.isGradEnabled()).toBe(true);
       expect(() => torch.noGrad(() => Promise.resolve(1))).toThrow(/noGrad\(\): fn returned a Promise/);
       expect(torch.isGradEnabled()).toBe(true);
@@ -76,7 +82,11 @@ outputs["second"] = second`,
       expect(torch.isInferenceMode()).toBe(false);
       expect(made.requiresGrad).toBe(false);
       expect(() => made.mul(x).sum().backward()).toThrow(/Inference tensors cannot be saved for backward/);
-      expect(() => torch.inferenceMode(() => { throw new RangeError('inner'); })).toThrow(RangeError);
+      expect(() =>
+        torch.inferenceMode(() => {
+          throw new RangeError('inner');
+        }),
+      ).toThrow(RangeError);
       expect(torch.isInferenceMode()).toBe(false);
     });
   });

@@ -13,11 +13,23 @@ describe('cell tracking challenge SEG and DET', () => {
     torch.tidy(() => {
       // Frame a: reference cells 1 (4 px), 2 (2 px), 3 (2 px); one predicted object 5 covers
       // 1 and 2 (a merge), cell 3 is missed, object 9 matches nothing.
-      const referenceA = ids([[1, 1, 0, 2, 0, 3], [1, 1, 0, 2, 0, 3]]);
-      const predictedA = ids([[5, 5, 5, 5, 0, 0], [5, 5, 5, 5, 0, 9]]);
+      const referenceA = ids([
+        [1, 1, 0, 2, 0, 3],
+        [1, 1, 0, 2, 0, 3],
+      ]);
+      const predictedA = ids([
+        [5, 5, 5, 5, 0, 0],
+        [5, 5, 5, 5, 0, 9],
+      ]);
       // Frame b: one cell, predicted exactly.
-      const referenceB = ids([[0, 4, 4], [0, 4, 4]]);
-      const predictedB = ids([[0, 7, 7], [0, 7, 7]]);
+      const referenceB = ids([
+        [0, 4, 4],
+        [0, 4, 4],
+      ]);
+      const predictedB = ids([
+        [0, 7, 7],
+        [0, 7, 7],
+      ]);
       const scores = ctcScores([
         { name: 'a', predicted: predictedA, reference: referenceA },
         { name: 'b', predicted: predictedB, reference: referenceB },
@@ -72,7 +84,10 @@ describe('ISBI 2012 measures', () => {
 
   test('thinning equals scikit-image morphology.thin', () => {
     torch.manualSeed(3);
-    const masks = torch.tidy(() => ({ a: torch.rand([30, 40]).gt(0.35).to('uint8'), b: syntheticCells(4, { height: 32, width: 36 }).label.gt(0).to('uint8') }));
+    const masks = torch.tidy(() => ({
+      a: torch.rand([30, 40]).gt(0.35).to('uint8'),
+      b: syntheticCells(4, { height: 32, width: 36 }).label.gt(0).to('uint8'),
+    }));
     const out = runPython(
       `
 from skimage.morphology import thin
@@ -128,7 +143,12 @@ outputs["isbi"] = torch.tensor([i["pixelError"], i["randError"], i["warpingError
     const [seg, det, objects, falseNegatives, falsePositives, splits] = out.ctc!.toArray() as number[];
     expect(ours.seg).toBeCloseTo(seg!, 12);
     expect(ours.det).toBeCloseTo(det!, 12);
-    expect([ours.objects, ours.falseNegatives, ours.falsePositives, ours.splits]).toEqual([objects, falseNegatives, falsePositives, splits]);
+    expect([ours.objects, ours.falseNegatives, ours.falsePositives, ours.splits]).toEqual([
+      objects,
+      falseNegatives,
+      falsePositives,
+      splits,
+    ]);
     expect(ours.splits).toBeGreaterThan(0);
     const [pixelError, randError, warpingError, vRand, vInfo] = out.isbi!.toArray() as number[];
     expect(isbi.pixelError).toBeCloseTo(pixelError!, 12);

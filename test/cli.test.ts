@@ -41,7 +41,10 @@ describe('unet command line', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--out', 'x'], /unet train: missing --data/],
       [['train', '--data', 'x', '--out', 'y', '--steps', 'many'], /--steps must be a number, got 'many'/],
-      [['train', '--data', 'x', '--out', 'y', '--recipe', 'soup'], /--recipe: unknown recipe 'soup'; known: dic-c2dh-hela, phc-c2dh-u373, isbi2012, nuclei/],
+      [
+        ['train', '--data', 'x', '--out', 'y', '--recipe', 'soup'],
+        /--recipe: unknown recipe 'soup'; known: dic-c2dh-hela, phc-c2dh-u373, isbi2012, nuclei/,
+      ],
       [['predict', '--model', 'm', '--out', 'o'], /unet predict: expected 1 to Infinity argument\(s\)/],
       [['eval', '--pred', 'p', '--truth', 't', '--protocol', 'dice'], /--protocol must be one of ctc, isbi2012, got 'dice'/],
       [['weightmap', 'a.png', 'b.png', '--out', 'w.npy'], /expected 1 argument\(s\) besides the flags, got 2/],

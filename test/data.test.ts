@@ -23,7 +23,10 @@ describe('image files', () => {
   test('PNG: 8- and 16-bit gray scale to [0, 1]; RGB gives three channels', () => {
     const gray16 = new PNG({ width: 3, height: 2, colorType: 0, inputColorType: 0, bitDepth: 16, inputHasAlpha: false });
     gray16.data = Buffer.from(Uint16Array.from([0, 1000, 65535, 32768, 7, 65534]).buffer);
-    fs.writeFileSync(path.join(folder, 'g16.png'), PNG.sync.write(gray16, { colorType: 0, inputColorType: 0, bitDepth: 16, inputHasAlpha: false }));
+    fs.writeFileSync(
+      path.join(folder, 'g16.png'),
+      PNG.sync.write(gray16, { colorType: 0, inputColorType: 0, bitDepth: 16, inputHasAlpha: false }),
+    );
     const image16 = readImagePng(path.join(folder, 'g16.png'));
     expect(image16.shape).toEqual([1, 2, 3]);
     expect((image16.flatten().toArray() as number[]).map((v) => Math.round(v * 65535))).toEqual([0, 1000, 65535, 32768, 7, 65534]);
@@ -32,7 +35,13 @@ describe('image files', () => {
     fs.writeFileSync(path.join(folder, 'rgb.png'), PNG.sync.write(rgb));
     const colour = readImagePng(path.join(folder, 'rgb.png'));
     expect(colour.shape).toEqual([3, 1, 2]);
-    expect(colour.sub(torch.tensor([[[1, 0]], [[0, 0.2]], [[0, 0.4]]])).abs().max().item()).toBeLessThan(1e-7);
+    expect(
+      colour
+        .sub(torch.tensor([[[1, 0]], [[0, 0.2]], [[0, 0.4]]]))
+        .abs()
+        .max()
+        .item(),
+    ).toBeLessThan(1e-7);
     torch.dispose([image16, colour]);
   });
 
@@ -53,7 +62,7 @@ tifffile.imwrite(folder + "/float.tif", inputs["float"].numpy())
     );
     const pages = readImageTiff(path.join(folder, 'stack.tif'));
     expect(pages).toHaveLength(3);
-    pages.forEach((page, k) => expect(page.squeeze(0).mul(255).round().to('uint8').equal(stack.select(0, k))).toBe(true));
+    for (const [k, page] of pages.entries()) expect(page.squeeze(0).mul(255).round().to('uint8').equal(stack.select(0, k))).toBe(true);
     const labelPages = readLabelTiff(path.join(folder, 'labels.tif'));
     expect(labelPages.map((page) => page.equal(labels.select(0, labelPages.indexOf(page))))).toEqual([true, true]);
     const [floatPage] = readImageTiff(path.join(folder, 'float.tif'));
@@ -107,10 +116,21 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
 
   test('label kinds: instances get the border weight map, masks their components, classes the class balance', () => {
     torch.tidy(() => {
-      const cells = torch.tensor([[1, 1, 0, 2], [1, 1, 0, 2], [0, 0, 0, 0]], { dtype: 'int32' });
+      const cells = torch.tensor(
+        [
+          [1, 1, 0, 2],
+          [1, 1, 0, 2],
+          [0, 0, 0, 0],
+        ],
+        { dtype: 'int32' },
+      );
       expect(guessLabelKind(cells)).toBe('instances');
       const instances = trainingTargets(cells, 'instances', 2);
-      expect(instances.target.toArray()).toEqual([[1, 1, 0, 1], [1, 1, 0, 1], [0, 0, 0, 0]]);
+      expect(instances.target.toArray()).toEqual([
+        [1, 1, 0, 1],
+        [1, 1, 0, 1],
+        [0, 0, 0, 0],
+      ]);
       expect(instances.weights.equal(weightMap(cells))).toBe(true);
       const mask = cells.gt(0).to('int32').mul(255);
       expect(guessLabelKind(mask)).toBe('mask');
@@ -119,8 +139,16 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
       expect(fromMask.weights.equal(instances.weights)).toBe(true);
       const classes = trainingTargets(torch.tensor([[0, 0, 1, 2]], { dtype: 'int32' }), 'classes', 3);
       // N / (C · n_c): 4 / (3 · 2), 4 / 3, 4 / 3
-      expect(classes.weights.sub(torch.tensor([[2 / 3, 2 / 3, 4 / 3, 4 / 3]])).abs().max().item()).toBeLessThan(1e-6);
-      expect(() => trainingTargets(torch.tensor([[0, 3]], { dtype: 'int32' }), 'classes', 3)).toThrow(/class labels must lie in 0..2, found 3/);
+      expect(
+        classes.weights
+          .sub(torch.tensor([[2 / 3, 2 / 3, 4 / 3, 4 / 3]]))
+          .abs()
+          .max()
+          .item(),
+      ).toBeLessThan(1e-6);
+      expect(() => trainingTargets(torch.tensor([[0, 3]], { dtype: 'int32' }), 'classes', 3)).toThrow(
+        /class labels must lie in 0..2, found 3/,
+      );
       expect(() => trainingTargets(cells, 'instances', 3)).toThrow(/'instances' labels train a 2-class network/);
     });
   });

@@ -20,14 +20,33 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(folder, { recursive: true, force: true }));
 
 function checkpointOf(size: number, step: number): Parameters<typeof saveCheckpoint>[1] {
-  return { step, epoch: 0, settings: {}, model: { weight: torch.full([size], step) }, optimizer: null, scheduler: null, scaler: null, history: [] };
+  return {
+    step,
+    epoch: 0,
+    settings: {},
+    model: { weight: torch.full([size], step) },
+    optimizer: null,
+    scheduler: null,
+    scaler: null,
+    history: [],
+  };
 }
 
 // A minimal valid 8-bit gray TIFF (little-endian, one strip), written byte by byte.
 function writeTinyTiff(good: string): void {
   const width = 4;
   const height = 2;
-  const entries: [number, number, number, number][] = [[256, 3, 1, width], [257, 3, 1, height], [258, 3, 1, 8], [259, 3, 1, 1], [262, 3, 1, 1], [273, 4, 1, 8 + 2 + 9 * 12 + 4], [277, 3, 1, 1], [278, 3, 1, height], [279, 4, 1, width * height]];
+  const entries: [number, number, number, number][] = [
+    [256, 3, 1, width],
+    [257, 3, 1, height],
+    [258, 3, 1, 8],
+    [259, 3, 1, 1],
+    [262, 3, 1, 1],
+    [273, 4, 1, 8 + 2 + 9 * 12 + 4],
+    [277, 3, 1, 1],
+    [278, 3, 1, height],
+    [279, 4, 1, width * height],
+  ];
   const buffer = Buffer.alloc(8 + 2 + entries.length * 12 + 4 + width * height);
   buffer.write('II', 0);
   buffer.writeUInt16LE(42, 2);
@@ -130,10 +149,14 @@ describe('writing checkpoints', () => {
         console.log(error.name + ': ' + error.message);
       }`;
     const result = spawnSync('bash', ['-c', 'ulimit -f 1 && exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' });
-    expect(result.stdout).toMatch(/FileWriteError: cannot write .*checkpoint.pt: the disk \(or this process's file size limit\) is full \(EFBIG\); the previous file is unchanged/);
+    expect(result.stdout).toMatch(
+      /FileWriteError: cannot write .*checkpoint.pt: the disk \(or this process's file size limit\) is full \(EFBIG\); the previous file is unchanged/,
+    );
     expect(loadCheckpoint(file).step).toBe(1);
     expect(fs.readdirSync(folder)).toEqual(['checkpoint.pt']);
-    expect(() => torch.tidy(() => saveCheckpoint(path.join(folder, 'checkpoint.pt', 'inside.pt'), checkpointOf(10, 3)))).toThrow(/cannot write .*inside.pt: the folder does not exist \(ENOTDIR\); nothing was written/);
+    expect(() => torch.tidy(() => saveCheckpoint(path.join(folder, 'checkpoint.pt', 'inside.pt'), checkpointOf(10, 3)))).toThrow(
+      /cannot write .*inside.pt: the folder does not exist \(ENOTDIR\); nothing was written/,
+    );
   }, 60_000);
 });
 
@@ -169,7 +192,9 @@ describe('memory that cannot be had', () => {
     const smaller = model.smallerInputSize(tileSize)!;
     expect(model.isValidInputSize(smaller) && smaller <= 0.75 * tileSize).toBe(true);
     const image = torch.rand([1, 40, 40]);
-    const expected = new RegExp(`1 tile of ${tileSize} × ${tileSize} does not fit in the memory of cpu\\. Try a smaller tile: tileSize ${smaller} \\(--tile ${smaller}\\)`);
+    const expected = new RegExp(
+      `1 tile of ${tileSize} × ${tileSize} does not fit in the memory of cpu\\. Try a smaller tile: tileSize ${smaller} \\(--tile ${smaller}\\)`,
+    );
     let caught: unknown;
     try {
       predictLogits(model, image, { tileSize });
@@ -187,7 +212,9 @@ describe('memory that cannot be had', () => {
     const train = prepareSamples([{ name: 'cells', image: cells, label }], 'instances', 2);
     const weightsBefore = model.stateDict()['head.weight']!.clone();
     await expect(runTraining({ model, train, steps: 2, tileSize, batchSize: 2 })).rejects.toThrow(
-      new RegExp(`^train\\(\\) step 1: a batch of 2 tiles of ${tileSize} × ${tileSize} does not fit .*tileSize ${smaller} .*fewer tiles at once`),
+      new RegExp(
+        `^train\\(\\) step 1: a batch of 2 tiles of ${tileSize} × ${tileSize} does not fit .*tileSize ${smaller} .*fewer tiles at once`,
+      ),
     );
     expect(model.stateDict()['head.weight']!.equal(weightsBefore)).toBe(true);
     torch.dispose([image, cells, label, weightsBefore]);

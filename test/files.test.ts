@@ -34,7 +34,10 @@ describe('state dicts move both ways between here and PyTorch', () => {
       else torch.saveSafetensors(out, state);
     });
     const loadLine = format === 'pt' ? `torch.load(${JSON.stringify(out)}, weights_only=True)` : `load_file(${JSON.stringify(out)})`;
-    const saveLine = format === 'pt' ? `torch.save(m.state_dict(), ${JSON.stringify(back)})` : `save_file({k: v.contiguous() for k, v in m.state_dict().items()}, ${JSON.stringify(back)})`;
+    const saveLine =
+      format === 'pt'
+        ? `torch.save(m.state_dict(), ${JSON.stringify(back)})`
+        : `save_file({k: v.contiguous() for k, v in m.state_dict().items()}, ${JSON.stringify(back)})`;
     runPython(`from safetensors.torch import load_file, save_file
 m = ${PYTHON_MODEL}
 m.load_state_dict(${loadLine})
@@ -64,9 +67,32 @@ ${saveLine}`);
 torch.save({"model": m.state_dict(), "epoch": 7, "lr": 0.125, "name": "unet", "flags": [True, None], "big": 2**40}, ${JSON.stringify(file)})
 outputs["w"] = m[0].weight`);
     torch.tidy(() => {
-      const checkpoint = torch.load(file) as { model: Record<string, Tensor>; epoch: number; lr: number; name: string; flags: unknown[]; big: number };
-      expect([checkpoint.epoch, checkpoint.lr, checkpoint.name, checkpoint.flags, checkpoint.big]).toEqual([7, 0.125, 'unet', [true, null], 2 ** 40]);
-      expect(Object.keys(checkpoint.model)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked', '3.weight', '3.bias']);
+      const checkpoint = torch.load(file) as {
+        model: Record<string, Tensor>;
+        epoch: number;
+        lr: number;
+        name: string;
+        flags: unknown[];
+        big: number;
+      };
+      expect([checkpoint.epoch, checkpoint.lr, checkpoint.name, checkpoint.flags, checkpoint.big]).toEqual([
+        7,
+        0.125,
+        'unet',
+        [true, null],
+        2 ** 40,
+      ]);
+      expect(Object.keys(checkpoint.model)).toEqual([
+        '0.weight',
+        '0.bias',
+        '1.weight',
+        '1.bias',
+        '1.running_mean',
+        '1.running_var',
+        '1.num_batches_tracked',
+        '3.weight',
+        '3.bias',
+      ]);
       expect(checkpoint.model['1.num_batches_tracked']!.dtype).toBe('int64');
     });
   });
@@ -86,7 +112,10 @@ assert np.load(${JSON.stringify(folder)} + "/vector.npy").tolist() == [1.5, 2.5]
 np.save(${JSON.stringify(folder)} + "/fortran.npy", np.asfortranarray(np.arange(6, dtype=np.int32).reshape(2, 3)))
 np.save(${JSON.stringify(folder)} + "/scalar.npy", np.float64(3.25))`);
     torch.tidy(() => {
-      expect(torch.loadNpy(path.join(folder, 'fortran.npy')).toArray()).toEqual([[0, 1, 2], [3, 4, 5]]);
+      expect(torch.loadNpy(path.join(folder, 'fortran.npy')).toArray()).toEqual([
+        [0, 1, 2],
+        [3, 4, 5],
+      ]);
       expect(torch.loadNpy(path.join(folder, 'scalar.npy')).toArray()).toBe(3.25);
       expect(torch.loadNpy(path.join(folder, 'uint8.npy')).dtype).toBe('uint8');
     });
@@ -95,10 +124,28 @@ np.save(${JSON.stringify(folder)} + "/scalar.npy", np.float64(3.25))`);
 
 describe('corrupt, truncated and foreign files give clear errors', () => {
   test.each([
-    ['a truncated .pt file', 'pt', (bytes: Buffer) => bytes.subarray(0, bytes.length - 100), /TorchFileError|ArchiveError/, /not a readable PyTorch archive|truncated/],
+    [
+      'a truncated .pt file',
+      'pt',
+      (bytes: Buffer) => bytes.subarray(0, bytes.length - 100),
+      /TorchFileError|ArchiveError/,
+      /not a readable PyTorch archive|truncated/,
+    ],
     ['a text file as .pt', 'pt', () => Buffer.from('hello world'), /ArchiveError/, /no ZIP end-of-directory record/],
-    ['a truncated safetensors file', 'safetensors', (bytes: Buffer) => bytes.subarray(0, bytes.length - 7), /SafetensorsError/, /truncated/],
-    ['a safetensors file with a broken header', 'safetensors', (bytes: Buffer) => Buffer.concat([bytes.subarray(0, 8), Buffer.from('{not json'), bytes.subarray(17)]), /SafetensorsError/, /header is not JSON/],
+    [
+      'a truncated safetensors file',
+      'safetensors',
+      (bytes: Buffer) => bytes.subarray(0, bytes.length - 7),
+      /SafetensorsError/,
+      /truncated/,
+    ],
+    [
+      'a safetensors file with a broken header',
+      'safetensors',
+      (bytes: Buffer) => Buffer.concat([bytes.subarray(0, 8), Buffer.from('{not json'), bytes.subarray(17)]),
+      /SafetensorsError/,
+      /header is not JSON/,
+    ],
     ['a .npy without its magic', 'npy', () => Buffer.from('NUMPY....'), /NpyError/, /does not start with/],
     ['a truncated .npy', 'npy', (bytes: Buffer) => bytes.subarray(0, bytes.length - 3), /NpyError/, /data is truncated/],
   ] as const)('%s', (_name, format, corrupt, errorName, message) => {
@@ -111,7 +158,8 @@ describe('corrupt, truncated and foreign files give clear errors', () => {
     });
     const bad = path.join(folder, `bad.${format}`);
     fs.writeFileSync(bad, corrupt(fs.readFileSync(good)));
-    const load = (): unknown => (format === 'pt' ? torch.load(bad) : format === 'safetensors' ? torch.loadSafetensors(bad) : torch.loadNpy(bad));
+    const load = (): unknown =>
+      format === 'pt' ? torch.load(bad) : format === 'safetensors' ? torch.loadSafetensors(bad) : torch.loadNpy(bad);
     let thrown: unknown;
     try {
       torch.tidy(load);
@@ -137,7 +185,9 @@ torch.save({"x": Evil()}, ${JSON.stringify(file)})`);
     const file = path.join(folder, 'atomic.safetensors');
     torch.tidy(() => torch.saveSafetensors(file, { x: torch.ones([3]) }));
     const before = fs.readFileSync(file);
-    expect(() => torch.tidy(() => torch.save(file, { x: torch.ones([2]), bad: (() => 1) as unknown as Tensor }))).toThrow(/torch.save\(\): .bad. is a function, which cannot be saved/);
+    expect(() => torch.tidy(() => torch.save(file, { x: torch.ones([2]), bad: (() => 1) as unknown as Tensor }))).toThrow(
+      /torch.save\(\): .bad. is a function, which cannot be saved/,
+    );
     expect(fs.readFileSync(file).equals(before)).toBe(true);
     expect(fs.readdirSync(folder).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });

@@ -8,17 +8,46 @@ import { labelsFromProbabilities } from '../lib/predict/instances';
 import { runPython } from './support/python';
 
 const ids = (rows: number[][]): Tensor => torch.tensor(rows, { dtype: 'int32' });
-const rows = (values: ArrayLike<number>, width: number): number[][] => Array.from({ length: values.length / width }, (_, y) => Array.from(values).slice(y * width, (y + 1) * width));
+const rows = (values: ArrayLike<number>, width: number): number[][] =>
+  Array.from({ length: values.length / width }, (_, y) => Array.from(values).slice(y * width, (y + 1) * width));
 
 describe('label helpers', () => {
   test('components, areas and the size filter', () => {
     torch.tidy(() => {
-      const mask = ids([[1, 1, 0, 1], [0, 0, 0, 1], [1, 0, 1, 1]]);
+      const mask = ids([
+        [1, 1, 0, 1],
+        [0, 0, 0, 1],
+        [1, 0, 1, 1],
+      ]);
       const four = labelValues(connectedComponents(mask));
-      expect(rows(four, 4)).toEqual([[1, 1, 0, 2], [0, 0, 0, 2], [3, 0, 2, 2]]);
+      expect(rows(four, 4)).toEqual([
+        [1, 1, 0, 2],
+        [0, 0, 0, 2],
+        [3, 0, 2, 2],
+      ]);
       expect(areas(four)).toEqual([5, 2, 4, 1]);
-      expect(rows(labelValues(connectedComponents(ids([[1, 0], [0, 1]]), 8)), 2)).toEqual([[1, 0], [0, 1]]);
-      expect(rows(removeSmallObjects(four, 2), 4)).toEqual([[1, 1, 0, 2], [0, 0, 0, 2], [0, 0, 2, 2]]);
+      expect(
+        rows(
+          labelValues(
+            connectedComponents(
+              ids([
+                [1, 0],
+                [0, 1],
+              ]),
+              8,
+            ),
+          ),
+          2,
+        ),
+      ).toEqual([
+        [1, 0],
+        [0, 1],
+      ]);
+      expect(rows(removeSmallObjects(four, 2), 4)).toEqual([
+        [1, 1, 0, 2],
+        [0, 0, 0, 2],
+        [0, 0, 2, 2],
+      ]);
       expect(() => connectedComponents(mask, 6 as never)).toThrow(/option 'connectivity' must be 4 or 8, got 6/);
     });
   });
@@ -40,29 +69,70 @@ describe('label helpers', () => {
 describe('training targets', () => {
   test('borders: a third class where cells touch, weighted by the border term of the interiors', () => {
     torch.tidy(() => {
-      const cells = ids([[1, 1, 1, 2, 2, 2], [1, 1, 1, 2, 2, 2], [0, 0, 0, 0, 0, 0]]);
+      const cells = ids([
+        [1, 1, 1, 2, 2, 2],
+        [1, 1, 1, 2, 2, 2],
+        [0, 0, 0, 0, 0, 0],
+      ]);
       const { target, weights, instances } = trainingTargets(cells, 'instances', 3, { target: 'borders', borderWidth: 1 });
-      expect(target.toArray()).toEqual([[1, 1, 2, 2, 1, 1], [1, 1, 2, 2, 1, 1], [0, 0, 0, 0, 0, 0]]);
+      expect(target.toArray()).toEqual([
+        [1, 1, 2, 2, 1, 1],
+        [1, 1, 2, 2, 1, 1],
+        [0, 0, 0, 0, 0, 0],
+      ]);
       expect(instances.equal(cells)).toBe(true);
-      const interiors = ids([[1, 1, 0, 0, 2, 2], [1, 1, 0, 0, 2, 2], [0, 0, 0, 0, 0, 0]]);
+      const interiors = ids([
+        [1, 1, 0, 0, 2, 2],
+        [1, 1, 0, 0, 2, 2],
+        [0, 0, 0, 0, 0, 0],
+      ]);
       expect(weights.equal(weightMap(interiors))).toBe(true);
-      expect(() => trainingTargets(cells, 'instances', 2, { target: 'borders' })).toThrow(/train a 3-class network with the 'borders' target, not 2 classes/);
+      expect(() => trainingTargets(cells, 'instances', 2, { target: 'borders' })).toThrow(
+        /train a 3-class network with the 'borders' target, not 2 classes/,
+      );
     });
   });
 
   test('gaps and weight kinds', () => {
     torch.tidy(() => {
-      const cells = ids([[1, 1, 2, 2], [1, 1, 2, 2], [0, 0, 0, 0]]);
+      const cells = ids([
+        [1, 1, 2, 2],
+        [1, 1, 2, 2],
+        [0, 0, 0, 0],
+      ]);
       const gapped = trainingTargets(cells, 'instances', 2, { gaps: true, weights: 'falk2019' });
-      expect(gapped.target.toArray()).toEqual([[1, 1, 0, 1], [1, 1, 0, 1], [0, 0, 0, 0]]);
-      expect(gapped.weights.equal(weightMap(ids([[1, 1, 0, 2], [1, 1, 0, 2], [0, 0, 0, 0]]), { preset: 'falk2019', insertGaps: false }))).toBe(true);
+      expect(gapped.target.toArray()).toEqual([
+        [1, 1, 0, 1],
+        [1, 1, 0, 1],
+        [0, 0, 0, 0],
+      ]);
+      expect(
+        gapped.weights.equal(
+          weightMap(
+            ids([
+              [1, 1, 0, 2],
+              [1, 1, 0, 2],
+              [0, 0, 0, 0],
+            ]),
+            { preset: 'falk2019', insertGaps: false },
+          ),
+        ),
+      ).toBe(true);
       expect(trainingTargets(cells, 'instances', 2, { weights: 'none' }).weights.eq(1).all().item()).toBe(true);
       const balance = trainingTargets(cells, 'instances', 2, { weights: 'balance' }).weights;
       // N / (C · n_c): 12 / (2 · 4) on background, 12 / (2 · 8) on cells, no border term.
-      expect(balance.toArray()).toEqual([[0.75, 0.75, 0.75, 0.75], [0.75, 0.75, 0.75, 0.75], [1.5, 1.5, 1.5, 1.5]]);
+      expect(balance.toArray()).toEqual([
+        [0.75, 0.75, 0.75, 0.75],
+        [0.75, 0.75, 0.75, 0.75],
+        [1.5, 1.5, 1.5, 1.5],
+      ]);
       expect(trainingTargets(cells, 'instances', 2, { w0: 3, sigma: 2 }).weights.equal(weightMap(cells, { w0: 3, sigma: 2 }))).toBe(true);
-      expect(() => trainingTargets(cells, 'instances', 2, { weights: 'heavy' as never })).toThrow(/option 'weights' must be one of paper, falk2019, balance, none, got "heavy"/);
-      expect(() => trainingTargets(cells, 'instances', 3, { target: 'borders', gaps: true })).toThrow(/option 'gaps' applies to the 'cells' target/);
+      expect(() => trainingTargets(cells, 'instances', 2, { weights: 'heavy' as never })).toThrow(
+        /option 'weights' must be one of paper, falk2019, balance, none, got "heavy"/,
+      );
+      expect(() => trainingTargets(cells, 'instances', 3, { target: 'borders', gaps: true })).toThrow(
+        /option 'gaps' applies to the 'cells' target/,
+      );
     });
   });
 
@@ -93,11 +163,7 @@ describe('post-processing into cells', () => {
       expect(labelsFromProbabilities(probabilities, { kind: 'cells', minSize: 2 }).toArray()).toEqual([[0, 1, 1, 0, 2, 2]]);
       expect(labelsFromProbabilities(probabilities, { kind: 'cells', threshold: 0.6, minSize: 2 }).toArray()).toEqual([[0, 0, 0, 0, 1, 1]]);
       // Borders: classes (background, cell, border); two interiors separated by a border pixel.
-      const p = torch.tensor([
-        [[0.1, 0.1, 0.1, 0.1, 0.1, 0.9]],
-        [[0.8, 0.6, 0.1, 0.7, 0.8, 0.05]],
-        [[0.1, 0.3, 0.8, 0.2, 0.1, 0.05]],
-      ]);
+      const p = torch.tensor([[[0.1, 0.1, 0.1, 0.1, 0.1, 0.9]], [[0.8, 0.6, 0.1, 0.7, 0.8, 0.05]], [[0.1, 0.3, 0.8, 0.2, 0.1, 0.05]]]);
       expect(labelsFromProbabilities(p, { kind: 'borders' }).toArray()).toEqual([[1, 1, 1, 2, 2, 0]]);
       expect(() => labelsFromProbabilities(p, { kind: 'cells' })).toThrow(/'cells' needs a network with 2 classes, this one has 3/);
       expect(() => labelsFromProbabilities(p, { kind: 'borders', minSize: -1 })).toThrow(/option 'minSize' must be an integer >= 0/);

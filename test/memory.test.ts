@@ -1,7 +1,7 @@
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
-import { Tensor, torch } from '../lib';
+import { type Tensor, torch } from '../lib';
 
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc') as () => void;
@@ -123,14 +123,14 @@ describe('deterministic memory release', () => {
     const before = torch.memory().liveTensors;
     const drop = (): void => {
       for (let k = 0; k < 100; k += 1) torch.ones([1000]);
-      torch.tidy(() => torch.ones([10]));  // escapes the outermost scope: gets its finalizer there
+      torch.tidy(() => torch.ones([10])); // escapes the outermost scope: gets its finalizer there
       torch.keep(torch.tidy(() => torch.keep(torch.ones([10]))));
     };
     drop();
     expect(torch.memory().liveTensors).toBe(before + 102);
     for (let round = 0; round < 10 && torch.memory().liveTensors > before; round += 1) {
       collectGarbage();
-      await new Promise((resolve) => setImmediate(resolve));  // finalizers run when the event loop turns
+      await new Promise((resolve) => setImmediate(resolve)); // finalizers run when the event loop turns
     }
     expect(torch.memory().liveTensors).toBe(before);
   });

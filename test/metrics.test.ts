@@ -9,8 +9,14 @@ const labels = (rows: number[][]): Tensor => torch.tensor(rows, { dtype: 'int32'
 describe('segmentation metrics', () => {
   test('IoU, Dice and pixel error by hand', () => {
     torch.tidy(() => {
-      const truth = labels([[0, 0, 1, 1], [0, 1, 1, 1]]);
-      const predicted = labels([[0, 1, 1, 1], [0, 0, 1, 1]]);
+      const truth = labels([
+        [0, 0, 1, 1],
+        [0, 1, 1, 1],
+      ]);
+      const predicted = labels([
+        [0, 1, 1, 1],
+        [0, 0, 1, 1],
+      ]);
       const scores = classScores(predicted, truth, 2);
       // class 1: intersection 4, predicted 5, truth 5 → IoU 4/6, Dice 8/10; class 0: 2, 3, 3 → 2/4, 4/6
       expect(scores.iou[1]).toBeCloseTo(4 / 6, 12);
@@ -73,8 +79,14 @@ for k in range(2):
 
   test('SEG: Jaccard of each true cell with the predicted cell covering more than half of it', () => {
     torch.tidy(() => {
-      const truth = labels([[1, 1, 0, 2], [1, 1, 0, 2]]);
-      const predicted = labels([[5, 5, 5, 0], [5, 5, 0, 7]]);
+      const truth = labels([
+        [1, 1, 0, 2],
+        [1, 1, 0, 2],
+      ]);
+      const predicted = labels([
+        [5, 5, 5, 0],
+        [5, 5, 0, 7],
+      ]);
       // cell 1: 4 of 4 covered by 5 (area 5) → 4/5; cell 2: 1 of 2 by 7 (not more than half) → 0
       expect(segScore(predicted, truth)).toBeCloseTo(0.4, 12);
       expect(Number.isNaN(segScore(predicted, torch.zeros([2, 4], { dtype: 'int32' })))).toBe(true);
@@ -83,8 +95,14 @@ for k in range(2):
 
   test('scoreImage splits masks into cells and scores instances', () => {
     torch.tidy(() => {
-      const mask = labels([[255, 255, 0, 255], [255, 255, 0, 255]]);
-      const cells = labels([[1, 1, 0, 2], [1, 1, 0, 2]]);
+      const mask = labels([
+        [255, 255, 0, 255],
+        [255, 255, 0, 255],
+      ]);
+      const cells = labels([
+        [1, 1, 0, 2],
+        [1, 1, 0, 2],
+      ]);
       const scores = scoreImage('x', mask, cells);
       expect(scores.iou).toEqual([1, 1]);
       expect(scores.randError).toBeCloseTo(0, 12);

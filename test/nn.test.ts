@@ -59,7 +59,9 @@ for k, v in model.state_dict().items(): outputs[k] = v
 for k, v in linear.state_dict().items(): outputs["linear." + k] = v
 outputs["__keys"] = torch.tensor(list(",".join(list(model.state_dict().keys())).encode()), dtype=torch.uint8)`,
       );
-      const keys = Buffer.from(theirs.__keys!.toTypedArray() as Uint8Array).toString().split(',');
+      const keys = Buffer.from(theirs.__keys!.toTypedArray() as Uint8Array)
+        .toString()
+        .split(',');
       expect(Object.keys(model.stateDict())).toEqual(keys);
       for (const [key, value] of Object.entries(ours)) {
         expect([key, value.dtype, value.shape]).toEqual([key, theirs[key]!.dtype, theirs[key]!.shape]);
@@ -120,14 +122,16 @@ for k, v in model.state_dict().items(): outputs["after." + k] = v`,
     const model = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
     torch.tidy(() => {
       const state = model.stateDict();
-      const { ['1.running_var']: _dropped, ...partial } = state;
+      const { '1.running_var': _dropped, ...partial } = state;
       expect(() => model.loadStateDict({ ...partial, extra: torch.zeros([1]) })).toThrow(
         /loadStateDict\(\) for Sequential: missing keys: 1\.running_var; unexpected keys: extra/,
       );
       expect(() => model.loadStateDict({ ...state, '0.weight': torch.zeros([2, 1, 5, 5]) })).toThrow(
         /'0\.weight' has shape \[2,1,5,5\] in the state dict but \[2,1,3,3\] in the model/,
       );
-      expect(() => model.loadStateDict({ ...state, '0.bias': torch.zeros([2], { dtype: 'int64' }) })).toThrow(/'0\.bias' has dtype int64 in the state dict but float32/);
+      expect(() => model.loadStateDict({ ...state, '0.bias': torch.zeros([2], { dtype: 'int64' }) })).toThrow(
+        /'0\.bias' has dtype int64 in the state dict but float32/,
+      );
       const result = model.loadStateDict({ ...partial, extra: torch.zeros([1]) }, { strict: false });
       expect(result).toEqual({ missingKeys: ['1.running_var'], unexpectedKeys: ['extra'] });
     });
@@ -148,9 +152,11 @@ for k, v in model.state_dict().items(): outputs["after." + k] = v`,
     model.train();
     const weight = [...model.parameters()][0]!;
     model.to({ dtype: 'float64' });
-    expect(weight.dtype).toBe('float64');  // the same tensor object, moved in place
+    expect(weight.dtype).toBe('float64'); // the same tensor object, moved in place
     expect([...model.namedBuffers()].find(([n]) => n === '1.num_batches_tracked')![1].dtype).toBe('int64');
-    torch.tidy(() => (model.at(1)!.forward(model.at(0)!.forward(torch.randn([1, 1, 5, 5], { dtype: 'float64' }))) as Tensor).sum().backward());
+    torch.tidy(() =>
+      (model.at(1)!.forward(model.at(0)!.forward(torch.randn([1, 1, 5, 5], { dtype: 'float64' }))) as Tensor).sum().backward(),
+    );
     torch.tidy(() => expect(weight.grad).not.toBeNull());
     model.zeroGrad({ setToNone: false });
     torch.tidy(() => expect(weight.grad!.abs().sum().item()).toBe(0));
@@ -159,7 +165,9 @@ for k, v in model.state_dict().items(): outputs["after." + k] = v`,
     let visited = 0;
     model.apply(() => (visited += 1));
     expect(visited).toBe(5);
-    expect(() => (model as unknown as { registerParameter(n: string, t: null): void }).registerParameter('0', null)).toThrow(/'0' is already registered/);
+    expect(() => (model as unknown as { registerParameter(n: string, t: null): void }).registerParameter('0', null)).toThrow(
+      /'0' is already registered/,
+    );
     model.dispose();
     expect(torch.memory().liveTensors).toBe(before);
   });

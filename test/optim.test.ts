@@ -6,7 +6,12 @@ const sched = optim.lrScheduler;
 
 // A small problem with real gradients: loss = sum((W x - y)^2) + sum(b^2 x) over fixed data.
 function makeProblem(): { params: Tensor[]; loss: () => Tensor; data: Record<string, Tensor> } {
-  const data = { w: torch.randn([4, 3], { dtype: 'float64' }), b: torch.randn([4], { dtype: 'float64' }), x: torch.randn([3, 5], { dtype: 'float64' }), y: torch.randn([4, 5], { dtype: 'float64' }) };
+  const data = {
+    w: torch.randn([4, 3], { dtype: 'float64' }),
+    b: torch.randn([4], { dtype: 'float64' }),
+    x: torch.randn([3, 5], { dtype: 'float64' }),
+    y: torch.randn([4, 5], { dtype: 'float64' }),
+  };
   const params = [torch.keep(data.w.clone().requiresGrad_(true)), torch.keep(data.b.clone().requiresGrad_(true))];
   const loss = (): Tensor => params[0]!.matmul(data.x).sub(data.y).pow(2).sum().add(params[1]!.pow(2).mul(data.x.sum()).sum());
   return { params, loss, data };
@@ -21,13 +26,29 @@ def loss():
 
 const OPTIMIZERS: [string, (p: Tensor[]) => optim.Optimizer<{ lr: number }>, string][] = [
   ['SGD', (p) => new optim.SGD(p, { lr: 0.01 }), 'torch.optim.SGD(params, lr=0.01, foreach=False)'],
-  ['SGD momentum weight decay', (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }), 'torch.optim.SGD(params, lr=0.01, momentum=0.9, dampening=0.1, weight_decay=1e-3, foreach=False)'],
-  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true }), 'torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, foreach=False)'],
+  [
+    'SGD momentum weight decay',
+    (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }),
+    'torch.optim.SGD(params, lr=0.01, momentum=0.9, dampening=0.1, weight_decay=1e-3, foreach=False)',
+  ],
+  [
+    'SGD nesterov',
+    (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.9, nesterov: true }),
+    'torch.optim.SGD(params, lr=0.01, momentum=0.9, nesterov=True, foreach=False)',
+  ],
   ['Adam', (p) => new optim.Adam(p, { lr: 0.01 }), 'torch.optim.Adam(params, lr=0.01, foreach=False)'],
-  ['Adam amsgrad weight decay', (p) => new optim.Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.01, betas: [0.8, 0.99] }), 'torch.optim.Adam(params, lr=0.01, amsgrad=True, weight_decay=0.01, betas=(0.8, 0.99), foreach=False)'],
+  [
+    'Adam amsgrad weight decay',
+    (p) => new optim.Adam(p, { lr: 0.01, amsgrad: true, weightDecay: 0.01, betas: [0.8, 0.99] }),
+    'torch.optim.Adam(params, lr=0.01, amsgrad=True, weight_decay=0.01, betas=(0.8, 0.99), foreach=False)',
+  ],
   ['AdamW', (p) => new optim.AdamW(p, { lr: 0.01 }), 'torch.optim.AdamW(params, lr=0.01, foreach=False)'],
   ['RMSprop', (p) => new optim.RMSprop(p, { lr: 0.01 }), 'torch.optim.RMSprop(params, lr=0.01, foreach=False)'],
-  ['RMSprop centered momentum', (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01 }), 'torch.optim.RMSprop(params, lr=0.01, centered=True, momentum=0.5, weight_decay=0.01, foreach=False)'],
+  [
+    'RMSprop centered momentum',
+    (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.5, weightDecay: 0.01 }),
+    'torch.optim.RMSprop(params, lr=0.01, centered=True, momentum=0.5, weight_decay=0.01, foreach=False)',
+  ],
 ];
 
 describe('optimizers', () => {
@@ -39,7 +60,8 @@ describe('optimizers', () => {
     const problem = makeProblem();
     data = problem.data;
     torch.dispose(problem.params);
-    theirs = runPython(`${PYTHON_PROBLEM.replace(/^params = .*$/m, '')}
+    theirs = runPython(
+      `${PYTHON_PROBLEM.replace(/^params = .*$/m, '')}
 def run(make):
     global params
     params = [inputs["w"].clone().requires_grad_(True), inputs["b"].clone().requires_grad_(True)]
@@ -49,7 +71,9 @@ def run(make):
         loss().backward()
         optimizer.step()
     return params
-${OPTIMIZERS.map(([name, , python]) => `outputs["${name}.w"], outputs["${name}.b"] = run(lambda params: ${python})`).join('\n')}`, data);
+${OPTIMIZERS.map(([name, , python]) => `outputs["${name}.w"], outputs["${name}.b"] = run(lambda params: ${python})`).join('\n')}`,
+      data,
+    );
   });
   afterAll(() => torch.dispose([data, theirs]));
 
@@ -105,12 +129,15 @@ ${OPTIMIZERS.map(([name, , python]) => `outputs["${name}.w"], outputs["${name}.b
     const { params, loss, data } = makeProblem();
     torch.tidy(() => loss().backward());
     const total = nn.utils.clipGradNorm_(params, 1.5);
-    const theirs = runPython(`${PYTHON_PROBLEM}
+    const theirs = runPython(
+      `${PYTHON_PROBLEM}
 loss().backward()
 outputs["total"] = torch.nn.utils.clip_grad_norm_(params, 1.5, foreach=False)
 outputs["gw"], outputs["gb"] = params[0].grad.clone(), params[1].grad.clone()
 torch.nn.utils.clip_grad_value_(params, 0.1, foreach=False)
-outputs["vw"] = params[0].grad`, data);
+outputs["vw"] = params[0].grad`,
+      data,
+    );
     expect(total.equal(theirs.total!)).toBe(true);
     torch.tidy(() => {
       expect(params[0]!.grad!.equal(theirs.gw!)).toBe(true);
@@ -130,9 +157,17 @@ describe('learning-rate schedulers', () => {
     ['CosineAnnealingLR', (o) => new sched.CosineAnnealingLR(o, 10, 0.001), 'S.CosineAnnealingLR(o, 10, 0.001)'],
     ['PolynomialLR (poly 0.9)', (o) => new sched.PolynomialLR(o, 25, 0.9), 'S.PolynomialLR(o, 25, 0.9)'],
     ['LinearLR', (o) => new sched.LinearLR(o, 0.1, 1.0, 8), 'S.LinearLR(o, 0.1, 1.0, 8)'],
-    ['SequentialLR warm-up then cosine', (o) => new sched.SequentialLR(o, [new sched.LinearLR(o, 0.1, 1, 5), new sched.CosineAnnealingLR(o, 25)], [5]), 'S.SequentialLR(o, [S.LinearLR(o, 0.1, 1, 5), S.CosineAnnealingLR(o, 25)], [5])'],
+    [
+      'SequentialLR warm-up then cosine',
+      (o) => new sched.SequentialLR(o, [new sched.LinearLR(o, 0.1, 1, 5), new sched.CosineAnnealingLR(o, 25)], [5]),
+      'S.SequentialLR(o, [S.LinearLR(o, 0.1, 1, 5), S.CosineAnnealingLR(o, 25)], [5])',
+    ],
     ['OneCycleLR', (o) => new sched.OneCycleLR(o, 0.1, { totalSteps: 51 }), 'S.OneCycleLR(o, 0.1, total_steps=51)'],
-    ['OneCycleLR three-phase linear', (o) => new sched.OneCycleLR(o, 0.2, { totalSteps: 51, threePhase: true, annealStrategy: 'linear' }), 'S.OneCycleLR(o, 0.2, total_steps=51, three_phase=True, anneal_strategy="linear")'],
+    [
+      'OneCycleLR three-phase linear',
+      (o) => new sched.OneCycleLR(o, 0.2, { totalSteps: 51, threePhase: true, annealStrategy: 'linear' }),
+      'S.OneCycleLR(o, 0.2, total_steps=51, three_phase=True, anneal_strategy="linear")',
+    ],
   ];
 
   // One PyTorch process runs every schedule; each test compares one of them.
@@ -167,7 +202,7 @@ ${CASES.map(([name, , python]) => `outputs["${name}"] = run(lambda o: ${python})
     }
     const expected = Array.from(theirs[name]!.toTypedArray() as Float64Array);
     // Bitwise except where JS's Math.cos and libm's cos differ in the last bit: 1e-12 relative.
-    ours.forEach((value, k) => expect(Math.abs(value - expected[k]!)).toBeLessThanOrEqual(1e-12 * Math.abs(expected[k]!)));
+    for (const [k, value] of ours.entries()) expect(Math.abs(value - expected[k]!)).toBeLessThanOrEqual(1e-12 * Math.abs(expected[k]!));
     p.dispose();
   });
 
@@ -175,14 +210,22 @@ ${CASES.map(([name, , python]) => `outputs["${name}"] = run(lambda o: ${python})
     const run = (resumeAt: number | null): number[] => {
       const p = torch.zeros([1], { requiresGrad: true });
       let optimizer = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
-      let scheduler = new sched.SequentialLR(optimizer, [new sched.LinearLR(optimizer, 0.1, 1, 5), new sched.CosineAnnealingLR(optimizer, 20)], [5]);
+      let scheduler = new sched.SequentialLR(
+        optimizer,
+        [new sched.LinearLR(optimizer, 0.1, 1, 5), new sched.CosineAnnealingLR(optimizer, 20)],
+        [5],
+      );
       const rates: number[] = [];
       for (let step = 0; step < 25; step += 1) {
         if (step === resumeAt) {
           const saved = { optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict() };
           optimizer = new optim.SGD([p], { lr: 0.7 });
           optimizer.loadStateDict(saved.optimizer);
-          scheduler = new sched.SequentialLR(optimizer, [new sched.LinearLR(optimizer, 0.1, 1, 5), new sched.CosineAnnealingLR(optimizer, 20)], [5]);
+          scheduler = new sched.SequentialLR(
+            optimizer,
+            [new sched.LinearLR(optimizer, 0.1, 1, 5), new sched.CosineAnnealingLR(optimizer, 20)],
+            [5],
+          );
           scheduler.loadStateDict(saved.scheduler);
           optimizer.paramGroups[0]!.lr = saved.optimizer.param_groups[0]!.lr as number;
         }
@@ -229,7 +272,16 @@ describe('GradScaler', () => {
     const stepped: boolean[] = [];
     for (const multiplier of multipliers) {
       optimizer.zeroGrad();
-      torch.tidy(() => scaler.scale(p.mul(torch.tensor([1, 2, 3])).sum().mul(multiplier)).backward());
+      torch.tidy(() =>
+        scaler
+          .scale(
+            p
+              .mul(torch.tensor([1, 2, 3]))
+              .sum()
+              .mul(multiplier),
+          )
+          .backward(),
+      );
       stepped.push(scaler.step(optimizer));
       scaler.update();
       scales.push(scaler.getScale());
@@ -249,7 +301,13 @@ outputs["p"] = p`);
     expect(scales).toEqual(Array.from(theirs.scales!.toTypedArray() as Float64Array));
     expect(stepped).toEqual(multipliers.map((m) => Number.isFinite(m)));
     expect(p.equal(theirs.p!)).toBe(true);
-    expect(scaler.stateDict()).toEqual({ scale: scales.at(-1), growth_factor: 2, backoff_factor: 0.5, growth_interval: 3, _growth_tracker: 2 });
+    expect(scaler.stateDict()).toEqual({
+      scale: scales.at(-1),
+      growth_factor: 2,
+      backoff_factor: 0.5,
+      growth_interval: 3,
+      _growth_tracker: 2,
+    });
     scaler.dispose();
     optimizer.dispose();
     torch.dispose([p, theirs]);

@@ -20,7 +20,13 @@ function wholeImageLogits(model: UNet, image: Tensor): Tensor {
   const inputH = model.inputSizeFor(h);
   const inputW = model.inputSizeFor(w);
   const margin = model.marginFor(inputH);
-  return torch.tidy(() => torch.noGrad(() => model.forward(cropMirrored(image, -margin, -margin, inputH, inputW).unsqueeze(0))).squeeze(0).narrow(1, 0, h).narrow(2, 0, w));
+  return torch.tidy(() =>
+    torch
+      .noGrad(() => model.forward(cropMirrored(image, -margin, -margin, inputH, inputW).unsqueeze(0)))
+      .squeeze(0)
+      .narrow(1, 0, h)
+      .narrow(2, 0, w),
+  );
 }
 
 describe('overlap-tile prediction', () => {
@@ -28,7 +34,12 @@ describe('overlap-tile prediction', () => {
     expect([-3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 9].map((p) => mirrorIndex(p, 4))).toEqual([3, 2, 1, 0, 1, 2, 3, 2, 1, 0, 3]);
     torch.tidy(() => {
       const x = torch.arange(0, 12, 1).reshape([1, 3, 4]);
-      expect(cropMirrored(x, -1, 2, 2, 4).toArray()).toEqual([[[6, 7, 6, 5], [2, 3, 2, 1]]]);
+      expect(cropMirrored(x, -1, 2, 2, 4).toArray()).toEqual([
+        [
+          [6, 7, 6, 5],
+          [2, 3, 2, 1],
+        ],
+      ]);
     });
   });
 
@@ -69,17 +80,31 @@ describe('overlap-tile prediction', () => {
       // A mirror-symmetric image under a flip-averaged prediction stays mirror-symmetric.
       const symmetric = image.add(image.flip([2]));
       const averaged = predictProbabilities(model, symmetric, { tta: true });
-      expect(averaged.sub(averaged.flip([2])).abs().max().item()).toBeLessThan(1e-5);
+      expect(
+        averaged
+          .sub(averaged.flip([2]))
+          .abs()
+          .max()
+          .item(),
+      ).toBeLessThan(1e-5);
     });
   });
 
   test('tile sizes that do not fit are refused with the nearest valid ones; wrong channels are named', () => {
     const model = network();
     torch.tidy(() => {
-      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { tileSize: 45 })).toThrow(/45 is not a valid tile size.*nearest valid sizes are 44 and 48/);
-      expect(() => tileGeometry(network({ padding: 'same' }), 16)).toThrow(/a 16-pixel tile leaves 0 useful pixels; at least 4 \(the pooling factor\) are needed: use a larger tile/);
-      expect(() => predictLogits(model, torch.zeros([3, 20, 20]))).toThrow(/the image must be \(C, H, W\) with C = 1, got shape \[3, 20, 20\]/);
-      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { batchSize: 0 })).toThrow(/option 'batchSize' must be a positive integer/);
+      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { tileSize: 45 })).toThrow(
+        /45 is not a valid tile size.*nearest valid sizes are 44 and 48/,
+      );
+      expect(() => tileGeometry(network({ padding: 'same' }), 16)).toThrow(
+        /a 16-pixel tile leaves 0 useful pixels; at least 4 \(the pooling factor\) are needed: use a larger tile/,
+      );
+      expect(() => predictLogits(model, torch.zeros([3, 20, 20]))).toThrow(
+        /the image must be \(C, H, W\) with C = 1, got shape \[3, 20, 20\]/,
+      );
+      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { batchSize: 0 })).toThrow(
+        /option 'batchSize' must be a positive integer/,
+      );
     });
   });
 

@@ -6,7 +6,16 @@ const ALL_DTYPES: DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int8'
 describe('creation and readback', () => {
   test.each(ALL_DTYPES)('%s round-trips values and shape', (dtype) => {
     torch.tidy(() => {
-      const values = dtype === 'bool' ? [[true, false, true], [false, false, true]] : [[1, 2, 3], [4, 5, 6]];
+      const values =
+        dtype === 'bool'
+          ? [
+              [true, false, true],
+              [false, false, true],
+            ]
+          : [
+              [1, 2, 3],
+              [4, 5, 6],
+            ];
       const t = torch.tensor(values, { dtype });
       expect(t.dtype).toBe(dtype);
       expect(t.shape).toEqual([2, 3]);
@@ -47,7 +56,10 @@ describe('creation and readback', () => {
       expect(torch.ones([2]).toArray()).toEqual([1, 1]);
       expect(torch.empty([4, 0]).shape).toEqual([4, 0]);
       expect(torch.linspace(0, 1, 5).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1]);
-      expect(torch.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+      expect(torch.eye(2, 3).toArray()).toEqual([
+        [1, 0, 0],
+        [0, 1, 0],
+      ]);
       const r = torch.randint(3, 5, [100]);
       expect(r.dtype).toBe('int64');
       expect((r.toArray() as number[]).every((v) => v === 3 || v === 4)).toBe(true);
@@ -60,7 +72,10 @@ describe('creation and readback', () => {
   });
 
   test('item, async data() and PyTorch-style printing', async () => {
-    const t = torch.tensor([[1.5, -2], [3, 4]]);
+    const t = torch.tensor([
+      [1.5, -2],
+      [3, 4],
+    ]);
     expect(torch.tensor(2.5).item()).toBe(2.5);
     expect(torch.tensor(true).item()).toBe(true);
     expect(await t.data()).toEqual(new Float32Array([1.5, -2, 3, 4]));
@@ -77,9 +92,24 @@ describe('creation and readback', () => {
 
   test('printing matches PyTorch on the same values', () => {
     const cases = torch.tidy(() => ({
-      a: torch.tensor([[0.1234567, -10.5], [1000, 0.001]]),
+      a: torch.tensor([
+        [0.1234567, -10.5],
+        [1000, 0.001],
+      ]),
       b: torch.tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20], { dtype: 'float64' }),
-      c: torch.tensor([[[1, 2], [3, 4]], [[5, 6], [7, 8]]], { dtype: 'int32' }),
+      c: torch.tensor(
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [
+            [5, 6],
+            [7, 8],
+          ],
+        ],
+        { dtype: 'int32' },
+      ),
     }));
     const python = runPython(
       `import torch

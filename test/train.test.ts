@@ -64,8 +64,17 @@ describe('train()', () => {
     const model = tinyNetwork();
     const events: string[] = [];
     const result = await runTraining({
-      model, train: data.slice(0, 4), validation: data.slice(4), steps: 150, stepsPerEpoch: 50, tileSize: model.inputSizeFor(60),
-      optimizer: 'adam', lr: 3e-3, augment: { rotation: 180, flip: true }, outDir: folder, onEvent: (e) => events.push(e.type),
+      model,
+      train: data.slice(0, 4),
+      validation: data.slice(4),
+      steps: 150,
+      stepsPerEpoch: 50,
+      tileSize: model.inputSizeFor(60),
+      optimizer: 'adam',
+      lr: 3e-3,
+      augment: { rotation: 180, flip: true },
+      outDir: folder,
+      onEvent: (e) => events.push(e.type),
     });
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     expect(mean(result.losses.slice(-10))).toBeLessThan(mean(result.losses.slice(0, 10)) / 3);
@@ -73,8 +82,13 @@ describe('train()', () => {
     expect(last.iou[1]).toBeGreaterThanOrEqual(0.9);
     expect(result.history.map((h) => h.step)).toEqual([50, 100, 150]);
     expect(events.filter((e) => e === 'step')).toHaveLength(150);
-    for (const file of ['checkpoint.pt', 'best.safetensors', 'final.safetensors', 'metrics.jsonl', 'curves.png']) expect(fs.existsSync(path.join(folder, file))).toBe(true);
-    const lines = fs.readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; loss?: number; validation?: unknown });
+    for (const file of ['checkpoint.pt', 'best.safetensors', 'final.safetensors', 'metrics.jsonl', 'curves.png'])
+      expect(fs.existsSync(path.join(folder, file))).toBe(true);
+    const lines = fs
+      .readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { step: number; loss?: number; validation?: unknown });
     expect(lines.filter((line) => line.loss !== undefined)).toHaveLength(150);
     expect(lines.filter((line) => line.validation !== undefined)).toHaveLength(3);
     const checkpoint = loadCheckpoint(path.join(folder, 'checkpoint.pt'));
@@ -87,14 +101,30 @@ describe('train()', () => {
     torch.setNumThreads(1);
     const data = samples(3, 72);
     const options = (model: UNet, steps: number, outDir: string): TrainOptions => ({
-      model, train: data, steps, stepsPerEpoch: 3, tileSize: model.inputSizeFor(40), optimizer: 'sgd', lr: 0.01, momentum: 0.99,
-      schedule: 'poly', batchSize: 2, accumulate: 2, outDir, resume: true, seed: 7,
+      model,
+      train: data,
+      steps,
+      stepsPerEpoch: 3,
+      tileSize: model.inputSizeFor(40),
+      optimizer: 'sgd',
+      lr: 0.01,
+      momentum: 0.99,
+      schedule: 'poly',
+      batchSize: 2,
+      accumulate: 2,
+      outDir,
+      resume: true,
+      seed: 7,
     });
     const whole = tinyNetwork();
     const uninterrupted = await runTraining(options(whole, 9, path.join(folder, 'whole')));
     // Interrupted after step 5 (as Ctrl-C does), then resumed by a fresh network: the checkpoint must carry everything.
     const controller = new AbortController();
-    const stopped = await runTraining({ ...options(tinyNetwork(), 9, path.join(folder, 'parts')), signal: controller.signal, onEvent: (e) => e.type === 'step' && e.step === 5 && controller.abort() });
+    const stopped = await runTraining({
+      ...options(tinyNetwork(), 9, path.join(folder, 'parts')),
+      signal: controller.signal,
+      onEvent: (e) => e.type === 'step' && e.step === 5 && controller.abort(),
+    });
     expect(stopped).toMatchObject({ step: 5, stopped: true });
     const resumedModel = tinyNetwork();
     const resumed = await runTraining(options(resumedModel, 9, path.join(folder, 'parts')));
@@ -102,7 +132,10 @@ describe('train()', () => {
     const a = whole.stateDict();
     const b = resumedModel.stateDict();
     for (const key of Object.keys(a)) expect(a[key]!.equal(b[key]!)).toBe(true);
-    const metrics = fs.readFileSync(path.join(folder, 'parts', 'metrics.jsonl'), 'utf8').trim().split('\n');
+    const metrics = fs
+      .readFileSync(path.join(folder, 'parts', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(metrics.filter((line) => line.includes('"loss"'))).toHaveLength(9);
     torch.dispose(data.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
   }, 120_000);
@@ -115,7 +148,12 @@ describe('train()', () => {
     let ticks = 0;
     const timer = setInterval(() => (ticks += 1), 0);
     const result = await runTraining({
-      model, train: data, steps: 100, tileSize: model.inputSizeFor(20), outDir: folder, signal: controller.signal,
+      model,
+      train: data,
+      steps: 100,
+      tileSize: model.inputSizeFor(20),
+      outDir: folder,
+      signal: controller.signal,
       onEvent: (e) => {
         if (e.type !== 'step') return;
         ticksAtStep.push(ticks);
@@ -128,7 +166,9 @@ describe('train()', () => {
     expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
     await expect(runTraining({ model, train: data, steps: 0 })).rejects.toThrow(/option 'steps' must be a positive integer/);
     await expect(runTraining({ model, train: data, steps: 1, tileSize: 41 })).rejects.toThrow(/nearest valid/);
-    await expect(runTraining({ model, train: data, steps: 1, optimizer: 'lbfgs' as never })).rejects.toThrow(/option 'optimizer' must be 'sgd', 'adam' or 'adamw'/);
+    await expect(runTraining({ model, train: data, steps: 1, optimizer: 'lbfgs' as never })).rejects.toThrow(
+      /option 'optimizer' must be 'sgd', 'adam' or 'adamw'/,
+    );
     await expect(runTraining({ model, train: data, steps: 1, amp: true })).rejects.toThrow(/option 'amp' needs a CUDA device/);
     await expect(runTraining({ model, train: [], steps: 1 })).rejects.toThrow(/no training samples/);
     torch.dispose(data.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
@@ -147,7 +187,16 @@ describe('validation never loses steps; bad combinations fail before the first s
     torch.setNumThreads(1);
     const data = samples(3, 64);
     const model = paperDepth();
-    const result = await runTraining({ model, train: data.slice(0, 2), validation: data.slice(2), steps: 4, stepsPerEpoch: 2, tileSize: 188, optimizer: 'adam', outDir: folder });
+    const result = await runTraining({
+      model,
+      train: data.slice(0, 2),
+      validation: data.slice(2),
+      steps: 4,
+      stepsPerEpoch: 2,
+      tileSize: 188,
+      optimizer: 'adam',
+      outDir: folder,
+    });
     expect(result.history.map((entry) => entry.step)).toEqual([2, 4]);
     expect(result.history.every((entry) => entry.validation !== null && Number.isFinite(entry.validation.seg))).toBe(true);
     expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
@@ -156,16 +205,36 @@ describe('validation never loses steps; bad combinations fail before the first s
     release(data);
   }, 120_000);
 
-  test('a validation that throws leaves the step\'s checkpoint, and resume continues from it', async () => {
+  test("a validation that throws leaves the step's checkpoint, and resume continues from it", async () => {
     torch.setNumThreads(1);
     const data = samples(3, 64);
     const broken = { ...data[2]!, image: data[2]!.image.clone() };
     const model = tinyNetwork();
-    const options = { model, train: data.slice(0, 2), steps: 6, stepsPerEpoch: 3, tileSize: model.inputSizeFor(20), optimizer: 'adam' as const, outDir: folder, resume: true };
+    const options = {
+      model,
+      train: data.slice(0, 2),
+      steps: 6,
+      stepsPerEpoch: 3,
+      tileSize: model.inputSizeFor(20),
+      optimizer: 'adam' as const,
+      outDir: folder,
+      resume: true,
+    };
     // The validation image is freed during step 3, as a failing disk read or a bug would leave it.
-    const run = runTraining({ ...options, validation: [broken], onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose() });
+    const run = runTraining({
+      ...options,
+      validation: [broken],
+      onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose(),
+    });
     await expect(run).rejects.toThrow(ValidationError);
-    await expect(runTraining({ ...options, validation: [broken], resume: false, onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose() })).rejects.toThrow(
+    await expect(
+      runTraining({
+        ...options,
+        validation: [broken],
+        resume: false,
+        onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose(),
+      }),
+    ).rejects.toThrow(
       /validation at step 3 failed: .*disposed.*The checkpoint of step 3 is in .*checkpoint.pt: resume with resume: true \(unet train --resume\)/,
     );
     expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(3);
@@ -181,14 +250,22 @@ describe('validation never loses steps; bad combinations fail before the first s
     const model = paperDepth();
     const steps: number[] = [];
     const onEvent = (e: { type: string; step?: number }): void => void (e.type === 'step' && steps.push(e.step!));
-    await expect(runTraining({ model, train: data, validation: data, steps: 2, tileSize: 188, validationTileSize: 188, onEvent })).rejects.toThrow(
-      /option 'validationTileSize' 188 cannot predict with this network: a 188-pixel tile leaves 4 useful pixels/,
+    await expect(
+      runTraining({ model, train: data, validation: data, steps: 2, tileSize: 188, validationTileSize: 188, onEvent }),
+    ).rejects.toThrow(/option 'validationTileSize' 188 cannot predict with this network: a 188-pixel tile leaves 4 useful pixels/);
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, postprocess: { kind: 'borders' }, onEvent })).rejects.toThrow(
+      /'borders' needs a network with 3 classes, this one has 2/,
     );
-    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, postprocess: { kind: 'borders' }, onEvent })).rejects.toThrow(/'borders' needs a network with 3 classes, this one has 2/);
-    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, selectBy: 'rand', postprocess: { kind: 'classes' }, onEvent })).rejects.toThrow(/option 'selectBy' 'rand'/);
-    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, backgroundWeight: 0, onEvent })).rejects.toThrow(/option 'backgroundWeight' must be in \(0, 1\]/);
+    await expect(
+      runTraining({ model, train: data, steps: 2, tileSize: 188, selectBy: 'rand', postprocess: { kind: 'classes' }, onEvent }),
+    ).rejects.toThrow(/option 'selectBy' 'rand'/);
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, backgroundWeight: 0, onEvent })).rejects.toThrow(
+      /option 'backgroundWeight' must be in \(0, 1\]/,
+    );
     const borders = samples(2, 48, { target: 'borders' });
-    await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(/has target class 2, but the network has 2 classes/);
+    await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(
+      /has target class 2, but the network has 2 classes/,
+    );
     expect(steps).toEqual([]);
     release([...data, ...borders]);
   }, 60_000);
@@ -196,12 +273,30 @@ describe('validation never loses steps; bad combinations fail before the first s
   test('unet train --tile 188 on the compact network validates, checkpoints and says which tile validation uses; --val-tile 188 is refused by its flag', () => {
     writeFolder(path.join(folder, 'data'), 3, 64);
     const run = path.join(folder, 'run');
-    const common = ['train', '--data', path.join(folder, 'data'), '--out', run, '--preset', 'compact', '--tile', '188', '--steps', '2', '--epoch-steps', '2', '--threads', '1'];
+    const common = [
+      'train',
+      '--data',
+      path.join(folder, 'data'),
+      '--out',
+      run,
+      '--preset',
+      'compact',
+      '--tile',
+      '188',
+      '--steps',
+      '2',
+      '--epoch-steps',
+      '2',
+      '--threads',
+      '1',
+    ];
     const ok = spawnSync(process.execPath, [cli, ...common], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(ok.stderr).toMatch(/validation predicts whole images with 572-pixel tiles \(--val-tile\), whatever the training tile/);
     expect(loadCheckpoint(path.join(run, 'checkpoint.pt')).step).toBe(2);
-    const refused = spawnSync(process.execPath, [cli, ...common, '--val-tile', '188', '--out', path.join(folder, 'run2')], { encoding: 'utf8' });
+    const refused = spawnSync(process.execPath, [cli, ...common, '--val-tile', '188', '--out', path.join(folder, 'run2')], {
+      encoding: 'utf8',
+    });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/option 'validationTileSize' \(--val-tile\) 188 cannot predict with this network/);
     expect(fs.existsSync(path.join(folder, 'run2', 'checkpoint.pt'))).toBe(false);
@@ -216,8 +311,18 @@ describe('separating touching cells', () => {
     const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8, classes: 3 });
     const events: string[] = [];
     const result = await runTraining({
-      model, train: data.slice(0, 3), validation: data.slice(3), steps: 60, stepsPerEpoch: 30, tileSize: model.inputSizeFor(60), optimizer: 'adam', lr: 3e-3,
-      postprocess: { kind: 'borders' }, backgroundWeight: 0.1, outDir: folder, onEvent: (e) => events.push(e.type),
+      model,
+      train: data.slice(0, 3),
+      validation: data.slice(3),
+      steps: 60,
+      stepsPerEpoch: 30,
+      tileSize: model.inputSizeFor(60),
+      optimizer: 'adam',
+      lr: 3e-3,
+      postprocess: { kind: 'borders' },
+      backgroundWeight: 0.1,
+      outDir: folder,
+      onEvent: (e) => events.push(e.type),
     });
     expect(events).toContain('calibrated');
     expect(result.postprocess!.kind).toBe('borders');
@@ -229,8 +334,17 @@ describe('separating touching cells', () => {
     expect(last.seg).toBeGreaterThan(0.3);
     // unet predict reads the recipe from model.json: its labels are the recorded post-processing of its probabilities.
     fs.mkdirSync(path.join(folder, 'images'));
-    torch.tidy(() => writeGrayPng(path.join(folder, 'images', 'cells.png'), syntheticCells(4, { height: 80, width: 80, radius: [6, 12] }).image.squeeze(0)));
-    const predicted = spawnSync(process.execPath, [cli, 'predict', '--model', folder, '--out', path.join(folder, 'pred'), '--threads', '1', path.join(folder, 'images')], { encoding: 'utf8' });
+    torch.tidy(() =>
+      writeGrayPng(
+        path.join(folder, 'images', 'cells.png'),
+        syntheticCells(4, { height: 80, width: 80, radius: [6, 12] }).image.squeeze(0),
+      ),
+    );
+    const predicted = spawnSync(
+      process.execPath,
+      [cli, 'predict', '--model', folder, '--out', path.join(folder, 'pred'), '--threads', '1', path.join(folder, 'images')],
+      { encoding: 'utf8' },
+    );
     expect(predicted.stderr).toMatch(/zscore normalisation, \{"kind":"borders","threshold":0\.\d,"minSize":\d+\}/);
     torch.tidy(() => {
       const probabilities = torch.loadNpy(path.join(folder, 'pred', 'cells.probabilities.npy'));
@@ -267,20 +381,59 @@ describe('unet train, predict and eval', () => {
   test('train → predict → eval on a folder of PNGs, then --resume continues', () => {
     writeFolder(path.join(folder, 'data'), 4, 80);
     const run = path.join(folder, 'run');
-    const common = ['--data', path.join(folder, 'data'), '--out', run, '--tile', '220', '--optimizer', 'adam', '--epoch-steps', '5', '--threads', '1'];
-    const trained = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '10'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const common = [
+      '--data',
+      path.join(folder, 'data'),
+      '--out',
+      run,
+      '--tile',
+      '220',
+      '--optimizer',
+      'adam',
+      '--epoch-steps',
+      '5',
+      '--threads',
+      '1',
+    ];
+    const trained = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '10'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(trained).toMatch(/finished at step 10, last validation SEG \d\.\d{4}/);
     expect(trained).toMatch(/post-processing chosen on the validation images: \{"kind":"cells","threshold":0\.\d,"minSize":\d+\}/);
-    const resumed = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '15', '--resume'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const resumed = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '15', '--resume'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(resumed).toMatch(/finished at step 15/);
-    const predicted = execFileSync(process.execPath, [cli, 'predict', '--model', run, '--out', path.join(folder, 'pred'), '--tile', '220', path.join(folder, 'data', 'images')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const predicted = execFileSync(
+      process.execPath,
+      [cli, 'predict', '--model', run, '--out', path.join(folder, 'pred'), '--tile', '220', path.join(folder, 'data', 'images')],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     expect(predicted.trim().split('\n')).toHaveLength(4);
-    for (const suffix of ['.png', '.overlay.png', '.probabilities.npy']) expect(fs.existsSync(path.join(folder, 'pred', `cells0${suffix}`))).toBe(true);
+    for (const suffix of ['.png', '.overlay.png', '.probabilities.npy'])
+      expect(fs.existsSync(path.join(folder, 'pred', `cells0${suffix}`))).toBe(true);
     const probabilities = torch.loadNpy(path.join(folder, 'pred', 'cells0.probabilities.npy'));
     expect(probabilities.shape).toEqual([2, 80, 86]);
     expect(probabilities.sum(0).sub(1).abs().max().item()).toBeLessThan(1e-5);
-    const scored = execFileSync(process.execPath, [cli, 'eval', '--pred', path.join(folder, 'pred'), '--truth', path.join(folder, 'data', 'labels'), '--json', path.join(folder, 'eval.json')], { encoding: 'utf8' });
-    expect(scored).toMatch(/\| image \| IoU background \| IoU cell \| Dice background \| Dice cell \| pixel error \| Rand error \| warping error \| SEG \|/);
+    const scored = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'eval',
+        '--pred',
+        path.join(folder, 'pred'),
+        '--truth',
+        path.join(folder, 'data', 'labels'),
+        '--json',
+        path.join(folder, 'eval.json'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(scored).toMatch(
+      /\| image \| IoU background \| IoU cell \| Dice background \| Dice cell \| pixel error \| Rand error \| warping error \| SEG \|/,
+    );
     expect(scored).toMatch(/\| mean of 4 \|/);
     const json = JSON.parse(fs.readFileSync(path.join(folder, 'eval.json'), 'utf8')) as { images: unknown[]; mean: { iou: number[] } };
     expect(json.images).toHaveLength(4);
@@ -288,7 +441,7 @@ describe('unet train, predict and eval', () => {
     probabilities.dispose();
   }, 180_000);
 
-  test('unet eval --protocol ctc and isbi2012 print the challenges\' scores', () => {
+  test("unet eval --protocol ctc and isbi2012 print the challenges' scores", () => {
     writeFolder(path.join(folder, 'data'), 2, 64);
     const pred = path.join(folder, 'pred');
     fs.mkdirSync(pred);
@@ -296,39 +449,101 @@ describe('unet train, predict and eval', () => {
     for (const name of ['cells0', 'cells1']) {
       fs.copyFileSync(path.join(folder, 'data', 'labels', `${name}.png`), path.join(pred, `${name}.png`));
       torch.tidy(() => {
-        const cell = readLabelPng(path.join(folder, 'data', 'labels', `${name}.png`)).gt(0).to('float32').mul(0.9).add(0.05);
+        const cell = readLabelPng(path.join(folder, 'data', 'labels', `${name}.png`))
+          .gt(0)
+          .to('float32')
+          .mul(0.9)
+          .add(0.05);
         torch.saveNpy(path.join(pred, `${name}.probabilities.npy`), torch.stack([torch.onesLike(cell).sub(cell), cell]));
       });
     }
-    const ctc = execFileSync(process.execPath, [cli, 'eval', '--protocol', 'ctc', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')], { encoding: 'utf8' });
+    const ctc = execFileSync(
+      process.execPath,
+      [cli, 'eval', '--protocol', 'ctc', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')],
+      { encoding: 'utf8' },
+    );
     expect(ctc).toMatch(/\| all 2 \(pooled\) \| \d+ \| 1\.0000 \| 0 \| 0 \| 0 \|/);
     expect(ctc).toMatch(/SEG 1\.0000 {2}DET 1\.0000/);
-    const isbi = execFileSync(process.execPath, [cli, 'eval', '--protocol', 'isbi2012', '--pred', pred, '--truth', path.join(folder, 'data', 'labels'), '--json', path.join(folder, 'isbi.json')], { encoding: 'utf8' });
+    const isbi = execFileSync(
+      process.execPath,
+      [
+        cli,
+        'eval',
+        '--protocol',
+        'isbi2012',
+        '--pred',
+        pred,
+        '--truth',
+        path.join(folder, 'data', 'labels'),
+        '--json',
+        path.join(folder, 'isbi.json'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(isbi).toMatch(/\| randError \| 0\.000000 \| 0\.1 \|/);
     expect(isbi).toMatch(/\| pixelError \| 0\.000000 \| 0\.1 \|/);
     expect((JSON.parse(fs.readFileSync(path.join(folder, 'isbi.json'), 'utf8')) as { levels: unknown[] }).levels).toHaveLength(10);
-    const bad = spawnSync(process.execPath, [cli, 'eval', '--protocol', 'dice', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')], { encoding: 'utf8' });
+    const bad = spawnSync(
+      process.execPath,
+      [cli, 'eval', '--protocol', 'dice', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')],
+      { encoding: 'utf8' },
+    );
     expect(bad.stderr).toMatch(/--protocol must be ctc or isbi2012, got 'dice'/);
   }, 60_000);
 
-  test('unet accuracy trains a benchmark set\'s recipe, scores its held-out frames and writes results.json', () => {
+  test("unet accuracy trains a benchmark set's recipe, scores its held-out frames and writes results.json", () => {
     // A stand-in for DSB2018 with its frame names: generated cells, so that CI needs no shared data.
     const set = path.join(folder, 'bench', 'dsb2018');
-    const names = ['edd36ed822e7ed76', 'ee927e8255096971', 'f8e74d4006dd68c1', 'fadeb0ab092833f2', 'd4d88391bc399a37', 'e52960d31f8bddf8', 'e50ac10d1dce6496', 'c169a7782a69ea2f', 'd52958107d0b1f02', 'train0', 'train1'];
+    const names = [
+      'edd36ed822e7ed76',
+      'ee927e8255096971',
+      'f8e74d4006dd68c1',
+      'fadeb0ab092833f2',
+      'd4d88391bc399a37',
+      'e52960d31f8bddf8',
+      'e50ac10d1dce6496',
+      'c169a7782a69ea2f',
+      'd52958107d0b1f02',
+      'train0',
+      'train1',
+    ];
     for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
-    names.forEach((name, k) =>
+    for (const [k, name] of names.entries()) {
       torch.tidy(() => {
         const { image, label } = syntheticCells(30 + k, { height: 64, width: 64, radius: [5, 9] });
         writeGrayPng(path.join(set, 'images', `${name}.png`), image.squeeze(0));
         writeLabelPng(path.join(set, 'labels', `${name}.png`), label);
-      }),
-    );
+      });
+    }
     const out = path.join(folder, 'accuracy');
-    const result = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'bench'), '--minutes', '0.05', '--tile', '188', '--epoch-steps', '3', '--threads', '1', '--no-tta', '--out', out], { encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'accuracy',
+        path.join(folder, 'bench'),
+        '--minutes',
+        '0.05',
+        '--tile',
+        '188',
+        '--epoch-steps',
+        '3',
+        '--threads',
+        '1',
+        '--no-tta',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(result.stderr).toMatch(/dsb2018, heldout: training on 2 frames/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/\| dsb2018 \| heldout \| 2 \/ 3 \/ 6 \| \d+ \| [\d.]+ \| 0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
-    const rows = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { test: { seg: number; det: number }; steps: number; testFrames: string[] }[];
+    const rows = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      test: { seg: number; det: number };
+      steps: number;
+      testFrames: string[];
+    }[];
     expect(rows).toHaveLength(1);
     expect(rows[0]!.testFrames).toHaveLength(6);
     expect(rows[0]!.steps).toBeGreaterThan(0);
@@ -340,7 +555,26 @@ describe('unet train, predict and eval', () => {
   test('Ctrl-C during unet train saves a checkpoint and exits cleanly', async () => {
     writeFolder(path.join(folder, 'data'), 2, 64);
     const run = path.join(folder, 'run');
-    const child = spawn(process.execPath, [cli, 'train', '--data', path.join(folder, 'data'), '--out', run, '--tile', '220', '--steps', '100000', '--epoch-steps', '100000', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'train',
+        '--data',
+        path.join(folder, 'data'),
+        '--out',
+        run,
+        '--tile',
+        '220',
+        '--steps',
+        '100000',
+        '--epoch-steps',
+        '100000',
+        '--threads',
+        '1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -358,14 +592,26 @@ describe('unet train, predict and eval', () => {
     expect(run('train', '--data', path.join(folder, 'nowhere'), '--out', folder).stderr).toMatch(/nowhere.images: no such folder/);
     writeFolder(path.join(folder, 'data'), 2, 64);
     fs.renameSync(path.join(folder, 'data', 'labels', 'cells1.png'), path.join(folder, 'data', 'labels', 'other.png'));
-    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder).stderr).toMatch(/no label in labels\/ for cells1 \(names must match, extensions may differ\)/);
+    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder).stderr).toMatch(
+      /no label in labels\/ for cells1 \(names must match, extensions may differ\)/,
+    );
     fs.renameSync(path.join(folder, 'data', 'labels', 'other.png'), path.join(folder, 'data', 'labels', 'cells1.png'));
-    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--preset', 'huge').stderr).toMatch(/--preset must be one of ronneberger2015, compact, padded/);
+    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--preset', 'huge').stderr).toMatch(
+      /--preset must be one of ronneberger2015, compact, padded/,
+    );
     expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--tile', '301').stderr).toMatch(/301.*nearest valid/);
-    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--steps', 'many').stderr).toMatch(/--steps must be a number, got 'many'/);
-    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--device', 'cuda:7').stderr).toMatch(/CUDA is not available here|invalid device|cuda:7/);
-    expect(run('predict', '--model', path.join(folder, 'data'), '--out', folder, path.join(folder, 'data', 'images')).stderr).toMatch(/model.json is missing/);
-    expect(run('eval', '--pred', path.join(folder, 'data', 'images'), '--truth', path.join(folder, 'nowhere')).stderr).toMatch(/nowhere: no such folder/);
+    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--steps', 'many').stderr).toMatch(
+      /--steps must be a number, got 'many'/,
+    );
+    expect(run('train', '--data', path.join(folder, 'data'), '--out', folder, '--device', 'cuda:7').stderr).toMatch(
+      /CUDA is not available here|invalid device|cuda:7/,
+    );
+    expect(run('predict', '--model', path.join(folder, 'data'), '--out', folder, path.join(folder, 'data', 'images')).stderr).toMatch(
+      /model.json is missing/,
+    );
+    expect(run('eval', '--pred', path.join(folder, 'data', 'images'), '--truth', path.join(folder, 'nowhere')).stderr).toMatch(
+      /nowhere: no such folder/,
+    );
     expect(run('train').status).toBe(2);
   }, 60_000);
 });

@@ -22,7 +22,9 @@ describe('the paper preset', () => {
     expect(model.inputSizeFor(300)).toBe(492);
     expect(model.isValidInputSize(572)).toBe(true);
     expect(model.isValidInputSize(570)).toBe(false);
-    expect(() => model.outputSize(570)).toThrow(/UNet: 570 is not a valid tile size \(with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 556 and 572/);
+    expect(() => model.outputSize(570)).toThrow(
+      /UNet: 570 is not a valid tile size \(with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 556 and 572/,
+    );
     expect(() => torch.tidy(() => model.forward(torch.zeros([1, 1, 572, 570])))).toThrow(/nearest valid sizes are 556 and 572/);
     expect(() => torch.tidy(() => model.forward(torch.zeros([1, 3, 572, 572])))).toThrow(/UNet: expected 1 input channel\(s\), got 3/);
     // Valid sizes are 16k + 60 for depth 5 (down to the smallest that keeps every map positive).
@@ -37,7 +39,7 @@ describe('the paper preset', () => {
   test('seeded weights, state-dict keys, logits and every gradient on a 572 tile equal PyTorch', () => {
     torch.manualSeed(51);
     const model = createUNet('ronneberger2015');
-    model.eval();  // drop-out off: the comparison is of the network, not of random masks
+    model.eval(); // drop-out off: the comparison is of the network, not of random masks
     torch.tidy(() => {
       const x = torch.randn([1, 1, 572, 572]);
       const target = torch.randint(0, 2, [1, 388, 388]);
@@ -81,7 +83,7 @@ describe('the compact preset', () => {
       optimizer.zeroGrad();
       losses.push(
         torch.tidy(() => {
-          torch.manualSeed(1000 + step);  // the drop-out masks: drawn the same way on both sides
+          torch.manualSeed(1000 + step); // the drop-out masks: drawn the same way on both sides
           const loss = F.crossEntropy(model.forward(x), target);
           loss.backward();
           return loss.item() as number;
@@ -110,7 +112,8 @@ for k, v in model.state_dict().items():
         { x, target },
       );
       expect(losses).toEqual(Array.from(theirs.losses!.toTypedArray() as Float64Array));
-      for (const [key, value] of Object.entries(model.stateDict())) expect([key, value.equal(theirs[`final.${key}`]!)]).toEqual([key, true]);
+      for (const [key, value] of Object.entries(model.stateDict()))
+        expect([key, value.equal(theirs[`final.${key}`]!)]).toEqual([key, true]);
     });
     optimizer.dispose();
     model.dispose();
@@ -126,7 +129,20 @@ describe('every option combination on small inputs', () => {
         for (const activation of ['relu', 'leakyRelu'] as const)
           for (const init of ['paper', 'pytorch'] as const)
             for (const dropout of [0, 0.5])
-              combos.push({ inChannels: 2, classes: 3, depth: 3, baseChannels: 4, padding, upsampling, normalization, groups: 2, activation, negativeSlope: 0.1, dropout, init });
+              combos.push({
+                inChannels: 2,
+                classes: 3,
+                depth: 3,
+                baseChannels: 4,
+                padding,
+                upsampling,
+                normalization,
+                groups: 2,
+                activation,
+                negativeSlope: 0.1,
+                dropout,
+                init,
+              });
 
   test(`${combos.length} combinations: seeded weights, logits and all gradients equal PyTorch (training mode)`, () => {
     torch.tidy(() => {
@@ -173,7 +189,9 @@ for k, options in enumerate(combos):
 
   test('invalid options are rejected with the option named', () => {
     const base = unet.presetOptions('compact');
-    expect(() => new unet.UNet({ ...base, padding: 'reflect' as 'same' })).toThrow(/UNet: option 'padding' must be one of 'valid', 'same', got 'reflect'/);
+    expect(() => new unet.UNet({ ...base, padding: 'reflect' as 'same' })).toThrow(
+      /UNet: option 'padding' must be one of 'valid', 'same', got 'reflect'/,
+    );
     expect(() => new unet.UNet({ ...base, depth: 0 })).toThrow(/option 'depth' must be a positive integer, got 0/);
     expect(() => new unet.UNet({ ...base, dropout: 1 })).toThrow(/option 'dropout' must be in \[0, 1\), got 1/);
     expect(() => new unet.UNet({ ...base, normalization: 'group', groups: 5 })).toThrow(/divisible by groups \(5\)/);

@@ -14,7 +14,8 @@ import { runPython } from './support/python';
 function discs(height: number, width: number, cells: [number, number, number][]): Tensor {
   const values = new Int32Array(height * width);
   cells.forEach(([cy, cx, r], k) => {
-    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) if ((y - cy) ** 2 + (x - cx) ** 2 <= r * r) values[y * width + x] = k + 1;
+    for (let y = 0; y < height; y += 1)
+      for (let x = 0; x < width; x += 1) if ((y - cy) ** 2 + (x - cx) ** 2 <= r * r) values[y * width + x] = k + 1;
   });
   return torch.tensor(values).reshape([height, width]);
 }
@@ -34,18 +35,50 @@ describe('weightMap', () => {
       const cases: Record<string, { labels: Tensor; options: Parameters<typeof weightMap>[1]; python: string }> = {
         empty: { labels: torch.zeros([20, 30], { dtype: 'int32' }), options: {}, python: '{}' },
         one: { labels: discs(40, 40, [[20, 20, 6]]), options: {}, python: '{}' },
-        two_touching: { labels: discs(48, 48, [[24, 16, 8], [24, 31, 8]]), options: {}, python: '{}' },
-        two_apart: { labels: discs(48, 64, [[24, 10, 6], [24, 40, 6]]), options: {}, python: '{}' },
-        at_borders: { labels: discs(40, 40, [[0, 0, 7], [39, 39, 9], [0, 39, 5]]), options: {}, python: '{}' },
+        two_touching: {
+          labels: discs(48, 48, [
+            [24, 16, 8],
+            [24, 31, 8],
+          ]),
+          options: {},
+          python: '{}',
+        },
+        two_apart: {
+          labels: discs(48, 64, [
+            [24, 10, 6],
+            [24, 40, 6],
+          ]),
+          options: {},
+          python: '{}',
+        },
+        at_borders: {
+          labels: discs(40, 40, [
+            [0, 0, 7],
+            [39, 39, 9],
+            [0, 39, 5],
+          ]),
+          options: {},
+          python: '{}',
+        },
         many: { labels: discs(128, 128, randomDiscs(60, 128, 7)), options: {}, python: '{}' },
-        many_unbalanced_none: { labels: discs(96, 96, randomDiscs(30, 96, 8)), options: { classWeights: 'none', w0: 7, sigma: 3 }, python: '{"class_weights": "none", "w0": 7, "sigma": 3}' },
-        fixed_weights: { labels: discs(64, 64, randomDiscs(12, 64, 9)), options: { classWeights: [0.5, 2] }, python: '{"class_weights": (0.5, 2)}' },
+        many_unbalanced_none: {
+          labels: discs(96, 96, randomDiscs(30, 96, 8)),
+          options: { classWeights: 'none', w0: 7, sigma: 3 },
+          python: '{"class_weights": "none", "w0": 7, "sigma": 3}',
+        },
+        fixed_weights: {
+          labels: discs(64, 64, randomDiscs(12, 64, 9)),
+          options: { classWeights: [0.5, 2] },
+          python: '{"class_weights": (0.5, 2)}',
+        },
         falk2019: { labels: discs(96, 96, randomDiscs(25, 96, 10)), options: { preset: 'falk2019' }, python: '{"preset": "falk2019"}' },
       };
       const ours = Object.fromEntries(Object.entries(cases).map(([name, c]) => [name, weightMap(c.labels, c.options)]));
       const theirs = runPython(
         `from reference.weightmap import weight_map, insert_gaps
-options = {${Object.entries(cases).map(([name, c]) => `"${name}": ${c.python}`).join(', ')}}
+options = {${Object.entries(cases)
+          .map(([name, c]) => `"${name}": ${c.python}`)
+          .join(', ')}}
 for name, kwargs in options.items():
     labels = inputs[name].numpy()
     if kwargs.get("preset") == "falk2019":
@@ -85,10 +118,26 @@ for name, kwargs in options.items():
         [0, 0, 1, 1],
         [0, 0, 1, 1],
       ]);
-      expect(weightmap.instancesOf(mask, { input: 'mask' }).toArray()).toEqual([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 2, 2], [0, 0, 2, 2]]);
-      expect(weightmap.instancesOf(mask, { input: 'mask', connectivity: 8 }).toArray()).toEqual([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]);
-      const touching = torch.tensor([[1, 1, 2, 2], [1, 1, 2, 2]]);
-      expect(weightmap.insertGaps(touching).toArray()).toEqual([[1, 1, 0, 2], [1, 1, 0, 2]]);
+      expect(weightmap.instancesOf(mask, { input: 'mask' }).toArray()).toEqual([
+        [1, 1, 0, 0],
+        [1, 1, 0, 0],
+        [0, 0, 2, 2],
+        [0, 0, 2, 2],
+      ]);
+      expect(weightmap.instancesOf(mask, { input: 'mask', connectivity: 8 }).toArray()).toEqual([
+        [1, 1, 0, 0],
+        [1, 1, 0, 0],
+        [0, 0, 1, 1],
+        [0, 0, 1, 1],
+      ]);
+      const touching = torch.tensor([
+        [1, 1, 2, 2],
+        [1, 1, 2, 2],
+      ]);
+      expect(weightmap.insertGaps(touching).toArray()).toEqual([
+        [1, 1, 0, 2],
+        [1, 1, 0, 2],
+      ]);
     });
   });
 
@@ -97,14 +146,26 @@ for name, kwargs in options.items():
     try {
       const write = (name: string, options: { bitDepth: 8 | 16; colorType: 0 | 2; inputColorType: 0 | 2 }, values: number[]): string => {
         const png = new PNG({ width: 3, height: 2, ...options, inputHasAlpha: false });
-        png.data = (options.bitDepth === 16 ? Buffer.from(new Uint16Array(values.flatMap((v) => (options.inputColorType === 2 ? [v, v, v] : [v]))).buffer) : Buffer.from(values.flatMap((v) => (options.inputColorType === 2 ? [v, v, v] : [v])))) as Buffer;
+        png.data = (
+          options.bitDepth === 16
+            ? Buffer.from(new Uint16Array(values.flatMap((v) => (options.inputColorType === 2 ? [v, v, v] : [v]))).buffer)
+            : Buffer.from(values.flatMap((v) => (options.inputColorType === 2 ? [v, v, v] : [v])))
+        ) as Buffer;
         const file = path.join(folder, name);
         fs.writeFileSync(file, PNG.sync.write(png, options));
         return file;
       };
       torch.tidy(() => {
-        expect(readLabelPng(write('a8.png', { bitDepth: 8, colorType: 0, inputColorType: 0 }, [0, 1, 2, 0, 255, 3])).toArray()).toEqual([[0, 1, 2], [0, 255, 3]]);
-        expect(readLabelPng(write('a16.png', { bitDepth: 16, colorType: 0, inputColorType: 0 }, [0, 300, 2, 0, 65535, 3])).toArray()).toEqual([[0, 300, 2], [0, 65535, 3]]);
+        expect(readLabelPng(write('a8.png', { bitDepth: 8, colorType: 0, inputColorType: 0 }, [0, 1, 2, 0, 255, 3])).toArray()).toEqual([
+          [0, 1, 2],
+          [0, 255, 3],
+        ]);
+        expect(
+          readLabelPng(write('a16.png', { bitDepth: 16, colorType: 0, inputColorType: 0 }, [0, 300, 2, 0, 65535, 3])).toArray(),
+        ).toEqual([
+          [0, 300, 2],
+          [0, 65535, 3],
+        ]);
         const rgb = write('rgb.png', { bitDepth: 8, colorType: 2, inputColorType: 2 }, [0, 1, 2, 0, 1, 2]);
         expect(() => readLabelPng(rgb)).toThrow(/a RGB image is not a label image/);
         expect(() => weightMap(torch.rand([4, 4]))).toThrow(/argument 'labels' must hold integer labels, got dtype float32/);
@@ -125,9 +186,14 @@ describe('weightedCrossEntropy', () => {
       const target = torch.randint(0, 3, [2, 12, 12]);
       target.indexPut_([0, '0:5', '0:5'], 1);
       const weights = torch.rand([2, 12, 12], { dtype: 'float64' }).add(0.5);
-      const ours = (['mean', 'weightedMean', 'sum'] as const).map((reduction) => weightedCrossEntropy(logits, target, weights, { reduction, ignoreIndex: 1 }));
+      const ours = (['mean', 'weightedMean', 'sum'] as const).map((reduction) =>
+        weightedCrossEntropy(logits, target, weights, { reduction, ignoreIndex: 1 }),
+      );
       const none = weightedCrossEntropy(logits, target, weights, { reduction: 'none', ignoreIndex: 1 });
-      const grads = torch.autograd.grad(ours.reduce((a, b) => a.add(b)), [logits]);
+      const grads = torch.autograd.grad(
+        ours.reduce((a, b) => a.add(b)),
+        [logits],
+      );
       const theirs = runPython(
         `import torch.nn.functional as F
 logits = inputs["logits"].requires_grad_(True)
@@ -142,7 +208,8 @@ outputs["mean"], outputs["weightedMean"], outputs["sum"], outputs["none"] = mean
 outputs["grad"], = torch.autograd.grad(mean + weighted + total, [logits])`,
         { logits: logits.detach(), target, weights },
       );
-      const close = (a: Tensor, b: Tensor): boolean => (a.sub(b).abs().max().item() as number) <= 1e-12 * Math.max(1, b.abs().max().item() as number);
+      const close = (a: Tensor, b: Tensor): boolean =>
+        (a.sub(b).abs().max().item() as number) <= 1e-12 * Math.max(1, b.abs().max().item() as number);
       expect(close(ours[0]!, theirs.mean!)).toBe(true);
       expect(close(ours[1]!, theirs.weightedMean!)).toBe(true);
       expect(close(ours[2]!, theirs.sum!)).toBe(true);
@@ -155,11 +222,19 @@ outputs["grad"], = torch.autograd.grad(mean + weighted + total, [logits])`,
     torch.tidy(() => {
       const logits = torch.randn([1, 2, 8, 8]);
       const target = torch.zeros([1, 8, 8], { dtype: 'int64' });
-      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 7, 7]))).toThrow(/argument 'weights' must be \(N, H, W\) with N = 1 and H, W at least the logits' 8×8/);
-      expect(() => weightedCrossEntropy(logits, torch.zeros([2, 8, 8], { dtype: 'int64' }), torch.ones([1, 8, 8]))).toThrow(/argument 'target' must be \(N, H, W\) with N = 1/);
-      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 8, 8]).neg())).toThrow(/argument 'weights' holds negative or NaN values/);
+      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 7, 7]))).toThrow(
+        /argument 'weights' must be \(N, H, W\) with N = 1 and H, W at least the logits' 8×8/,
+      );
+      expect(() => weightedCrossEntropy(logits, torch.zeros([2, 8, 8], { dtype: 'int64' }), torch.ones([1, 8, 8]))).toThrow(
+        /argument 'target' must be \(N, H, W\) with N = 1/,
+      );
+      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 8, 8]).neg())).toThrow(
+        /argument 'weights' holds negative or NaN values/,
+      );
       expect(() => weightedCrossEntropy(logits, target, torch.full([1, 8, 8], NaN))).toThrow(/negative or NaN/);
-      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 8, 8]), { reduction: 'avg' as 'mean' })).toThrow(/option 'reduction' must be one of/);
+      expect(() => weightedCrossEntropy(logits, target, torch.ones([1, 8, 8]), { reduction: 'avg' as 'mean' })).toThrow(
+        /option 'reduction' must be one of/,
+      );
     });
   });
 });

@@ -36,7 +36,15 @@ describe('worker_threads', () => {
     for (let k = 0; k < 4; k += 1) await runWorker({ value: k });
     // At most as many: the garbage collector may meanwhile free tensors earlier test files dropped.
     expect(torch.memory().liveTensors).toBeLessThanOrEqual(before);
-    expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
+    expect(
+      torch.tidy(() =>
+        torch
+          .ones([2, 2])
+          .matmul(torch.ones([2, 2]))
+          .sum()
+          .item(),
+      ),
+    ).toBe(8);
   });
 
   test('terminating a worker in the middle of tensor calls neither aborts nor leaks into the main thread', async () => {
@@ -84,6 +92,14 @@ describe('worker_threads', () => {
     }
     // At most as many: the garbage collector may meanwhile free tensors earlier test files dropped.
     expect(torch.memory().liveTensors).toBeLessThanOrEqual(before);
-    expect(torch.tidy(() => torch.ones([2, 2]).matmul(torch.ones([2, 2])).sum().item())).toBe(8);
+    expect(
+      torch.tidy(() =>
+        torch
+          .ones([2, 2])
+          .matmul(torch.ones([2, 2]))
+          .sum()
+          .item(),
+      ),
+    ).toBe(8);
   }, 120_000);
 });

@@ -9,7 +9,8 @@ import { pathArg, tensorArg } from '../check';
 export function saveField(file: string, field: Tensor): void {
   pathArg('saveField', 'file', file);
   tensorArg('saveField', 'field', field);
-  if (field.ndim !== 3 || field.shape[2] !== 2) throw new RangeError(`saveField(): argument 'field' must be (H, W, 2), got shape [${field.shape}]`);
+  if (field.ndim !== 3 || field.shape[2] !== 2)
+    throw new RangeError(`saveField(): argument 'field' must be (H, W, 2), got shape [${field.shape}]`);
   tidy(() => saveNpy(file, field.to('float32').cpu()));
 }
 

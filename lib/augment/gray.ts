@@ -23,20 +23,52 @@ export function changesGray(transform: SampleTransform): boolean {
  */
 export function adjustGray(images: Tensor, transforms: SampleTransform[]): Tensor {
   tensorArg('adjustGray', 'images', images);
-  if (arrayArg('adjustGray', 'transforms', transforms).length !== images.shape[0]) throw new RangeError(`adjustGray(): argument 'transforms' must hold one transform per image (${images.shape[0]}), got ${transforms.length}`);
+  if (arrayArg('adjustGray', 'transforms', transforms).length !== images.shape[0])
+    throw new RangeError(
+      `adjustGray(): argument 'transforms' must hold one transform per image (${images.shape[0]}), got ${transforms.length}`,
+    );
   return tidy(() => {
     let out = images;
-    if (transforms.some((t) => t.gamma !== 1)) out = out.clamp(0, 1).pow(perSample(transforms.map((t) => t.gamma), out));
+    if (transforms.some((t) => t.gamma !== 1))
+      out = out.clamp(0, 1).pow(
+        perSample(
+          transforms.map((t) => t.gamma),
+          out,
+        ),
+      );
     if (transforms.some((t) => t.contrast !== 1)) {
       const mean = out.mean([1, 2, 3], { keepdim: true });
-      out = out.sub(mean).mul(perSample(transforms.map((t) => t.contrast), out)).add(mean);
+      out = out
+        .sub(mean)
+        .mul(
+          perSample(
+            transforms.map((t) => t.contrast),
+            out,
+          ),
+        )
+        .add(mean);
     }
-    if (transforms.some((t) => t.brightness !== 0)) out = out.add(perSample(transforms.map((t) => t.brightness), out));
+    if (transforms.some((t) => t.brightness !== 0))
+      out = out.add(
+        perSample(
+          transforms.map((t) => t.brightness),
+          out,
+        ),
+      );
     if (transforms.some((t) => t.noiseStd !== 0)) {
       // Each sample's noise from its own generator, drawn on the CPU, so no device or batch changes it.
       const shape = images.shape.slice(1);
-      const noise = stack(transforms.map((t) => native.seededNormal(t.noiseSeed, shape))).to(out.device).to(out.dtype);
-      out = out.add(noise.mul(perSample(transforms.map((t) => t.noiseStd), out)));
+      const noise = stack(transforms.map((t) => native.seededNormal(t.noiseSeed, shape)))
+        .to(out.device)
+        .to(out.dtype);
+      out = out.add(
+        noise.mul(
+          perSample(
+            transforms.map((t) => t.noiseStd),
+            out,
+          ),
+        ),
+      );
     }
     return out === images ? images.clone() : out;
   });

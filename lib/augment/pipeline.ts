@@ -33,9 +33,12 @@ function checkCompanion(name: 'label' | 'weights', value: Tensor | undefined, im
   if (value === undefined) return;
   const [n, , h, w] = image.shape;
   if (value.ndim !== 3 || value.shape[0] !== n || value.shape[1] !== h || value.shape[2] !== w) {
-    throw new RangeError(`augmentBatch(): '${name}' must be (N, H, W) = [${n}, ${h}, ${w}] to match 'image' [${image.shape}], got [${value.shape}]`);
+    throw new RangeError(
+      `augmentBatch(): '${name}' must be (N, H, W) = [${n}, ${h}, ${w}] to match 'image' [${image.shape}], got [${value.shape}]`,
+    );
   }
-  if (value.device !== image.device) throw new TypeError(`augmentBatch(): '${name}' is on ${value.device} but 'image' is on ${image.device}`);
+  if (value.device !== image.device)
+    throw new TypeError(`augmentBatch(): '${name}' is on ${value.device} but 'image' is on ${image.device}`);
 }
 
 /**
@@ -70,7 +73,11 @@ export function augmentBatch(batch: AugmentBatch, seeds: number[], options: Augm
     if (label) targets.push({ input: label.unsqueeze(1), mode: 'nearest' });
     if (weights) targets.push({ input: weights.unsqueeze(1), mode: 'bilinear' });
     const [resampled, ...companions] = resampleTargets(field, targets) as [Tensor, ...Tensor[]];
-    const result: AugmentResult = { image: transforms.some(changesGray) ? adjustGray(resampled, transforms) : resampled, field, transforms };
+    const result: AugmentResult = {
+      image: transforms.some(changesGray) ? adjustGray(resampled, transforms) : resampled,
+      field,
+      transforms,
+    };
     if (label) result.label = companions.shift()!.squeeze(1);
     if (weights) result.weights = companions.shift()!.squeeze(1);
     return result;

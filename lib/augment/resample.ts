@@ -20,7 +20,8 @@ export interface FieldTarget {
 
 function checkTarget(fn: string, name: string, input: Tensor, mode: ResampleMode, field: Tensor): void {
   tensorArg(fn, name, input);
-  if (!MODES.includes(mode)) throw new RangeError(`${fn}(): argument 'mode' must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  if (!MODES.includes(mode))
+    throw new RangeError(`${fn}(): argument 'mode' must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   if (input.ndim !== 4) throw new RangeError(`${fn}(): argument '${name}' must be (N, C, H, W), got shape [${input.shape}]`);
   const [n, , h, w] = input.shape as [number, number, number, number];
   if (field.ndim !== 4 || field.shape[0] !== n || field.shape[1] !== h || field.shape[2] !== w || field.shape[3] !== 2) {
@@ -46,8 +47,14 @@ function checkField(fn: string, field: Tensor): void {
 function gridSampleField(input: Tensor, field: Tensor, mode: ResampleMode): Tensor {
   return tidy(() => {
     const [, , h, w] = input.shape as [number, number, number, number];
-    const ys = makeTensor(Array.from({ length: h }, (_, k) => k), { dtype: 'float64', device: field.device }).reshape([1, h, 1]);
-    const xs = makeTensor(Array.from({ length: w }, (_, k) => k), { dtype: 'float64', device: field.device }).reshape([1, 1, w]);
+    const ys = makeTensor(
+      Array.from({ length: h }, (_, k) => k),
+      { dtype: 'float64', device: field.device },
+    ).reshape([1, h, 1]);
+    const xs = makeTensor(
+      Array.from({ length: w }, (_, k) => k),
+      { dtype: 'float64', device: field.device },
+    ).reshape([1, 1, w]);
     const sourceY = field.to('float64').select(3, 0).add(ys);
     const sourceX = field.to('float64').select(3, 1).add(xs);
     const grid = stack([sourceX.mul(2 / Math.max(w - 1, 1)).sub(1), sourceY.mul(2 / Math.max(h - 1, 1)).sub(1)], 3);
@@ -74,7 +81,12 @@ export function applyFieldTo(field: Tensor, targets: readonly FieldTarget[]): Te
 /** applyFieldTo without the checks, for fields and targets the caller made itself. */
 export function resampleTargets(field: Tensor, targets: readonly FieldTarget[]): Tensor[] {
   if (targets.length === 0) return [];
-  if (field.device === 'cpu') return native.remap(targets.map((target) => target.input), field, targets.map((target) => target.mode));
+  if (field.device === 'cpu')
+    return native.remap(
+      targets.map((target) => target.input),
+      field,
+      targets.map((target) => target.mode),
+    );
   return targets.map((target) => gridSampleField(target.input, field, target.mode));
 }
 

@@ -78,7 +78,12 @@ export function validateAugmentOptions(options: AugmentOptions): void {
   }
   check(options.contrast === undefined || (options.contrast >= 0 && options.contrast < 1), 'contrast', 'in [0, 1)', options.contrast);
   const scale = options.scale;
-  check(scale === undefined || (Array.isArray(scale) && scale.length === 2 && scale[0] > 0 && scale[1] >= scale[0]), 'scale', '[min, max] with 0 < min <= max', scale);
+  check(
+    scale === undefined || (Array.isArray(scale) && scale.length === 2 && scale[0] > 0 && scale[1] >= scale[0]),
+    'scale',
+    '[min, max] with 0 < min <= max',
+    scale,
+  );
 }
 
 /**
@@ -106,7 +111,9 @@ export function drawTransform(seed: number, options: AugmentOptions = {}): Sampl
   if (elastic) {
     const [gy, gx] = elastic.grid ?? [3, 3];
     const sigma = elastic.sigma ?? 10;
-    controlPoints = Array.from({ length: 2 }, () => Array.from({ length: gy }, () => Array.from({ length: gx }, () => random.normal(0, sigma))));
+    controlPoints = Array.from({ length: 2 }, () =>
+      Array.from({ length: gy }, () => Array.from({ length: gx }, () => random.normal(0, sigma))),
+    );
   }
   return { controlPoints, angle, flipY, flipX, shiftY, shiftX, scale, brightness, contrast, gamma, noiseStd, noiseSeed };
 }
@@ -121,7 +128,9 @@ export function drawTransform(seed: number, options: AugmentOptions = {}): Sampl
 export function transformField(transforms: SampleTransform[], height: number, width: number, device = 'cpu'): Tensor {
   arrayArg('transformField', 'transforms', transforms);
   check(Number.isInteger(height) && height >= 1 && Number.isInteger(width) && width >= 1, 'size', 'positive integers', [height, width]);
-  const grids = new Set(transforms.map((t) => (t.controlPoints ? `${t.controlPoints[0]!.length}x${t.controlPoints[0]![0]!.length}` : 'none')));
+  const grids = new Set(
+    transforms.map((t) => (t.controlPoints ? `${t.controlPoints[0]!.length}x${t.controlPoints[0]![0]!.length}` : 'none')),
+  );
   if (grids.size > 1) throw new RangeError('transformField(): every transform of a batch must use the same elastic grid (or none)');
   return tidy(() => {
     // source = centre + (1/scale)·R(angle)·F·(q - centre) + shift, as rows (m00, m01, m10, m11, ty, tx)
@@ -132,7 +141,12 @@ export function transformField(transforms: SampleTransform[], height: number, wi
       const fx = t.flipX ? -1 : 1;
       return [c * fy, -s * fx, s * fy, c * fx, t.shiftY, t.shiftX];
     });
-    const points = grids.has('none') ? undefined : makeTensor(transforms.map((t) => t.controlPoints!), { dtype: 'float64' });
+    const points = grids.has('none')
+      ? undefined
+      : makeTensor(
+          transforms.map((t) => t.controlPoints!),
+          { dtype: 'float64' },
+        );
     const field = native.composeField(points, makeTensor(affine, { dtype: 'float64' }), height, width);
     return device === 'cpu' ? field : field.to(device);
   });

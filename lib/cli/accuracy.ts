@@ -96,27 +96,52 @@ function stemSet(samples: TrainingSample[], names: string[], set: string): Train
 }
 
 /** Scores a trained run folder on test samples, writing the predictions beside it. */
-function scoreRun(runDir: string, test: TrainingSample[], measure: BenchmarkSet['measure']): { scores: Record<string, number>; tta: boolean; postprocess: unknown } {
+function scoreRun(
+  runDir: string,
+  test: TrainingSample[],
+  measure: BenchmarkSet['measure'],
+): { scores: Record<string, number>; tta: boolean; postprocess: unknown } {
   const { model, description } = loadTrainedModel(runDir);
   const out = path.join(runDir, 'test-predictions');
   fs.mkdirSync(out, { recursive: true });
   try {
     const probabilities = test.map((sample) => predictProbabilities(model, sample.image, { tta: description.tta }));
     try {
-      test.forEach((sample, k) => writePrediction(out, sample.name, sample.image, probabilities[k]!, description.postprocess));
+      for (const [k, sample] of test.entries()) writePrediction(out, sample.name, sample.image, probabilities[k]!, description.postprocess);
       if (measure === 'isbi2012') {
-        const slices = tidy(() => test.map((sample, k) => ({ name: sample.name, probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+        const slices = tidy(() =>
+          test.map((sample, k) => ({
+            name: sample.name,
+            probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
+            truth: sample.target.gt(0),
+          })),
+        );
         try {
           const s = isbiScores(slices);
-          return { scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo }, tta: description.tta, postprocess: description.postprocess };
+          return {
+            scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo },
+            tta: description.tta,
+            postprocess: description.postprocess,
+          };
         } finally {
           dispose(slices.flatMap((slice) => [slice.probability, slice.truth]));
         }
       }
-      const predicted = test.map((sample, k) => labelsFromProbabilities(probabilities[k]!, description.postprocess));
+      const predicted = test.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, description.postprocess));
       try {
         const s = ctcScores(test.map((sample, k) => ({ name: sample.name, predicted: predicted[k]!, reference: sample.instances })));
-        return { scores: { seg: s.seg, det: s.det, objects: s.objects, falseNegatives: s.falseNegatives, falsePositives: s.falsePositives, splits: s.splits }, tta: description.tta, postprocess: description.postprocess };
+        return {
+          scores: {
+            seg: s.seg,
+            det: s.det,
+            objects: s.objects,
+            falseNegatives: s.falseNegatives,
+            falsePositives: s.falsePositives,
+            splits: s.splits,
+          },
+          tta: description.tta,
+          postprocess: description.postprocess,
+        };
       } finally {
         dispose(predicted);
       }
@@ -134,9 +159,11 @@ function format(value: number | undefined, digits = 4): string {
 
 /** The results as a markdown table. */
 export function accuracyTable(rows: AccuracyRow[]): string {
-  const header = '| set | protocol | train / val / test frames | steps | minutes | seed | val SEG (or Rand error) | test SEG | test DET | ISBI pixel error | ISBI Rand error | ISBI warping error | V_Rand | V_Info |';
-  const lines = rows.map((row) =>
-    `| ${row.set} | ${row.protocol} | ${row.trainFrames} / ${row.validationFrames} / ${row.testFrames.length} | ${row.steps} | ${row.trainingMinutes.toFixed(1)} | ${row.seed} | ${format(row.validation.seg ?? row.validation.isbiRandError)} | ${format(row.test.seg)} | ${format(row.test.det)} | ${format(row.test.pixelError)} | ${format(row.test.randError)} | ${format(row.test.warpingError, 6)} | ${format(row.test.vRand)} | ${format(row.test.vInfo)} |`,
+  const header =
+    '| set | protocol | train / val / test frames | steps | minutes | seed | val SEG (or Rand error) | test SEG | test DET | ISBI pixel error | ISBI Rand error | ISBI warping error | V_Rand | V_Info |';
+  const lines = rows.map(
+    (row) =>
+      `| ${row.set} | ${row.protocol} | ${row.trainFrames} / ${row.validationFrames} / ${row.testFrames.length} | ${row.steps} | ${row.trainingMinutes.toFixed(1)} | ${row.seed} | ${format(row.validation.seg ?? row.validation.isbiRandError)} | ${format(row.test.seg)} | ${format(row.test.det)} | ${format(row.test.pixelError)} | ${format(row.test.randError)} | ${format(row.test.warpingError, 6)} | ${format(row.test.vRand)} | ${format(row.test.vInfo)} |`,
   );
   return [header, `|${' --- |'.repeat(14)}`, ...lines].join('\n');
 }
@@ -163,16 +190,23 @@ frames with the steps, the time and the seed, and writes them to results.json.`,
   },
 });
 
-async function accuracy(data: string, values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string }): Promise<number> {
+async function accuracy(
+  data: string,
+  values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string },
+): Promise<number> {
   const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]).map((protocol) => choiceOption('protocols', protocol, PROTOCOLS)!);
   const minutes = numberOption('minutes', values.minutes) ?? 60;
   if (!fs.existsSync(data) || !fs.statSync(data).isDirectory()) throw new Error(`${data}: no such folder`);
   const found = Object.keys(BENCHMARK_SETS).filter((set) => fs.existsSync(path.join(data, set, 'images')));
   const single = path.basename(path.resolve(data));
-  const available = found.length > 0 ? found.map((set) => [set, path.join(data, set)] as const) : single in BENCHMARK_SETS ? [[single, data] as const] : [];
-  if (available.length === 0) throw new Error(`${data}: holds none of ${Object.keys(BENCHMARK_SETS).join(', ')} (each a folder with images/ and labels/)`);
+  const available =
+    found.length > 0 ? found.map((set) => [set, path.join(data, set)] as const) : single in BENCHMARK_SETS ? [[single, data] as const] : [];
+  if (available.length === 0)
+    throw new Error(`${data}: holds none of ${Object.keys(BENCHMARK_SETS).join(', ')} (each a folder with images/ and labels/)`);
   const wanted = values.sets?.split(',') ?? available.map(([set]) => set);
-  for (const set of wanted) if (!available.some(([name]) => name === set)) throw new UsageError(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
+  for (const set of wanted)
+    if (!available.some(([name]) => name === set))
+      throw new UsageError(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
   const outRoot = values.out ?? path.join('runs', 'accuracy');
   fs.mkdirSync(outRoot, { recursive: true });
   const rows: AccuracyRow[] = [];
@@ -189,23 +223,40 @@ async function accuracy(data: string, values: FlagValues<typeof TRAINING_FLAGS> 
         runs.push({ protocol: 'heldout', train: samples.filter((s) => !test.includes(s) && !validation.includes(s)), validation, test });
       }
       if (protocols.includes('cross') && spec.sequences) {
-        for (const [from, to] of [['01', '02'], ['02', '01']] as const) {
+        for (const [from, to] of [
+          ['01', '02'],
+          ['02', '01'],
+        ] as const) {
           const own = samples.filter((s) => s.name.startsWith(`${from}_`));
           const val = own.filter((s) => validation.includes(s));
-          runs.push({ protocol: `cross ${from}→${to}`, train: own.filter((s) => !val.includes(s)), validation: val, test: samples.filter((s) => s.name.startsWith(`${to}_`)) });
+          runs.push({
+            protocol: `cross ${from}→${to}`,
+            train: own.filter((s) => !val.includes(s)),
+            validation: val,
+            test: samples.filter((s) => s.name.startsWith(`${to}_`)),
+          });
         }
       }
       for (const run of runs) {
         const runDir = path.join(outRoot, set, run.protocol.replace(/[^a-z0-9]+/gi, '-'));
-        process.stderr.write(`\n${set}, ${run.protocol}: training on ${run.train.length} frames for ${minutes} min (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`);
+        process.stderr.write(
+          `\n${set}, ${run.protocol}: training on ${run.train.length} frames for ${minutes} min (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`,
+        );
         const print = progressPrinter();
         let calibrated: Record<string, number> = {};
         const onEvent = (event: TrainEvent): void => {
           print(event);
-          if (event.type === 'calibrated') calibrated = { ...(event.validation.seg === undefined ? {} : { seg: event.validation.seg, det: event.validation.det! }), ...(event.validation.isbiRandError === undefined ? {} : { isbiRandError: event.validation.isbiRandError }) };
+          if (event.type === 'calibrated')
+            calibrated = {
+              ...(event.validation.seg === undefined ? {} : { seg: event.validation.seg, det: event.validation.det! }),
+              ...(event.validation.isbiRandError === undefined ? {} : { isbiRandError: event.validation.isbiRandError }),
+            };
         };
         const start = Date.now();
-        const result = await trainRun(request, run.train, run.validation, runDir, { onEvent, record: { benchmark: set, protocol: run.protocol } });
+        const result = await trainRun(request, run.train, run.validation, runDir, {
+          onEvent,
+          record: { benchmark: set, protocol: run.protocol },
+        });
         const trainingMinutes = (Date.now() - start) / 60_000;
         const scored = scoreRun(runDir, run.test, spec.measure);
         rows.push({

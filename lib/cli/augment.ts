@@ -17,7 +17,8 @@ const GRID_STEP = 24;
 
 function gridLines(height: number, width: number): Tensor {
   const lines = new Float32Array(height * width);
-  for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) if (y % GRID_STEP === 0 || x % GRID_STEP === 0) lines[y * width + x] = 1;
+  for (let y = 0; y < height; y += 1)
+    for (let x = 0; x < width; x += 1) if (y % GRID_STEP === 0 || x % GRID_STEP === 0) lines[y * width + x] = 1;
   return makeTensor(lines).reshape([1, 1, height, width]);
 }
 
@@ -47,7 +48,11 @@ const AUGMENT_FLAGS = {
   contrast: { type: 'string', placeholder: 'N', help: 'contrast factor within 1 ± N (default 0)' },
   gamma: { type: 'string', placeholder: 'N', help: 'gamma within e^±N (default 0)' },
   noise: { type: 'string', placeholder: 'N', help: 'Gaussian noise of up to N (default 0)' },
-  interpolation: { type: 'string', placeholder: 'KIND', help: 'bicubic | bilinear, for the image (default bicubic; labels nearest, weights bilinear)' },
+  interpolation: {
+    type: 'string',
+    placeholder: 'KIND',
+    help: 'bicubic | bilinear, for the image (default bicubic; labels nearest, weights bilinear)',
+  },
   field: { type: 'boolean', help: 'also write the displacement field as field.npy (H × W × 2, (dy, dx))' },
   'max-pixels': COMMON_FLAGS['max-pixels'],
 } as const satisfies Flags;
@@ -90,7 +95,9 @@ function augmentOne(values: FlagValues<typeof AUGMENT_FLAGS>, positionals: strin
     const [channels, height, width] = image.shape as [number, number, number];
     const label = labelFile === undefined ? undefined : readLabelPng(labelFile);
     if (label && (label.shape[0] !== height || label.shape[1] !== width)) {
-      throw new Error(`${labelFile} is ${label.shape[1]}×${label.shape[0]} but ${imageFile} is ${width}×${height}: the label must match the image`);
+      throw new Error(
+        `${labelFile} is ${label.shape[1]}×${label.shape[0]} but ${imageFile} is ${width}×${height}: the label must match the image`,
+      );
     }
     const weights = label ? weightMap(label) : undefined;
     const result = augmentBatch({ image: image.unsqueeze(0), label: label?.unsqueeze(0), weights: weights?.unsqueeze(0) }, [seed], options);
@@ -115,7 +122,9 @@ function augmentOne(values: FlagValues<typeof AUGMENT_FLAGS>, positionals: strin
       t.scale !== 1 ? `scale ${t.scale.toFixed(3)}` : null,
     ].filter((part) => part !== null);
     const written = ['image.png', ...(label ? ['label.png', 'weights.png'] : []), 'preview.png', ...(values.field ? ['field.npy'] : [])];
-    process.stdout.write(`${imageFile}: ${width}×${height}, seed ${seed}, ${parts.join(', ') || 'no geometric change'} → ${written.map((f) => path.join(out, f)).join(', ')}\n`);
+    process.stdout.write(
+      `${imageFile}: ${width}×${height}, seed ${seed}, ${parts.join(', ') || 'no geometric change'} → ${written.map((f) => path.join(out, f)).join(', ')}\n`,
+    );
   });
   return 0;
 }

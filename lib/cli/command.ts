@@ -63,7 +63,8 @@ export function flagUsage(flags: Flags): string {
 /** Declares a command: its usage comes from the declaration, its parsing is strict. */
 export function defineCommand<F extends Flags>(spec: CommandSpec<F>): Command {
   const flags: Flags = { ...spec.flags, help: { type: 'boolean', help: 'print this usage' } };
-  const usage = (): string => `usage: unet ${spec.name} ${spec.synopsis}\n${flagUsage(flags)}\n${spec.epilogue ? `${spec.epilogue.trimEnd()}\n` : ''}`;
+  const usage = (): string =>
+    `usage: unet ${spec.name} ${spec.synopsis}\n${flagUsage(flags)}\n${spec.epilogue ? `${spec.epilogue.trimEnd()}\n` : ''}`;
   return {
     name: spec.name,
     summary: spec.summary,

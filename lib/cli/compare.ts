@@ -38,7 +38,11 @@ export const compareCommand = defineCommand({
   synopsis: '[options]',
   flags: {
     preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
-    size: { type: 'string', placeholder: 'S', help: 'input tile extent (default 572 for ronneberger2015, else the smallest with a 64-pixel output)' },
+    size: {
+      type: 'string',
+      placeholder: 'S',
+      help: 'input tile extent (default 572 for ronneberger2015, else the smallest with a 64-pixel output)',
+    },
     steps: { type: 'string', placeholder: 'N', help: 'SGD steps compared (default 20)' },
     lr: { type: 'string', placeholder: 'X', help: 'learning rate (default 0.01)' },
     momentum: { type: 'string', placeholder: 'X', help: 'momentum (default 0.99)' },
@@ -64,9 +68,17 @@ function compare(values: { preset?: string; size?: string; steps?: string; lr?: 
   try {
     const dataFile = path.join(folder, 'data.safetensors');
     const resultFile = path.join(folder, 'result.safetensors');
-    tidy(() => saveSafetensors(dataFile, { ...Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [`weight.${k}`, v])), x, target }));
-    process.stdout.write(`unet compare: preset ${preset}, ${model.numParameters().toLocaleString('en-US')} parameters, input ${size}×${size} → ${outSize}×${outSize}, ` +
-      `${steps} SGD steps (lr ${lr}, momentum ${momentum}), ${getNumThreads()} threads, evaluation mode (no drop-out)\n`);
+    tidy(() =>
+      saveSafetensors(dataFile, {
+        ...Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [`weight.${k}`, v])),
+        x,
+        target,
+      }),
+    );
+    process.stdout.write(
+      `unet compare: preset ${preset}, ${model.numParameters().toLocaleString('en-US')} parameters, input ${size}×${size} → ${outSize}×${outSize}, ` +
+        `${steps} SGD steps (lr ${lr}, momentum ${momentum}), ${getNumThreads()} threads, evaluation mode (no drop-out)\n`,
+    );
     process.stdout.write('running TypeScript …\n');
     model.eval();
     // Forward time: the best of three after a warm-up (the first call also builds kernels' plans).
@@ -99,30 +111,57 @@ function compare(values: { preset?: string; size?: string; steps?: string; lr?: 
     }
     const stepMs = Number(process.hrtime.bigint() - start) / 1e6 / Math.max(steps, 1);
     process.stdout.write('running PyTorch (python -m reference compare) …\n\n');
-    runReference(['compare', '--preset', preset, '--data', dataFile, '--out', resultFile, '--steps', String(steps), '--lr', String(lr), '--momentum', String(momentum), '--threads', String(getNumThreads())]);
+    runReference([
+      'compare',
+      '--preset',
+      preset,
+      '--data',
+      dataFile,
+      '--out',
+      resultFile,
+      '--steps',
+      String(steps),
+      '--lr',
+      String(lr),
+      '--momentum',
+      String(momentum),
+      '--threads',
+      String(getNumThreads()),
+    ]);
     const { tensors: theirs, metadata } = loadSafetensors(resultFile);
     const rows: [string, string, string][] = [];
     const add = (label: string, d: { abs: number; rel: number }): void => void rows.push([label, format(d.abs), format(d.rel)]);
     add('forward logits', difference(ours.logits!, theirs.logits!));
     add('loss', difference(ours.loss!, theirs.loss!));
     for (const [name] of model.namedParameters()) add(`gradient ${name}`, difference(ours[`grad.${name}`]!, theirs[`grad.${name}`]!));
-    const lossDiff = losses.reduce((worst, value, k) => Math.max(worst, Math.abs(value - (theirs.losses!.toTypedArray() as Float64Array)[k]!)), 0);
+    const lossDiff = losses.reduce(
+      (worst, value, k) => Math.max(worst, Math.abs(value - (theirs.losses!.toTypedArray() as Float64Array)[k]!)),
+      0,
+    );
     const lossScale = Math.max(...Array.from(theirs.losses!.toTypedArray() as Float64Array, Math.abs));
     rows.push([`loss over ${steps} SGD steps`, format(lossDiff), format(lossScale === 0 ? lossDiff : lossDiff / lossScale)]);
-    const finals = tidy(() =>
-      Object.entries(model.stateDict()).map(([key, value]) => difference(value, theirs[`final.${key}`]!)),
-    );
-    rows.push([`weights after ${steps} steps`, format(Math.max(...finals.map((d) => d.abs))), format(Math.max(...finals.map((d) => d.rel)))]);
+    const finals = tidy(() => Object.entries(model.stateDict()).map(([key, value]) => difference(value, theirs[`final.${key}`]!)));
+    rows.push([
+      `weights after ${steps} steps`,
+      format(Math.max(...finals.map((d) => d.abs))),
+      format(Math.max(...finals.map((d) => d.rel))),
+    ]);
     const width = Math.max(...rows.map(([label]) => label.length), 8);
     process.stdout.write(`${'quantity'.padEnd(width)}  ${'max |ours - PyTorch|'.padStart(20)}  ${'relative'.padStart(10)}\n`);
     for (const [label, abs, rel] of rows) process.stdout.write(`${label.padEnd(width)}  ${abs.padStart(20)}  ${rel.padStart(10)}\n`);
     const theirForward = Number(metadata.forwardMs);
     const theirStep = Number(metadata.stepMs);
     process.stdout.write(`\n${'time'.padEnd(24)}  ${'unet-torch'.padStart(12)}  ${'PyTorch'.padStart(12)}  ${'ratio'.padStart(6)}\n`);
-    process.stdout.write(`${'forward pass (ms)'.padEnd(24)}  ${forwardMs.toFixed(1).padStart(12)}  ${theirForward.toFixed(1).padStart(12)}  ${(forwardMs / theirForward).toFixed(2).padStart(6)}\n`);
-    process.stdout.write(`${'training step (ms)'.padEnd(24)}  ${stepMs.toFixed(1).padStart(12)}  ${theirStep.toFixed(1).padStart(12)}  ${(stepMs / theirStep).toFixed(2).padStart(6)}\n`);
+    process.stdout.write(
+      `${'forward pass (ms)'.padEnd(24)}  ${forwardMs.toFixed(1).padStart(12)}  ${theirForward.toFixed(1).padStart(12)}  ${(forwardMs / theirForward).toFixed(2).padStart(6)}\n`,
+    );
+    process.stdout.write(
+      `${'training step (ms)'.padEnd(24)}  ${stepMs.toFixed(1).padStart(12)}  ${theirStep.toFixed(1).padStart(12)}  ${(stepMs / theirStep).toFixed(2).padStart(6)}\n`,
+    );
     const worst = Math.max(...rows.map(([, , rel]) => Number(rel)));
-    process.stdout.write(`\n${worst === 0 ? 'identical: every number above matches PyTorch bit for bit' : `largest relative difference ${format(worst)}`}\n`);
+    process.stdout.write(
+      `\n${worst === 0 ? 'identical: every number above matches PyTorch bit for bit' : `largest relative difference ${format(worst)}`}\n`,
+    );
     optimizer.dispose();
     tidy(() => {
       for (const tensor of [...Object.values(ours), ...Object.values(theirs)]) tensor.dispose();

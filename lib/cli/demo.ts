@@ -21,7 +21,14 @@ function demo(): number {
   torch.tidy(() => {
     const a = torch.randn([2, 3], { device });
     say(`a = torch.randn([2, 3]) after torch.manualSeed(0):\n${a}`);
-    const w = torch.tensor([[1, 0], [0, 1], [1, 1]], { dtype: 'float32', device, requiresGrad: true });
+    const w = torch.tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
+      { dtype: 'float32', device, requiresGrad: true },
+    );
     const loss = a.matmul(w).mul(a.matmul(w)).mean();
     loss.backward();
     say(`loss = mean((a @ w)^2) = ${Number(loss.item()).toFixed(4)}`);

@@ -21,7 +21,10 @@ function pairs(predictions: string[], truths: Map<string, string>): [string, str
 
 function runProtocol(protocol: string, predFolder: string, truths: Map<string, string>, json: string | undefined): number {
   if (protocol === 'ctc') {
-    const files = pairs(listImages(predFolder).filter((file) => !file.endsWith('.overlay.png')), truths);
+    const files = pairs(
+      listImages(predFolder).filter((file) => !file.endsWith('.overlay.png')),
+      truths,
+    );
     if (files.length === 0) throw new Error(`${predFolder}: no predicted label images`);
     const frames = files.map(([predicted, truth]) => {
       const [p] = readLabels(predicted);
@@ -31,19 +34,31 @@ function runProtocol(protocol: string, predFolder: string, truths: Map<string, s
     const scores = ctcScores(frames);
     dispose(frames.flatMap((f) => [f.predicted, f.reference]));
     process.stdout.write('| image | cells | SEG | missed | false | splits needed |\n| --- | --- | --- | --- | --- | --- |\n');
-    for (const f of scores.frames) process.stdout.write(`| ${f.name} | ${f.objects} | ${f.seg.toFixed(4)} | ${f.falseNegatives} | ${f.falsePositives} | ${f.splits} |\n`);
-    process.stdout.write(`| all ${scores.frames.length} (pooled) | ${scores.objects} | ${scores.seg.toFixed(4)} | ${scores.falseNegatives} | ${scores.falsePositives} | ${scores.splits} |\n`);
+    for (const f of scores.frames)
+      process.stdout.write(
+        `| ${f.name} | ${f.objects} | ${f.seg.toFixed(4)} | ${f.falseNegatives} | ${f.falsePositives} | ${f.splits} |\n`,
+      );
+    process.stdout.write(
+      `| all ${scores.frames.length} (pooled) | ${scores.objects} | ${scores.seg.toFixed(4)} | ${scores.falseNegatives} | ${scores.falsePositives} | ${scores.splits} |\n`,
+    );
     process.stdout.write(`SEG ${scores.seg.toFixed(4)}  DET ${scores.det.toFixed(4)}\n`);
     if (json) writeFileAtomic(json, `${JSON.stringify(scores, null, 2)}\n`);
     return 0;
   }
-  const maps = fs.readdirSync(predFolder).filter((name) => name.endsWith('.probabilities.npy')).sort();
+  const maps = fs
+    .readdirSync(predFolder)
+    .filter((name) => name.endsWith('.probabilities.npy'))
+    .sort();
   if (maps.length === 0) throw new Error(`${predFolder}: no NAME.probabilities.npy files (unet predict writes them)`);
-  const files = pairs(maps.map((name) => path.join(predFolder, name.replace(/\.probabilities\.npy$/, '.npy'))), truths);
+  const files = pairs(
+    maps.map((name) => path.join(predFolder, name.replace(/\.probabilities\.npy$/, '.npy'))),
+    truths,
+  );
   const slices = files.map(([file, truth]) => {
     const probabilities = loadNpy(file.replace(/\.npy$/, '.probabilities.npy'));
     const [t] = readLabels(truth);
-    if (probabilities.ndim !== 3 || probabilities.shape[0]! < 2) throw new Error(`${file}: expected C × H × W class probabilities (C >= 2), got [${probabilities.shape}]`);
+    if (probabilities.ndim !== 3 || probabilities.shape[0]! < 2)
+      throw new Error(`${file}: expected C × H × W class probabilities (C >= 2), got [${probabilities.shape}]`);
     // Not membrane: every class but the background (class 0).
     const probability = tidy(() => probabilities.select(0, 0).to('float32').neg().add(1).clamp(0, 1).contiguous());
     probabilities.dispose();
@@ -68,17 +83,25 @@ function row(scores: Omit<ImageScores, 'name'>, name: string): string {
 /** `unet eval` */
 export const evalCommand = defineCommand({
   name: 'eval',
-  summary: 'score predicted labels against the truth: the challenges\' SEG/DET or ISBI 2012 measures, IoU, Dice, Rand and warping error',
+  summary: "score predicted labels against the truth: the challenges' SEG/DET or ISBI 2012 measures, IoU, Dice, Rand and warping error",
   synopsis: '--pred DIR --truth DIR [options]',
   flags: {
-    pred: { type: 'string', placeholder: 'DIR', help: "unet predict's output: NAME.png label images (overlays are skipped), and for\nisbi2012 NAME.probabilities.npy" },
+    pred: {
+      type: 'string',
+      placeholder: 'DIR',
+      help: "unet predict's output: NAME.png label images (overlays are skipped), and for\nisbi2012 NAME.probabilities.npy",
+    },
     truth: { type: 'string', placeholder: 'DIR', help: 'true label images with the same names (PNG or TIFF; masks are split into cells)' },
     protocol: {
       type: 'string',
       placeholder: 'NAME',
       help: 'ctc: the cell tracking challenge\'s SEG (pooled over every true cell of every image)\nand DET; isbi2012: the ISBI 2012 challenge\'s pixel, Rand and warping errors and\nV_Rand / V_Info after thinning, from the probability of "not membrane"\n(1 - background), best over its thresholds 0.0-0.9',
     },
-    classes: { type: 'string', placeholder: 'N', help: 'without --protocol: 2 (default: cells, scored as foreground and as instances) or the class count' },
+    classes: {
+      type: 'string',
+      placeholder: 'N',
+      help: 'without --protocol: 2 (default: cells, scored as foreground and as instances) or the class count',
+    },
     json: { type: 'string', placeholder: 'FILE', help: 'also write the scores as JSON' },
     'max-pixels': COMMON_FLAGS['max-pixels'],
   },
@@ -104,13 +127,21 @@ function evaluate(pred: string, truth: string, values: { classes?: string; proto
     const predicted = readLabels(file);
     const trueLabels = readLabels(truths.get(stemOf(file))!);
     if (predicted.length !== trueLabels.length) throw new Error(`${file} has ${predicted.length} page(s), its truth ${trueLabels.length}`);
-    const pages = predicted.map((page, k) => scoreImage(predicted.length > 1 ? `${stemOf(file)}#${k}` : stemOf(file), page, trueLabels[k]!, classes));
+    const pages = predicted.map((page, k) =>
+      scoreImage(predicted.length > 1 ? `${stemOf(file)}#${k}` : stemOf(file), page, trueLabels[k]!, classes),
+    );
     dispose([...predicted, ...trueLabels]);
     return pages;
   });
   const mean = meanScores(scores);
   const classNames = Array.from({ length: classes }, (_, c) => (classes === 2 ? ['background', 'cell'][c]! : `class ${c}`));
-  const header = ['image', ...classNames.map((c) => `IoU ${c}`), ...classNames.map((c) => `Dice ${c}`), 'pixel error', ...(mean.randError === undefined ? [] : ['Rand error', 'warping error', 'SEG'])];
+  const header = [
+    'image',
+    ...classNames.map((c) => `IoU ${c}`),
+    ...classNames.map((c) => `Dice ${c}`),
+    'pixel error',
+    ...(mean.randError === undefined ? [] : ['Rand error', 'warping error', 'SEG']),
+  ];
   process.stdout.write(`| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |\n`);
   for (const image of scores) process.stdout.write(`${row(image, image.name)}\n`);
   process.stdout.write(`${row(mean, `mean of ${scores.length}`)}\n`);

@@ -12,7 +12,18 @@ import { startCommand } from './start';
 import { trainCommand } from './train';
 import { weightMapCommand } from './weightmap';
 
-const COMMANDS: Command[] = [startCommand, trainCommand, predictCommand, evalCommand, accuracyCommand, infoCommand, demoCommand, weightMapCommand, augmentCommand, compareCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  trainCommand,
+  predictCommand,
+  evalCommand,
+  accuracyCommand,
+  infoCommand,
+  demoCommand,
+  weightMapCommand,
+  augmentCommand,
+  compareCommand,
+];
 
 function usage(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);

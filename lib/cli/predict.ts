@@ -50,7 +50,19 @@ then 1.`,
   },
 });
 
-function predictFiles(values: { model?: string; out?: string; tile?: string; batch?: string; tta?: boolean; 'no-tta'?: boolean; exact?: boolean; device?: string }, positionals: string[]): number {
+function predictFiles(
+  values: {
+    model?: string;
+    out?: string;
+    tile?: string;
+    batch?: string;
+    tta?: boolean;
+    'no-tta'?: boolean;
+    exact?: boolean;
+    device?: string;
+  },
+  positionals: string[],
+): number {
   const files = positionals.flatMap((input) => {
     if (!fs.existsSync(input)) throw new Error(`${input}: no such file or folder`);
     return fs.statSync(input).isDirectory() ? listImages(input) : [input];
@@ -59,10 +71,12 @@ function predictFiles(values: { model?: string; out?: string; tile?: string; bat
   const device = values.device ?? 'cpu';
   if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
   const { model, weights, description } = loadTrainedModel(resolveModel(values.model!));
-  const tta = values['no-tta'] ? false : values.tta ?? description.tta;
+  const tta = values['no-tta'] ? false : (values.tta ?? description.tta);
   model.to(device);
   fs.mkdirSync(values.out!, { recursive: true });
-  process.stderr.write(`model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`);
+  process.stderr.write(
+    `model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`,
+  );
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
   // A file that cannot be read or segmented is reported and skipped; the others are still done.
@@ -91,7 +105,9 @@ function predictFiles(values: { model?: string; out?: string; tile?: string; bat
           device,
         });
         const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
-        process.stdout.write(`${file}${pages.length > 1 ? ` page ${index}` : ''}: ${page.shape[2]}×${page.shape[1]} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`);
+        process.stdout.write(
+          `${file}${pages.length > 1 ? ` page ${index}` : ''}: ${page.shape[2]}×${page.shape[1]} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`,
+        );
       });
       page.dispose();
     });

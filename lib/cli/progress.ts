@@ -5,7 +5,9 @@ import type { TrainEvent } from '../train/trainer';
 function duration(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
   const seconds = Math.round(ms / 1000);
-  return seconds >= 3600 ? `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return seconds >= 3600
+    ? `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`
+    : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
 
 /** Returns the event handler that draws the progress to `stream`. */
@@ -29,10 +31,17 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e
       const foreground = v.iou.length - 1;
       const cells = v.seg === undefined ? '' : `, SEG ${v.seg.toFixed(4)}, DET ${v.det!.toFixed(4)}`;
       const isbi = v.isbiRandError === undefined ? '' : `, ISBI Rand error ${v.isbiRandError.toFixed(4)}`;
-      stream.write(`${tty ? '\r\x1b[K' : ''}epoch ${event.epoch} (step ${event.step}): validation IoU ${v.iou[foreground]!.toFixed(4)}, Dice ${v.dice[foreground]!.toFixed(4)}${cells}${isbi}, loss ${v.loss.toFixed(4)}\n`);
+      stream.write(
+        `${tty ? '\r\x1b[K' : ''}epoch ${event.epoch} (step ${event.step}): validation IoU ${v.iou[foreground]!.toFixed(4)}, Dice ${v.dice[foreground]!.toFixed(4)}${cells}${isbi}, loss ${v.loss.toFixed(4)}\n`,
+      );
     } else if (event.type === 'calibrated') {
       const v = event.validation;
-      const scores = v.seg === undefined ? (v.isbiRandError === undefined ? '' : `ISBI Rand error ${v.isbiRandError.toFixed(4)}`) : `SEG ${v.seg.toFixed(4)}, DET ${v.det!.toFixed(4)}`;
+      const scores =
+        v.seg === undefined
+          ? v.isbiRandError === undefined
+            ? ''
+            : `ISBI Rand error ${v.isbiRandError.toFixed(4)}`
+          : `SEG ${v.seg.toFixed(4)}, DET ${v.det!.toFixed(4)}`;
       stream.write(`post-processing chosen on the validation images: ${JSON.stringify(event.postprocess)} (${scores})\n`);
     } else if (event.type === 'stopped') {
       stream.write(`${tty ? '\n' : ''}stopped at step ${event.step}; the checkpoint holds everything to continue with --resume\n`);

@@ -27,7 +27,19 @@ export const startCommand = defineCommand({
     const steps: [Command, string[]][] = [
       [trainCommand, ['--data', path.join(data, 'train'), '--out', run, '--recipe', 'nuclei', '--minutes', String(minutes)]],
       [predictCommand, ['--model', run, '--out', path.join(run, 'predictions'), path.join(data, 'test', 'images')]],
-      [evalCommand, ['--protocol', 'ctc', '--pred', path.join(run, 'predictions'), '--truth', path.join(data, 'test', 'labels'), '--json', path.join(run, 'eval.json')]],
+      [
+        evalCommand,
+        [
+          '--protocol',
+          'ctc',
+          '--pred',
+          path.join(run, 'predictions'),
+          '--truth',
+          path.join(data, 'test', 'labels'),
+          '--json',
+          path.join(run, 'eval.json'),
+        ],
+      ],
     ];
     for (const [command, args] of steps) {
       process.stdout.write(`\n$ unet ${command.name} ${args.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);

@@ -62,7 +62,8 @@ export async function trainRun(
     record: { ...describeRequest(request), ...extra.record },
   };
   const validationTile = options.validationTileSize ?? model.defaultTileSize;
-  if (validation.length > 0) process.stderr.write(`validation predicts whole images with ${validationTile}-pixel tiles (--val-tile), whatever the training tile\n`);
+  if (validation.length > 0)
+    process.stderr.write(`validation predicts whole images with ${validationTile}-pixel tiles (--val-tile), whatever the training tile\n`);
   try {
     return await runTraining(options);
   } catch (error) {
@@ -79,7 +80,11 @@ export const trainCommand = defineCommand({
   summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, calibration; --resume)',
   synopsis: '--data DIR --out RUN [options]',
   flags: {
-    data: { type: 'string', placeholder: 'DIR', help: 'images/ and labels/ with matching names (PNG or TIFF; multi-page TIFF = one sample per page)' },
+    data: {
+      type: 'string',
+      placeholder: 'DIR',
+      help: 'images/ and labels/ with matching names (PNG or TIFF; multi-page TIFF = one sample per page)',
+    },
     out: { type: 'string', placeholder: 'RUN', help: 'the run folder' },
     val: { type: 'string', placeholder: 'DIR', help: 'validation images/ and labels/ (default: --val-fraction of --data, seeded)' },
     'val-fraction': { type: 'string', placeholder: 'F', help: 'share of --data held out for validation (default 0.2)' },
@@ -95,11 +100,14 @@ metrics.jsonl and curves.png.`,
     const request = trainingRequest(values);
     const out = values.out!;
     const samples = loadTrainingSamples(values.data!, request);
-    const { train, validation } = values.val !== undefined
-      ? { train: samples, validation: loadTrainingSamples(values.val, request) }
-      : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
+    const { train, validation } =
+      values.val !== undefined
+        ? { train: samples, validation: loadTrainingSamples(values.val, request) }
+        : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
     const device = request.train.device ?? 'cpu';
-    process.stderr.write(`training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device} → ${out}\n`);
+    process.stderr.write(
+      `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device} → ${out}\n`,
+    );
     let result: TrainResult;
     try {
       result = await trainRun(request, train, validation, out, { resume: values.resume ?? false });
@@ -107,10 +115,15 @@ metrics.jsonl and curves.png.`,
       dispose([...train, ...validation].flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
     }
     const last = result.history[result.history.length - 1]?.validation;
-    const summary = last ? `, last validation ${last.seg !== undefined ? `SEG ${last.seg.toFixed(4)}` : `IoU ${last.iou[last.iou.length - 1]!.toFixed(4)}`}` : '';
+    const summary = last
+      ? `, last validation ${last.seg !== undefined ? `SEG ${last.seg.toFixed(4)}` : `IoU ${last.iou[last.iou.length - 1]!.toFixed(4)}`}`
+      : '';
     process.stdout.write(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}${summary}\n`);
-    if (result.postprocess) process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
-    process.stdout.write(`model: ${path.join(out, 'model.json')} + best.safetensors; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`);
+    if (result.postprocess)
+      process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
+    process.stdout.write(
+      `model: ${path.join(out, 'model.json')} + best.safetensors; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`,
+    );
     return 0;
   },
 });

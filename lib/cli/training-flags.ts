@@ -12,22 +12,38 @@ import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command
 
 /** The shared training flags, with their usage. */
 export const TRAINING_FLAGS = {
-  recipe: { type: 'string', placeholder: 'NAME', help: `start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)` },
+  recipe: {
+    type: 'string',
+    placeholder: 'NAME',
+    help: `start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)`,
+  },
   labels: { type: 'string', placeholder: 'KIND', help: 'auto (default) | instances | mask | classes' },
   preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
   classes: { type: 'string', placeholder: 'N', help: 'classes of --labels classes (default 2)' },
   normalise: { type: 'string', placeholder: 'MODE', help: `${NORMALISATIONS.join(' | ')} (default zscore; recorded for prediction)` },
-  target: { type: 'string', placeholder: 'KIND', help: `${TARGET_KINDS.join(' | ')} (default cells; borders adds a class where cells touch)` },
+  target: {
+    type: 'string',
+    placeholder: 'KIND',
+    help: `${TARGET_KINDS.join(' | ')} (default cells; borders adds a class where cells touch)`,
+  },
   gaps: { type: 'boolean', help: 'one-pixel gaps between touching cells in the targets (cells target)' },
   weights: { type: 'string', placeholder: 'KIND', help: `${WEIGHT_KINDS.join(' | ')} (default paper: w0 10, sigma 5; falk2019: 50, 6)` },
   w0: { type: 'string', placeholder: 'X', help: "the weight map's border weight" },
   sigma: { type: 'string', placeholder: 'X', help: "the weight map's border width in pixels" },
   'border-width': { type: 'string', placeholder: 'N', help: 'borders target: how far the border class reaches into a cell (default 2)' },
-  'background-weight': { type: 'string', placeholder: 'X', help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)' },
+  'background-weight': {
+    type: 'string',
+    placeholder: 'X',
+    help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)',
+  },
   steps: { type: 'string', placeholder: 'N', help: 'optimizer steps (default 2000)' },
   minutes: { type: 'string', placeholder: 'M', help: 'train at most M minutes, then end as after the last step (validation, calibration)' },
   'epoch-steps': { type: 'string', placeholder: 'N', help: 'steps between validations and checkpoints (default 50)' },
-  tile: { type: 'string', placeholder: 'S', help: 'training tile extent, valid for the network (default 572, or the nearest to 256 + margins)' },
+  tile: {
+    type: 'string',
+    placeholder: 'S',
+    help: 'training tile extent, valid for the network (default 572, or the nearest to 256 + margins)',
+  },
   'val-tile': { type: 'string', placeholder: 'S', help: "prediction tile of validation (default the network's default tile)" },
   batch: { type: 'string', placeholder: 'B', help: 'tiles per batch (default 1)' },
   accumulate: { type: 'string', placeholder: 'K', help: 'batches per optimizer step (default 1)' },
@@ -111,7 +127,8 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   if (borderWidth !== undefined) targets.borderWidth = borderWidth;
   if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
   const select = choiceOption<SelectBy>('select', values.select, SELECT_BY);
-  const defined = <T extends object>(object: T): T => Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+  const defined = <T extends object>(object: T): T =>
+    Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
   return {
     recipe: values.recipe ?? null,
     preset,
@@ -127,11 +144,13 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       validationTileSize: integerOption('val-tile', values['val-tile']),
       batchSize: integerOption('batch', values.batch) ?? base.batchSize,
       accumulate: integerOption('accumulate', values.accumulate),
-      optimizer: (choiceOption('optimizer', values.optimizer, ['sgd', 'adam', 'adamw'] as const) ?? base.optimizer) as TrainOptions['optimizer'],
+      optimizer: (choiceOption('optimizer', values.optimizer, ['sgd', 'adam', 'adamw'] as const) ??
+        base.optimizer) as TrainOptions['optimizer'],
       lr: numberOption('lr', values.lr) ?? base.lr,
       momentum: numberOption('momentum', values.momentum),
       weightDecay: numberOption('weight-decay', values['weight-decay']),
-      schedule: (choiceOption('schedule', values.schedule, ['constant', 'poly', 'cosine'] as const) ?? base.schedule) as TrainOptions['schedule'],
+      schedule: (choiceOption('schedule', values.schedule, ['constant', 'poly', 'cosine'] as const) ??
+        base.schedule) as TrainOptions['schedule'],
       augment: values['no-augment'] ? false : base.augment,
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
       selectBy: select ?? base.selectBy,
@@ -146,5 +165,11 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
 
 /** The flags that reproduce a request's training choices, for logs and model.json. */
 export function describeRequest(request: TrainingRequest): Record<string, unknown> {
-  return { recipe: request.recipe, preset: request.preset, labels: request.labels, normalisation: request.normalisation, targets: request.targets };
+  return {
+    recipe: request.recipe,
+    preset: request.preset,
+    labels: request.labels,
+    normalisation: request.normalisation,
+    targets: request.targets,
+  };
 }

@@ -20,7 +20,11 @@ export const weightMapCommand = defineCommand({
     connectivity: { type: 'string', placeholder: '4|8', help: 'neighbourhood of those components (default 4)' },
     w0: { type: 'string', placeholder: 'N', help: 'border weight (default 10)' },
     sigma: { type: 'string', placeholder: 'N', help: 'border width in pixels (default 5)' },
-    'class-weights': { type: 'string', placeholder: 'KIND', help: 'balance | none | BG,CELL: the class term (default balance: N / (C · n_c))' },
+    'class-weights': {
+      type: 'string',
+      placeholder: 'KIND',
+      help: 'balance | none | BG,CELL: the class term (default balance: N / (C · n_c))',
+    },
     preset: { type: 'string', placeholder: 'NAME', help: "ronneberger2015 | falk2019 (the authors' 2019 release: w0 50, σ 6, gaps)" },
     gaps: { type: 'boolean', help: 'insert one-pixel background gaps between touching cells first' },
     'max-pixels': COMMON_FLAGS['max-pixels'],
@@ -32,11 +36,18 @@ export const weightMapCommand = defineCommand({
   },
 });
 
-function writeWeightMap(labelFile: string, out: string, values: { mask?: boolean; connectivity?: string; w0?: string; sigma?: string; 'class-weights'?: string; preset?: string; gaps?: boolean }): number {
+function writeWeightMap(
+  labelFile: string,
+  out: string,
+  values: { mask?: boolean; connectivity?: string; w0?: string; sigma?: string; 'class-weights'?: string; preset?: string; gaps?: boolean },
+): number {
   const classWeightsText = values['class-weights'];
   const options: WeightMapOptions = {
     input: values.mask ? 'mask' : 'instances',
-    connectivity: choiceOption('connectivity', values.connectivity, ['4', '8'] as const) === undefined ? undefined : (Number(values.connectivity) as 4 | 8),
+    connectivity:
+      choiceOption('connectivity', values.connectivity, ['4', '8'] as const) === undefined
+        ? undefined
+        : (Number(values.connectivity) as 4 | 8),
     w0: numberOption('w0', values.w0),
     sigma: numberOption('sigma', values.sigma),
     classWeights:
@@ -47,7 +58,8 @@ function writeWeightMap(labelFile: string, out: string, values: { mask?: boolean
     insertGaps: values.gaps,
   };
   const extension = path.extname(out).toLowerCase();
-  if (extension !== '.npy' && extension !== '.png') throw new UsageError(`--out must end in .npy (the float32 map) or .png (a picture of it), got '${out}'`);
+  if (extension !== '.npy' && extension !== '.png')
+    throw new UsageError(`--out must end in .npy (the float32 map) or .png (a picture of it), got '${out}'`);
   tidy(() => {
     const labels = readLabelPng(labelFile);
     const start = process.hrtime.bigint();
@@ -56,7 +68,9 @@ function writeWeightMap(labelFile: string, out: string, values: { mask?: boolean
     if (extension === '.npy') saveNpy(out, map);
     else writeColourPng(out, map);
     const [h, w] = map.shape;
-    process.stdout.write(`${labelFile}: ${w}×${h}, weights ${(map.min().item() as number).toFixed(3)}–${(map.max().item() as number).toFixed(3)}, ${ms.toFixed(0)} ms → ${out}\n`);
+    process.stdout.write(
+      `${labelFile}: ${w}×${h}, weights ${(map.min().item() as number).toFixed(3)}–${(map.max().item() as number).toFixed(3)}, ${ms.toFixed(0)} ms → ${out}\n`,
+    );
   });
   return 0;
 }

@@ -50,7 +50,12 @@ export function guessLabelKind(label: Tensor): Exclude<LabelKind, 'classes'> {
  * Adds targets and weights to samples, once; the tensors stay until the samples are disposed.
  * `targets` chooses the target kind and the weight map (default: the paper's cells and weights).
  */
-export function prepareSamples(samples: Sample[], kind: LabelKind | 'auto', classes: number, targets: TargetOptions = {}): TrainingSample[] {
+export function prepareSamples(
+  samples: Sample[],
+  kind: LabelKind | 'auto',
+  classes: number,
+  targets: TargetOptions = {},
+): TrainingSample[] {
   return samples.map((sample) => {
     const resolved = kind === 'auto' ? guessLabelKind(sample.label) : kind;
     const { target, weights, instances } = trainingTargets(sample.label, resolved, classes, targets);

@@ -64,18 +64,29 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
   const labels = imageFiles(path.join(root, 'labels'));
   if (images.size === 0) throw new DatasetError(`${path.join(root, 'images')}: no PNG or TIFF images`);
   const unmatched = [...images.keys()].filter((stem) => !labels.has(stem));
-  if (unmatched.length > 0) throw new DatasetError(`${root}: no label in labels/ for ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ` and ${unmatched.length - 5} more` : ''} (names must match, extensions may differ)`);
+  if (unmatched.length > 0)
+    throw new DatasetError(
+      `${root}: no label in labels/ for ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ` and ${unmatched.length - 5} more` : ''} (names must match, extensions may differ)`,
+    );
   const samples: Sample[] = [];
   for (const [stem, imageFile] of images) {
     const pages = readImages(imageFile);
     const labelPages = readLabels(labels.get(stem)!);
-    if (pages.length !== labelPages.length) throw new DatasetError(`${imageFile} has ${pages.length} page(s) but its label ${labels.get(stem)} ${labelPages.length}`);
+    if (pages.length !== labelPages.length)
+      throw new DatasetError(`${imageFile} has ${pages.length} page(s) but its label ${labels.get(stem)} ${labelPages.length}`);
     pages.forEach((image, page) => {
       const label = labelPages[page]!;
       if (image.shape[1] !== label.shape[0] || image.shape[2] !== label.shape[1]) {
-        throw new DatasetError(`${imageFile}${pages.length > 1 ? ` page ${page}` : ''} is ${image.shape[2]}×${image.shape[1]} but its label is ${label.shape[1]}×${label.shape[0]}`);
+        throw new DatasetError(
+          `${imageFile}${pages.length > 1 ? ` page ${page}` : ''} is ${image.shape[2]}×${image.shape[1]} but its label is ${label.shape[1]}×${label.shape[0]}`,
+        );
       }
-      samples.push({ name: pages.length > 1 ? `${stem}#${page}` : stem, image: tidy(() => normaliseImage(image, normalisation)), normalisation, label });
+      samples.push({
+        name: pages.length > 1 ? `${stem}#${page}` : stem,
+        image: tidy(() => normaliseImage(image, normalisation)),
+        normalisation,
+        label,
+      });
       image.dispose();
     });
   }

@@ -15,7 +15,8 @@ export const NORMALISATIONS: readonly Normalisation[] = ['zscore', 'minmax', 'pe
 
 /** The image (C, H, W) normalised as float32 (default `zscore`). */
 export function normaliseImage(image: Tensor, mode: Normalisation = 'zscore'): Tensor {
-  if (!NORMALISATIONS.includes(mode)) throw new RangeError(`normaliseImage(): 'mode' must be one of ${NORMALISATIONS.join(', ')}, got ${JSON.stringify(mode)}`);
+  if (!NORMALISATIONS.includes(mode))
+    throw new RangeError(`normaliseImage(): 'mode' must be one of ${NORMALISATIONS.join(', ')}, got ${JSON.stringify(mode)}`);
   return tidy(() => {
     const float = image.to('float32');
     if (mode === 'zscore') {

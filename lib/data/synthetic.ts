@@ -58,10 +58,18 @@ export function syntheticCells(seed: number, options: SyntheticOptions = {}): Sy
   const { height = 256, width = 256, noise = 0.04 } = options;
   const [minRadius, maxRadius] = options.radius ?? [9, 20];
   const count = options.cells ?? Math.round((height * width) / 700);
-  for (const [name, value] of [['height', height], ['width', width], ['cells', count]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`syntheticCells(): option '${name}' must be a positive integer, got ${value}`);
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+    ['cells', count],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`syntheticCells(): option '${name}' must be a positive integer, got ${value}`);
   }
-  if (!(minRadius >= 2 && maxRadius >= minRadius)) throw new RangeError(`syntheticCells(): option 'radius' must be [min, max] with 2 <= min <= max, got ${JSON.stringify(options.radius)}`);
+  if (!(minRadius >= 2 && maxRadius >= minRadius))
+    throw new RangeError(
+      `syntheticCells(): option 'radius' must be [min, max] with 2 <= min <= max, got ${JSON.stringify(options.radius)}`,
+    );
   if (!(noise >= 0)) throw new RangeError(`syntheticCells(): option 'noise' must be >= 0, got ${noise}`);
   const random = new SeededRandom(seed);
   const cells: Cell[] = Array.from({ length: count }, () => {
@@ -114,7 +122,12 @@ export function syntheticCells(seed: number, options: SyntheticOptions = {}): Sy
       const k = y * width + x;
       const cell = owner[k]! > 0 ? cells[owner[k]! - 1]! : null;
       const texture = 0.04 * Math.sin(x * 0.31 + y * 0.17 + (cell?.phase ?? 0)) * Math.sin(y * 0.23 - x * 0.11);
-      const onBoundary = cell !== null && ((x > 0 && owner[k - 1] !== owner[k]) || (y > 0 && owner[k - width] !== owner[k]) || (x < width - 1 && owner[k + 1] !== owner[k]) || (y < height - 1 && owner[k + width] !== owner[k]));
+      const onBoundary =
+        cell !== null &&
+        ((x > 0 && owner[k - 1] !== owner[k]) ||
+          (y > 0 && owner[k - width] !== owner[k]) ||
+          (x < width - 1 && owner[k + 1] !== owner[k]) ||
+          (y < height - 1 && owner[k + width] !== owner[k]));
       image[k] = cell ? cell.brightness * (0.8 + 0.2 * (1 - depth[k]! ** 2)) + texture - (onBoundary ? 0.25 : 0) : 0.12 + texture / 2;
     }
   }

@@ -16,7 +16,10 @@ import type { LabelKind } from './dataset';
  */
 export type TargetKind = 'cells' | 'borders';
 
-/** The loss weights: `paper` (the border weight map, w0 10, σ 5, class balance), `falk2019` (the authors' 2019 release: w0 50, σ 6), `balance` (class balance only) or `none` (1 everywhere). */
+/**
+ * The loss weights: `paper` (the border weight map, w0 10, σ 5, class balance), `falk2019` (the
+ * authors' 2019 release: w0 50, σ 6), `balance` (class balance only) or `none` (1 everywhere).
+ */
 export type WeightKind = 'paper' | 'falk2019' | 'balance' | 'none';
 
 /** How instance labels become training targets. */
@@ -40,12 +43,16 @@ export const WEIGHT_KINDS: readonly WeightKind[] = ['paper', 'falk2019', 'balanc
 
 /** Checks target options, naming the bad one. */
 export function checkTargetOptions(options: TargetOptions): void {
-  if (options.target !== undefined && !TARGET_KINDS.includes(options.target)) throw new RangeError(`option 'target' must be one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(options.target)}`);
-  if (options.weights !== undefined && !WEIGHT_KINDS.includes(options.weights)) throw new RangeError(`option 'weights' must be one of ${WEIGHT_KINDS.join(', ')}, got ${JSON.stringify(options.weights)}`);
-  if (options.gaps && options.target === 'borders') throw new RangeError("option 'gaps' applies to the 'cells' target; 'borders' marks touching cells as their own class instead");
+  if (options.target !== undefined && !TARGET_KINDS.includes(options.target))
+    throw new RangeError(`option 'target' must be one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(options.target)}`);
+  if (options.weights !== undefined && !WEIGHT_KINDS.includes(options.weights))
+    throw new RangeError(`option 'weights' must be one of ${WEIGHT_KINDS.join(', ')}, got ${JSON.stringify(options.weights)}`);
+  if (options.gaps && options.target === 'borders')
+    throw new RangeError("option 'gaps' applies to the 'cells' target; 'borders' marks touching cells as their own class instead");
   if (options.w0 !== undefined && !(options.w0 >= 0)) throw new RangeError(`option 'w0' must be >= 0, got ${options.w0}`);
   if (options.sigma !== undefined && !(options.sigma > 0)) throw new RangeError(`option 'sigma' must be > 0, got ${options.sigma}`);
-  if (options.borderWidth !== undefined && !(Number.isInteger(options.borderWidth) && options.borderWidth >= 1)) throw new RangeError(`option 'borderWidth' must be a positive integer, got ${options.borderWidth}`);
+  if (options.borderWidth !== undefined && !(Number.isInteger(options.borderWidth) && options.borderWidth >= 1))
+    throw new RangeError(`option 'borderWidth' must be a positive integer, got ${options.borderWidth}`);
 }
 
 /** The weight map of instance labels for a weight kind. */
@@ -67,7 +74,12 @@ export function classesFor(kind: LabelKind, options: TargetOptions, classes?: nu
 }
 
 /** The class targets (int64), weights (float32) and true instances (int32) of a label image. */
-export function trainingTargets(label: Tensor, kind: LabelKind, classes: number, options: TargetOptions = {}): { target: Tensor; weights: Tensor; instances: Tensor } {
+export function trainingTargets(
+  label: Tensor,
+  kind: LabelKind,
+  classes: number,
+  options: TargetOptions = {},
+): { target: Tensor; weights: Tensor; instances: Tensor } {
   checkTargetOptions(options);
   return tidy(() => {
     if (kind === 'classes') {
@@ -79,18 +91,28 @@ export function trainingTargets(label: Tensor, kind: LabelKind, classes: number,
       }
       // Class balance only: N / (C · n_c) for the classes present.
       const present = counts.filter((count) => count > 0).length;
-      const balance = makeTensor(counts.map((count) => (count > 0 ? values.length / (present * count) : 0)), { dtype: 'float32' });
+      const balance = makeTensor(
+        counts.map((count) => (count > 0 ? values.length / (present * count) : 0)),
+        { dtype: 'float32' },
+      );
       const target = label.to('int64');
       return { target, weights: balance.index(target), instances: connectedComponents(label) };
     }
     const expected = classesFor(kind, options);
-    if (classes !== expected) throw new RangeError(`'${kind}' labels train a ${expected}-class network with the '${options.target ?? 'cells'}' target, not ${classes} classes`);
+    if (classes !== expected)
+      throw new RangeError(
+        `'${kind}' labels train a ${expected}-class network with the '${options.target ?? 'cells'}' target, not ${classes} classes`,
+      );
     const instances = kind === 'mask' ? connectedComponents(label) : label.to('int32');
     if (options.target === 'borders') {
       const [height, width] = instances.shape as [number, number];
       const values = labelValues(instances);
       const border = touchingBorders(values, height, width, options.borderWidth ?? 2);
-      const interiors = labelTensor(values.map((id, k) => (border[k] === 1 ? 0 : id)), height, width);
+      const interiors = labelTensor(
+        values.map((id, k) => (border[k] === 1 ? 0 : id)),
+        height,
+        width,
+      );
       const borderMask = makeTensor(border).reshape([height, width]).ne(0);
       // The weight map of the interiors puts its border term on the border pixels between them.
       return { target: where(borderMask, 2, interiors.gt(0).to('int64')).to('int64'), weights: weightsOf(interiors, options), instances };

@@ -15,16 +15,25 @@ export type ContentWriter = (write: (chunk: Uint8Array) => void) => void;
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string | ContentWriter): void {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fail = (error: unknown): never => {
+  const failure = (error: unknown): FileWriteError => {
     const { code, message } = error as NodeJS.ErrnoException;
-    const why = code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT' ? 'the disk (or this process\'s file size limit) is full' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'the folder is not writable' : code === 'ENOENT' || code === 'ENOTDIR' ? 'the folder does not exist' : message;
-    throw new FileWriteError(`cannot write ${file}: ${why} (${code ?? message}); ${fs.existsSync(file) ? 'the previous file is unchanged' : 'nothing was written'}`);
+    const why =
+      code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT'
+        ? "the disk (or this process's file size limit) is full"
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'the folder is not writable'
+          : code === 'ENOENT' || code === 'ENOTDIR'
+            ? 'the folder does not exist'
+            : message;
+    return new FileWriteError(
+      `cannot write ${file}: ${why} (${code ?? message}); ${fs.existsSync(file) ? 'the previous file is unchanged' : 'nothing was written'}`,
+    );
   };
   let descriptor: number;
   try {
     descriptor = fs.openSync(temporary, 'w');
   } catch (error) {
-    return fail(error);
+    throw failure(error);
   }
   try {
     const write = (chunk: Uint8Array): void => {
@@ -37,7 +46,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string | Conten
   } catch (error) {
     fs.closeSync(descriptor);
     fs.rmSync(temporary, { force: true });
-    if ((error as NodeJS.ErrnoException).code !== undefined) fail(error);
+    if ((error as NodeJS.ErrnoException).code !== undefined) throw failure(error);
     throw error;
   }
   fs.closeSync(descriptor);

@@ -32,10 +32,16 @@ export function checkImageSize(file: string, width: number, height: number, limi
     throw new ImageTooLargeError(`${file}: declares an image of ${width} × ${height} pixels, which is not a valid size`);
   }
   const pixels = width * height;
-  if (pixels > limit) throw new ImageTooLargeError(`${file}: declares ${width} × ${height} pixels (${pixels.toLocaleString('en')}), more than the limit of ${limit.toLocaleString('en')} pixels; ${advice}`);
+  if (pixels > limit)
+    throw new ImageTooLargeError(
+      `${file}: declares ${width} × ${height} pixels (${pixels.toLocaleString('en')}), more than the limit of ${limit.toLocaleString('en')} pixels; ${advice}`,
+    );
 }
 
 /** Refuses pages whose pixels add up to more than `limit`. */
 export function checkTotalPixels(file: string, pages: number, pixels: number, limit = maxPixels): void {
-  if (pixels > limit) throw new ImageTooLargeError(`${file}: declares ${pages} pages of ${pixels.toLocaleString('en')} pixels in all, more than the limit of ${limit.toLocaleString('en')} pixels; ${advice}`);
+  if (pixels > limit)
+    throw new ImageTooLargeError(
+      `${file}: declares ${pages} pages of ${pixels.toLocaleString('en')} pixels in all, more than the limit of ${limit.toLocaleString('en')} pixels; ${advice}`,
+    );
 }

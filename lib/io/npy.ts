@@ -37,7 +37,7 @@ export function saveNpy(file: string, tensor: Tensor): void {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
   // The header, with its 10-byte preamble, pads with spaces to a multiple of 64 and ends in a newline.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
   const data = new Uint8Array(native.toBytes(tensor));
   const out = new Uint8Array(total + data.length);
   out.set(MAGIC, 0);
@@ -69,17 +69,25 @@ export function loadNpy(file: string): Tensor {
   if (descr === undefined || fortran === undefined || shapeText === undefined) fail(`a malformed header: ${header.trim()}`);
   const dtype = DTYPE_OF_DESCR.get(descr!) ?? DTYPE_OF_DESCR.get(descr!.replace('=', '<'));
   if (dtype === undefined) fail(`dtype '${descr}' is not one unet-torch reads (little-endian float16/32/64, int8/16/32/64, uint8, bool)`);
-  const shape = shapeText!.split(',').map((part) => part.trim()).filter((part) => part !== '').map(Number);
+  const shape = shapeText!
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map(Number);
   if (shape.some((size) => !Number.isInteger(size) || size < 0)) fail(`a malformed shape (${shapeText})`);
   const dataStart = headerStart + headerLength;
   const count = shape.reduce((product, size) => product * size, 1);
   const itemSize = Number(descr!.slice(2));
-  if (dataStart + count * itemSize > bytes.length) fail(`the data is truncated: ${count} elements need ${count * itemSize} bytes, ${bytes.length - dataStart} follow`);
+  if (dataStart + count * itemSize > bytes.length)
+    fail(`the data is truncated: ${count} elements need ${count * itemSize} bytes, ${bytes.length - dataStart} follow`);
   const data = new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart, count * itemSize).slice();
   if (fortran === 'False') return native.fromBytes(data, shape, dtype!);
   // Fortran order: the bytes are the transpose's C order.
   const reversed = native.fromBytes(data, [...shape].reverse(), dtype!);
-  const permuted = native.permute(reversed, shape.map((_, k) => shape.length - 1 - k));
+  const permuted = native.permute(
+    reversed,
+    shape.map((_, k) => shape.length - 1 - k),
+  );
   try {
     return native.contiguous(permuted, 'contiguous');
   } finally {

@@ -103,32 +103,112 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, source: string):
   for (;;) {
     const opcode = u8();
     switch (opcode) {
-      case 0x80: u8(); break; // PROTO
-      case 0x95: need(8); position += 8; break; // FRAME
-      case 0x2e: return pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push({}); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x64: { const items = popMark(); const dict = {}; setItems(dict, items); stack.push(dict); break; } // DICT
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x73: { const value = pop(); const key = pop(); setItems(top(), [key, value]); break; } // SETITEM
-      case 0x65: { const items = popMark(); append(top(), items); break; } // APPENDS
-      case 0x61: { const value = pop(); append(top(), [value]); break; } // APPEND
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: { const key = u8(); if (!memo.has(key)) fail(`BINGET of unknown memo ${key}`); stack.push(memo.get(key)); break; }
-      case 0x6a: { const key = u32(); if (!memo.has(key)) fail(`LONG_BINGET of unknown memo ${key}`); stack.push(memo.get(key)); break; }
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x4a: { need(4); stack.push(view.getInt32(position, true)); position += 4; break; } // BININT
-      case 0x8a: { // LONG1
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        need(8);
+        position += 8;
+        break; // FRAME
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x7d:
+        stack.push({});
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x64: {
+        const items = popMark();
+        const dict = {};
+        setItems(dict, items);
+        stack.push(dict);
+        break;
+      } // DICT
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x75: {
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      } // SETITEMS
+      case 0x73: {
+        const value = pop();
+        const key = pop();
+        setItems(top(), [key, value]);
+        break;
+      } // SETITEM
+      case 0x65: {
+        const items = popMark();
+        append(top(), items);
+        break;
+      } // APPENDS
+      case 0x61: {
+        const value = pop();
+        append(top(), [value]);
+        break;
+      } // APPEND
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68: {
+        const key = u8();
+        if (!memo.has(key)) fail(`BINGET of unknown memo ${key}`);
+        stack.push(memo.get(key));
+        break;
+      }
+      case 0x6a: {
+        const key = u32();
+        if (!memo.has(key)) fail(`LONG_BINGET of unknown memo ${key}`);
+        stack.push(memo.get(key));
+        break;
+      }
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x4a: {
+        need(4);
+        stack.push(view.getInt32(position, true));
+        position += 4;
+        break;
+      } // BININT
+      case 0x8a: {
+        // LONG1
         const n = u8();
         need(n);
         let value = 0n;
@@ -138,30 +218,90 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks, source: string):
         stack.push(Number(value));
         break;
       }
-      case 0x47: { need(8); stack.push(view.getFloat64(position, false)); position += 8; break; } // BINFLOAT
-      case 0x58: stack.push(text(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
-      case 0x54: stack.push(text(u32())); break; // BINSTRING
-      case 0x55: stack.push(text(u8())); break; // SHORT_BINSTRING
-      case 0x43: { const n = u8(); need(n); stack.push(bytes.slice(position, position + n)); position += n; break; } // SHORT_BINBYTES
-      case 0x42: { const n = u32(); need(n); stack.push(bytes.slice(position, position + n)); position += n; break; } // BINBYTES
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x4e: stack.push(null); break;
-      case 0x63: { const module = line(); const name = line(); stack.push(hooks.resolveGlobal({ module, name })); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); stack.push(hooks.resolveGlobal({ module: String(module), name: String(name) })); break; } // STACK_GLOBAL
-      case 0x52: { const args = pop(); const callable = pop(); stack.push(call(callable, args)); break; } // REDUCE
-      case 0x81: { const args = pop(); const cls = pop(); stack.push(call(cls, args)); break; } // NEWOBJ
-      case 0x62: { // BUILD: attributes of an object (an OrderedDict's _metadata); kept aside, never executed
+      case 0x47: {
+        need(8);
+        stack.push(view.getFloat64(position, false));
+        position += 8;
+        break;
+      } // BINFLOAT
+      case 0x58:
+        stack.push(text(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(text(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x54:
+        stack.push(text(u32()));
+        break; // BINSTRING
+      case 0x55:
+        stack.push(text(u8()));
+        break; // SHORT_BINSTRING
+      case 0x43: {
+        const n = u8();
+        need(n);
+        stack.push(bytes.slice(position, position + n));
+        position += n;
+        break;
+      } // SHORT_BINBYTES
+      case 0x42: {
+        const n = u32();
+        need(n);
+        stack.push(bytes.slice(position, position + n));
+        position += n;
+        break;
+      } // BINBYTES
+      case 0x88:
+        stack.push(true);
+        break;
+      case 0x89:
+        stack.push(false);
+        break;
+      case 0x4e:
+        stack.push(null);
+        break;
+      case 0x63: {
+        const module = line();
+        const name = line();
+        stack.push(hooks.resolveGlobal({ module, name }));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop();
+        const module = pop();
+        stack.push(hooks.resolveGlobal({ module: String(module), name: String(name) }));
+        break;
+      } // STACK_GLOBAL
+      case 0x52: {
+        const args = pop();
+        const callable = pop();
+        stack.push(call(callable, args));
+        break;
+      } // REDUCE
+      case 0x81: {
+        const args = pop();
+        const cls = pop();
+        stack.push(call(cls, args));
+        break;
+      } // NEWOBJ
+      case 0x62: {
+        // BUILD: attributes of an object (an OrderedDict's _metadata); kept aside, never executed
         const state = pop();
         const target = top();
         if (target !== null && typeof target === 'object') Object.defineProperty(target, attributes, { value: state, enumerable: false });
         break;
       }
-      case 0x51: stack.push(hooks.persistentLoad(pop())); break; // BINPERSID
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x51:
+        stack.push(hooks.persistentLoad(pop()));
+        break; // BINPERSID
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
       default:
         fail(`pickle opcode 0x${opcode.toString(16)} is not one a state dict uses`);
     }

@@ -43,7 +43,8 @@ export function labelPicture(labels: Tensor, image?: Tensor, opacity = 0.35): Pi
   const [height, width] = sizeOf(labels, 'labelPicture(): the labels');
   const ids = labels.to('int32').toTypedArray() as Int32Array;
   const base = image ? imagePicture(image) : null;
-  if (base && (base.height !== height || base.width !== width)) throw new RangeError(`labelPicture(): the image is ${base.width}×${base.height} but the labels ${width}×${height}`);
+  if (base && (base.height !== height || base.width !== width))
+    throw new RangeError(`labelPicture(): the image is ${base.width}×${base.height} but the labels ${width}×${height}`);
   const rgb = new Uint8Array(3 * ids.length);
   for (let k = 0; k < ids.length; k += 1) {
     const colour = labelColour(ids[k]!);
@@ -52,7 +53,12 @@ export function labelPicture(labels: Tensor, image?: Tensor, opacity = 0.35): Pi
       continue;
     }
     const x = k % width;
-    const outline = ids[k] !== 0 && ((x > 0 && ids[k - 1] !== ids[k]) || (x < width - 1 && ids[k + 1] !== ids[k]) || (k >= width && ids[k - width] !== ids[k]) || (k + width < ids.length && ids[k + width] !== ids[k]));
+    const outline =
+      ids[k] !== 0 &&
+      ((x > 0 && ids[k - 1] !== ids[k]) ||
+        (x < width - 1 && ids[k + 1] !== ids[k]) ||
+        (k >= width && ids[k - width] !== ids[k]) ||
+        (k + width < ids.length && ids[k + width] !== ids[k]));
     const alpha = ids[k] === 0 ? 0 : outline ? 1 : opacity;
     for (let c = 0; c < 3; c += 1) rgb[3 * k + c] = Math.round(base.rgb[3 * k + c]! * (1 - alpha) + colour[c]! * alpha);
   }
@@ -69,7 +75,8 @@ export function panel(rows: Picture[][], gap = 8): Picture {
   rows.forEach((row, r) => {
     let left = 0;
     for (const picture of row) {
-      for (let y = 0; y < picture.height; y += 1) rgb.set(picture.rgb.subarray(3 * y * picture.width, 3 * (y + 1) * picture.width), 3 * ((top + y) * width + left));
+      for (let y = 0; y < picture.height; y += 1)
+        rgb.set(picture.rgb.subarray(3 * y * picture.width, 3 * (y + 1) * picture.width), 3 * ((top + y) * width + left));
       left += picture.width + gap;
     }
     top += heights[r]! + gap;

@@ -65,7 +65,9 @@ export function readLabelPng(file: string, options: ReadImageOptions = {}): Tens
   const colorType = png.colorType;
   if (colorType !== 0 && colorType !== 4) {
     const kind = colorType === 3 ? 'palette' : 'RGB';
-    throw new PngError(`${file}: a ${kind} image is not a label image; labels are one grayscale channel (8 or 16 bits) holding 0 for background and an id per cell`);
+    throw new PngError(
+      `${file}: a ${kind} image is not a label image; labels are one grayscale channel (8 or 16 bits) holding 0 for background and an id per cell`,
+    );
   }
   const { width, height } = png;
   const values = new Int32Array(width * height);
@@ -76,7 +78,15 @@ export function readLabelPng(file: string, options: ReadImageOptions = {}): Tens
 
 // A perceptual dark-to-bright ramp (purple → orange → yellow), 9 stops, interpolated.
 const RAMP: [number, number, number][] = [
-  [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164], [255, 255, 255],
+  [0, 0, 4],
+  [40, 11, 84],
+  [101, 21, 110],
+  [159, 42, 99],
+  [212, 72, 66],
+  [245, 125, 21],
+  [250, 193, 39],
+  [252, 255, 164],
+  [255, 255, 255],
 ];
 
 /** Writes a float (H, W) map as a colour PNG, 0 black to the map's maximum white-yellow, atomically. */
@@ -99,7 +109,8 @@ export function writeColourPng(file: string, map: Tensor): void {
 
 /** Writes an RGB picture as a PNG, atomically. */
 export function writePicturePng(file: string, { rgb, height, width }: Picture): void {
-  if (rgb.length !== height * width * 3) throw new RangeError(`writePicturePng(): expected ${height} × ${width} × 3 bytes, got ${rgb.length}`);
+  if (rgb.length !== height * width * 3)
+    throw new RangeError(`writePicturePng(): expected ${height} × ${width} × 3 bytes, got ${rgb.length}`);
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
   writeFileAtomic(file, PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));

@@ -33,14 +33,14 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-
 /**
  * Writes tensors (in key order) and string metadata to a safetensors file, atomically. Tensors are
  * copied out one at a time, so the file is never whole in memory.
  */
 export function saveSafetensors(file: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
   pathArg('saveSafetensors', 'file', file);
-  for (const [key, value] of Object.entries(objectArg<Record<string, unknown>>('saveSafetensors', 'tensors', tensors))) tensorArg('saveSafetensors', `tensors.${key}`, value);
+  for (const [key, value] of Object.entries(objectArg<Record<string, unknown>>('saveSafetensors', 'tensors', tensors)))
+    tensorArg('saveSafetensors', `tensors.${key}`, value);
   objectArg('saveSafetensors', 'metadata', metadata);
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -98,9 +98,11 @@ export function loadSafetensors(file: string): { tensors: Record<string, Tensor>
       const dtype = DTYPE_OF_CODE.get(entry?.dtype);
       if (!dtype) fail(`tensor '${name}' has dtype ${String(entry?.dtype)}, which unet-torch does not read`);
       const [begin, end] = entry.data_offsets ?? [];
-      if (!Array.isArray(entry.shape) || typeof begin !== 'number' || typeof end !== 'number' || begin > end) fail(`tensor '${name}' has a malformed entry`);
+      if (!Array.isArray(entry.shape) || typeof begin !== 'number' || typeof end !== 'number' || begin > end)
+        fail(`tensor '${name}' has a malformed entry`);
       const expected = (entry.shape as number[]).reduce((product, extent) => product * extent, 1) * ELEMENT_SIZE[dtype as DType];
-      if ((end as number) - (begin as number) !== expected) fail(`tensor '${name}' has ${(end as number) - (begin as number)} bytes for shape [${entry.shape}], which needs ${expected}`);
+      if ((end as number) - (begin as number) !== expected)
+        fail(`tensor '${name}' has ${(end as number) - (begin as number)} bytes for shape [${entry.shape}], which needs ${expected}`);
       if (dataStart + (end as number) > size) fail(`tensor '${name}' ends past the end of the file (truncated?)`);
       tensors[name] = native.fromBytes(read(dataStart + (begin as number), expected), entry.shape, dtype as DType);
     }

@@ -30,7 +30,12 @@ function pages(file: string, options: ReadImageOptions): TiffIfd[] {
     throw new TiffError(`${file}: not a readable TIFF (${(error as Error).message})`);
   }
   for (const page of headers) checkImageSize(file, page.width, page.height, options.maxPixels);
-  checkTotalPixels(file, headers.length, headers.reduce((sum, page) => sum + page.width * page.height, 0), options.maxPixels);
+  checkTotalPixels(
+    file,
+    headers.length,
+    headers.reduce((sum, page) => sum + page.width * page.height, 0),
+    options.maxPixels,
+  );
   try {
     return decode(bytes);
   } catch (error) {
@@ -50,7 +55,8 @@ export function readImageTiff(file: string, options: ReadImageOptions = {}): Ten
     const integer = page.sampleFormat !== 3;
     const scale = integer ? 2 ** page.bitsPerSample - 1 : 1;
     const data = page.data;
-    if (data.length < width * height * components) throw new TiffError(`${file}: page ${index} holds ${data.length} samples, ${width}×${height}×${components} expected`);
+    if (data.length < width * height * components)
+      throw new TiffError(`${file}: page ${index} holds ${data.length} samples, ${width}×${height}×${components} expected`);
     const plane = width * height;
     const values = new Float32Array(channels * plane);
     for (let k = 0; k < plane; k += 1) for (let c = 0; c < channels; c += 1) values[c * plane + k] = data[k * components + c]! / scale;
@@ -62,7 +68,9 @@ export function readImageTiff(file: string, options: ReadImageOptions = {}): Ten
 export function readLabelTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
   return pages(file, options).map((page, index) => {
     if (page.components !== 1 || page.sampleFormat === 3) {
-      throw new TiffError(`${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`);
+      throw new TiffError(
+        `${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`,
+      );
     }
     return native.fromTypedArray(Int32Array.from(page.data), [page.height, page.width]);
   });

@@ -48,14 +48,16 @@ function checkSavable(value: unknown, at: string): void {
   }
   if (value === null || typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') return;
   if (Array.isArray(value)) {
-    value.forEach((item, k) => checkSavable(item, `${at}[${k}]`));
+    for (const [k, item] of value.entries()) checkSavable(item, `${at}[${k}]`);
     return;
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const [key, item] of Object.entries(value)) checkSavable(item, at === '' ? key : `${at}.${key}`);
     return;
   }
-  throw new TypeError(`torch.save(): ${where} is ${typeof value === 'function' ? 'a function' : `a ${value?.constructor?.name ?? typeof value}`}, which cannot be saved (tensors, plain objects, arrays, numbers, strings, booleans and null can)`);
+  throw new TypeError(
+    `torch.save(): ${where} is ${typeof value === 'function' ? 'a function' : `a ${value?.constructor?.name ?? typeof value}`}, which cannot be saved (tensors, plain objects, arrays, numbers, strings, booleans and null can)`,
+  );
 }
 
 /**
@@ -76,8 +78,11 @@ export function loadTorch(file: string): TorchValue {
     const pickleName = archive.names().find((name) => name.endsWith('/data.pkl') || name === 'data.pkl');
     if (pickleName === undefined) throw new TorchFileError(`${file}: not a torch.save archive (no data.pkl record)`);
     const prefix = pickleName.slice(0, -'data.pkl'.length);
-    const byteorder = archive.names().includes(`${prefix}byteorder`) ? new TextDecoder().decode(archive.read(`${prefix}byteorder`)) : 'little';
-    if (byteorder !== 'little') throw new TorchFileError(`${file}: saved with ${byteorder}-endian storages, which unet-torch does not read`);
+    const byteorder = archive.names().includes(`${prefix}byteorder`)
+      ? new TextDecoder().decode(archive.read(`${prefix}byteorder`))
+      : 'little';
+    if (byteorder !== 'little')
+      throw new TorchFileError(`${file}: saved with ${byteorder}-endian storages, which unet-torch does not read`);
     const storages = new Map<string, Tensor>();
     const loadStorage = (id: unknown): unknown => {
       if (!Array.isArray(id) || id[0] !== 'storage') throw new PickleError(`${file}: a persistent id that is not a storage`);
@@ -105,7 +110,9 @@ export function loadTorch(file: string): TorchValue {
       if (module === 'torch._utils' && name === '_rebuild_tensor_v2') return rebuildTensor;
       if (module === 'torch._utils' && name === '_rebuild_parameter') return (data: unknown) => data;
       if (module === 'torch' && name in STORAGE_DTYPES) return Object.assign(() => undefined, { dtype: STORAGE_DTYPES[name] });
-      throw new PickleError(`${file}: refuses the Python global ${module}.${name} (only tensors and containers are read, as with weights_only=True)`);
+      throw new PickleError(
+        `${file}: refuses the Python global ${module}.${name} (only tensors and containers are read, as with weights_only=True)`,
+      );
     };
     const value = unpickle(archive.read(pickleName), { persistentLoad: loadStorage, resolveGlobal }, file) as TorchValue;
     // Tensors that reached the result are handed over; the storages they view stay alive through them.
@@ -119,7 +126,9 @@ export function loadTorch(file: string): TorchValue {
     for (const tensor of created) if (!reached.has(tensor)) tensor.dispose();
     return value;
   } catch (error) {
-    tidy(() => created.forEach((tensor) => tensor.dispose()));
+    tidy(() => {
+      for (const tensor of created) tensor.dispose();
+    });
     if (error instanceof TorchFileError || error instanceof ArchiveError || error instanceof PickleError) throw error;
     throw new TorchFileError(`${file}: ${(error as Error).message}`);
   } finally {

@@ -24,7 +24,10 @@ function readAt(fd: number, position: number, length: number): Buffer {
 export class ZipReader {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly fd: number, private readonly file: string) {
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+  ) {
     const size = fs.fstatSync(fd).size;
     const fail = (why: string): never => {
       throw new ArchiveError(`${file}: not a readable PyTorch archive: ${why}`);
@@ -94,9 +97,13 @@ export class ZipReader {
   read(name: string): Uint8Array {
     const entry = this.entries.get(name);
     if (entry === undefined) throw new ArchiveError(`${this.file}: the archive has no record '${name}'`);
-    if (entry.method !== 0) throw new ArchiveError(`${this.file}: record '${name}' is compressed (method ${entry.method}); torch.save stores records uncompressed`);
+    if (entry.method !== 0)
+      throw new ArchiveError(
+        `${this.file}: record '${name}' is compressed (method ${entry.method}); torch.save stores records uncompressed`,
+      );
     const header = readAt(this.fd, entry.localHeaderOffset, 30);
-    if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50) throw new ArchiveError(`${this.file}: record '${name}' has a broken local header`);
+    if (header.length < 30 || header.readUInt32LE(0) !== 0x04034b50)
+      throw new ArchiveError(`${this.file}: record '${name}' has a broken local header`);
     const start = entry.localHeaderOffset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
     const data = new Uint8Array(new ArrayBuffer(entry.size));
     const read = fs.readSync(this.fd, data, 0, entry.size, start);

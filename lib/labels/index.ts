@@ -11,7 +11,8 @@ import type { Tensor } from '../tensor';
 export type Connectivity = 4 | 8;
 
 function checkConnectivity(caller: string, connectivity: number): void {
-  if (connectivity !== 4 && connectivity !== 8) throw new RangeError(`${caller}(): option 'connectivity' must be 4 or 8, got ${String(connectivity)}`);
+  if (connectivity !== 4 && connectivity !== 8)
+    throw new RangeError(`${caller}(): option 'connectivity' must be 4 or 8, got ${String(connectivity)}`);
 }
 
 function label2d(caller: string, name: string, labels: Tensor): [number, number] {
@@ -78,7 +79,8 @@ export function removeSmallObjects(values: Int32Array, minSize: number): Int32Ar
  * reaches stay 0. Returns new ids (the seeds' ids).
  */
 export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number, width: number): Int32Array {
-  if (seeds.length !== height * width || allowed.length !== height * width) throw new RangeError(`growSeeds(): seeds and allowed must both hold ${height}×${width} pixels`);
+  if (seeds.length !== height * width || allowed.length !== height * width)
+    throw new RangeError(`growSeeds(): seeds and allowed must both hold ${height}×${width} pixels`);
   const out = Int32Array.from(seeds);
   let frontier: number[] = [];
   for (let k = 0; k < out.length; k += 1) if (out[k] !== 0) frontier.push(k);
@@ -109,7 +111,8 @@ export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number
  * 8-neighbourhood) of a pixel of another object: where touching instances meet. 1 marks them.
  */
 export function touchingBorders(values: Int32Array, height: number, width: number, borderWidth = 1): Uint8Array {
-  if (!Number.isInteger(borderWidth) || borderWidth < 1) throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${borderWidth}`);
+  if (!Number.isInteger(borderWidth) || borderWidth < 1)
+    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${borderWidth}`);
   const border = new Uint8Array(values.length);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
@@ -160,7 +163,16 @@ const THIN_TABLES: [Uint8Array, Uint8Array] = (() => {
   }
   return [first, second];
 })();
-const THIN_NEIGHBOURS: [number, number][] = [[0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1], [1, 0], [1, 1]];
+const THIN_NEIGHBOURS: [number, number][] = [
+  [0, 1],
+  [-1, 1],
+  [-1, 0],
+  [-1, -1],
+  [0, -1],
+  [1, -1],
+  [1, 0],
+  [1, 1],
+];
 
 /**
  * Thins the non-zero pixels of a mask to one-pixel-wide, 8-connected lines that keep its topology

@@ -47,7 +47,8 @@ export const AOGM_WEIGHTS = { split: 5, falseNegative: 10, falsePositive: 1 } as
 
 function idsOf(what: string, value: Tensor | Int32Array): Int32Array {
   if (value instanceof Int32Array) return value;
-  if (!(value instanceof Tensor)) throw new TypeError(`ctcScores(): ${what} must be a label Tensor (H, W) or an Int32Array, got ${describe(value)}`);
+  if (!(value instanceof Tensor))
+    throw new TypeError(`ctcScores(): ${what} must be a label Tensor (H, W) or an Int32Array, got ${describe(value)}`);
   if (value.ndim !== 2) throw new RangeError(`ctcScores(): ${what} must be a 2-d (H, W) label image, got shape [${value.shape}]`);
   return labelValues(value);
 }
@@ -56,7 +57,8 @@ function idsOf(what: string, value: Tensor | Int32Array): Int32Array {
 export function ctcFrameScores(predicted: Tensor | Int32Array, reference: Tensor | Int32Array, name = ''): CtcFrameScores {
   const p = idsOf('predicted', predicted);
   const r = idsOf('reference', reference);
-  if (p.length !== r.length) throw new RangeError(`ctcScores(): frame '${name}': predicted and reference differ in size (${p.length} and ${r.length} pixels)`);
+  if (p.length !== r.length)
+    throw new RangeError(`ctcScores(): frame '${name}': predicted and reference differ in size (${p.length} and ${r.length} pixels)`);
   const referenceArea = new Map<number, number>();
   const predictedArea = new Map<number, number>();
   const overlap = new Map<number, Map<number, number>>();
@@ -104,7 +106,8 @@ export function ctcFrameScores(predicted: Tensor | Int32Array, reference: Tensor
  */
 export function ctcScores(frames: CtcFrame[]): CtcScores {
   const perFrame = arrayArg<CtcFrame>('ctcScores', 'frames', frames).map((frame, k) => {
-    if (frame === null || typeof frame !== 'object') throw new TypeError(`ctcScores(): frame ${k} must be { predicted, reference }, got ${describe(frame)}`);
+    if (frame === null || typeof frame !== 'object')
+      throw new TypeError(`ctcScores(): frame ${k} must be { predicted, reference }, got ${describe(frame)}`);
     return ctcFrameScores(frame.predicted, frame.reference, frame.name ?? String(k));
   });
   const total = (pick: (f: CtcFrameScores) => number): number => perFrame.reduce((sum, f) => sum + pick(f), 0);

@@ -49,7 +49,8 @@ export function scoreImage(name: string, predicted: Tensor, truth: Tensor, class
 /** The mean of each score over images (NaN entries skipped). */
 export function meanScores(scores: ImageScores[]): Omit<ImageScores, 'name'> {
   for (const [k, score] of arrayArg<ImageScores>('meanScores', 'scores', scores).entries()) {
-    if (score === null || typeof score !== 'object' || !Array.isArray(score.iou) || !Array.isArray(score.dice)) throw new TypeError(`meanScores(): argument 'scores' must hold image scores, got ${describe(score)} at ${k}`);
+    if (score === null || typeof score !== 'object' || !Array.isArray(score.iou) || !Array.isArray(score.dice))
+      throw new TypeError(`meanScores(): argument 'scores' must hold image scores, got ${describe(score)} at ${k}`);
   }
   const mean = (pick: (s: ImageScores) => number | undefined): number => {
     const values = scores.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));

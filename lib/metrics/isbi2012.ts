@@ -74,7 +74,10 @@ function components(mask: Uint8Array, height: number, width: number): Int32Array
 
 // The contingency table of truth objects (rows; truth 0 left out) against predicted objects
 // (columns; predicted 0, membrane, as singletons).
-function table(truth: Int32Array, predicted: Int32Array): { cells: Map<number, number>; rows: Map<number, number>; columns: Map<number, number>; singletons: number; n: number } {
+function table(
+  truth: Int32Array,
+  predicted: Int32Array,
+): { cells: Map<number, number>; rows: Map<number, number>; columns: Map<number, number>; singletons: number; n: number } {
   const cells = new Map<number, number>();
   const rows = new Map<number, number>();
   const columns = new Map<number, number>();
@@ -140,7 +143,9 @@ function infoFScore(c: EntropyCounts): number {
   return (2 * information) / (truthH + predictedH);
 }
 
-function checkedSlices(slices: IsbiSlice[]): { name: string; probability: Float32Array; truth: Uint8Array; height: number; width: number }[] {
+function checkedSlices(
+  slices: IsbiSlice[],
+): { name: string; probability: Float32Array; truth: Uint8Array; height: number; width: number }[] {
   return arrayArg<IsbiSlice>('isbiScores', 'slices', slices).map((slice, k) => {
     if (slice === null || typeof slice !== 'object' || !(slice.probability instanceof Tensor) || !(slice.truth instanceof Tensor)) {
       throw new TypeError(`isbiScores(): slice ${k} must be { probability: Tensor, truth: Tensor }, got ${describe(slice)}`);
@@ -148,7 +153,9 @@ function checkedSlices(slices: IsbiSlice[]): { name: string; probability: Float3
     const name = slice.name ?? String(k);
     const { probability, truth } = slice;
     if (probability.ndim !== 2 || truth.ndim !== 2 || probability.shape[0] !== truth.shape[0] || probability.shape[1] !== truth.shape[1]) {
-      throw new RangeError(`isbiScores(): slice '${name}': probability [${probability.shape}] and truth [${truth.shape}] must be 2-d images of one size`);
+      throw new RangeError(
+        `isbiScores(): slice '${name}': probability [${probability.shape}] and truth [${truth.shape}] must be 2-d images of one size`,
+      );
     }
     const values = tidy(() => probability.to({ device: 'cpu', dtype: 'float32' }).contiguous().toTypedArray() as Float32Array);
     for (const v of values) {
@@ -161,7 +168,11 @@ function checkedSlices(slices: IsbiSlice[]): { name: string; probability: Float3
 
 /** Membrane (0) thinned to one-pixel lines: the mask with its zeros thinned, as 0/1. */
 function thinnedForeground(mask: Uint8Array, height: number, width: number): Uint8Array {
-  const membrane = thin(Uint8Array.from(mask, (v) => (v === 0 ? 1 : 0)), height, width);
+  const membrane = thin(
+    Uint8Array.from(mask, (v) => (v === 0 ? 1 : 0)),
+    height,
+    width,
+  );
   return Uint8Array.from(membrane, (v) => (v === 1 ? 0 : 1));
 }
 
@@ -170,16 +181,26 @@ function thinnedForeground(mask: Uint8Array, height: number, width: number): Uin
  * (default the challenge's ten levels 0.0–0.9; a pixel is "not membrane" when its probability
  * is above the level).
  */
-export function isbiScores(slices: IsbiSlice[], options: { thresholds?: readonly number[]; measures?: readonly IsbiMeasure[] } = {}): IsbiScores {
+export function isbiScores(
+  slices: IsbiSlice[],
+  options: { thresholds?: readonly number[]; measures?: readonly IsbiMeasure[] } = {},
+): IsbiScores {
   const thresholds = options.thresholds ?? ISBI_THRESHOLDS;
   const measures = new Set(options.measures ?? MEASURES);
-  for (const measure of measures) if (!MEASURES.includes(measure)) throw new RangeError(`isbiScores(): option 'measures' may hold ${MEASURES.join(', ')}, got ${JSON.stringify(measure)}`);
+  for (const measure of measures)
+    if (!MEASURES.includes(measure))
+      throw new RangeError(`isbiScores(): option 'measures' may hold ${MEASURES.join(', ')}, got ${JSON.stringify(measure)}`);
   const thinning = measures.has('vRand') || measures.has('vInfo');
   if (!Array.isArray(thresholds) || thresholds.length === 0 || thresholds.some((t) => typeof t !== 'number' || !(t >= 0 && t < 1))) {
-    throw new RangeError(`isbiScores(): option 'thresholds' must be a non-empty list of numbers in [0, 1), got ${JSON.stringify(thresholds)}`);
+    throw new RangeError(
+      `isbiScores(): option 'thresholds' must be a non-empty list of numbers in [0, 1), got ${JSON.stringify(thresholds)}`,
+    );
   }
   const data = checkedSlices(slices);
-  const truths = data.map((s) => ({ cells: components(s.truth, s.height, s.width), thinned: thinning ? components(thinnedForeground(s.truth, s.height, s.width), s.height, s.width) : null }));
+  const truths = data.map((s) => ({
+    cells: components(s.truth, s.height, s.width),
+    thinned: thinning ? components(thinnedForeground(s.truth, s.height, s.width), s.height, s.width) : null,
+  }));
   const levels = thresholds.map((threshold) => {
     let tp = 0;
     let fp = 0;
@@ -224,11 +245,17 @@ export function isbiScores(slices: IsbiSlice[], options: { thresholds?: readonly
       vInfo: unless('vInfo', () => infoFScore(info)),
     };
   });
-  const best = (key: 'pixelError' | 'randError' | 'warpingError' | 'vRand' | 'vInfo', lower: boolean): { value: number; threshold: number } =>
-    levels.reduce((acc, level) => ((lower ? level[key] < acc.value : level[key] > acc.value) ? { value: level[key], threshold: level.threshold } : acc), {
-      value: levels[0]![key],
-      threshold: levels[0]!.threshold,
-    });
+  const best = (
+    key: 'pixelError' | 'randError' | 'warpingError' | 'vRand' | 'vInfo',
+    lower: boolean,
+  ): { value: number; threshold: number } =>
+    levels.reduce(
+      (acc, level) => ((lower ? level[key] < acc.value : level[key] > acc.value) ? { value: level[key], threshold: level.threshold } : acc),
+      {
+        value: levels[0]![key],
+        threshold: levels[0]!.threshold,
+      },
+    );
   const pixel = best('pixelError', true);
   const randBest = best('randError', true);
   const warping = best('warpingError', true);
@@ -240,7 +267,13 @@ export function isbiScores(slices: IsbiSlice[], options: { thresholds?: readonly
     warpingError: warping.value,
     vRand: vRand.value,
     vInfo: vInfo.value,
-    bestThreshold: { pixelError: pixel.threshold, randError: randBest.threshold, warpingError: warping.threshold, vRand: vRand.threshold, vInfo: vInfo.threshold },
+    bestThreshold: {
+      pixelError: pixel.threshold,
+      randError: randBest.threshold,
+      warpingError: warping.threshold,
+      vRand: vRand.threshold,
+      vInfo: vInfo.threshold,
+    },
     levels,
   };
 }

@@ -8,7 +8,8 @@ import { Tensor } from '../tensor';
 function values(labels: Tensor, what: string, shape?: number[]): Int32Array {
   if (!(labels instanceof Tensor)) throw new TypeError(`${what} must be a label Tensor (H, W), got ${describe(labels)}`);
   if (labels.ndim !== 2) throw new RangeError(`${what} must be a 2-d (H, W) label image, got shape [${labels.shape}]`);
-  if (shape && (labels.shape[0] !== shape[0] || labels.shape[1] !== shape[1])) throw new RangeError(`${what} is [${labels.shape}] but the other image is [${shape}]`);
+  if (shape && (labels.shape[0] !== shape[0] || labels.shape[1] !== shape[1]))
+    throw new RangeError(`${what} is [${labels.shape}] but the other image is [${shape}]`);
   return labels.to('int32').cpu().toTypedArray() as Int32Array;
 }
 
@@ -30,7 +31,8 @@ export function classScores(predicted: Tensor, truth: Tensor, classes: number): 
   for (let k = 0; k < p.length; k += 1) {
     const a = p[k]!;
     const b = t[k]!;
-    if (a < 0 || a >= classes || b < 0 || b >= classes) throw new RangeError(`classScores(): labels must lie in 0..${classes - 1}, found ${a < 0 || a >= classes ? a : b}`);
+    if (a < 0 || a >= classes || b < 0 || b >= classes)
+      throw new RangeError(`classScores(): labels must lie in 0..${classes - 1}, found ${a < 0 || a >= classes ? a : b}`);
     predictedCount[a]! += 1;
     truthCount[b]! += 1;
     if (a === b) intersection[a]! += 1;
@@ -74,7 +76,16 @@ export function adaptedRandError(predicted: Tensor, truth: Tensor): { error: num
 // Whether flipping the centre of a 3 × 3 neighbourhood (bits clockwise from the top-left, 1 =
 // foreground) keeps the topology: one 8-connected foreground component and one 4-connected
 // background component touch it (foreground 8-connected, background 4-connected).
-const RING: [number, number][] = [[-1, -1], [-1, 0], [-1, 1], [0, 1], [1, 1], [1, 0], [1, -1], [0, -1]];
+const RING: [number, number][] = [
+  [-1, -1],
+  [-1, 0],
+  [-1, 1],
+  [0, 1],
+  [1, 1],
+  [1, 0],
+  [1, -1],
+  [0, -1],
+];
 function touchingComponents(code: number, foreground: boolean): number {
   // Foreground ring pixels join 8-connected and all touch the centre; background ones join
   // 4-connected and touch it only through its 4-neighbours (odd ring positions).
@@ -105,7 +116,9 @@ function touchingComponents(code: number, foreground: boolean): number {
   return touching.size;
 }
 
-const SIMPLE = Uint8Array.from({ length: 256 }, (_, code) => (touchingComponents(code, true) === 1 && touchingComponents(code, false) === 1 ? 1 : 0));
+const SIMPLE = Uint8Array.from({ length: 256 }, (_, code) =>
+  touchingComponents(code, true) === 1 && touchingComponents(code, false) === 1 ? 1 : 0,
+);
 
 /**
  * The warping error: the truth's foreground (> 0) is warped towards the prediction's by flipping
@@ -138,7 +151,7 @@ export function warpingError(predicted: Tensor, truth: Tensor): { error: number;
       const y = Math.floor(k / width);
       const x = k - y * width;
       let code = 0;
-      RING.forEach(([dy, dx], bit) => (code |= at(y + dy, x + dx) << bit));
+      for (const [bit, [dy, dx]] of RING.entries()) code |= at(y + dy, x + dx) << bit;
       if (SIMPLE[code] !== 1) continue;
       warped[k] = target[k]!;
       for (const [dy, dx] of RING) {

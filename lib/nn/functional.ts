@@ -32,12 +32,26 @@ export interface Conv2dOptions {
 }
 /** 2-d convolution of `input` (N, C, H, W) with `weight` (out, C / groups, kH, kW). */
 export function conv2d(input: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
-  const { bias, stride = 1, padding = 0, dilation = 1, groups = 1 } = checkOptions('conv2d', options, ['bias', 'stride', 'padding', 'dilation', 'groups']);
+  const {
+    bias,
+    stride = 1,
+    padding = 0,
+    dilation = 1,
+    groups = 1,
+  } = checkOptions('conv2d', options, ['bias', 'stride', 'padding', 'dilation', 'groups']);
   const strides = intPair('conv2d', 'stride', stride, 1);
   const dilations = intPair('conv2d', 'dilation', dilation, 1);
   intPair('conv2d', 'groups', groups, 1, 1);
   if (typeof padding === 'string') {
-    return native.conv2dPadMode(input, weight, bias ?? undefined, strides, oneOf('conv2d', 'padding', padding, ['valid', 'same']), dilations, groups);
+    return native.conv2dPadMode(
+      input,
+      weight,
+      bias ?? undefined,
+      strides,
+      oneOf('conv2d', 'padding', padding, ['valid', 'same']),
+      dilations,
+      groups,
+    );
   }
   return native.conv2d(input, weight, bias ?? undefined, strides, intPair('conv2d', 'padding', padding, 0), dilations, groups);
 }
@@ -81,7 +95,11 @@ export interface MaxPool2dOptions {
 }
 /** 2-d max pooling. With `returnIndices`, returns `{ values, indices }`. */
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options?: MaxPool2dOptions & { returnIndices?: false }): Tensor;
-export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options: MaxPool2dOptions & { returnIndices: true }): { values: Tensor; indices: Tensor };
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: IntOrPair,
+  options: MaxPool2dOptions & { returnIndices: true },
+): { values: Tensor; indices: Tensor };
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options?: MaxPool2dOptions): Tensor | { values: Tensor; indices: Tensor } {
   const fn = 'maxPool2d';
   const o = checkOptions(fn, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
@@ -198,7 +216,16 @@ export interface BatchNormOptions {
 /** Batch normalisation; `runningMean`/`runningVar` are updated in place while training. */
 export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options?: BatchNormOptions): Tensor {
   const o = checkOptions('batchNorm', options, ['weight', 'bias', 'training', 'momentum', 'eps']);
-  return native.batchNorm(input, runningMean ?? undefined, runningVar ?? undefined, o.weight ?? undefined, o.bias ?? undefined, o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5);
+  return native.batchNorm(
+    input,
+    runningMean ?? undefined,
+    runningVar ?? undefined,
+    o.weight ?? undefined,
+    o.bias ?? undefined,
+    o.training ?? false,
+    o.momentum ?? 0.1,
+    o.eps ?? 1e-5,
+  );
 }
 
 /** Options of `instanceNorm`. */
@@ -215,7 +242,16 @@ export interface InstanceNormOptions {
 /** Instance normalisation: each channel of each sample separately. */
 export function instanceNorm(input: Tensor, options?: InstanceNormOptions): Tensor {
   const o = checkOptions('instanceNorm', options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
-  return native.instanceNorm(input, o.runningMean ?? undefined, o.runningVar ?? undefined, o.weight ?? undefined, o.bias ?? undefined, o.useInputStats ?? true, o.momentum ?? 0.1, o.eps ?? 1e-5);
+  return native.instanceNorm(
+    input,
+    o.runningMean ?? undefined,
+    o.runningVar ?? undefined,
+    o.weight ?? undefined,
+    o.bias ?? undefined,
+    o.useInputStats ?? true,
+    o.momentum ?? 0.1,
+    o.eps ?? 1e-5,
+  );
 }
 
 /** Options of `groupNorm` and `layerNorm`. */
@@ -253,14 +289,16 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   const fn = 'interpolate';
   const { size, scaleFactor, mode = 'nearest', alignCorners } = checkOptions(fn, options, ['size', 'scaleFactor', 'mode', 'alignCorners']);
   oneOf(fn, 'mode', mode, ['nearest', 'bilinear', 'bicubic']);
-  if ((size === undefined) === (scaleFactor === undefined)) throw new TypeError(`${fn}(): give exactly one of the options 'size' and 'scaleFactor'`);
+  if ((size === undefined) === (scaleFactor === undefined))
+    throw new TypeError(`${fn}(): give exactly one of the options 'size' and 'scaleFactor'`);
   if (mode === 'nearest' && alignCorners !== undefined) {
     throw new TypeError(`${fn}(): option 'alignCorners' applies only to modes 'bilinear' and 'bicubic'`);
   }
   let scales: number[] | undefined;
   if (scaleFactor !== undefined) {
     scales = typeof scaleFactor === 'number' ? [scaleFactor, scaleFactor] : scaleFactor;
-    if (scales.length !== 2 || scales.some((s) => !(s > 0))) throw new RangeError(`${fn}(): option 'scaleFactor' must be positive, got ${JSON.stringify(scaleFactor)}`);
+    if (scales.length !== 2 || scales.some((s) => !(s > 0)))
+      throw new RangeError(`${fn}(): option 'scaleFactor' must be positive, got ${JSON.stringify(scaleFactor)}`);
   }
   const sizes = size === undefined ? undefined : intPair(fn, 'size', size, 1);
   return native.upsample(input, mode, sizes, scales, alignCorners ?? false);
@@ -277,7 +315,11 @@ const GRID_MODES = ['bilinear', 'nearest', 'bicubic'] as const;
 const GRID_PADDING = ['zeros', 'border', 'reflection'] as const;
 /** Samples `input` (N, C, H, W) at the normalised [-1, 1] coordinates `grid` (N, Hout, Wout, 2). */
 export function gridSample(input: Tensor, grid: Tensor, options?: GridSampleOptions): Tensor {
-  const { mode = 'bilinear', paddingMode = 'zeros', alignCorners = false } = checkOptions('gridSample', options, ['mode', 'paddingMode', 'alignCorners']);
+  const {
+    mode = 'bilinear',
+    paddingMode = 'zeros',
+    alignCorners = false,
+  } = checkOptions('gridSample', options, ['mode', 'paddingMode', 'alignCorners']);
   // ATen's integer codes for the modes are their positions in these lists.
   const modeCode = GRID_MODES.indexOf(oneOf('gridSample', 'mode', mode, GRID_MODES));
   const paddingCode = GRID_PADDING.indexOf(oneOf('gridSample', 'paddingMode', paddingMode, GRID_PADDING));
@@ -307,7 +349,14 @@ export interface CrossEntropyOptions {
 /** Soft-max cross-entropy of logits `input` (N, C, ...) against class indices or probabilities. */
 export function crossEntropy(input: Tensor, target: Tensor, options?: CrossEntropyOptions): Tensor {
   const o = checkOptions('crossEntropy', options, ['weight', 'reduction', 'ignoreIndex', 'labelSmoothing']);
-  return native.crossEntropy(input, target, o.weight ?? undefined, reductionCode('crossEntropy', o.reduction), o.ignoreIndex ?? -100, inRange('crossEntropy', 'labelSmoothing', o.labelSmoothing ?? 0, 0, 1));
+  return native.crossEntropy(
+    input,
+    target,
+    o.weight ?? undefined,
+    reductionCode('crossEntropy', o.reduction),
+    o.ignoreIndex ?? -100,
+    inRange('crossEntropy', 'labelSmoothing', o.labelSmoothing ?? 0, 0, 1),
+  );
 }
 /** Options of `nllLoss`. */
 export interface NllLossOptions {
@@ -330,7 +379,13 @@ export interface BceWithLogitsOptions {
 /** Sigmoid plus binary cross-entropy, computed stably. */
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options?: BceWithLogitsOptions): Tensor {
   const o = checkOptions('binaryCrossEntropyWithLogits', options, ['weight', 'posWeight', 'reduction']);
-  return native.binaryCrossEntropyWithLogits(input, target, o.weight ?? undefined, o.posWeight ?? undefined, reductionCode('binaryCrossEntropyWithLogits', o.reduction));
+  return native.binaryCrossEntropyWithLogits(
+    input,
+    target,
+    o.weight ?? undefined,
+    o.posWeight ?? undefined,
+    reductionCode('binaryCrossEntropyWithLogits', o.reduction),
+  );
 }
 /** Mean squared error. */
 export function mseLoss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {

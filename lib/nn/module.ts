@@ -83,7 +83,8 @@ export abstract class Module {
   }
 
   private checkName(name: string): void {
-    if (name === '' || name.includes('.')) throw new TypeError(`${this.constructor.name}: '${name}' is not a valid name (non-empty, without '.')`);
+    if (name === '' || name.includes('.'))
+      throw new TypeError(`${this.constructor.name}: '${name}' is not a valid name (non-empty, without '.')`);
     if (this.parametersByName.has(name) || this.buffersByName.has(name) || this.modulesByName.has(name)) {
       throw new TypeError(`${this.constructor.name}: '${name}' is already registered`);
     }
@@ -189,7 +190,8 @@ export abstract class Module {
     const state: StateDict = {};
     for (const [prefix, module] of this.namedModules()) {
       for (const [name, tensor] of module.parametersByName) if (tensor !== null) state[join(prefix, name)] = tensor.detach();
-      for (const [name, { tensor, persistent }] of module.buffersByName) if (tensor !== null && persistent) state[join(prefix, name)] = tensor.detach();
+      for (const [name, { tensor, persistent }] of module.buffersByName)
+        if (tensor !== null && persistent) state[join(prefix, name)] = tensor.detach();
     }
     return state;
   }
@@ -203,7 +205,8 @@ export abstract class Module {
     const own = new Map<string, Tensor>();
     for (const [prefix, module] of this.namedModules()) {
       for (const [name, tensor] of module.parametersByName) if (tensor !== null) own.set(join(prefix, name), tensor);
-      for (const [name, { tensor, persistent }] of module.buffersByName) if (tensor !== null && persistent) own.set(join(prefix, name), tensor);
+      for (const [name, { tensor, persistent }] of module.buffersByName)
+        if (tensor !== null && persistent) own.set(join(prefix, name), tensor);
     }
     const missingKeys = [...own.keys()].filter((key) => !(key in state));
     const unexpectedKeys = Object.keys(state).filter((key) => !own.has(key));

@@ -24,7 +24,12 @@ export function slice(start?: number, end?: number, step?: number): Slice {
  */
 export type IndexItem = number | string | Slice | Tensor | null;
 
-type Parsed = { kind: 'int'; value: number } | { kind: 'slice'; slice: Slice } | { kind: 'ellipsis' } | { kind: 'newaxis' } | { kind: 'tensor'; tensor: Tensor };
+type Parsed =
+  | { kind: 'int'; value: number }
+  | { kind: 'slice'; slice: Slice }
+  | { kind: 'ellipsis' }
+  | { kind: 'newaxis' }
+  | { kind: 'tensor'; tensor: Tensor };
 
 function parseInteger(text: string, whole: string): number | undefined {
   const trimmed = text.trim();
@@ -55,7 +60,9 @@ function parseItem(item: IndexItem): Parsed {
     return { kind: 'slice', slice: { start, end, step } };
   }
   if (typeof item === 'object' && !Array.isArray(item)) return { kind: 'slice', slice: item };
-  throw new TypeError(`index(): an index item must be an integer, a slice string, a slice, a Tensor or null, got ${Array.isArray(item) ? 'an array' : typeof item}`);
+  throw new TypeError(
+    `index(): an index item must be an integer, a slice string, a slice, a Tensor or null, got ${Array.isArray(item) ? 'an array' : typeof item}`,
+  );
 }
 
 /** The items of a spec; one string may hold them all, comma-separated: `':, 2:5, ::2'`. */
@@ -71,7 +78,10 @@ function parseSpec(items: IndexItem[]): Parsed[] {
  * view with the advanced-index list (one entry per remaining dimension: a tensor or null).
  */
 function applyBasic(input: Tensor, spec: Parsed[]): { view: Tensor; advanced: (Tensor | null)[] } {
-  const consumed = spec.reduce((n, p) => n + (p.kind === 'int' || p.kind === 'slice' ? 1 : p.kind === 'tensor' ? (p.tensor.dtype === 'bool' ? p.tensor.ndim : 1) : 0), 0);
+  const consumed = spec.reduce(
+    (n, p) => n + (p.kind === 'int' || p.kind === 'slice' ? 1 : p.kind === 'tensor' ? (p.tensor.dtype === 'bool' ? p.tensor.ndim : 1) : 0),
+    0,
+  );
   const ndim = input.ndim;
   if (consumed > ndim) throw new RangeError(`index(): too many indices for a tensor of dimension ${ndim} (got ${consumed})`);
   let view = input;

@@ -20,7 +20,16 @@ export interface AdamOptions {
 /** Adam (Kingma & Ba); with `decoupledWeightDecay`, AdamW. */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, decoupledWeightDecay: false, ...options });
+    super(params, {
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      amsgrad: false,
+      maximize: false,
+      decoupledWeightDecay: false,
+      ...options,
+    });
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`${this.constructor.name}: invalid learning rate ${group.lr}`);
       if (!(group.eps >= 0)) throw new RangeError(`${this.constructor.name}: invalid eps ${group.eps}`);

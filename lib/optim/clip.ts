@@ -26,7 +26,9 @@ export function clipGradNorm_(parameters: Iterable<Tensor>, maxNorm: number, opt
       if (grads.length === 0) return makeTensor(0.0);
       const total = vectorNorm(stack(grads.map((g) => vectorNorm(g, normType))), normType);
       if (options.errorIfNonfinite && !(total.isfinite().item() as boolean)) {
-        throw new RangeError(`clipGradNorm_(): the total norm of order ${normType} of the gradients is non-finite, so it cannot be clipped`);
+        throw new RangeError(
+          `clipGradNorm_(): the total norm of order ${normType} of the gradients is non-finite, so it cannot be clipped`,
+        );
       }
       // Python's `max_norm / (total + 1e-6)` is `(total + 1e-6).reciprocal() * max_norm`.
       const coefficient = total.add(1e-6).reciprocal().mul(maxNorm).clamp(undefined, 1.0);

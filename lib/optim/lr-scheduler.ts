@@ -64,7 +64,7 @@ export abstract class LRScheduler {
     if (epoch === undefined) this.lastEpoch += 1;
     else this.lastEpoch = epoch;
     const values = epoch === undefined ? this.getLr() : (this.closedFormLr?.() ?? this.getLr());
-    this.groups.forEach((group, k) => (group.lr = values[k]!));
+    for (const [k, group] of this.groups.entries()) group.lr = values[k]!;
     this.lastLr = this.groups.map((group) => group.lr);
   }
 
@@ -82,7 +82,13 @@ export abstract class LRScheduler {
 
   /** The scheduler's position and settings, with PyTorch's field names. */
   stateDict(): SchedulerStateDict {
-    return { ...this.ownState(), base_lrs: [...this.baseLrs], last_epoch: this.lastEpoch, _step_count: this.stepCount, _last_lr: [...this.lastLr] };
+    return {
+      ...this.ownState(),
+      base_lrs: [...this.baseLrs],
+      last_epoch: this.lastEpoch,
+      _step_count: this.stepCount,
+      _last_lr: [...this.lastLr],
+    };
   }
 
   loadStateDict(state: SchedulerStateDict): void {
@@ -100,7 +106,11 @@ export abstract class LRScheduler {
 
 /** Multiplies the rate by `gamma` every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly stepSize: number, readonly gamma = 0.1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly stepSize: number,
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     this.initialStep();
   }
@@ -119,7 +129,11 @@ export class StepLR extends LRScheduler {
 /** Multiplies the rate by `gamma` at each milestone epoch. */
 export class MultiStepLR extends LRScheduler {
   readonly milestones: number[];
-  constructor(optimizer: AnyOptimizer, milestones: number[], readonly gamma = 0.1) {
+  constructor(
+    optimizer: AnyOptimizer,
+    milestones: number[],
+    readonly gamma = 0.1,
+  ) {
     super(optimizer);
     this.milestones = [...milestones].sort((a, b) => a - b);
     this.initialStep();
@@ -133,13 +147,19 @@ export class MultiStepLR extends LRScheduler {
     return this.baseLrs.map((base) => base * pyPow(this.gamma, bisectRight(this.milestones, this.lastEpoch)));
   }
   protected override ownState(): SchedulerStateDict {
-    return { milestones: Object.fromEntries(this.milestones.map((m) => [m, this.milestones.filter((n) => n === m).length])), gamma: this.gamma };
+    return {
+      milestones: Object.fromEntries(this.milestones.map((m) => [m, this.milestones.filter((n) => n === m).length])),
+      gamma: this.gamma,
+    };
   }
 }
 
 /** Multiplies the rate by `gamma` every epoch. */
 export class ExponentialLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly gamma: number) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly gamma: number,
+  ) {
     super(optimizer);
     this.initialStep();
   }
@@ -157,7 +177,11 @@ export class ExponentialLR extends LRScheduler {
 
 /** Cosine annealing from the base rate to `etaMin` over `tMax` epochs (SGDR without restarts). */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly tMax: number, readonly etaMin = 0) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly tMax: number,
+    readonly etaMin = 0,
+  ) {
     super(optimizer);
     this.initialStep();
   }
@@ -171,7 +195,8 @@ export class CosineAnnealingLR extends LRScheduler {
       return this.groups.map((group, k) => group.lr + ((this.baseLrs[k]! - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
     return this.groups.map(
-      (group) => ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (group.lr - etaMin) + etaMin,
+      (group) =>
+        ((1 + Math.cos((Math.PI * lastEpoch) / tMax)) / (1 + Math.cos((Math.PI * (lastEpoch - 1)) / tMax))) * (group.lr - etaMin) + etaMin,
     );
   }
   protected override closedFormLr(): number[] {
@@ -184,7 +209,11 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Polynomial decay to zero over `totalIters` (nnU-Net's "poly" schedule is power 0.9). */
 export class PolynomialLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly totalIters = 5, readonly power = 1.0) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly totalIters = 5,
+    readonly power = 1.0,
+  ) {
     super(optimizer);
     this.initialStep();
   }
@@ -203,7 +232,12 @@ export class PolynomialLR extends LRScheduler {
 
 /** Scales the rate linearly from `startFactor` to `endFactor` over `totalIters` (warm-up). */
 export class LinearLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly startFactor = 1.0 / 3, readonly endFactor = 1.0, readonly totalIters = 5) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly startFactor = 1.0 / 3,
+    readonly endFactor = 1.0,
+    readonly totalIters = 5,
+  ) {
     super(optimizer);
     if (startFactor > 1.0 || startFactor <= 0) throw new RangeError('LinearLR: startFactor must be in (0, 1]');
     if (endFactor > 1.0 || endFactor < 0) throw new RangeError('LinearLR: endFactor must be in [0, 1]');
@@ -228,11 +262,17 @@ export class LinearLR extends LRScheduler {
 
 /** Runs `schedulers` one after another, switching at the `milestones` (e.g. LinearLR warm-up then cosine). */
 export class SequentialLR extends LRScheduler {
-  constructor(optimizer: AnyOptimizer, readonly schedulers: LRScheduler[], readonly milestones: number[]) {
+  constructor(
+    optimizer: AnyOptimizer,
+    readonly schedulers: LRScheduler[],
+    readonly milestones: number[],
+  ) {
     super(optimizer);
     if (schedulers.length < 1) throw new RangeError('SequentialLR: expects at least one scheduler');
     if (milestones.length !== schedulers.length - 1) {
-      throw new RangeError(`SequentialLR: expects one milestone fewer than schedulers, got ${schedulers.length} schedulers and ${milestones.length} milestones`);
+      throw new RangeError(
+        `SequentialLR: expects one milestone fewer than schedulers, got ${schedulers.length} schedulers and ${milestones.length} milestones`,
+      );
     }
     for (const scheduler of schedulers) {
       if (scheduler.optimizer !== optimizer) throw new TypeError('SequentialLR: every scheduler must belong to the same optimizer');
@@ -264,13 +304,18 @@ export class SequentialLR extends LRScheduler {
   }
 
   override stateDict(): SchedulerStateDict {
-    return { last_epoch: this.lastEpoch, _milestones: [...this.milestones], _last_lr: this.getLastLr(), _schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      last_epoch: this.lastEpoch,
+      _milestones: [...this.milestones],
+      _last_lr: this.getLastLr(),
+      _schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
 
   override loadStateDict(state: SchedulerStateDict): void {
     this.lastEpoch = state.last_epoch as number;
     this.lastLrOf = [...(state._last_lr as number[])];
-    (state._schedulers as SchedulerStateDict[]).forEach((s, k) => this.schedulers[k]!.loadStateDict(s));
+    for (const [k, s] of (state._schedulers as SchedulerStateDict[]).entries()) this.schedulers[k]!.loadStateDict(s);
   }
 }
 
@@ -319,21 +364,41 @@ export class OneCycleLR extends LRScheduler {
     if (options.totalSteps !== undefined) this.totalSteps = options.totalSteps;
     else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) this.totalSteps = options.epochs * options.stepsPerEpoch;
     else throw new TypeError('OneCycleLR: give totalSteps, or epochs and stepsPerEpoch');
-    if (!Number.isInteger(this.totalSteps) || this.totalSteps <= 0) throw new RangeError(`OneCycleLR: expected a positive integer number of steps, got ${this.totalSteps}`);
+    if (!Number.isInteger(this.totalSteps) || this.totalSteps <= 0)
+      throw new RangeError(`OneCycleLR: expected a positive integer number of steps, got ${this.totalSteps}`);
     const pctStart = options.pctStart ?? 0.3;
     if (!(pctStart >= 0 && pctStart <= 1)) throw new RangeError(`OneCycleLR: pctStart must be in [0, 1], got ${pctStart}`);
     this.phases = options.threePhase
       ? [
-          { endStep: pctStart * this.totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-          { endStep: 2 * pctStart * this.totalSteps - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+          {
+            endStep: pctStart * this.totalSteps - 1,
+            startLr: 'initialLr',
+            endLr: 'maxLr',
+            startMomentum: 'maxMomentum',
+            endMomentum: 'baseMomentum',
+          },
+          {
+            endStep: 2 * pctStart * this.totalSteps - 2,
+            startLr: 'maxLr',
+            endLr: 'initialLr',
+            startMomentum: 'baseMomentum',
+            endMomentum: 'maxMomentum',
+          },
           { endStep: this.totalSteps - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
         ]
       : [
-          { endStep: pctStart * this.totalSteps - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
+          {
+            endStep: pctStart * this.totalSteps - 1,
+            startLr: 'initialLr',
+            endLr: 'maxLr',
+            startMomentum: 'maxMomentum',
+            endMomentum: 'baseMomentum',
+          },
           { endStep: this.totalSteps - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
         ];
     const strategy = options.annealStrategy ?? 'cos';
-    if (strategy !== 'cos' && strategy !== 'linear') throw new TypeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(strategy)}'`);
+    if (strategy !== 'cos' && strategy !== 'linear')
+      throw new TypeError(`OneCycleLR: annealStrategy must be 'cos' or 'linear', got '${String(strategy)}'`);
     this.anneal =
       strategy === 'cos'
         ? (start, end, pct) => end + ((start - end) / 2.0) * (Math.cos(Math.PI * pct) + 1)
@@ -419,15 +484,20 @@ export class ReduceLROnPlateau {
   cooldownCounter = 0;
   private lastLr: number[];
 
-  constructor(readonly optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
+  constructor(
+    readonly optimizer: AnyOptimizer,
+    options: ReduceLROnPlateauOptions = {},
+  ) {
     this.mode = options.mode ?? 'min';
     this.factor = options.factor ?? 0.1;
     if (this.factor >= 1.0) throw new RangeError('ReduceLROnPlateau: factor should be < 1.0');
     this.patience = options.patience ?? 10;
     this.threshold = options.threshold ?? 1e-4;
     this.thresholdMode = options.thresholdMode ?? 'rel';
-    if (this.mode !== 'min' && this.mode !== 'max') throw new TypeError(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${String(this.mode)}'`);
-    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs') throw new TypeError(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs'`);
+    if (this.mode !== 'min' && this.mode !== 'max')
+      throw new TypeError(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${String(this.mode)}'`);
+    if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs')
+      throw new TypeError(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs'`);
     this.cooldown = options.cooldown ?? 0;
     const minLr = options.minLr ?? 0;
     this.minLrs = typeof minLr === 'number' ? optimizer.paramGroups.map(() => minLr) : [...minLr];
@@ -470,7 +540,13 @@ export class ReduceLROnPlateau {
   }
 
   stateDict(): SchedulerStateDict {
-    return { best: this.best, num_bad_epochs: this.numBadEpochs, cooldown_counter: this.cooldownCounter, last_epoch: this.lastEpoch, _last_lr: [...this.lastLr] };
+    return {
+      best: this.best,
+      num_bad_epochs: this.numBadEpochs,
+      cooldown_counter: this.cooldownCounter,
+      last_epoch: this.lastEpoch,
+      _last_lr: [...this.lastLr],
+    };
   }
 
   loadStateDict(state: SchedulerStateDict): void {

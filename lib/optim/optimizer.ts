@@ -37,14 +37,27 @@ export abstract class Optimizer<H extends { lr: number }> {
   readonly paramGroups: ParamGroup<H>[];
   readonly state = new Map<Tensor, ParamState>();
 
-  protected constructor(params: Iterable<Tensor> | ParamGroupInput<H>[], readonly defaults: H) {
-    const list = Array.isArray(params) ? params : [...iterableArg<Tensor>(new.target.name, 'params', params, 'an iterable of Tensors or parameter groups')];
+  protected constructor(
+    params: Iterable<Tensor> | ParamGroupInput<H>[],
+    readonly defaults: H,
+  ) {
+    const list = Array.isArray(params)
+      ? params
+      : [...iterableArg<Tensor>(new.target.name, 'params', params, 'an iterable of Tensors or parameter groups')];
     for (const [k, item] of list.entries()) {
-      if (!(item instanceof Tensor) && (item === null || typeof item !== 'object' || !Array.isArray((item as { params?: unknown }).params))) {
-        throw new TypeError(`${new.target.name}(): argument 'params' must hold Tensors or groups { params: Tensor[] }, got ${describe(item)} at ${k}`);
+      if (
+        !(item instanceof Tensor) &&
+        (item === null || typeof item !== 'object' || !Array.isArray((item as { params?: unknown }).params))
+      ) {
+        throw new TypeError(
+          `${new.target.name}(): argument 'params' must hold Tensors or groups { params: Tensor[] }, got ${describe(item)} at ${k}`,
+        );
       }
     }
-    const groups: ParamGroupInput<H>[] = list.length > 0 && !(list[0] instanceof Tensor) ? (list as ParamGroupInput<H>[]) : [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>];
+    const groups: ParamGroupInput<H>[] =
+      list.length > 0 && !(list[0] instanceof Tensor)
+        ? (list as ParamGroupInput<H>[])
+        : [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>];
     this.paramGroups = [];
     const seen = new Set<Tensor>();
     for (const group of groups) {
@@ -109,7 +122,9 @@ export abstract class Optimizer<H extends { lr: number }> {
       for (const parameter of group.params) {
         const own = this.state.get(parameter);
         if (own !== undefined) {
-          state[index] = Object.fromEntries(Object.entries(own).map(([key, value]) => [snakeCase(key), value instanceof Tensor ? value.detach() : value]));
+          state[index] = Object.fromEntries(
+            Object.entries(own).map(([key, value]) => [snakeCase(key), value instanceof Tensor ? value.detach() : value]),
+          );
         }
         numbers.push(index);
         index += 1;
@@ -123,14 +138,18 @@ export abstract class Optimizer<H extends { lr: number }> {
   /** Restores hyperparameters and state from `stateDict()` (or a PyTorch optimizer's state dict of the same kind). */
   loadStateDict(dict: OptimizerStateDict): void {
     if (dict.param_groups.length !== this.paramGroups.length) {
-      throw new RangeError(`${this.constructor.name}.loadStateDict(): the state dict has ${dict.param_groups.length} parameter groups, this optimizer ${this.paramGroups.length}`);
+      throw new RangeError(
+        `${this.constructor.name}.loadStateDict(): the state dict has ${dict.param_groups.length} parameter groups, this optimizer ${this.paramGroups.length}`,
+      );
     }
     const parameters = this.paramGroups.flatMap((group) => group.params);
     dict.param_groups.forEach((saved, k) => {
       const group = this.paramGroups[k]!;
       const numbers = saved.params as number[];
       if (numbers.length !== group.params.length) {
-        throw new RangeError(`${this.constructor.name}.loadStateDict(): group ${k} has ${numbers.length} parameters in the state dict, ${group.params.length} here`);
+        throw new RangeError(
+          `${this.constructor.name}.loadStateDict(): group ${k} has ${numbers.length} parameters in the state dict, ${group.params.length} here`,
+        );
       }
       for (const [key, value] of Object.entries(saved)) if (key !== 'params') (group as Record<string, unknown>)[camelCase(key)] = value;
     });

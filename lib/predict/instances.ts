@@ -18,11 +18,13 @@ export function classesOf(kind: OutputKind): number | null {
 /** Checks post-processing options (naming the bad one) and fills in the defaults. */
 export function checkPostprocess(options: PostprocessOptions, classes?: number): Required<PostprocessOptions> {
   options = checkOptions('postprocess', options, ['kind', 'threshold', 'minSize']);
-  if (!['cells', 'borders', 'classes'].includes(options.kind)) throw new RangeError(`postprocess: option 'kind' must be 'cells', 'borders' or 'classes', got ${JSON.stringify(options.kind)}`);
+  if (!['cells', 'borders', 'classes'].includes(options.kind))
+    throw new RangeError(`postprocess: option 'kind' must be 'cells', 'borders' or 'classes', got ${JSON.stringify(options.kind)}`);
   const threshold = options.threshold ?? 0.5;
   if (!(threshold >= 0 && threshold < 1)) throw new RangeError(`postprocess: option 'threshold' must be in [0, 1), got ${threshold}`);
   const minSize = options.minSize ?? 0;
-  if (!(Number.isInteger(minSize) && minSize >= 0)) throw new RangeError(`postprocess: option 'minSize' must be an integer >= 0, got ${minSize}`);
+  if (!(Number.isInteger(minSize) && minSize >= 0))
+    throw new RangeError(`postprocess: option 'minSize' must be an integer >= 0, got ${minSize}`);
   const expected = classesOf(options.kind);
   if (classes !== undefined && expected !== null && classes !== expected) {
     throw new RangeError(`postprocess: '${options.kind}' needs a network with ${expected} classes, this one has ${classes}`);
@@ -36,7 +38,8 @@ export function checkPostprocess(options: PostprocessOptions, classes?: number):
  */
 export function labelsFromProbabilities(probabilities: Tensor, options: PostprocessOptions): Tensor {
   tensorArg('labelsFromProbabilities', 'probabilities', probabilities);
-  if (probabilities.ndim !== 3) throw new RangeError(`labelsFromProbabilities(): 'probabilities' must be (C, H, W), got shape [${probabilities.shape}]`);
+  if (probabilities.ndim !== 3)
+    throw new RangeError(`labelsFromProbabilities(): 'probabilities' must be (C, H, W), got shape [${probabilities.shape}]`);
   const [classes, height, width] = probabilities.shape as [number, number, number];
   const { kind, threshold, minSize } = checkPostprocess(options, classes);
   return tidy(() => {

@@ -20,7 +20,13 @@ export interface PredictionFiles {
  * ids), `<name>.probabilities.npy` (float32 C × H × W) and `<name>.overlay.png` (the labels in
  * colour over the image) into `folder`.
  */
-export function writePrediction(folder: string, name: string, image: Tensor, probabilities: Tensor, postprocess: PostprocessOptions): PredictionFiles {
+export function writePrediction(
+  folder: string,
+  name: string,
+  image: Tensor,
+  probabilities: Tensor,
+  postprocess: PostprocessOptions,
+): PredictionFiles {
   const files = {
     labels: path.join(folder, `${name}.png`),
     probabilities: path.join(folder, `${name}.probabilities.npy`),

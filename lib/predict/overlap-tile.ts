@@ -47,10 +47,13 @@ interface Axis {
 export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
   const unit = 2 ** (model.options.depth - 1);
   if (!model.isValidInputSize(tileSize)) model.outputSize(tileSize); // throws, naming the nearest valid sizes
-  const margin = model.options.padding === 'valid' ? model.marginFor(tileSize) : context ?? 2 * unit;
+  const margin = model.options.padding === 'valid' ? model.marginFor(tileSize) : (context ?? 2 * unit);
   const useful = tileSize - 2 * margin;
   const step = Math.floor(useful / unit) * unit;
-  if (step < unit) throw new RangeError(`predict: a ${tileSize}-pixel tile leaves ${useful} useful pixels; at least ${unit} (the pooling factor) are needed: use a larger tile`);
+  if (step < unit)
+    throw new RangeError(
+      `predict: a ${tileSize}-pixel tile leaves ${useful} useful pixels; at least ${unit} (the pooling factor) are needed: use a larger tile`,
+    );
   return { margin, step };
 }
 
@@ -78,7 +81,10 @@ function predictOnce(model: UNet, image: Tensor, tileSize: number, batchSize: nu
       group.forEach(({ top, left }, k) => {
         const h = Math.min(step, height - top);
         const w = Math.min(step, width - left);
-        result.narrow(1, top, h).narrow(2, left, w).copy_(scores.select(0, k).narrow(1, offset, h).narrow(2, offset, w));
+        result
+          .narrow(1, top, h)
+          .narrow(2, left, w)
+          .copy_(scores.select(0, k).narrow(1, offset, h).narrow(2, offset, w));
       });
     });
   }
@@ -86,20 +92,22 @@ function predictOnce(model: UNet, image: Tensor, tileSize: number, batchSize: nu
 }
 
 // The 8 symmetries of the square as (forward, inverse) pairs on (C, H, W) tensors.
-const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3].flatMap((turns) => [false, true].map((flip): [(x: Tensor) => Tensor, (x: Tensor) => Tensor] => {
-  const turn = (x: Tensor, k: number): Tensor => {
-    let out = x;
-    for (let i = 0; i < ((k % 4) + 4) % 4; i += 1) out = out.transpose(1, 2).flip([2]);
-    return out;
-  };
-  return [
-    (x) => turn(flip ? x.flip([2]) : x, turns),
-    (x) => {
-      const back = turn(x, -turns);
-      return flip ? back.flip([2]) : back;
-    },
-  ];
-}));
+const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3].flatMap((turns) =>
+  [false, true].map((flip): [(x: Tensor) => Tensor, (x: Tensor) => Tensor] => {
+    const turn = (x: Tensor, k: number): Tensor => {
+      let out = x;
+      for (let i = 0; i < ((k % 4) + 4) % 4; i += 1) out = out.transpose(1, 2).flip([2]);
+      return out;
+    };
+    return [
+      (x) => turn(flip ? x.flip([2]) : x, turns),
+      (x) => {
+        const back = turn(x, -turns);
+        return flip ? back.flip([2]) : back;
+      },
+    ];
+  }),
+);
 
 /**
  * Class scores (classes, H, W), float32 on the CPU, of an image (C, H, W) normalised as for
@@ -107,7 +115,9 @@ const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3
  * with the tile size and the batch, not with the image.
  */
 export function predictLogits(model: UNet, image: Tensor, options: Omit<PredictOptions, 'tta'> = {}): Tensor {
-  return run(model, image, options, (tileSize, batchSize, device) => predictOnce(model, image, tileSize, batchSize, options.context, device));
+  return run(model, image, options, (tileSize, batchSize, device) =>
+    predictOnce(model, image, tileSize, batchSize, options.context, device),
+  );
 }
 
 /**
@@ -129,15 +139,23 @@ export function predictProbabilities(model: UNet, image: Tensor, options: Predic
   );
 }
 
-function run(model: UNet, image: Tensor, options: PredictOptions, predict: (tileSize: number, batchSize: number, device: string) => Tensor): Tensor {
+function run(
+  model: UNet,
+  image: Tensor,
+  options: PredictOptions,
+  predict: (tileSize: number, batchSize: number, device: string) => Tensor,
+): Tensor {
   tensorArg('predict', 'image', image);
   options = checkOptions('predict', options, ['tileSize', 'batchSize', 'tta', 'context', 'device', 'exact']);
   if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {
-    throw new RangeError(`predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`);
+    throw new RangeError(
+      `predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`,
+    );
   }
   const tileSize = options.tileSize ?? model.defaultTileSize;
   const batchSize = options.batchSize ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
   const wasTraining = model.training;
   const mkldnn = backends.mkldnn.enabled;

@@ -21,7 +21,11 @@ const SEG_TIE = 0.002;
 
 /** The median pixel count of the cells of the training samples (0 without any). */
 export function medianCellArea(samples: TrainingSample[]): number {
-  const all = samples.flatMap((sample) => areas(labelValues(sample.instances)).slice(1).filter((area) => area > 0));
+  const all = samples.flatMap((sample) =>
+    areas(labelValues(sample.instances))
+      .slice(1)
+      .filter((area) => area > 0),
+  );
   if (all.length === 0) return 0;
   all.sort((a, b) => a - b);
   return all[Math.floor(all.length / 2)]!;
@@ -47,7 +51,9 @@ export function calibratePostprocess(
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
   if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
-    const slices = tidy(() => samples.map((sample, k) => ({ probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+    const slices = tidy(() =>
+      samples.map((sample, k) => ({ probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })),
+    );
     let threshold: number;
     try {
       threshold = isbiScores(slices, { measures: ['randError'] }).bestThreshold.randError;
@@ -77,7 +83,10 @@ export function calibratePostprocess(
   // Ties go to the best DET, then to the threshold nearest 0.5 and the smallest size (the order tried).
   const near = trials.filter((trial) => trial.seg >= bestSeg - SEG_TIE);
   const chosen = near.reduce((best, trial) =>
-    trial.det > best.det || (trial.det === best.det && Math.abs(trial.postprocess.threshold! - 0.5) < Math.abs(best.postprocess.threshold! - 0.5)) ? trial : best,
+    trial.det > best.det ||
+    (trial.det === best.det && Math.abs(trial.postprocess.threshold! - 0.5) < Math.abs(best.postprocess.threshold! - 0.5))
+      ? trial
+      : best,
   );
   return { postprocess: chosen.postprocess, scores: scoreValidation(samples, probabilities, chosen.postprocess, selectBy), trials };
 }

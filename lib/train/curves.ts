@@ -6,11 +6,32 @@ import type { ValidationScores } from './validate';
 
 // 3 × 5 glyphs, rows top to bottom, 3 bits each (4 = left column).
 const GLYPHS: Record<string, number[]> = {
-  '0': [7, 5, 5, 5, 7], '1': [2, 6, 2, 2, 7], '2': [7, 1, 7, 4, 7], '3': [7, 1, 3, 1, 7], '4': [5, 5, 7, 1, 1],
-  '5': [7, 4, 7, 1, 7], '6': [7, 4, 7, 5, 7], '7': [7, 1, 1, 2, 2], '8': [7, 5, 7, 5, 7], '9': [7, 5, 7, 1, 7],
-  '.': [0, 0, 0, 0, 2], '-': [0, 0, 7, 0, 0], e: [0, 7, 7, 4, 7], l: [6, 2, 2, 2, 7], o: [0, 7, 5, 5, 7],
-  s: [0, 7, 6, 3, 7], t: [2, 7, 2, 2, 3], p: [0, 7, 5, 7, 4], v: [0, 5, 5, 5, 2], a: [0, 7, 1, 7, 7],
-  I: [7, 2, 2, 2, 7], U: [5, 5, 5, 5, 7], D: [6, 5, 5, 5, 6], i: [2, 0, 2, 2, 2], c: [0, 7, 4, 4, 7], ' ': [0, 0, 0, 0, 0],
+  '0': [7, 5, 5, 5, 7],
+  '1': [2, 6, 2, 2, 7],
+  '2': [7, 1, 7, 4, 7],
+  '3': [7, 1, 3, 1, 7],
+  '4': [5, 5, 7, 1, 1],
+  '5': [7, 4, 7, 1, 7],
+  '6': [7, 4, 7, 5, 7],
+  '7': [7, 1, 1, 2, 2],
+  '8': [7, 5, 7, 5, 7],
+  '9': [7, 5, 7, 1, 7],
+  '.': [0, 0, 0, 0, 2],
+  '-': [0, 0, 7, 0, 0],
+  e: [0, 7, 7, 4, 7],
+  l: [6, 2, 2, 2, 7],
+  o: [0, 7, 5, 5, 7],
+  s: [0, 7, 6, 3, 7],
+  t: [2, 7, 2, 2, 3],
+  p: [0, 7, 5, 7, 4],
+  v: [0, 5, 5, 5, 2],
+  a: [0, 7, 1, 7, 7],
+  I: [7, 2, 2, 2, 7],
+  U: [5, 5, 5, 5, 7],
+  D: [6, 5, 5, 5, 6],
+  i: [2, 0, 2, 2, 2],
+  c: [0, 7, 4, 4, 7],
+  ' ': [0, 0, 0, 0, 0],
 };
 
 type Colour = [number, number, number];
@@ -18,7 +39,10 @@ type Colour = [number, number, number];
 class Canvas implements Picture {
   readonly rgb: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.rgb = new Uint8Array(3 * width * height).fill(255);
   }
 
@@ -39,7 +63,8 @@ class Canvas implements Picture {
       const rows = GLYPHS[char] ?? GLYPHS[' ']!;
       rows.forEach((bits, row) => {
         for (let column = 0; column < 3; column += 1) {
-          if ((bits >> (2 - column)) & 1) for (let s = 0; s < 16; s += 1) this.dot(x + index * 16 + column * 4 + (s % 4), y + row * 4 + Math.floor(s / 4), colour);
+          if ((bits >> (2 - column)) & 1)
+            for (let s = 0; s < 16; s += 1) this.dot(x + index * 16 + column * 4 + (s % 4), y + row * 4 + Math.floor(s / 4), colour);
         }
       });
     });
@@ -48,11 +73,20 @@ class Canvas implements Picture {
 
 function label(value: number): string {
   if (!Number.isFinite(value)) return '-';
-  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0) ? value.toExponential(1).replace('+', '') : value.toPrecision(3);
+  return Math.abs(value) >= 1000 || (Math.abs(value) < 0.01 && value !== 0)
+    ? value.toExponential(1).replace('+', '')
+    : value.toPrecision(3);
 }
 
 // One panel: series of (x, y) drawn in the box [left, left + width) × [top, top + height).
-function panel(canvas: Canvas, left: number, top: number, width: number, height: number, series: { name: string; points: [number, number][]; colour: Colour }[]): void {
+function panel(
+  canvas: Canvas,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  series: { name: string; points: [number, number][]; colour: Colour }[],
+): void {
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
   // The title names each series in its colour.
   let titleX = left;
@@ -72,7 +106,10 @@ function panel(canvas: Canvas, left: number, top: number, width: number, height:
   canvas.text(left + width - 16 * String(xMax).length, top + height + 10, String(xMax));
   canvas.text(left, top + height + 10, 'step');
   for (const { points, colour } of series) {
-    const place = ([x, y]: [number, number]): [number, number] => [left + (x / xMax) * width, top + height - ((y - yMin) / (yMax - yMin)) * height];
+    const place = ([x, y]: [number, number]): [number, number] => [
+      left + (x / xMax) * width,
+      top + height - ((y - yMin) / (yMax - yMin)) * height,
+    ];
     points.forEach((point, k) => {
       if (k === 0 || !Number.isFinite(point[1]) || !Number.isFinite(points[k - 1]![1])) return;
       const [x0, y0] = place(points[k - 1]!);
@@ -95,9 +132,13 @@ export function writeCurves(file: string, losses: number[], history: { step: num
     const part = losses.slice(Math.max(0, k - window + 1), k + 1);
     return [step, part.reduce((a, b) => a + b, 0) / part.length];
   });
-  panel(canvas, 140, 60, 500, 400, [{ name: '', points: raw, colour: [190, 200, 230] }, { name: 'loss', points: smooth, colour: [30, 60, 160] }]);
+  panel(canvas, 140, 60, 500, 400, [
+    { name: '', points: raw, colour: [190, 200, 230] },
+    { name: 'loss', points: smooth, colour: [30, 60, 160] },
+  ]);
   const scored = history.filter((entry) => entry.validation !== null);
-  const foreground = (entry: (typeof scored)[number], key: 'iou' | 'dice'): number => entry.validation![key][entry.validation![key].length - 1]!;
+  const foreground = (entry: (typeof scored)[number], key: 'iou' | 'dice'): number =>
+    entry.validation![key][entry.validation![key].length - 1]!;
   panel(canvas, 860, 60, 500, 400, [
     { name: 'val IoU', points: scored.map((entry): [number, number] => [entry.step, foreground(entry, 'iou')]), colour: [200, 80, 30] },
     { name: 'Dice', points: scored.map((entry): [number, number] => [entry.step, foreground(entry, 'dice')]), colour: [40, 150, 60] },

@@ -66,7 +66,7 @@ export const RECIPES = {
   },
   isbi2012: {
     ...COMMON,
-    summary: 'ISBI 2012 EM membranes: the not-membrane probability map, scored by the challenge\'s Rand error',
+    summary: "ISBI 2012 EM membranes: the not-membrane probability map, scored by the challenge's Rand error",
     labels: 'mask',
     targets: { target: 'cells', weights: 'paper' },
     backgroundWeight: 1,

@@ -21,7 +21,9 @@ export interface HistoryEntry {
 }
 
 /** One line of metrics.jsonl: a step's loss, or an epoch's validation. */
-export type MetricsRecord = { step: number; loss: number; lr: number; elapsedMs: number } | { epoch: number; step: number; validation: ValidationScores | null };
+export type MetricsRecord =
+  | { step: number; loss: number; lr: number; elapsedMs: number }
+  | { epoch: number; step: number; validation: ValidationScores | null };
 
 /** The files of one training run. */
 export class RunFolder {

@@ -39,7 +39,8 @@ function foreground(sample: TrainingSample): Foreground {
  * mirroring.
  */
 export function sampleTiles(samples: TrainingSample[], count: number, size: number, random: SeededRandom, backgroundWeight = 1): TileBatch {
-  if (!(backgroundWeight > 0 && backgroundWeight <= 1)) throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  if (!(backgroundWeight > 0 && backgroundWeight <= 1))
+    throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
   const weightOf = (sample: TrainingSample): number => {
     const area = sample.label.numel();
     if (backgroundWeight === 1) return area;

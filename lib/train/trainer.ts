@@ -48,7 +48,10 @@ export interface TrainOptions {
   postprocess?: PostprocessOptions;
   /** What chooses the best model (default `seg` for cells, `iou` for classes). */
   selectBy?: SelectBy;
-  /** After the last step, choose the threshold and minimum object size on the validation images (default true with validation and cells). */
+  /**
+   * After the last step, choose the threshold and minimum object size on the validation images
+   * (default true with validation and cells).
+   */
   calibrate?: boolean;
   /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it). */
   tta?: boolean;
@@ -153,9 +156,11 @@ function positiveInteger(name: string, value: number): number {
 
 function settingsOf(options: TrainOptions): Settings {
   const optimizer = options.optimizer ?? 'sgd';
-  if (!['sgd', 'adam', 'adamw'].includes(optimizer)) throw new RangeError(`train(): option 'optimizer' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(optimizer)}`);
+  if (!['sgd', 'adam', 'adamw'].includes(optimizer))
+    throw new RangeError(`train(): option 'optimizer' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(optimizer)}`);
   const schedule = options.schedule ?? 'constant';
-  if (!['constant', 'poly', 'cosine'].includes(schedule)) throw new RangeError(`train(): option 'schedule' must be 'constant', 'poly' or 'cosine', got ${JSON.stringify(schedule)}`);
+  if (!['constant', 'poly', 'cosine'].includes(schedule))
+    throw new RangeError(`train(): option 'schedule' must be 'constant', 'poly' or 'cosine', got ${JSON.stringify(schedule)}`);
   const model = options.model;
   const tileSize = options.tileSize ?? model.defaultTileSize;
   model.outputSize(tileSize); // throws with the nearest valid sizes
@@ -164,20 +169,30 @@ function settingsOf(options: TrainOptions): Settings {
   const augment = options.augment ?? PAPER_AUGMENTATION;
   if (augment) validateAugmentOptions(augment);
   const backgroundWeight = options.backgroundWeight ?? 1;
-  if (!(backgroundWeight > 0 && backgroundWeight <= 1)) throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  if (!(backgroundWeight > 0 && backgroundWeight <= 1))
+    throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
   const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');
-  if (!SELECT_BY.includes(selectBy)) throw new RangeError(`train(): option 'selectBy' must be one of ${SELECT_BY.join(', ')}, got ${JSON.stringify(selectBy)}`);
-  if (selectBy === 'seg' && postprocess.kind === 'classes') throw new RangeError("train(): option 'selectBy' 'seg' scores cells; a network whose output is 'classes' has none (use 'iou' or 'loss')");
-  if (selectBy === 'rand' && postprocess.kind !== 'cells') throw new RangeError("train(): option 'selectBy' 'rand' (ISBI 2012) scores a 2-class probability map; the output here is '" + postprocess.kind + "'");
+  if (!SELECT_BY.includes(selectBy))
+    throw new RangeError(`train(): option 'selectBy' must be one of ${SELECT_BY.join(', ')}, got ${JSON.stringify(selectBy)}`);
+  if (selectBy === 'seg' && postprocess.kind === 'classes')
+    throw new RangeError(
+      "train(): option 'selectBy' 'seg' scores cells; a network whose output is 'classes' has none (use 'iou' or 'loss')",
+    );
+  if (selectBy === 'rand' && postprocess.kind !== 'cells')
+    throw new RangeError(
+      `train(): option 'selectBy' 'rand' (ISBI 2012) scores a 2-class probability map; the output here is '${postprocess.kind}'`,
+    );
   // Validation predicts whole images by overlap-tile: its tile must leave the network room (issue: a
   // training tile of 188 leaves 4 useful pixels). Refused here, before any step is spent.
   const validationTileSize = options.validationTileSize ?? model.defaultTileSize;
   try {
     tileGeometry(model, validationTileSize);
   } catch (error) {
-    throw new RangeError(`train(): option 'validationTileSize' ${validationTileSize} cannot predict with this network: ${(error as Error).message.replace(/^(UNet|predict): /, '')}`);
+    throw new RangeError(
+      `train(): option 'validationTileSize' ${validationTileSize} cannot predict with this network: ${(error as Error).message.replace(/^(UNet|predict): /, '')}`,
+    );
   }
   return {
     steps: positiveInteger('steps', options.steps),
@@ -209,14 +224,18 @@ function checkSamples(samples: TrainingSample[], classes: number, what: string):
   if (normalisations.size > 1) throw new RangeError(`train(): the ${what} samples mix normalisations (${[...normalisations].join(', ')})`);
   for (const sample of samples) {
     const top = tidy(() => sample.target.max().item() as number);
-    if (top >= classes) throw new RangeError(`train(): ${what} sample '${sample.name}' has target class ${top}, but the network has ${classes} classes (a 'borders' target needs 3)`);
+    if (top >= classes)
+      throw new RangeError(
+        `train(): ${what} sample '${sample.name}' has target class ${top}, but the network has ${classes} classes (a 'borders' target needs 3)`,
+      );
   }
   return [...normalisations][0] ?? 'zscore';
 }
 
 function makeOptimizer(model: UNet, settings: Settings): Optimizer<{ lr: number }> {
   const parameters = [...model.parameters()];
-  if (settings.optimizer === 'sgd') return new SGD(parameters, { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay });
+  if (settings.optimizer === 'sgd')
+    return new SGD(parameters, { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay });
   const Kind = settings.optimizer === 'adam' ? Adam : AdamW;
   return new Kind(parameters, { lr: settings.lr, weightDecay: settings.weightDecay });
 }
@@ -231,7 +250,8 @@ function makeScheduler(optimizer: Optimizer<{ lr: number }>, settings: Settings)
 function sameRun(saved: Record<string, unknown>, settings: Settings): string | null {
   const { steps: _steps, ...rest } = settings;
   for (const [key, value] of Object.entries(rest)) {
-    if (JSON.stringify(saved[key]) !== JSON.stringify(value)) return `'${key}' was ${JSON.stringify(saved[key])} in the checkpoint, ${JSON.stringify(value)} now`;
+    if (JSON.stringify(saved[key]) !== JSON.stringify(value))
+      return `'${key}' was ${JSON.stringify(saved[key])} in the checkpoint, ${JSON.stringify(value)} now`;
   }
   return null;
 }
@@ -310,36 +330,50 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const accumulateGradients = (step: number): number => {
     let loss = 0;
     for (let part = 0; part < settings.accumulate; part += 1) {
-      loss += tidy(() => {
-        manualSeed(stepSeed(settings.seed, step, 2 * part)); // drop-out
-        const random = new SeededRandom(stepSeed(settings.seed, step, 2 * part + 1));
-        const tiles = sampleTiles(options.train, settings.batchSize, settings.tileSize, random, settings.backgroundWeight);
-        const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
-        const batch = settings.augment
-          ? augmentBatch({ image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) }, seeds, settings.augment)
-          : { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
-        const input = settings.channelsLast ? batch.image.contiguous('channelsLast') : batch.image;
-        const forward = (): ReturnType<typeof weightedCrossEntropy> => weightedCrossEntropy(model.forward(input), batch.label!, batch.weights!);
-        const value = settings.amp ? autocast(forward, { deviceType: 'cuda' }) : forward();
-        const scaled = value.div(settings.accumulate);
-        (scaler ? scaler.scale(scaled) : scaled).backward();
-        return value.item() as number;
-      }) / settings.accumulate;
+      loss +=
+        tidy(() => {
+          manualSeed(stepSeed(settings.seed, step, 2 * part)); // drop-out
+          const random = new SeededRandom(stepSeed(settings.seed, step, 2 * part + 1));
+          const tiles = sampleTiles(options.train, settings.batchSize, settings.tileSize, random, settings.backgroundWeight);
+          const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
+          const batch = settings.augment
+            ? augmentBatch(
+                { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) },
+                seeds,
+                settings.augment,
+              )
+            : { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
+          const input = settings.channelsLast ? batch.image.contiguous('channelsLast') : batch.image;
+          const forward = (): ReturnType<typeof weightedCrossEntropy> =>
+            weightedCrossEntropy(model.forward(input), batch.label!, batch.weights!);
+          const value = settings.amp ? autocast(forward, { deviceType: 'cuda' }) : forward();
+          const scaled = value.div(settings.accumulate);
+          (scaler ? scaler.scale(scaled) : scaled).backward();
+          return value.item() as number;
+        }) / settings.accumulate;
     }
     return loss;
   };
   const validateAt = (at: number): ValidationScores => {
     try {
-      return validate(model, validation, { tileSize: settings.validationTileSize, device, postprocess: settings.postprocess, selectBy: settings.selectBy });
+      return validate(model, validation, {
+        tileSize: settings.validationTileSize,
+        device,
+        postprocess: settings.postprocess,
+        selectBy: settings.selectBy,
+      });
     } catch (error) {
-      const kept = folder ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: resume with resume: true (unet train --resume).` : '';
+      const kept = folder
+        ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: resume with resume: true (unet train --resume).`
+        : '';
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }
   };
   const tilesPerStep = settings.batchSize * settings.accumulate;
   const start = Date.now();
   const firstStep = step;
-  if (options.minutes !== undefined && !(options.minutes > 0)) throw new RangeError(`train(): option 'minutes' must be > 0, got ${options.minutes}`);
+  if (options.minutes !== undefined && !(options.minutes > 0))
+    throw new RangeError(`train(): option 'minutes' must be > 0, got ${options.minutes}`);
   const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
   let timeUp = false;
   model.train();
@@ -360,7 +394,11 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     } catch (error) {
       if (!(error instanceof OutOfMemoryError)) throw error;
       const smallerTile = model.smallerInputSize(settings.tileSize);
-      throw tileOutOfMemory(`train() step ${step}`, { tileSize: settings.tileSize, batchSize: settings.batchSize, smallerTile, device }, error);
+      throw tileOutOfMemory(
+        `train() step ${step}`,
+        { tileSize: settings.tileSize, batchSize: settings.batchSize, smallerTile, device },
+        error,
+      );
     }
     if (scaler) {
       scaler.step(optimizer);
@@ -374,7 +412,16 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     const elapsedMs = Date.now() - start;
     const rate = ((step - firstStep) * tilesPerStep) / (elapsedMs / 1000);
     folder?.appendMetrics({ step, loss, lr, elapsedMs });
-    yield emit({ type: 'step', step, steps: settings.steps, loss, lr, tilesPerSecond: rate, elapsedMs, etaMs: ((settings.steps - step) * tilesPerStep * 1000) / rate });
+    yield emit({
+      type: 'step',
+      step,
+      steps: settings.steps,
+      loss,
+      lr,
+      tilesPerSecond: rate,
+      elapsedMs,
+      etaMs: ((settings.steps - step) * tilesPerStep * 1000) / rate,
+    });
     timeUp = Date.now() >= deadline;
     if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
       const epoch = Math.ceil(step / settings.stepsPerEpoch);
@@ -411,7 +458,14 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
 }
 
 // The post-processing chosen with the best model (the one prediction loads) on the validation images.
-function calibrateBest(folder: RunFolder, model: UNet, train: TrainingSample[], validation: TrainingSample[], settings: Settings, device: string): ReturnType<typeof calibratePostprocess> {
+function calibrateBest(
+  folder: RunFolder,
+  model: UNet,
+  train: TrainingSample[],
+  validation: TrainingSample[],
+  settings: Settings,
+  device: string,
+): ReturnType<typeof calibratePostprocess> {
   const best = new UNet(model.options).to(device);
   try {
     const file = `${folder.dir}/best.safetensors`;

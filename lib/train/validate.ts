@@ -44,11 +44,21 @@ export function validationProbabilities(model: UNet, samples: TrainingSample[], 
 }
 
 /** Scores probabilities (one per sample) the way `validate` does; `loss` is passed through. */
-export function scoreValidation(samples: TrainingSample[], probabilities: Tensor[], postprocess: PostprocessOptions, selectBy: SelectBy, loss = NaN): ValidationScores {
+export function scoreValidation(
+  samples: TrainingSample[],
+  probabilities: Tensor[],
+  postprocess: PostprocessOptions,
+  selectBy: SelectBy,
+  loss = NaN,
+): ValidationScores {
   const instanceLabels = postprocess.kind !== 'classes';
-  const predicted = samples.map((sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
+  const predicted = samples.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
   try {
-    const images = samples.map((sample, k) => (instanceLabels ? scoreImage(sample.name, predicted[k]!, sample.instances) : scoreImage(sample.name, predicted[k]!, sample.target, probabilities[k]!.shape[0])));
+    const images = samples.map((sample, k) =>
+      instanceLabels
+        ? scoreImage(sample.name, predicted[k]!, sample.instances)
+        : scoreImage(sample.name, predicted[k]!, sample.target, probabilities[k]!.shape[0]),
+    );
     const scores: ValidationScores = { loss, ...meanScores(images), score: NaN };
     if (instanceLabels) {
       const ctc = ctcScores(samples.map((sample, k) => ({ name: sample.name, predicted: predicted[k]!, reference: sample.instances })));
@@ -56,7 +66,13 @@ export function scoreValidation(samples: TrainingSample[], probabilities: Tensor
       scores.det = ctc.det;
     }
     if (selectBy === 'rand') {
-      const slices = tidy(() => samples.map((sample, k) => ({ name: sample.name, probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })));
+      const slices = tidy(() =>
+        samples.map((sample, k) => ({
+          name: sample.name,
+          probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
+          truth: sample.target.gt(0),
+        })),
+      );
       try {
         scores.isbiRandError = isbiScores(slices, { measures: ['randError'] }).randError;
       } finally {
@@ -76,10 +92,14 @@ export function scoreValidation(samples: TrainingSample[], probabilities: Tensor
 /** The value `selectBy` compares, higher is better (NaN when the scores lack it). */
 export function selectionScore(scores: ValidationScores, selectBy: SelectBy): number {
   switch (selectBy) {
-    case 'seg': return scores.seg ?? NaN;
-    case 'rand': return 1 - (scores.isbiRandError ?? NaN);
-    case 'iou': return scores.iou[scores.iou.length - 1] ?? NaN;
-    default: return -scores.loss;
+    case 'seg':
+      return scores.seg ?? NaN;
+    case 'rand':
+      return 1 - (scores.isbiRandError ?? NaN);
+    case 'iou':
+      return scores.iou[scores.iou.length - 1] ?? NaN;
+    default:
+      return -scores.loss;
   }
 }
 
@@ -90,8 +110,18 @@ export function validate(model: UNet, samples: TrainingSample[], options: Valida
   try {
     // The loss of the probabilities against the weighted targets (log of soft-max = log-probability).
     const loss =
-      samples.reduce((sum, sample, k) => sum + (tidy(() => weightedCrossEntropy(probabilities[k]!.clamp(1e-12, 1).log().unsqueeze(0), sample.target.unsqueeze(0), sample.weights.unsqueeze(0)).item()) as number), 0) /
-      samples.length;
+      samples.reduce(
+        (sum, sample, k) =>
+          sum +
+          (tidy(() =>
+            weightedCrossEntropy(
+              probabilities[k]!.clamp(1e-12, 1).log().unsqueeze(0),
+              sample.target.unsqueeze(0),
+              sample.weights.unsqueeze(0),
+            ).item(),
+          ) as number),
+        0,
+      ) / samples.length;
     return scoreValidation(samples, probabilities, postprocess, selectBy, loss);
   } finally {
     for (const p of probabilities) p.dispose();

@@ -72,7 +72,8 @@ export function readModelDescription(configFile: string): ModelDescription {
   } catch (error) {
     throw new Error(`${configFile} is not valid JSON: ${(error as Error).message}`);
   }
-  if (config === null || typeof config !== 'object' || config.format !== FORMAT || config.options === undefined) throw new Error(`${configFile} is not a unet-torch model description`);
+  if (config === null || typeof config !== 'object' || config.format !== FORMAT || config.options === undefined)
+    throw new Error(`${configFile} is not a unet-torch model description`);
   const defaults = defaultDescription(config.options);
   return {
     options: config.options,
@@ -86,7 +87,8 @@ export function readModelDescription(configFile: string): ModelDescription {
 // A checkpoint's model state without the checkpoint module (which sits above this one).
 function checkpointModel(file: string): Record<string, Tensor> {
   const value = loadTorch(file) as Record<string, TorchValue> | null;
-  if (value === null || typeof value !== 'object' || typeof value.model !== 'object' || value.model === null) throw new Error(`${file}: not a unet-torch training checkpoint (no model state)`);
+  if (value === null || typeof value !== 'object' || typeof value.model !== 'object' || value.model === null)
+    throw new Error(`${file}: not a unet-torch training checkpoint (no model state)`);
   return value.model as Record<string, Tensor>;
 }
 

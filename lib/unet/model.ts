@@ -54,10 +54,14 @@ export class DoubleConv extends Module {
       new Conv2d(input, outChannels, 3, { padding: options.padding === 'same' ? 1 : 0, bias: options.normalization === 'none' });
     const norm = (): NormLayer => {
       switch (options.normalization) {
-        case 'batch': return new BatchNorm2d(outChannels);
-        case 'instance': return new InstanceNorm2d(outChannels, { affine: true });
-        case 'group': return new GroupNorm(options.groups, outChannels);
-        default: return new Identity();
+        case 'batch':
+          return new BatchNorm2d(outChannels);
+        case 'instance':
+          return new InstanceNorm2d(outChannels, { affine: true });
+        case 'group':
+          return new GroupNorm(options.groups, outChannels);
+        default:
+          return new Identity();
       }
     };
     this.conv1 = this.registerModule('conv1', conv(inChannels));
@@ -166,7 +170,12 @@ export class UNet extends Module {
     );
     this.up = this.registerModule(
       'up',
-      new ModuleList(channels.slice(0, -1).reverse().map((out) => new UpStep(out * 2, out, options))),
+      new ModuleList(
+        channels
+          .slice(0, -1)
+          .reverse()
+          .map((out) => new UpStep(out * 2, out, options)),
+      ),
     );
     this.head = this.registerModule('head', new Conv2d(options.baseChannels, options.classes, 1));
     this.dropoutLayer = options.dropout > 0 ? this.registerModule('dropout', new Dropout(options.dropout)) : null;
@@ -206,7 +215,10 @@ export class UNet extends Module {
   isValidInputSize(input: number): boolean {
     return outputExtent(input, this.sizeSpec) !== null;
   }
-  /** The tile extent training and prediction use unless told otherwise: the paper's 572 for its depth, else one with at least a 256-pixel output. */
+  /**
+   * The tile extent training and prediction use unless told otherwise: the paper's 572 for its
+   * depth, else one with at least a 256-pixel output.
+   */
   get defaultTileSize(): number {
     return this.options.padding === 'valid' && this.options.depth === 5 ? 572 : this.inputSizeFor(256);
   }
@@ -226,7 +238,8 @@ export class UNet extends Module {
     tensorArg('UNet.forward', 'input', input);
     if (input.ndim !== 4) throw new RangeError(`UNet: expected input (N, C, H, W), got shape [${input.shape}]`);
     const [, channels, height, width] = input.shape as [number, number, number, number];
-    if (channels !== this.options.inChannels) throw new RangeError(`UNet: expected ${this.options.inChannels} input channel(s), got ${channels}`);
+    if (channels !== this.options.inChannels)
+      throw new RangeError(`UNet: expected ${this.options.inChannels} input channel(s), got ${channels}`);
     this.outputSize(height);
     this.outputSize(width);
     const skips: Tensor[] = [];
@@ -264,7 +277,10 @@ function validateOptions(o: UNetOptions): void {
   positive('depth', o.depth);
   positive('baseChannels', o.baseChannels);
   const choice = <K extends keyof UNetOptions>(name: K, allowed: readonly UNetOptions[K][]): void => {
-    if (!allowed.includes(o[name])) throw new TypeError(`UNet: option '${name}' must be one of ${allowed.map((a) => `'${String(a)}'`).join(', ')}, got '${String(o[name])}'`);
+    if (!allowed.includes(o[name]))
+      throw new TypeError(
+        `UNet: option '${name}' must be one of ${allowed.map((a) => `'${String(a)}'`).join(', ')}, got '${String(o[name])}'`,
+      );
   };
   choice('padding', ['valid', 'same']);
   choice('upsampling', ['transposed', 'bilinear']);

@@ -15,9 +15,11 @@ export type PretrainedName = keyof typeof PRETRAINED;
 
 /** The folder of a shipped model. */
 export function pretrainedFolder(name: string): string {
-  if (!(name in PRETRAINED)) throw new RangeError(`unknown pretrained model '${name}'; the package ships: ${Object.keys(PRETRAINED).join(', ')}`);
+  if (!(name in PRETRAINED))
+    throw new RangeError(`unknown pretrained model '${name}'; the package ships: ${Object.keys(PRETRAINED).join(', ')}`);
   const folder = path.join(packageRoot, 'models', name);
-  if (!fs.existsSync(path.join(folder, 'model.json'))) throw new Error(`${folder}: the pretrained model '${name}' is missing from this installation`);
+  if (!fs.existsSync(path.join(folder, 'model.json')))
+    throw new Error(`${folder}: the pretrained model '${name}' is missing from this installation`);
   return folder;
 }
 

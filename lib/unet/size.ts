@@ -55,7 +55,8 @@ export function nearestValidExtents(input: number, spec: SizeSpec): { below: num
 
 /** The smallest valid input extent whose output is at least `output`. */
 export function inputExtentFor(output: number, spec: SizeSpec): number {
-  if (!Number.isInteger(output) || output <= 0) throw new RangeError(`inputSizeFor(): the output size must be a positive integer, got ${output}`);
+  if (!Number.isInteger(output) || output <= 0)
+    throw new RangeError(`inputSizeFor(): the output size must be a positive integer, got ${output}`);
   for (let size = output; ; size += 1) {
     const out = outputExtent(size, spec);
     if (out !== null && out >= output) return size;

@@ -30,16 +30,34 @@ function crop3(map: Tensor, height: number, width: number): Tensor {
  * labels of a valid-convolution U-Net's input tile) are centre-cropped to the logits' size.
  */
 export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Tensor, options: WeightedCrossEntropyOptions = {}): Tensor {
-  for (const [name, value] of [['logits', logits], ['target', target], ['weights', weights]] as const) tensorArg('weightedCrossEntropy', name, value);
+  for (const [name, value] of [
+    ['logits', logits],
+    ['target', target],
+    ['weights', weights],
+  ] as const)
+    tensorArg('weightedCrossEntropy', name, value);
   options = checkOptions('weightedCrossEntropy', options, ['reduction', 'ignoreIndex']);
   const reduction = options.reduction ?? 'mean';
   if (!['mean', 'weightedMean', 'sum', 'none'].includes(reduction)) {
-    throw new TypeError(`weightedCrossEntropy(): option 'reduction' must be one of 'mean', 'weightedMean', 'sum', 'none', got '${String(reduction)}'`);
+    throw new TypeError(
+      `weightedCrossEntropy(): option 'reduction' must be one of 'mean', 'weightedMean', 'sum', 'none', got '${String(reduction)}'`,
+    );
   }
-  if (logits.ndim !== 4) throw new RangeError(`weightedCrossEntropy(): argument 'logits' must be (N, C, H, W), got shape [${logits.shape}]`);
+  if (logits.ndim !== 4)
+    throw new RangeError(`weightedCrossEntropy(): argument 'logits' must be (N, C, H, W), got shape [${logits.shape}]`);
   const [n, , h, w] = logits.shape as [number, number, number, number];
-  for (const [name, t] of [['target', target], ['weights', weights]] as const) {
-    if (t.ndim !== 3 || t.shape[0] !== n || t.shape[1]! < h || t.shape[2]! < w || (t.shape[1]! - h) % 2 !== 0 || (t.shape[2]! - w) % 2 !== 0) {
+  for (const [name, t] of [
+    ['target', target],
+    ['weights', weights],
+  ] as const) {
+    if (
+      t.ndim !== 3 ||
+      t.shape[0] !== n ||
+      t.shape[1]! < h ||
+      t.shape[2]! < w ||
+      (t.shape[1]! - h) % 2 !== 0 ||
+      (t.shape[2]! - w) % 2 !== 0
+    ) {
       throw new RangeError(
         `weightedCrossEntropy(): argument '${name}' must be (N, H, W) with N = ${n} and H, W at least the logits' ${h}×${w} (larger by an even margin, centre-cropped), got shape [${t.shape}]`,
       );
@@ -48,11 +66,13 @@ export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Te
   if (target.shape[1] !== weights.shape[1] || target.shape[2] !== weights.shape[2]) {
     throw new RangeError(`weightedCrossEntropy(): 'target' [${target.shape}] and 'weights' [${weights.shape}] must have the same size`);
   }
-  if (!weights.dtype.startsWith('float')) throw new TypeError(`weightedCrossEntropy(): argument 'weights' must be floating point, got ${weights.dtype}`);
+  if (!weights.dtype.startsWith('float'))
+    throw new TypeError(`weightedCrossEntropy(): argument 'weights' must be floating point, got ${weights.dtype}`);
   return tidy(() => {
     const t = crop3(target, h, w);
     const wt = crop3(weights, h, w);
-    if (!(wt.ge(0).all().item() as boolean)) throw new RangeError("weightedCrossEntropy(): argument 'weights' holds negative or NaN values");
+    if (!(wt.ge(0).all().item() as boolean))
+      throw new RangeError("weightedCrossEntropy(): argument 'weights' holds negative or NaN values");
     const ignoreIndex = options.ignoreIndex ?? -100;
     const perPixel = crossEntropy(logits, t, { reduction: 'none', ignoreIndex }).mul(wt);
     if (reduction === 'none') return perPixel;

@@ -47,9 +47,13 @@ export type LabelImage =
 
 function fromLabelImage(labels: LabelImage, name: string): Tensor {
   if (labels instanceof Tensor) return labels;
-  if (labels === null || typeof labels !== 'object') throw new TypeError(`weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG, got ${describe(labels)}`);
+  if (labels === null || typeof labels !== 'object')
+    throw new TypeError(
+      `weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG, got ${describe(labels)}`,
+    );
   const data = (labels as { data?: ArrayLike<number> }).data;
-  if (data === undefined || typeof data.length !== 'number') throw new TypeError(`weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG`);
+  if (data === undefined || typeof data.length !== 'number')
+    throw new TypeError(`weightMap(): argument '${name}' must be a Tensor, a typed array with its shape, or a decoded PNG`);
   if ('shape' in labels) {
     const [h, w] = labels.shape;
     if (h * w !== data.length) throw new RangeError(`weightMap(): argument '${name}' has ${data.length} values for shape [${h}, ${w}]`);
@@ -57,7 +61,8 @@ function fromLabelImage(labels: LabelImage, name: string): Tensor {
   }
   const { width, height } = labels as { width: number; height: number };
   const channels = data.length / (width * height);
-  if (!Number.isInteger(channels) || channels < 1) throw new RangeError(`weightMap(): argument '${name}' has ${data.length} values for ${width}×${height} pixels`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new RangeError(`weightMap(): argument '${name}' has ${data.length} values for ${width}×${height} pixels`);
   const values = Int32Array.from({ length: width * height }, (_, k) => data[k * channels]!);
   return makeTensor(Array.from(values)).reshape([height, width]);
 }
@@ -65,8 +70,12 @@ function fromLabelImage(labels: LabelImage, name: string): Tensor {
 /** The labels as a 2-d int32 CPU tensor (a copy), checking what they are. */
 export function labelTensor(input: LabelImage, name = 'labels'): Tensor {
   const labels = fromLabelImage(input, name);
-  if (!INTEGER_DTYPES.includes(labels.dtype)) throw new TypeError(`weightMap(): argument '${name}' must hold integer labels, got dtype ${labels.dtype}`);
-  if (labels.ndim !== 2) throw new RangeError(`weightMap(): argument '${name}' must be one 2-d label image (H, W), got shape [${labels.shape}] (RGB images are not label images)`);
+  if (!INTEGER_DTYPES.includes(labels.dtype))
+    throw new TypeError(`weightMap(): argument '${name}' must hold integer labels, got dtype ${labels.dtype}`);
+  if (labels.ndim !== 2)
+    throw new RangeError(
+      `weightMap(): argument '${name}' must be one 2-d label image (H, W), got shape [${labels.shape}] (RGB images are not label images)`,
+    );
   if (labels.numel() === 0) throw new RangeError(`weightMap(): argument '${name}' is empty`);
   return labels.to({ device: 'cpu', dtype: 'int32' }).clone();
 }
@@ -93,7 +102,8 @@ export function instancesOf(labels: LabelImage, options: WeightMapOptions = {}):
   return tidy(() => {
     let instances = labelTensor(labels);
     if (options.input === 'mask') instances = native.connectedComponents(instances.gt(0), options.connectivity ?? 4);
-    else if (options.input !== undefined && options.input !== 'instances') throw new TypeError(`weightMap(): option 'input' must be 'instances' or 'mask', got '${String(options.input)}'`);
+    else if (options.input !== undefined && options.input !== 'instances')
+      throw new TypeError(`weightMap(): option 'input' must be 'instances' or 'mask', got '${String(options.input)}'`);
     if (options.insertGaps ?? options.preset === 'falk2019') instances = insertGaps(instances);
     return instances;
   });
@@ -105,7 +115,16 @@ export function instancesOf(labels: LabelImage, options: WeightMapOptions = {}):
  * on cells. Compute it once per label image before training and keep it (the paper does).
  */
 export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): Tensor {
-  options = checkOptions('weightMap', options, ['w0', 'sigma', 'classWeights', 'input', 'connectivity', 'insertGaps', 'preset', 'tolerance']);
+  options = checkOptions('weightMap', options, [
+    'w0',
+    'sigma',
+    'classWeights',
+    'input',
+    'connectivity',
+    'insertGaps',
+    'preset',
+    'tolerance',
+  ]);
   if (labels instanceof Tensor && labels.ndim === 3) {
     return tidy(() => stack(Array.from({ length: labels.shape[0]! }, (_, k) => weightMap(labels.select(0, k), options))));
   }
@@ -128,7 +147,10 @@ export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): T
     if (falk || classWeights === 'balance') weights = [];
     else if (classWeights === 'none') weights = [1, 1];
     else if (Array.isArray(classWeights) && classWeights.length === 2 && classWeights.every((v) => v >= 0)) weights = [...classWeights];
-    else throw new TypeError(`weightMap(): option 'classWeights' must be 'balance', 'none' or [background, cell] (non-negative), got ${JSON.stringify(classWeights)}`);
+    else
+      throw new TypeError(
+        `weightMap(): option 'classWeights' must be 'balance', 'none' or [background, cell] (non-negative), got ${JSON.stringify(classWeights)}`,
+      );
     return native.weightMap(instances, w0, sigma, Math.max(borderRadius, balanceRadius), weights, falk);
   });
 }

@@ -14,7 +14,7 @@ const fs = require('node:fs');
 const library = require(path.join(__dirname, '..', '..', 'dist', 'index.js'));
 const { torch, nn, optim, augment, weightMap, weightedCrossEntropy, createUNet, predictProbabilities, metrics } = library;
 
-const [seed, count] = process.argv.slice(2).map(Number);
+const [seed = 0, count = 0] = process.argv.slice(2).map(Number);
 // Functions that write files get a scratch folder as their working directory.
 process.chdir(fs.mkdtempSync(path.join(os.tmpdir(), 'unet-fuzz-')));
 
@@ -31,14 +31,52 @@ const pick = (list) => list[Math.floor(random() * list.length)];
 // Sizes stay either small or beyond any allocation (2^80 elements): in between, an allocation
 // could succeed and exhaust the machine, which is not what is being tested.
 const VALUES = [
-  () => undefined, () => null, () => NaN, () => Infinity, () => -Infinity, () => -1, () => 0, () => 1, () => 2, () => 2.5,
-  () => 2 ** 53, () => -(2 ** 31), () => 1e300, () => 'abc', () => '', () => 'float32', () => 'int64', () => 'cuda:99', () => 'cpu',
-  () => true, () => false, () => [], () => [1, 2], () => [[1], [2, 3]], () => [NaN], () => ['a'], () => [-1, 5], () => [2 ** 40, 2 ** 40],
-  () => ({}), () => ({ dtype: 'nope' }), () => ({ foo: 1 }), () => ({ device: 'cuda:5' }), () => ({ dim: 7 }), () => () => 1,
-  () => Symbol('s'), () => 10n,
-  () => torch.rand([3, 4]), () => torch.arange(0, 3, 1), () => torch.ones([2, 2], { dtype: 'bool' }), () => torch.tensor(1.5),
-  () => torch.zeros([0, 3]), () => torch.rand([1, 1, 8, 8]), () => torch.full([2, 3], NaN), () => torch.full([2], Infinity),
-  () => torch.rand([2, 3]).requiresGrad_(), () => {
+  () => undefined,
+  () => null,
+  () => NaN,
+  () => Infinity,
+  () => -Infinity,
+  () => -1,
+  () => 0,
+  () => 1,
+  () => 2,
+  () => 2.5,
+  () => 2 ** 53,
+  () => -(2 ** 31),
+  () => 1e300,
+  () => 'abc',
+  () => '',
+  () => 'float32',
+  () => 'int64',
+  () => 'cuda:99',
+  () => 'cpu',
+  () => true,
+  () => false,
+  () => [],
+  () => [1, 2],
+  () => [[1], [2, 3]],
+  () => [NaN],
+  () => ['a'],
+  () => [-1, 5],
+  () => [2 ** 40, 2 ** 40],
+  () => ({}),
+  () => ({ dtype: 'nope' }),
+  () => ({ foo: 1 }),
+  () => ({ device: 'cuda:5' }),
+  () => ({ dim: 7 }),
+  () => () => 1,
+  () => Symbol('s'),
+  () => 10n,
+  () => torch.rand([3, 4]),
+  () => torch.arange(0, 3, 1),
+  () => torch.ones([2, 2], { dtype: 'bool' }),
+  () => torch.tensor(1.5),
+  () => torch.zeros([0, 3]),
+  () => torch.rand([1, 1, 8, 8]),
+  () => torch.full([2, 3], NaN),
+  () => torch.full([2], Infinity),
+  () => torch.rand([2, 3]).requiresGrad_(),
+  () => {
     const gone = torch.rand([2, 2]);
     gone.dispose();
     return gone;
@@ -49,7 +87,8 @@ const argument = () => pick(VALUES)();
 function targets() {
   const list = [];
   const add = (owner, prefix) => {
-    for (const [name, value] of Object.entries(owner)) if (typeof value === 'function' && !/^[A-Z]/.test(name)) list.push([`${prefix}${name}`, (...args) => value(...args)]);
+    for (const [name, value] of Object.entries(owner))
+      if (typeof value === 'function' && !/^[A-Z]/.test(name)) list.push([`${prefix}${name}`, (...args) => value(...args)]);
   };
   add(torch, 'torch.');
   add(torch.nn.functional, 'F.');
@@ -57,11 +96,16 @@ function targets() {
   add(augment, 'augment.');
   add(metrics, 'metrics.');
   const receiver = torch.keep(torch.rand([3, 4]));
-  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(receiver)).filter((name) => name !== 'constructor' && typeof receiver[name] === 'function' && name !== 'dispose');
+  const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(receiver)).filter(
+    (name) => name !== 'constructor' && typeof receiver[name] === 'function' && name !== 'dispose',
+  );
   for (const name of methods) list.push([`Tensor.${name}`, (...args) => receiver.clone()[name](...args)]);
   // Error classes are not fuzzed: they take any message, as Error does.
-  for (const [name, Module] of Object.entries(nn)) if (typeof Module === 'function' && /^[A-Z]/.test(name) && !(Module.prototype instanceof Error)) list.push([`new nn.${name}`, (...args) => new Module(...args)]);
-  for (const [name, Optimizer] of Object.entries(optim)) if (typeof Optimizer === 'function' && /^[A-Z]/.test(name)) list.push([`new optim.${name}`, (...args) => new Optimizer(...args)]);
+  for (const [name, Module] of Object.entries(nn))
+    if (typeof Module === 'function' && /^[A-Z]/.test(name) && !(Module.prototype instanceof Error))
+      list.push([`new nn.${name}`, (...args) => new Module(...args)]);
+  for (const [name, Optimizer] of Object.entries(optim))
+    if (typeof Optimizer === 'function' && /^[A-Z]/.test(name)) list.push([`new optim.${name}`, (...args) => new Optimizer(...args)]);
   list.push(['weightMap', (...args) => weightMap(...args)]);
   list.push(['weightedCrossEntropy', (...args) => weightedCrossEntropy(...args)]);
   list.push(['createUNet', (...args) => createUNet(...args)]);
@@ -72,6 +116,7 @@ function targets() {
 }
 
 const all = targets();
+/** @type {{ cases: number, returned: number, threw: number, failures: string[] }} */
 const summary = { cases: 0, returned: 0, threw: 0, failures: [] };
 for (let k = 0; k < count; k += 1) {
   const [name, call] = pick(all);
@@ -85,12 +130,19 @@ for (let k = 0; k < count; k += 1) {
     summary.returned += 1;
   } catch (error) {
     summary.threw += 1;
-    if (process.env.FUZZ_SHOW && random() < 0.05) process.stderr.write(`${name}: ${error && error.constructor ? error.constructor.name : typeof error}: ${String(error && error.message).slice(0, 160)}\n`);
+    if (process.env.FUZZ_SHOW && random() < 0.05)
+      process.stderr.write(
+        `${name}: ${error instanceof Error ? error.constructor.name : typeof error}: ${String(error instanceof Error ? error.message : error).slice(0, 160)}\n`,
+      );
     // An error JavaScript raised inside the library (a property of undefined, a non-function
     // called) means the input was never checked: that fails like a non-Error thrown.
-    const unchecked = error instanceof Error && /Cannot read propert|is not a function|is not iterable|Cannot convert|Cannot destructure|Maximum call stack/.test(error.message);
+    const unchecked =
+      error instanceof Error &&
+      /Cannot read propert|is not a function|is not iterable|Cannot convert|Cannot destructure|Maximum call stack/.test(error.message);
     if (!(error instanceof Error) || typeof error.message !== 'string' || error.message.length === 0 || unchecked) {
-      summary.failures.push(`${name}(${args.map((a) => (a instanceof library.Tensor ? 'Tensor' : typeof a)).join(', ')}): ${error instanceof Error ? error.message : `threw ${String(error)}`}`);
+      summary.failures.push(
+        `${name}(${args.map((a) => (a instanceof library.Tensor ? 'Tensor' : typeof a)).join(', ')}): ${error instanceof Error ? error.message : `threw ${String(error)}`}`,
+      );
     }
   }
 }

@@ -97,16 +97,21 @@ export function runParity(cases: ParityCase[], device = 'cpu'): ParityResult[] {
     );
     for (const [key, value] of Object.entries(c.inputs)) shared[`${c.name}/in/${key}`] = value;
     const outputs = asList(c.ours(inputs));
-    outputs.forEach((output, k) => pending.push({ name: c.name, what: `output ${k}`, ours: output, tolerance }));
+    for (const [k, output] of outputs.entries()) pending.push({ name: c.name, what: `output ${k}`, ours: output, tolerance });
     if (grad.length > 0) {
-      const projections = outputs.map((output) => torch.randn(output.shape, { dtype: output.dtype.startsWith('float') ? output.dtype : 'float32', device }));
-      projections.forEach((projection, k) => (shared[`${c.name}/proj${k}`] = projection));
+      const projections = outputs.map((output) =>
+        torch.randn(output.shape, { dtype: output.dtype.startsWith('float') ? output.dtype : 'float32', device }),
+      );
+      for (const [k, projection] of projections.entries()) shared[`${c.name}/proj${k}`] = projection;
       const total = outputs
         .map((output, k) => (output.dtype.startsWith('float') ? output.mul(projections[k]!).sum() : null))
         .filter((term): term is Tensor => term !== null)
         .reduce((sum, term) => sum.add(term));
-      const grads = torch.autograd.grad(total, grad.map((key) => inputs[key]!));
-      grads.forEach((value, k) => pending.push({ name: c.name, what: `grad ${grad[k]}`, ours: value!, tolerance }));
+      const grads = torch.autograd.grad(
+        total,
+        grad.map((key) => inputs[key]!),
+      );
+      for (const [k, value] of grads.entries()) pending.push({ name: c.name, what: `grad ${grad[k]}`, ours: value!, tolerance });
     }
   }
   const manifest = cases.map((c) => ({ name: c.name, python: c.python, inputs: Object.keys(c.inputs), grad: c.grad ?? [], device }));
@@ -142,7 +147,9 @@ export function mismatch(result: ParityResult): string | null {
       worstAt = k;
     }
   }
-  return worstAt < 0 ? null : `element ${worstAt}: ${Number(a[worstAt])} vs PyTorch ${Number(b[worstAt])} (tolerance rtol ${tolerance.rtol}, atol ${tolerance.atol})`;
+  return worstAt < 0
+    ? null
+    : `element ${worstAt}: ${Number(a[worstAt])} vs PyTorch ${Number(b[worstAt])} (tolerance rtol ${tolerance.rtol}, atol ${tolerance.atol})`;
 }
 
 /** One row per case and output: what mismatched, for a readable test failure. */

@@ -11,6 +11,11 @@ const raw = [1, 2].map((seed) => {
 });
 const samples = prepareSamples(raw, 'instances', 2);
 const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
-runTraining({ model, train: samples, steps: workerData.steps, tileSize: model.inputSizeFor(40), optimizer: 'adam', onEvent: (event) => event.type === 'step' && parentPort.postMessage(event.loss) }).then((result) =>
-  parentPort.postMessage({ done: result.step }),
-);
+runTraining({
+  model,
+  train: samples,
+  steps: workerData.steps,
+  tileSize: model.inputSizeFor(40),
+  optimizer: 'adam',
+  onEvent: (event) => event.type === 'step' && parentPort?.postMessage(event.loss),
+}).then((result) => parentPort?.postMessage({ done: result.step }));

@@ -5,7 +5,7 @@ const { torch } = require('../../dist/index.js');
 
 if (workerData.spin) {
   // Creates tensors until the main thread terminates this worker mid-call.
-  parentPort.postMessage('spinning');
+  parentPort?.postMessage('spinning');
   for (;;) {
     torch.tidy(() => torch.randn([64, 64]).matmul(torch.randn([64, 64])));
     torch.ones([8]).add(1);
@@ -19,4 +19,4 @@ const total = torch.tidy(() => {
 });
 // Left for the worker's own teardown to free.
 const leftover = [torch.randn([256, 256]), torch.ones([10])];
-parentPort.postMessage({ total, live: torch.memory().liveTensors - leftover.length });
+parentPort?.postMessage({ total, live: torch.memory().liveTensors - leftover.length });

@@ -10,7 +10,7 @@ export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
     this.layers = modules;
-    modules.forEach((module, index) => this.registerModule(String(index), module));
+    for (const [index, module] of modules.entries()) this.registerModule(String(index), module);
   }
 
   get length(): number {

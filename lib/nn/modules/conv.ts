@@ -49,7 +49,12 @@ export class Conv2d extends Module {
   readonly groups: number;
   readonly paddingMode: NonNullable<Conv2dOptions['paddingMode']>;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: IntOrPair,
+    options: Conv2dOptions = {},
+  ) {
     super();
     options = checkOptions('Conv2d', options, ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'dtype', 'device']);
     positiveIntegerArg('Conv2d', 'inChannels', inChannels);
@@ -60,7 +65,9 @@ export class Conv2d extends Module {
     this.groups = options.groups ?? 1;
     this.paddingMode = options.paddingMode ?? 'zeros';
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new RangeError(`Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
+      throw new RangeError(
+        `Conv2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`,
+      );
     }
     const [kh, kw] = pair('Conv2d', 'kernelSize', kernelSize);
     const creation = { dtype: options.dtype, device: options.device };
@@ -79,7 +86,13 @@ export class Conv2d extends Module {
         padded.dispose();
       }
     }
-    return F.conv2d(input, this.weight, { bias: this.bias, stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return F.conv2d(input, this.weight, {
+      bias: this.bias,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 }
 
@@ -101,9 +114,23 @@ export class ConvTranspose2d extends Module {
   readonly bias: Tensor | null;
   private readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'dtype' | 'device'>>;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: IntOrPair, options: ConvTranspose2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: IntOrPair,
+    options: ConvTranspose2dOptions = {},
+  ) {
     super();
-    options = checkOptions('ConvTranspose2d', options, ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'dtype', 'device']);
+    options = checkOptions('ConvTranspose2d', options, [
+      'stride',
+      'padding',
+      'outputPadding',
+      'groups',
+      'bias',
+      'dilation',
+      'dtype',
+      'device',
+    ]);
     positiveIntegerArg('ConvTranspose2d', 'inChannels', inChannels);
     positiveIntegerArg('ConvTranspose2d', 'outChannels', outChannels);
     const groups = options.groups ?? 1;
@@ -138,7 +165,11 @@ export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super();
     const creation = { dtype: options.dtype, device: options.device };
     this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures], creation));

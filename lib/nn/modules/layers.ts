@@ -45,7 +45,10 @@ export class Identity extends Module {
 }
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: IntOrPair, readonly options: Omit<F.MaxPool2dOptions, 'returnIndices'> = {}) {
+  constructor(
+    readonly kernelSize: IntOrPair,
+    readonly options: Omit<F.MaxPool2dOptions, 'returnIndices'> = {},
+  ) {
     super();
   }
   forward(input: Tensor): Tensor {
@@ -53,7 +56,10 @@ export class MaxPool2d extends Module {
   }
 }
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: IntOrPair, readonly options: F.AvgPool2dOptions = {}) {
+  constructor(
+    readonly kernelSize: IntOrPair,
+    readonly options: F.AvgPool2dOptions = {},
+  ) {
     super();
   }
   forward(input: Tensor): Tensor {

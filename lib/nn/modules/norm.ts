@@ -30,7 +30,10 @@ export class BatchNorm2d extends Module {
   readonly eps: number;
   readonly momentum: number | null;
 
-  constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormOptions = {},
+  ) {
     super();
     options = checkOptions('BatchNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
     this.eps = options.eps ?? 1e-5;
@@ -42,7 +45,10 @@ export class BatchNorm2d extends Module {
     const track = options.trackRunningStats ?? true;
     this.runningMean = this.registerBuffer('running_mean', track ? zeros([numFeatures], creation) : null);
     this.runningVar = this.registerBuffer('running_var', track ? ones([numFeatures], creation) : null);
-    this.numBatchesTracked = this.registerBuffer('num_batches_tracked', track ? makeTensor(0, { dtype: 'int64', device: options.device }) : null);
+    this.numBatchesTracked = this.registerBuffer(
+      'num_batches_tracked',
+      track ? makeTensor(0, { dtype: 'int64', device: options.device }) : null,
+    );
   }
 
   forward(input: Tensor): Tensor {
@@ -73,7 +79,10 @@ export class InstanceNorm2d extends Module {
   readonly eps: number;
   readonly momentum: number;
 
-  constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormOptions = {},
+  ) {
     super();
     options = checkOptions('InstanceNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
     this.eps = options.eps ?? 1e-5;
@@ -117,13 +126,22 @@ export class GroupNorm extends Module {
   readonly bias: Tensor | null;
   readonly eps: number;
 
-  constructor(readonly numGroups: number, readonly numChannels: number, options: AffineNormOptions = {}) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    options: AffineNormOptions = {},
+  ) {
     super();
     options = checkOptions('GroupNorm', options, ['eps', 'affine', 'dtype', 'device']);
-    for (const [name, value] of [['numGroups', numGroups], ['numChannels', numChannels]] as const) {
-      if (!Number.isInteger(value) || value < 1) throw new TypeError(`GroupNorm: argument '${name}' must be a positive integer, got ${describe(value)}`);
+    for (const [name, value] of [
+      ['numGroups', numGroups],
+      ['numChannels', numChannels],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new TypeError(`GroupNorm: argument '${name}' must be a positive integer, got ${describe(value)}`);
     }
-    if (numChannels % numGroups !== 0) throw new RangeError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    if (numChannels % numGroups !== 0)
+      throw new RangeError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
     this.eps = options.eps ?? 1e-5;
     const creation = { dtype: options.dtype, device: options.device };
     const affine = options.affine ?? true;
