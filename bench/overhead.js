@@ -4,7 +4,7 @@
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { torch } = require('../dist/index.js');
-const { alternate, referencePython, printTable } = require('./support');
+const { alternate, referencePython, printTable, verdict } = require('./support');
 
 const CALLS = 200000;
 
@@ -52,7 +52,7 @@ function main() {
       ours[key].toFixed(0),
       python[key].toFixed(0),
       (ours[key] / python[key]).toFixed(2),
-      `<= ${targets[key].toFixed(1)}`,
+      verdict(ours[key] / python[key], '<=', targets[key]),
     ]),
   );
 }

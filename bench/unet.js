@@ -3,7 +3,7 @@
 // time (best of N after a warm-up) and peak resident memory, each side in its own process.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { alternate, referencePython, printTable } = require('./support');
+const { alternate, referencePython, printTable, verdict } = require('./support');
 
 const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
 // [preset, mode, tile, timed steps per process, alternating rounds]
@@ -59,13 +59,25 @@ const rows = CASES.map(([preset, mode, size, steps, rounds]) => {
     a.msPerStep.toFixed(0),
     b.msPerStep.toFixed(0),
     (a.msPerStep / b.msPerStep).toFixed(3),
+    verdict(a.msPerStep / b.msPerStep, '<=', 1.02),
     a.peakRssMb.toFixed(0),
     b.peakRssMb.toFixed(0),
     (a.peakRssMb / b.peakRssMb).toFixed(2),
+    verdict(a.peakRssMb / b.peakRssMb, '<=', 1.1),
   ];
 });
 printTable(
-  ['case', 'unet-torch ms', 'PyTorch ms', 'time ratio (<= 1.02)', 'unet-torch peak MB', 'PyTorch peak MB', 'memory ratio (<= 1.10)'],
+  [
+    'case',
+    'unet-torch ms',
+    'PyTorch ms',
+    'time ratio',
+    'time target',
+    'unet-torch peak MB',
+    'PyTorch peak MB',
+    'memory ratio',
+    'memory target',
+  ],
   rows,
 );
 console.log(

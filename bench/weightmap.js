@@ -8,7 +8,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { torch, weightMap, weightmap } = require('../dist/index.js');
 const { readLabelPng } = require('../dist/io/png.js');
-const { referencePython, printTable } = require('./support');
+const { referencePython, printTable, verdict } = require('./support');
 
 const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
 
@@ -73,7 +73,15 @@ try {
     // One run of the reference: on the 1,000-cell image it takes minutes.
     const reference = JSON.parse(execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8' })).ms;
     labels.dispose();
-    return [label, `${w}×${h}`, String(cells), ours.toFixed(1), reference.toFixed(1), `${(reference / ours).toFixed(1)}×`, '>= 20×'];
+    return [
+      label,
+      `${w}×${h}`,
+      String(cells),
+      ours.toFixed(1),
+      reference.toFixed(1),
+      `${(reference / ours).toFixed(1)}×`,
+      verdict(reference / ours, '>=', 20, '×'),
+    ];
   });
   printTable(['labels', 'size', 'cells', 'unet-torch ms', 'scipy reference ms', 'speed-up', 'target'], rows);
 } finally {

@@ -143,7 +143,6 @@ export interface NativeAddon {
   toBytes(tensor: T): ArrayBuffer;
   item(tensor: T): number | boolean;
   // runtime
-  libtorchVersion(): string;
   cudaBuilt(): boolean;
   cudaRuntimeVersion(): number;
   getNumThreads(): number;
@@ -233,7 +232,6 @@ export interface NativeAddon {
   addcmul(input: T, tensor1: T, tensor2: T, value: number): T;
   addcmul_(input: T, tensor1: T, tensor2: T, value: number): void;
   addcdiv_(input: T, tensor1: T, tensor2: T, value: number): void;
-  maximumOut_(input: T, other: T): void;
   vectorNorm(input: T, ord: number): T;
   linalgQr(input: T): [T, T];
   diag(input: T, diagonal: number): T;

@@ -89,11 +89,14 @@ Napi::Value raise(Napi::Env env, const Napi::Error& error) {
 
 bool isScalar(const Napi::Value& value) { return value.IsNumber() || value.IsBoolean() || value.IsBigInt(); }
 
-c10::Scalar toScalar(const Napi::Value& value) {
+c10::Scalar toScalar(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+  const Napi::Value value = info[i];
   if (value.IsBoolean()) return c10::Scalar(value.As<Napi::Boolean>().Value());
   if (value.IsBigInt()) {
     bool lossless = false;
-    return c10::Scalar(value.As<Napi::BigInt>().Int64Value(&lossless));
+    const int64_t integer = value.As<Napi::BigInt>().Int64Value(&lossless);
+    if (!lossless) throwArgumentError(info.Env(), b, i, "a BigInt within int64 (-2^63 to 2^63 - 1)", value);
+    return c10::Scalar(integer);
   }
   double number = value.As<Napi::Number>().DoubleValue();
   // An integral JS number acts like a Python int: it does not promote an integer tensor to float.

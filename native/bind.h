@@ -68,7 +68,8 @@ struct Operand {
   std::optional<c10::Scalar> scalar;
 };
 
-c10::Scalar toScalar(const Napi::Value& value);
+// A JS number, boolean or BigInt as a Scalar; a BigInt outside int64 is an error naming argument i.
+c10::Scalar toScalar(const Napi::CallbackInfo& info, size_t i, const Binding& b);
 bool isScalar(const Napi::Value& value);
 at::Tensor wrappedNumber(const c10::Scalar& value);
 std::optional<at::ScalarType> parseDtype(const std::string& name);
@@ -111,7 +112,7 @@ template <>
 struct Arg<Operand> {
   static Operand get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     if (isScalar(info[i])) {
-      c10::Scalar scalar = toScalar(info[i]);
+      c10::Scalar scalar = toScalar(info, i, b);
       return {wrappedNumber(scalar), scalar};
     }
     const at::Tensor* tensor = tensorOf(info.Env(), info[i]);
@@ -124,7 +125,7 @@ template <>
 struct Arg<c10::Scalar> {
   static c10::Scalar get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
     if (!isScalar(info[i])) throwArgumentError(info.Env(), b, i, "a number or boolean", info[i]);
-    return toScalar(info[i]);
+    return toScalar(info, i, b);
   }
 };
 

@@ -96,8 +96,6 @@ void registerMathOps(Napi::Env env, Napi::Object exports) {
          [](T input, T a, T b, const c10::Scalar& value) { input.addcmul_(a, b, value); });
   define(env, exports, "addcdiv_", {"input", "tensor1", "tensor2", "value"},
          [](T input, T a, T b, const c10::Scalar& value) { input.addcdiv_(a, b, value); });
-  define(env, exports, "maximumOut_", {"input", "other"},
-         [](T input, T other) { at::maximum_out(const_cast<at::Tensor&>(input), input, other); });
   define(env, exports, "clamp", {"input", "min", "max"},
          [](T input, std::optional<c10::Scalar> min, std::optional<c10::Scalar> max) { return at::clamp(input, min, max); });
   define(env, exports, "clamp_", {"input", "min", "max"},

@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 
 #include <cstring>
+#include <exception>
 
 #include "bind.h"
 #include "bindings.h"
@@ -46,11 +47,14 @@ class ReadWorker : public Napi::AsyncWorker {
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
+  // A torch error is kept as it was thrown and turned into a JS error on the main thread by the
+  // one path every binding uses (torchError: an allocation that fails is an OutOfMemoryError).
   void Execute() override {
     try {
       result_ = readable(source_);
     } catch (const c10::Error& error) {
-      SetError(std::string("Tensor.data(): ") + torchMessage(error));
+      torchFailure_ = std::current_exception();  // keeps its type (c10::OutOfMemoryError), unlike a copy
+      SetError(torchMessage(error));
     } catch (const std::exception& error) {
       SetError(std::string("Tensor.data(): ") + error.what());
     }
@@ -58,11 +62,19 @@ class ReadWorker : public Napi::AsyncWorker {
   }
 
   void OnOK() override { deferred_.Resolve(copyToArrayBuffer(Env(), result_)); }
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+  void OnError(const Napi::Error& error) override {
+    if (!torchFailure_) return deferred_.Reject(error.Value());
+    try {
+      std::rethrow_exception(torchFailure_);
+    } catch (const c10::Error& failure) {
+      deferred_.Reject(torchError(Env(), "Tensor.data", failure).Value());
+    }
+  }
 
  private:
   at::Tensor source_;
   at::Tensor result_;
+  std::exception_ptr torchFailure_;
   Napi::Promise::Deferred deferred_;
 };
 }  // namespace

@@ -4,7 +4,6 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <torch/cuda.h>
-#include <torch/version.h>
 
 #include <cmath>
 
@@ -31,7 +30,6 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
   // Python's float ** float is C's pow(); V8's ** differs from it in the last bit for integral
   // exponents. Optimizers and schedulers use this one so that their steps match PyTorch's bitwise.
   define(env, exports, "libmPow", {"base", "exponent"}, [](double base, double exponent) { return std::pow(base, exponent); });
-  define(env, exports, "libtorchVersion", {}, [] { return std::string(TORCH_VERSION); });
   define(env, exports, "cudaBuilt", {}, [] { return cudaBuilt(); });
   define(env, exports, "cudaRuntimeVersion", {},
          [] { return cudaBuilt() ? static_cast<int64_t>(at::detail::getCUDAHooks().versionCUDART()) : int64_t{0}; });

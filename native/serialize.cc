@@ -1,10 +1,11 @@
 // PyTorch's own file format for state dicts: torch.save's zip of a pickle and tensor records,
-// written and read by libtorch's pickler, so that torch.load in Python reads what we write
-// and we read what torch.save wrote.
+// written by libtorch's pickler, so that torch.load in Python reads what we write. Reading goes
+// through lib/io/pickle.ts, a restricted unpickler that refuses any Python object.
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "bind.h"
@@ -13,38 +14,6 @@
 namespace unet {
 
 namespace {
-Napi::Value toJsValue(Napi::Env env, const c10::IValue& value, const std::string& path);
-
-Napi::Value dictToJs(Napi::Env env, const c10::impl::GenericDict& dict, const std::string& path) {
-  Napi::Object object = Napi::Object::New(env);
-  for (const auto& entry : dict) {
-    if (!entry.key().isString()) TORCH_CHECK_TYPE(false, "a dict key under '", path, "' is a ", entry.key().tagKind(), ", not a string");
-    std::string key = entry.key().toStringRef();
-    object.Set(key, toJsValue(env, entry.value(), path.empty() ? key : path + "." + key));
-  }
-  return object;
-}
-
-// Tensors, dicts with string keys, lists and tuples, strings, numbers, booleans and None: what
-// state dicts and checkpoints hold. Anything else is refused with its path.
-Napi::Value toJsValue(Napi::Env env, const c10::IValue& value, const std::string& path) {
-  if (value.isTensor()) return wrapTensor(env, value.toTensor());
-  if (value.isGenericDict()) return dictToJs(env, value.toGenericDict(), path);
-  if (value.isList() || value.isTuple()) {
-    std::vector<c10::IValue> items = value.isList() ? value.toListRef().vec() : value.toTupleRef().elements().vec();
-    Napi::Array array = Napi::Array::New(env, items.size());
-    for (uint32_t k = 0; k < items.size(); ++k) array[k] = toJsValue(env, items[k], path + "[" + std::to_string(k) + "]");
-    return array;
-  }
-  if (value.isString()) return Napi::String::New(env, value.toStringRef());
-  if (value.isInt()) return Napi::Number::New(env, static_cast<double>(value.toInt()));
-  if (value.isDouble()) return Napi::Number::New(env, value.toDouble());
-  if (value.isBool()) return Napi::Boolean::New(env, value.toBool());
-  if (value.isNone()) return env.Null();
-  TORCH_CHECK_TYPE(false, "'", path.empty() ? "(the file's top level)" : path, "' holds a ", value.tagKind(),
-                   ", which unet-torch does not read (expected tensors, dicts, lists, strings, numbers)");
-}
-
 c10::IValue fromJs(Napi::Env env, const Napi::Value& value, const std::string& path) {
   if (const at::Tensor* tensor = tensorOf(env, value)) return *tensor;
   if (value.IsArray()) {
@@ -56,8 +25,12 @@ c10::IValue fromJs(Napi::Env env, const Napi::Value& value, const std::string& p
   if (value.IsString()) return value.As<Napi::String>().Utf8Value();
   if (value.IsBoolean()) return value.As<Napi::Boolean>().Value();
   if (value.IsNumber()) {
-    double number = value.As<Napi::Number>().DoubleValue();
-    if (number == static_cast<double>(static_cast<int64_t>(number))) return static_cast<int64_t>(number);
+    // Whole numbers within int64 are saved as Python ints (as PyTorch saves a step count); every
+    // other number (NaN, ±Infinity such as ReduceLROnPlateau's starting best, 1e30) as a float.
+    // Casting those to int64 unchecked would be undefined behaviour.
+    const double number = value.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(number) && number == std::trunc(number) && std::fabs(number) < 9223372036854775808.0)
+      return static_cast<int64_t>(number);
     return number;
   }
   if (value.IsNull() || value.IsUndefined()) return c10::IValue();
@@ -95,11 +68,6 @@ void registerSerialization(Napi::Env env, Napi::Object exports) {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes.size());
     std::memcpy(buffer.Data(), bytes.data(), bytes.size());
     return Napi::Value(buffer);
-  });
-  define(env, exports, "pickleLoad", {"data"}, [](Napi::Env env, Napi::TypedArray data) {
-    const char* begin = static_cast<const char*>(data.ArrayBuffer().Data()) + data.ByteOffset();
-    std::vector<char> bytes(begin, begin + data.ByteLength());
-    return toJsValue(env, torch::jit::pickle_load(bytes), "");
   });
 }
 

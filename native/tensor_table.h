@@ -57,8 +57,6 @@ class TensorTable {
   int64_t peakTensors() const { return peakTensors_; }
   // Views share a storage: bytes are counted once per storage, not once per tensor.
   const std::unordered_map<const c10::StorageImpl*, StorageUse>& storages() const { return storages_; }
-  // After the environment ends, memory is no longer reported to its V8 heap.
-  void environmentEnded() { environmentAlive_ = false; }
 
  private:
   struct Slot {

@@ -2,6 +2,8 @@
 // shows as a process that did not exit normally; and the command line given bad arguments. The
 // long form (10,000+ cases) is `npm run bench fuzz`.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const fuzzer = path.join(__dirname, 'support', 'fuzz.js');
@@ -31,17 +33,20 @@ describe('fuzzing', () => {
   }, 300_000);
 
   test('the command line given bad arguments exits with an error message, never a crash', () => {
+    // Whatever a case writes goes to a fresh folder of its own, never a fixed path shared with other runs.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-fuzz-cli-'));
+    const out = path.join(scratch, 'out');
     const cases = [
       ['train', '--data'],
-      ['train', '--data', '/nonexistent', '--out', '/tmp/x', '--steps', '-3'],
-      ['predict', '--model', '/nonexistent', '--out', '/tmp/x', 'a.png'],
+      ['train', '--data', '/nonexistent', '--out', out, '--steps', '-3'],
+      ['predict', '--model', '/nonexistent', '--out', out, 'a.png'],
       ['eval', '--pred', '/etc/passwd', '--truth', '/etc'],
-      ['augment', '/etc/passwd', '--out', '/tmp/unet-fuzz-augment'],
-      ['weightmap', '/dev/null', '--out', 'x.npy'],
+      ['augment', '/etc/passwd', '--out', path.join(scratch, 'augment')],
+      ['weightmap', '/dev/null', '--out', path.join(scratch, 'x.npy')],
       ['compare', '--preset', 'nonexistent'],
       ['info', '--colour'],
       ['start', '--minutes', 'soon'],
-      ['train', '--data', '/tmp', '--out', '/tmp/x', '--tile', '1e9'],
+      ['train', '--data', '/tmp', '--out', out, '--tile', '1e9'],
     ];
     for (const args of cases) {
       const child = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -49,5 +54,6 @@ describe('fuzzing', () => {
       expect([args.join(' '), child.status === 1 || child.status === 2]).toEqual([args.join(' '), true]);
       expect(child.stderr).toMatch(/unet|usage/);
     }
+    fs.rmSync(scratch, { recursive: true, force: true });
   }, 300_000);
 });

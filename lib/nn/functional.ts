@@ -7,12 +7,34 @@
 import type { DType } from '../dtype';
 import { native } from '../native';
 import { checkOptions, inRange, intPair, oneOf, type Reduction, reductionCode } from '../ops/options';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
 
 export { pad, type PadMode, type PadOptions } from '../ops/join';
 export type { Reduction } from '../ops/options';
 
 type IntOrPair = number | [number, number];
+
+/**
+ * The options of a convolution called as PyTorch users call it, `conv2d(x, w, b, { padding: 1 })`
+ * (bias third, positionally) or with the bias among the options: both give the same options.
+ */
+function withPositionalBias<O extends { bias?: Tensor | null }>(
+  fn: string,
+  biasOrOptions: Tensor | null | O | undefined,
+  options: O | undefined,
+): O | undefined {
+  if (biasOrOptions === undefined || (biasOrOptions !== null && !(biasOrOptions instanceof Tensor))) {
+    if (options !== undefined)
+      throw new TypeError(
+        `${fn}(): the third argument is the options; a fourth (${typeof options}) is only allowed after a positional bias (a Tensor or null)`,
+      );
+    return biasOrOptions as O | undefined;
+  }
+  if (options !== undefined && options !== null && typeof options === 'object' && 'bias' in options) {
+    throw new TypeError(`${fn}(): the bias is given twice, as the third argument and as option 'bias'`);
+  }
+  return { ...(options ?? {}), bias: biasOrOptions } as O;
+}
 
 // --- linear and convolution -------------------------------------------------------------------------
 
@@ -30,8 +52,12 @@ export interface Conv2dOptions {
   dilation?: IntOrPair;
   groups?: number;
 }
-/** 2-d convolution of `input` (N, C, H, W) with `weight` (out, C / groups, kH, kW). */
-export function conv2d(input: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
+/**
+ * 2-d convolution of `input` (N, C, H, W) with `weight` (out, C / groups, kH, kW); the bias is the
+ * third argument, as in PyTorch (`conv2d(x, w, b, { padding: 1 })`), or option `bias`.
+ */
+export function conv2d(input: Tensor, weight: Tensor, biasOrOptions?: Tensor | null | Conv2dOptions, maybeOptions?: Conv2dOptions): Tensor {
+  const options = withPositionalBias('conv2d', biasOrOptions, maybeOptions);
   const {
     bias,
     stride = 1,
@@ -66,8 +92,14 @@ export interface ConvTranspose2dOptions {
   dilation?: IntOrPair;
 }
 /** 2-d transposed convolution ("up-convolution") with `weight` (C, out / groups, kH, kW). */
-export function convTranspose2d(input: Tensor, weight: Tensor, options?: ConvTranspose2dOptions): Tensor {
+export function convTranspose2d(
+  input: Tensor,
+  weight: Tensor,
+  biasOrOptions?: Tensor | null | ConvTranspose2dOptions,
+  maybeOptions?: ConvTranspose2dOptions,
+): Tensor {
   const fn = 'convTranspose2d';
+  const options = withPositionalBias(fn, biasOrOptions, maybeOptions);
   const o = checkOptions(fn, options, ['bias', 'stride', 'padding', 'outputPadding', 'groups', 'dilation']);
   return native.convTranspose2d(
     input,
