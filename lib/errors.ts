@@ -1,4 +1,6 @@
-// Errors that callers catch by kind rather than by message.
+// Errors that callers catch by kind rather than by message. The addon throws OutOfMemoryError
+// itself once this module has registered the class (tensor.ts loads it before any tensor exists).
+import { native } from './native';
 
 /**
  * Thrown when libtorch cannot allocate the memory an operation needs: CUDA out of memory on a GPU
@@ -14,6 +16,7 @@ export class OutOfMemoryError extends Error {
     this.name = 'OutOfMemoryError';
   }
 }
+native.setOutOfMemoryErrorClass(OutOfMemoryError);
 
 /**
  * The OutOfMemoryError for `batchSize` tiles of `tileSize` pixels that did not fit on `device`,
@@ -27,10 +30,8 @@ export function tileOutOfMemory(
   const { tileSize, batchSize, smallerTile, device } = tile;
   const tiles = batchSize === 1 ? '1 tile' : `a batch of ${batchSize} tiles`;
   const smaller =
-    smallerTile === null
-      ? 'a smaller network'
-      : `a smaller tile: tileSize ${smallerTile} (--tile ${smallerTile}) needs about half the memory`;
-  const fewer = batchSize > 1 ? `, or fewer tiles at once (batchSize, --batch)` : '';
+    smallerTile === null ? 'a smaller network' : `a smaller tile: option 'tileSize' ${smallerTile} needs about half the memory`;
+  const fewer = batchSize > 1 ? `, or fewer tiles at once (option 'batchSize')` : '';
   return new OutOfMemoryError(
     `${where}: ${tiles} of ${tileSize} × ${tileSize} does not fit in the memory of ${device}. Try ${smaller}${fewer}. ` +
       `Tensors made before are intact. (${cause.message})`,

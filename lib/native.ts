@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { DType } from './dtype';
-import { OutOfMemoryError } from './errors';
+import type { OutOfMemoryError } from './errors';
 import type { MemoryFormat } from './ops/shape';
 import type { Tensor } from './tensor';
 
@@ -376,7 +376,6 @@ const loaded = loadAddon();
 
 /** The addon. */
 export const native: NativeAddon = loaded.addon;
-native.setOutOfMemoryErrorClass(OutOfMemoryError);
 /** The libtorch the addon was built against, as recorded by `npm install`. */
 export const libtorchRecord: LibtorchRecord = loaded.record;
 /** The addon file that was loaded. */

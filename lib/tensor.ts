@@ -1,4 +1,5 @@
 import { type AnyTypedArray, type DType, type TypedArrayOf, isDType, viewAs } from './dtype';
+import './errors'; // registers OutOfMemoryError with the addon before any tensor exists
 import { formatTensor } from './format';
 import { native } from './native';
 import * as reduce from './ops/reduce';

@@ -193,7 +193,7 @@ describe('memory that cannot be had', () => {
     expect(model.isValidInputSize(smaller) && smaller <= 0.75 * tileSize).toBe(true);
     const image = torch.rand([1, 40, 40]);
     const expected = new RegExp(
-      `1 tile of ${tileSize} × ${tileSize} does not fit in the memory of cpu\\. Try a smaller tile: tileSize ${smaller} \\(--tile ${smaller}\\)`,
+      `1 tile of ${tileSize} × ${tileSize} does not fit in the memory of cpu\\. Try a smaller tile: option 'tileSize' ${smaller} needs about half the memory`,
     );
     let caught: unknown;
     try {
@@ -213,7 +213,7 @@ describe('memory that cannot be had', () => {
     const weightsBefore = model.stateDict()['head.weight']!.clone();
     await expect(runTraining({ model, train, steps: 2, tileSize, batchSize: 2 })).rejects.toThrow(
       new RegExp(
-        `^train\\(\\) step 1: a batch of 2 tiles of ${tileSize} × ${tileSize} does not fit .*tileSize ${smaller} .*fewer tiles at once`,
+        `^train\\(\\) step 1: a batch of 2 tiles of ${tileSize} × ${tileSize} does not fit .*option 'tileSize' ${smaller} .*fewer tiles at once`,
       ),
     );
     expect(model.stateDict()['head.weight']!.equal(weightsBefore)).toBe(true);

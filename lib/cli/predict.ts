@@ -97,13 +97,12 @@ function predictFiles(
       const start = Date.now();
       tidy(() => {
         const image = normaliseImage(page, description.normalisation);
-        const probabilities = predictProbabilities(model, image, {
-          tileSize,
-          batchSize,
-          tta,
-          exact: values.exact,
-          device,
-        });
+        let probabilities: Tensor;
+        try {
+          probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device });
+        } catch (error) {
+          throw withFlags(error, { tileSize: '--tile', batchSize: '--batch' });
+        }
         const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
         process.stdout.write(
           `${file}${pages.length > 1 ? ` page ${index}` : ''}: ${page.shape[2]}×${page.shape[1]} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`,

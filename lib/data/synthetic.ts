@@ -1,7 +1,8 @@
 // A generator of touching cells for tests, the default training data and demos: irregular
 // ellipses packed closely (so that many touch and the border weights matter), textured, on a
 // dim background, blurred and noisy, with one id per cell.
-import { native } from '../native';
+import { tensor } from '../creation';
+import { tidy } from '../memory';
 import { SeededRandom } from '../augment/random';
 import type { Tensor } from '../tensor';
 
@@ -134,7 +135,7 @@ export function syntheticCells(seed: number, options: SyntheticOptions = {}): Sy
   image = blur(image, height, width);
   for (let k = 0; k < image.length; k += 1) image[k] = Math.min(1, Math.max(0, image[k]! + random.normal(0, noise)));
   return {
-    image: native.fromTypedArray(image, [1, height, width]),
-    label: native.fromTypedArray(labels, [height, width]),
+    image: tidy(() => tensor(image).reshape([1, height, width])),
+    label: tidy(() => tensor(labels).reshape([height, width])),
   };
 }

@@ -1,7 +1,7 @@
 // Scores of predicted label images against true ones, file by file and on average: the scores
 // the validation reports, from files.
 import { tidy } from '../memory';
-import { native } from '../native';
+import { connectedComponents } from '../labels';
 import type { Tensor } from '../tensor';
 import { adaptedRandError, classScores, segScore, warpingError } from './segmentation';
 import { arrayArg, describe, tensorArg } from '../check';
@@ -30,7 +30,7 @@ export function scoreImage(name: string, predicted: Tensor, truth: Tensor, class
     const instances = (labels: Tensor): Tensor => {
       const max = labels.max().item() as number;
       const isMask = labels.eq(0).logicalOr(labels.eq(max)).all().item() as boolean;
-      return isMask ? native.connectedComponents(labels.gt(0), 4) : labels.to('int32');
+      return isMask ? connectedComponents(labels, 4) : labels.to('int32');
     };
     const predictedCells = instances(predicted);
     const trueCells = instances(truth);

@@ -1,7 +1,7 @@
 // Segmentation metrics: per-class IoU and Dice, pixel error, the adapted Rand error of the ISBI
 // 2012 challenge (as scikit-image's `adapted_rand_error`), the warping error (Jain et al. 2010),
 // and the cell tracking challenge's SEG score. Inputs are label tensors (H, W) of the same size.
-import { native } from '../native';
+import { labelTensor } from '../labels';
 import { describe } from '../check';
 import { Tensor } from '../tensor';
 
@@ -169,7 +169,7 @@ export function warpingError(predicted: Tensor, truth: Tensor): { error: number;
   }
   let wrong = 0;
   for (let k = 0; k < warped.length; k += 1) if (warped[k] !== target[k]) wrong += 1;
-  return { error: wrong / warped.length, warped: native.fromTypedArray(Int32Array.from(warped), [height, width]) };
+  return { error: wrong / warped.length, warped: labelTensor(Int32Array.from(warped), height, width) };
 }
 
 /**

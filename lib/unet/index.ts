@@ -1,5 +1,6 @@
 // The U-Net: the model, its presets and its size arithmetic.
-export { DoubleConv, UNet, UpStep, centreCrop } from './model';
+export { centreCrop } from '../ops/crop';
+export { DoubleConv, UNet, UpStep } from './model';
 export type { UNetOptions } from './model';
 export { PRESETS, createUNet, presetOptions } from './presets';
 export type { PresetName } from './presets';

@@ -2,8 +2,8 @@
 // added. Parameter names equal the PyTorch reference's (reference/unet.py) state-dict keys:
 // down.<level>.conv1.weight, up.<step>.upconv.weight, head.weight, …
 import { noGrad } from '../autograd';
+import { centreCrop } from '../ops/crop';
 import { cat } from '../ops/join';
-import { narrow } from '../ops/indexing';
 import * as nnInit from '../nn/init';
 import { Module } from '../nn/module';
 import { Conv2d, ConvTranspose2d } from '../nn/modules/conv';
@@ -130,18 +130,6 @@ export class UpStep extends Module {
     } finally {
       joined.dispose();
     }
-  }
-}
-
-/** The centre `height` × `width` of an (N, C, H, W) map (the map itself when it has that size). */
-export function centreCrop(map: Tensor, height: number, width: number): Tensor {
-  const [, , h, w] = map.shape as [number, number, number, number];
-  if (h === height && w === width) return map;
-  const rows = narrow(map, 2, Math.floor((h - height) / 2), height);
-  try {
-    return narrow(rows, 3, Math.floor((w - width) / 2), width);
-  } finally {
-    rows.dispose();
   }
 }
 

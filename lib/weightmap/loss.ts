@@ -2,7 +2,7 @@
 import { tidy } from '../memory';
 import { crossEntropy } from '../nn/functional';
 import type { Tensor } from '../tensor';
-import { centreCrop } from '../unet/model';
+import { centreCrop } from '../ops/crop';
 import { tensorArg } from '../check';
 import { checkOptions } from '../ops/options';
 

@@ -3,6 +3,7 @@
 // tensor arithmetic.
 import { tensor as makeTensor } from '../creation';
 import { tidy } from '../memory';
+import { connectedComponents } from '../labels';
 import { native } from '../native';
 import { where } from '../ops/compare';
 import { pad, stack } from '../ops/join';
@@ -101,7 +102,7 @@ export function insertGaps(labels: Tensor): Tensor {
 export function instancesOf(labels: LabelImage, options: WeightMapOptions = {}): Tensor {
   return tidy(() => {
     let instances = labelTensor(labels);
-    if (options.input === 'mask') instances = native.connectedComponents(instances.gt(0), options.connectivity ?? 4);
+    if (options.input === 'mask') instances = connectedComponents(instances, options.connectivity ?? 4);
     else if (options.input !== undefined && options.input !== 'instances')
       throw new TypeError(`weightMap(): option 'input' must be 'instances' or 'mask', got '${String(options.input)}'`);
     if (options.insertGaps ?? options.preset === 'falk2019') instances = insertGaps(instances);
