@@ -25,7 +25,7 @@ function checkpointOf(size: number, step: number): Parameters<typeof saveCheckpo
     epoch: 0,
     settings: {},
     model: { weight: torch.full([size], step) },
-    optimizer: null,
+    optimizer: { state: {}, param_groups: [] },
     scheduler: null,
     scaler: null,
     history: [],
@@ -116,7 +116,7 @@ describe('writing checkpoints', () => {
       const { saveCheckpoint } = require(${JSON.stringify(path.join(dist, 'train', 'checkpoint.js'))});
       const big = torch.rand([4000000]);
       for (let step = 1; ; step += 1) {
-        saveCheckpoint(${JSON.stringify(file)}, { step, epoch: 0, settings: {}, model: { weight: big.fill_(step) }, optimizer: null, scheduler: null, scaler: null, history: [] });
+        saveCheckpoint(${JSON.stringify(file)}, { step, epoch: 0, settings: {}, model: { weight: big.fill_(step) }, optimizer: { state: {}, param_groups: [] }, scheduler: null, scaler: null, history: [] });
         process.stdout.write('saved ' + step + '\\n');
       }`;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

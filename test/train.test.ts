@@ -488,7 +488,8 @@ describe('unet train, predict and eval', () => {
       [cli, 'eval', '--protocol', 'dice', '--pred', pred, '--truth', path.join(folder, 'data', 'labels')],
       { encoding: 'utf8' },
     );
-    expect(bad.stderr).toMatch(/--protocol must be ctc or isbi2012, got 'dice'/);
+    expect(bad.stderr).toMatch(/--protocol must be one of ctc, isbi2012, got 'dice'/);
+    expect(bad.status).toBe(2);
   }, 60_000);
 
   test("unet accuracy trains a benchmark set's recipe, scores its held-out frames and writes results.json", () => {

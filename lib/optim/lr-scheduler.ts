@@ -1,6 +1,7 @@
 // Learning-rate schedulers, each computing the rate the way PyTorch's `torch.optim.lr_scheduler`
 // does (the same recursive forms), so that a schedule here equals PyTorch's step for step.
 import { pyPow } from '../runtime';
+import type { TorchValue } from '../io/torch-file';
 import type { Optimizer } from './optimizer';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
@@ -17,7 +18,7 @@ function bisectRight(sorted: number[], value: number): number {
 }
 
 /** A scheduler's state dict: its own fields, with PyTorch's names. */
-export type SchedulerStateDict = Record<string, unknown>;
+export type SchedulerStateDict = Record<string, TorchValue>;
 
 /**
  * Base of the epoch-indexed schedulers. The constructor takes the first step (epoch 0), as in

@@ -6,6 +6,7 @@ import { keep, tidy } from '../memory';
 import { clearGrad } from '../nn/module';
 import { Tensor } from '../tensor';
 import { describe, iterableArg } from '../check';
+import type { TorchValue } from '../io/torch-file';
 
 /** Per-parameter optimizer state: tensors (moments, step counters) and plain values. */
 export type ParamState = Record<string, Tensor | number | boolean | null>;
@@ -17,9 +18,16 @@ export type ParamGroupInput<H> = { params: Iterable<Tensor> } & Partial<H>;
 export type ParamGroup<H> = { params: Tensor[] } & H;
 
 /** An optimizer's state dict, with PyTorch's layout: parameters are numbered across groups. */
-export interface OptimizerStateDict {
-  state: Record<number, ParamState>;
-  param_groups: Record<string, unknown>[];
+export type OptimizerStateDict = {
+  state: Record<string, ParamState>;
+  param_groups: Record<string, TorchValue>[];
+};
+
+// A hyperparameter as a state dict holds it (numbers, booleans, strings, null and lists of them).
+function hyperparameter(key: string, value: unknown): TorchValue {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map((item, k) => hyperparameter(`${key}[${k}]`, item));
+  throw new TypeError(`stateDict(): hyperparameter '${key}' is ${describe(value)}, which a state dict cannot hold`);
 }
 
 function snakeCase(name: string): string {
@@ -114,8 +122,8 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** PyTorch's layout: `state` by parameter number, `param_groups` with snake_case hyperparameters. */
   stateDict(): OptimizerStateDict {
-    const state: Record<number, ParamState> = {};
-    const groups: Record<string, unknown>[] = [];
+    const state: Record<string, ParamState> = {};
+    const groups: Record<string, TorchValue>[] = [];
     let index = 0;
     for (const group of this.paramGroups) {
       const numbers: number[] = [];
@@ -130,7 +138,10 @@ export abstract class Optimizer<H extends { lr: number }> {
         index += 1;
       }
       const { params: _params, ...hyper } = group;
-      groups.push({ ...Object.fromEntries(Object.entries(hyper).map(([key, value]) => [snakeCase(key), value])), params: numbers });
+      groups.push({
+        ...Object.fromEntries(Object.entries(hyper).map(([key, value]) => [snakeCase(key), hyperparameter(key, value)])),
+        params: numbers,
+      });
     }
     return { state, param_groups: groups };
   }

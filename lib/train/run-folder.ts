@@ -11,6 +11,7 @@ import { type ModelDescription, saveModelDescription } from '../unet/model-files
 import type { UNet } from '../unet/model';
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { writeCurves } from './curves';
+import type { Settings } from './options';
 import type { ValidationScores } from './validate';
 
 /** One validation in a run's history. */
@@ -40,11 +41,11 @@ export class RunFolder {
     return fs.existsSync(this.checkpointFile);
   }
 
-  readCheckpoint(): Checkpoint {
-    return loadCheckpoint(this.checkpointFile);
+  readCheckpoint(): Checkpoint<Settings, HistoryEntry> {
+    return loadCheckpoint<Settings, HistoryEntry>(this.checkpointFile);
   }
 
-  writeCheckpoint(checkpoint: Checkpoint): void {
+  writeCheckpoint(checkpoint: Checkpoint<Settings, HistoryEntry>): void {
     saveCheckpoint(this.checkpointFile, checkpoint);
   }
 

@@ -1,0 +1,261 @@
+// What train() takes, reports and returns, and its options checked into settings: every default
+// filled in, every bad option named before a step is spent. The settings are what a checkpoint
+// records and what a resumed run must agree with.
+import type { AugmentOptions } from '../augment';
+import { validateAugmentOptions } from '../augment';
+import type { TrainingSample } from '../data/dataset';
+import type { Normalisation } from '../data/normalise';
+import { tidy } from '../memory';
+import { checkOptions } from '../ops/options';
+import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
+import { tileGeometry } from '../predict/overlap-tile';
+import type { UNet } from '../unet/model';
+import type { CalibrationTrial } from './calibrate';
+import { PAPER_AUGMENTATION } from './recipes';
+import type { HistoryEntry } from './run-folder';
+import { SELECT_BY, type SelectBy, type ValidationScores } from './validate';
+
+/** Options of `train`. */
+export interface TrainOptions {
+  /** The network to train (on `device`); its state is updated in place. */
+  model: UNet;
+  /** Training samples (see `prepareSamples`). */
+  train: TrainingSample[];
+  /** Held-out samples scored after every epoch (optional); they choose the best model and the post-processing. */
+  validation?: TrainingSample[];
+  /**
+   * Input tile extent of the overlap-tile prediction that validates (default: the network's
+   * default tile, 572 for the paper's depth); the training tile may be smaller than any tile
+   * prediction can use.
+   */
+  validationTileSize?: number;
+  /** How probabilities become labels (default: `cells` for 2 classes, `classes` otherwise); recorded in model.json. */
+  postprocess?: PostprocessOptions;
+  /** What chooses the best model (default `seg` for cells, `iou` for classes). */
+  selectBy?: SelectBy;
+  /**
+   * After the last step, choose the threshold and minimum object size on the validation images
+   * (default true with validation and cells).
+   */
+  calibrate?: boolean;
+  /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it). */
+  tta?: boolean;
+  /** Relative chance of a tile centred on background rather than a cell (default 1: uniform; the authors use 0.1). */
+  backgroundWeight?: number;
+  /** Facts about the run to record in model.json's `training` field (the CLI records its data options). */
+  record?: Record<string, unknown>;
+  /** Optimizer steps in all (each of `accumulate` batches of `batchSize` tiles). */
+  steps: number;
+  /** Steps between validations and checkpoints (default 50). */
+  stepsPerEpoch?: number;
+  /** Input tile extent, valid for the network (default 572 for depth 5 with valid convolutions). */
+  tileSize?: number;
+  /** Tiles per batch (default 1, the paper's one large tile). */
+  batchSize?: number;
+  /** Batches whose gradients add up before each optimizer step (default 1). */
+  accumulate?: number;
+  /** 'sgd' (the paper's, default), 'adam' or 'adamw'. */
+  optimizer?: 'sgd' | 'adam' | 'adamw';
+  /** Learning rate (default 0.01 for SGD, 1e-3 for Adam/AdamW). */
+  lr?: number;
+  /** SGD momentum (default 0.99, the paper's). */
+  momentum?: number;
+  weightDecay?: number;
+  /** Learning-rate schedule over `steps`: 'constant' (default), 'poly' (power 0.9) or 'cosine'. */
+  schedule?: 'constant' | 'poly' | 'cosine';
+  /** Augmentation per tile (default `PAPER_AUGMENTATION`); false for none. */
+  augment?: AugmentOptions | false;
+  /** Mixed precision (CUDA only): autocast to float16 and a gradient scaler. */
+  amp?: boolean;
+  /** channels_last memory format for the model and the tiles (CUDA convolutions prefer it). */
+  channelsLast?: boolean;
+  /** Where the tiles go (default: where the model's parameters are). */
+  device?: string;
+  /** Seed of every random choice (default 0). */
+  seed?: number;
+  /** Folder for checkpoint.pt, best/final weights, metrics.jsonl and curves.png (optional). */
+  outDir?: string;
+  /** Continue from outDir/checkpoint.pt when it exists. */
+  resume?: boolean;
+  /** When aborted, the loop writes a checkpoint after the current step and stops. */
+  signal?: AbortSignal;
+  /**
+   * Train for at most this many minutes: the step that crosses the limit is the last one, and the
+   * run ends as if it were the last of `steps` (validation, final weights, calibration).
+   */
+  minutes?: number;
+  /** Called with every event, as the iteration yields it. */
+  onEvent?: (event: TrainEvent) => void;
+}
+
+/** What the training loop reports. */
+export type TrainEvent =
+  | { type: 'step'; step: number; steps: number; loss: number; lr: number; tilesPerSecond: number; elapsedMs: number; etaMs: number }
+  | { type: 'epoch'; epoch: number; step: number; validation: ValidationScores | null }
+  | { type: 'checkpoint'; step: number; file: string }
+  | { type: 'calibrated'; postprocess: PostprocessOptions; validation: ValidationScores; trials: CalibrationTrial[] }
+  | { type: 'stopped'; step: number };
+
+/** How the run ended. */
+export interface TrainResult {
+  step: number;
+  stopped: boolean;
+  history: HistoryEntry[];
+  losses: number[];
+  /** The post-processing chosen on the validation images (when calibrated). */
+  postprocess?: PostprocessOptions;
+}
+
+/** Every option train() knows: any other is refused by name. */
+const TRAIN_OPTION_NAMES: (keyof TrainOptions)[] = [
+  'model',
+  'train',
+  'validation',
+  'validationTileSize',
+  'postprocess',
+  'selectBy',
+  'calibrate',
+  'tta',
+  'backgroundWeight',
+  'record',
+  'steps',
+  'stepsPerEpoch',
+  'tileSize',
+  'batchSize',
+  'accumulate',
+  'optimizer',
+  'lr',
+  'momentum',
+  'weightDecay',
+  'schedule',
+  'augment',
+  'amp',
+  'channelsLast',
+  'device',
+  'seed',
+  'outDir',
+  'resume',
+  'signal',
+  'minutes',
+  'onEvent',
+];
+
+/** train()'s options with every default filled in and checked: what a checkpoint records. */
+export interface Settings {
+  steps: number;
+  stepsPerEpoch: number;
+  tileSize: number;
+  batchSize: number;
+  accumulate: number;
+  optimizer: 'sgd' | 'adam' | 'adamw';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: 'constant' | 'poly' | 'cosine';
+  augment: AugmentOptions | false;
+  amp: boolean;
+  channelsLast: boolean;
+  seed: number;
+  model: UNet['options'];
+  backgroundWeight: number;
+  validationTileSize: number;
+  postprocess: Required<PostprocessOptions>;
+  selectBy: SelectBy;
+  tta: boolean;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`train(): option '${name}' must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** The settings of `options`, checked (each bad option named) before any step is spent. */
+export function settingsOf(options: TrainOptions): Settings {
+  checkOptions('train', options, TRAIN_OPTION_NAMES);
+  const optimizer = options.optimizer ?? 'sgd';
+  if (!['sgd', 'adam', 'adamw'].includes(optimizer))
+    throw new RangeError(`train(): option 'optimizer' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(optimizer)}`);
+  const schedule = options.schedule ?? 'constant';
+  if (!['constant', 'poly', 'cosine'].includes(schedule))
+    throw new RangeError(`train(): option 'schedule' must be 'constant', 'poly' or 'cosine', got ${JSON.stringify(schedule)}`);
+  const model = options.model;
+  const tileSize = options.tileSize ?? model.defaultTileSize;
+  model.outputSize(tileSize); // throws with the nearest valid sizes
+  const lr = options.lr ?? (optimizer === 'sgd' ? 0.01 : 1e-3);
+  if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
+  const augment = options.augment ?? PAPER_AUGMENTATION;
+  if (augment) validateAugmentOptions(augment);
+  const backgroundWeight = options.backgroundWeight ?? 1;
+  if (!(backgroundWeight > 0 && backgroundWeight <= 1))
+    throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  const classes = model.options.classes;
+  const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
+  const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');
+  if (!SELECT_BY.includes(selectBy))
+    throw new RangeError(`train(): option 'selectBy' must be one of ${SELECT_BY.join(', ')}, got ${JSON.stringify(selectBy)}`);
+  if (selectBy === 'seg' && postprocess.kind === 'classes')
+    throw new RangeError(
+      "train(): option 'selectBy' 'seg' scores cells; a network whose output is 'classes' has none (use 'iou' or 'loss')",
+    );
+  if (selectBy === 'rand' && postprocess.kind !== 'cells')
+    throw new RangeError(
+      `train(): option 'selectBy' 'rand' (ISBI 2012) scores a 2-class probability map; the output here is '${postprocess.kind}'`,
+    );
+  // Validation predicts whole images by overlap-tile: its tile must leave the network room (issue: a
+  // training tile of 188 leaves 4 useful pixels). Refused here, before any step is spent.
+  const validationTileSize = options.validationTileSize ?? model.defaultTileSize;
+  try {
+    tileGeometry(model, validationTileSize);
+  } catch (error) {
+    throw new RangeError(
+      `train(): option 'validationTileSize' ${validationTileSize} cannot predict with this network: ${(error as Error).message.replace(/^(UNet|predict): /, '')}`,
+    );
+  }
+  return {
+    steps: positiveInteger('steps', options.steps),
+    stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? 50),
+    tileSize,
+    batchSize: positiveInteger('batchSize', options.batchSize ?? 1),
+    accumulate: positiveInteger('accumulate', options.accumulate ?? 1),
+    optimizer,
+    lr,
+    momentum: options.momentum ?? 0.99,
+    weightDecay: options.weightDecay ?? 0,
+    schedule,
+    augment,
+    amp: options.amp ?? false,
+    channelsLast: options.channelsLast ?? false,
+    seed: options.seed ?? 0,
+    model: model.options,
+    backgroundWeight,
+    validationTileSize,
+    postprocess,
+    selectBy,
+    tta: options.tta ?? false,
+  };
+}
+
+// Every sample's targets must be classes of the network, and one normalisation must hold for all.
+export function checkSamples(samples: TrainingSample[], classes: number, what: string): Normalisation {
+  const normalisations = new Set(samples.map((sample) => sample.normalisation ?? 'zscore'));
+  if (normalisations.size > 1) throw new RangeError(`train(): the ${what} samples mix normalisations (${[...normalisations].join(', ')})`);
+  for (const sample of samples) {
+    const top = tidy(() => sample.target.max().item() as number);
+    if (top >= classes)
+      throw new RangeError(
+        `train(): ${what} sample '${sample.name}' has target class ${top}, but the network has ${classes} classes (a 'borders' target needs 3)`,
+      );
+  }
+  return [...normalisations][0] ?? 'zscore';
+}
+
+// Settings that must agree for a checkpoint to continue this run (the step count may grow).
+export function sameRun(saved: Settings, settings: Settings): string | null {
+  const { steps: _steps, ...rest } = settings;
+  for (const [key, value] of Object.entries(rest)) {
+    const was = saved[key as keyof Settings];
+    if (JSON.stringify(was) !== JSON.stringify(value))
+      return `'${key}' was ${JSON.stringify(was)} in the checkpoint, ${JSON.stringify(value)} now`;
+  }
+  return null;
+}
