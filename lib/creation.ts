@@ -15,7 +15,8 @@ export interface CreationOptions {
   requiresGrad?: boolean;
 }
 
-type Shape = number[];
+/** A tensor shape: the extent of each dimension. */
+export type Shape = number[];
 
 function creationOptions(fn: string, options: CreationOptions): CreationOptions {
   return checkOptions(fn, options, ['dtype', 'device', 'requiresGrad']);

@@ -6,13 +6,11 @@
  */
 import type { DType } from '../dtype';
 import { native } from '../native';
-import { checkOptions, inRange, intPair, oneOf, type Reduction, reductionCode } from '../ops/options';
+import { checkOptions, type IntOrPair, inRange, intPair, oneOf, type Reduction, reductionCode } from '../ops/options';
 import { Tensor } from '../tensor';
 
 export { pad, type PadMode, type PadOptions } from '../ops/join';
 export type { Reduction } from '../ops/options';
-
-type IntOrPair = number | [number, number];
 
 /**
  * The options of a convolution called as PyTorch users call it, `conv2d(x, w, b, { padding: 1 })`

@@ -4,8 +4,10 @@ import { pyPow } from '../runtime';
 import type { TorchValue } from '../io/torch-file';
 import type { Optimizer } from './optimizer';
 
-type AnyOptimizer = Optimizer<{ lr: number }>;
-type Group = AnyOptimizer['paramGroups'][number] & { initialLr?: number; maxLr?: number; minLr?: number };
+/** An optimizer of any kind: schedules only read and write its groups' learning rates. */
+export type AnyOptimizer = Optimizer<{ lr: number }>;
+/** A parameter group as schedules see it, with the learning rates they record. */
+export type Group = AnyOptimizer['paramGroups'][number] & { initialLr?: number; maxLr?: number; minLr?: number };
 
 /** Python's `%`: the result has the divisor's sign. */
 function pyMod(a: number, b: number): number {

@@ -1,6 +1,7 @@
 // The U-Net: the model, its presets and its size arithmetic.
 export { centreCrop } from '../ops/crop';
 export { DoubleConv, UNet, UpStep } from './model';
+export type { NormLayer } from './model';
 export type { UNetOptions } from './model';
 export { PRESETS, createUNet, presetOptions } from './presets';
 export type { PresetName } from './presets';

@@ -38,7 +38,8 @@ export interface UNetOptions {
   init: 'paper' | 'pytorch';
 }
 
-type NormLayer = BatchNorm2d | InstanceNorm2d | GroupNorm | Identity;
+/** The normalisation after a convolution: batch, instance, group or none (Identity). */
+export type NormLayer = BatchNorm2d | InstanceNorm2d | GroupNorm | Identity;
 
 /** Two 3×3 convolutions, each followed by normalisation (optional) and the activation. */
 export class DoubleConv extends Module {

@@ -6,9 +6,7 @@ import * as F from '../functional';
 import * as init from '../init';
 import { Module } from '../module';
 import { positiveIntegerArg } from '../../check';
-import { checkOptions, intPair } from '../../ops/options';
-
-type IntOrPair = number | [number, number];
+import { checkOptions, intPair, type IntOrPair } from '../../ops/options';
 
 function pair(module: string, option: string, value: IntOrPair): [number, number] {
   return intPair(module, option, value, 0) as [number, number];

@@ -1,10 +1,9 @@
 // Parameter-free layers: activations, pooling, dropout, resampling and Identity, each the module
 // form of a torch.nn.functional call.
+import type { IntOrPair } from '../../ops/options';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
-
-type IntOrPair = number | [number, number];
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
