@@ -17,7 +17,10 @@ import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
-import { loadTrainedModel } from '../unet/model-files';
+import { calibratePostprocess, medianCellArea } from '../train/calibrate';
+import { loadCheckpoint } from '../train/checkpoint';
+import { type SelectBy, validationProbabilities } from '../train/validate';
+import { loadTrainedModel, saveModelDescription } from '../unet/model-files';
 import { applyCommonFlags, choiceOption, integerOption, numberOption } from './args';
 import { defineCommand, type FlagValues, UsageError } from './command';
 import { progressPrinter } from './progress';
@@ -93,6 +96,29 @@ function stemSet(samples: TrainingSample[], names: string[], set: string): Train
     return sample;
   });
   return picked;
+}
+
+/** Chooses a trained run's post-processing again on its validation samples, as train() does at its end. */
+function recalibrate(runDir: string, train: TrainingSample[], validation: TrainingSample[]): Record<string, number> {
+  const { model, description } = loadTrainedModel(runDir);
+  try {
+    const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
+    const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
+    const probabilities = validationProbabilities(model, validation, { tileSize, tta: description.tta });
+    try {
+      const base = { kind: description.postprocess.kind };
+      const { postprocess, scores } = calibratePostprocess(validation, probabilities, base, selectBy, medianCellArea(train));
+      saveModelDescription(runDir, { ...description, postprocess });
+      return {
+        ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
+        ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
+      };
+    } finally {
+      dispose(probabilities);
+    }
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Scores a trained run folder on test samples, writing the predictions beside it. */
@@ -178,6 +204,10 @@ export const accuracyCommand = defineCommand({
     sets: { type: 'string', placeholder: 'A,B', help: 'the sets to run (default: every one found)' },
     protocols: { type: 'string', placeholder: 'P,Q', help: 'heldout | cross (default both; cross needs sequences 01 and 02)' },
     out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
+    rescore: {
+      type: 'boolean',
+      help: 'reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames and score the test frames (no training)',
+    },
     ...TRAINING_FLAGS,
   },
   epilogue: `DATA: a folder holding ${Object.keys(BENCHMARK_SETS).join(', ')} (each with images/ and labels/), or one of them.
@@ -192,7 +222,7 @@ frames with the steps, the time and the seed, and writes them to results.json.`,
 
 async function accuracy(
   data: string,
-  values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string },
+  values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string; rescore?: boolean },
 ): Promise<number> {
   const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]).map((protocol) => choiceOption('protocols', protocol, PROTOCOLS)!);
   const minutes = numberOption('minutes', values.minutes) ?? 60;
@@ -210,6 +240,8 @@ async function accuracy(
   const outRoot = values.out ?? path.join('runs', 'accuracy');
   fs.mkdirSync(outRoot, { recursive: true });
   const rows: AccuracyRow[] = [];
+  const resultsFile = path.join(outRoot, 'results.json');
+  const previousRows: AccuracyRow[] = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as AccuracyRow[]) : [];
   for (const [set, folder] of available.filter(([name]) => wanted.includes(name))) {
     const spec = BENCHMARK_SETS[set]!;
     const request = trainingRequest({ ...values, recipe: values.recipe ?? spec.recipe, minutes: String(minutes) });
@@ -252,12 +284,24 @@ async function accuracy(
               ...(event.validation.isbiRandError === undefined ? {} : { isbiRandError: event.validation.isbiRandError }),
             };
         };
-        const start = Date.now();
-        const result = await trainRun(request, run.train, run.validation, runDir, {
-          onEvent,
-          record: { benchmark: set, protocol: run.protocol },
-        });
-        const trainingMinutes = (Date.now() - start) / 60_000;
+        let steps: number;
+        let trainingMinutes: number;
+        if (values.rescore && fs.existsSync(path.join(runDir, 'best.safetensors'))) {
+          // The trained run as it is; only its post-processing is chosen again, with this code.
+          const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
+          steps = previous?.steps ?? loadCheckpoint(path.join(runDir, 'checkpoint.pt')).step;
+          trainingMinutes = previous?.trainingMinutes ?? NaN;
+          calibrated = recalibrate(runDir, run.train, run.validation);
+          process.stderr.write(`${runDir}: rescored with the trained weights (${steps} steps)\n`);
+        } else {
+          const start = Date.now();
+          const result = await trainRun(request, run.train, run.validation, runDir, {
+            onEvent,
+            record: { benchmark: set, protocol: run.protocol },
+          });
+          steps = result.step;
+          trainingMinutes = (Date.now() - start) / 60_000;
+        }
         const scored = scoreRun(runDir, run.test, spec.measure);
         rows.push({
           set,
@@ -265,7 +309,7 @@ async function accuracy(
           trainFrames: run.train.length,
           validationFrames: run.validation.length,
           testFrames: run.test.map((s) => s.name),
-          steps: result.step,
+          steps,
           trainingMinutes,
           threads: getNumThreads(),
           seed: request.train.seed ?? 0,
@@ -275,7 +319,7 @@ async function accuracy(
           tta: scored.tta,
           run: runDir,
         });
-        writeFileAtomic(path.join(outRoot, 'results.json'), `${JSON.stringify(rows, null, 2)}\n`);
+        writeFileAtomic(resultsFile, `${JSON.stringify(rows, null, 2)}\n`);
         process.stdout.write(`${accuracyTable(rows.slice(-1))}\n`);
       }
     } finally {

@@ -44,10 +44,11 @@ export function labelsFromProbabilities(probabilities: Tensor, options: Postproc
   const { kind, threshold, minSize } = checkPostprocess(options, classes);
   return tidy(() => {
     if (kind === 'classes') return probabilities.argmax(0).to('int32');
-    const foreground = probabilities.select(0, 0).lt(1 - threshold);
+    const foreground = probabilities.select(0, 0).lt(kind === 'cells' ? 1 - threshold : 0.5);
     if (kind === 'cells') return labelTensor(removeSmallObjects(labelValues(connectedComponents(foreground)), minSize), height, width);
-    // borders: seeds where the cell class wins, grown over the whole foreground.
-    const interior = probabilities.argmax(0).eq(1).logicalAnd(foreground);
+    // borders: seeds where the cell class is surer than the threshold (touching cells meet where
+    // it dips), grown over the whole foreground (background below one half).
+    const interior = probabilities.select(0, 1).gt(threshold);
     const seeds = removeSmallObjects(labelValues(connectedComponents(interior)), Math.floor(minSize / 4));
     const allowed = Uint8Array.from(labelValues(foreground));
     return labelTensor(removeSmallObjects(growSeeds(seeds, allowed, height, width), minSize), height, width);

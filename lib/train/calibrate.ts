@@ -13,7 +13,7 @@ import type { Tensor } from '../tensor';
 import { scoreValidation, type SelectBy, type ValidationScores } from './validate';
 
 /** Foreground thresholds tried. */
-export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7];
+export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 /** Smallest objects tried, as fractions of the median area of the training cells. */
 export const CALIBRATION_SIZE_FRACTIONS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
 /** SEG within this of the best counts as a tie, broken by DET. */

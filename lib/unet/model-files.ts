@@ -26,7 +26,11 @@ export type OutputKind = 'cells' | 'borders' | 'classes';
 /** Post-processing of probabilities into labels. */
 export interface PostprocessOptions {
   kind: OutputKind;
-  /** A pixel is foreground when its background probability is below 1 − threshold (default 0.5). */
+  /**
+   * `cells`: a pixel is a cell when its background probability is below 1 − threshold; `borders`:
+   * a pixel seeds a cell when its cell probability is above it (the foreground is where the
+   * background probability is below one half). Default 0.5.
+   */
   threshold?: number;
   /** Objects of fewer pixels are dropped (default 0); seeds of `borders` below a quarter of it too. */
   minSize?: number;
