@@ -21,7 +21,7 @@ import { calibratePostprocess, medianCellArea } from '../train/calibrate';
 import { loadCheckpoint } from '../train/checkpoint';
 import { type SelectBy, validationProbabilities } from '../train/validate';
 import { loadTrainedModel, saveModelDescription } from '../unet/model-files';
-import { applyCommonFlags, choiceOption, integerOption, numberOption } from './args';
+import { applyCommonFlags, choiceOption, numberOption } from './args';
 import { defineCommand, type FlagValues, UsageError } from './command';
 import { progressPrinter } from './progress';
 import { loadTrainingSamples, trainRun } from './train';
@@ -245,7 +245,6 @@ async function accuracy(
   for (const [set, folder] of available.filter(([name]) => wanted.includes(name))) {
     const spec = BENCHMARK_SETS[set]!;
     const request = trainingRequest({ ...values, recipe: values.recipe ?? spec.recipe, minutes: String(minutes) });
-    request.train.steps = integerOption('steps', values.steps) ?? 1_000_000;
     const samples = loadTrainingSamples(folder, request);
     try {
       const runs: { protocol: string; train: TrainingSample[]; validation: TrainingSample[]; test: TrainingSample[] }[] = [];

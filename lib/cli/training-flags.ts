@@ -36,7 +36,11 @@ export const TRAINING_FLAGS = {
     placeholder: 'X',
     help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)',
   },
-  steps: { type: 'string', placeholder: 'N', help: 'optimizer steps (default 2000)' },
+  steps: {
+    type: 'string',
+    placeholder: 'N',
+    help: "optimizer steps (default 2000; with --recipe and --minutes, the recipe's steps in that time)",
+  },
   minutes: { type: 'string', placeholder: 'M', help: 'train at most M minutes, then end as after the last step (validation, calibration)' },
   'epoch-steps': { type: 'string', placeholder: 'N', help: 'steps between validations and checkpoints (default 50)' },
   tile: {
@@ -101,6 +105,11 @@ export interface TrainingRequest {
 
 type TrainingFlagValues = FlagValues<typeof TRAINING_FLAGS>;
 
+/** Without --steps: the steps a recipe makes in --minutes on the reference machine, else 2000. */
+function plannedSteps(minutes: number | undefined, stepsPerMinute: number | undefined): number {
+  return minutes !== undefined && stepsPerMinute !== undefined ? Math.max(1, Math.round(minutes * stepsPerMinute)) : 2000;
+}
+
 /** The request of flags over their recipe (flags win; without a recipe, the library's defaults). */
 export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   let base: Partial<Recipe> = {};
@@ -138,7 +147,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
     targets,
     minutes: numberOption('minutes', values.minutes),
     train: defined({
-      steps: integerOption('steps', values.steps) ?? 2000,
+      steps: integerOption('steps', values.steps) ?? plannedSteps(numberOption('minutes', values.minutes), base.stepsPerMinute),
       stepsPerEpoch: integerOption('epoch-steps', values['epoch-steps']) ?? base.stepsPerEpoch,
       tileSize: integerOption('tile', values.tile) ?? base.tileSize,
       validationTileSize: integerOption('val-tile', values['val-tile']),

@@ -28,6 +28,13 @@ export interface Recipe {
   selectBy: SelectBy;
   tta: boolean;
   stepsPerEpoch: number;
+  /**
+   * Steps a minute of training makes on the reference machine (2 CPU threads, the results page's
+   * VM), validation included: with `--minutes` and no `--steps`, the run plans this many steps a
+   * minute, so that its schedule ends when the time does. A slower machine stops at the time
+   * limit before the schedule's end.
+   */
+  stepsPerMinute: number;
 }
 
 /** The paper's augmentation: elastic deformation (3 × 3, σ = 10), any rotation, flips, mild gray values. */
@@ -44,6 +51,7 @@ const COMMON = {
   schedule: 'cosine',
   augment: PAPER_AUGMENTATION,
   stepsPerEpoch: 250,
+  stepsPerMinute: 110,
 } as const satisfies Partial<Recipe>;
 
 /** The recipes by name. */
@@ -82,6 +90,7 @@ export const RECIPES = {
     selectBy: 'seg',
     tta: true,
     stepsPerEpoch: 200,
+    stepsPerMinute: 300,
   },
 } as const satisfies Record<string, Recipe>;
 
