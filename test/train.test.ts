@@ -235,7 +235,7 @@ describe('validation never loses steps; bad combinations fail before the first s
         onEvent: (e) => e.type === 'step' && e.step === 3 && broken.image.dispose(),
       }),
     ).rejects.toThrow(
-      /validation at step 3 failed: .*disposed.*The checkpoint of step 3 is in .*checkpoint.pt: resume with resume: true \(unet train --resume\)/,
+      /validation at step 3 failed: .*disposed.*The checkpoint of step 3 is in .*checkpoint.pt: continue from it with option 'resume'/,
     );
     expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(3);
     const resumed = await runTraining({ ...options, model: tinyNetwork(), validation: data.slice(2) });

@@ -82,6 +82,7 @@ export const OPTION_FLAGS: Record<string, string> = {
   selectBy: '--select',
   amp: '--amp',
   minutes: '--minutes',
+  resume: '--resume',
   target: '--target',
   gaps: '--gaps',
   weights: '--weights',

@@ -107,7 +107,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       });
     } catch (error) {
       const kept = folder
-        ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: resume with resume: true (unet train --resume).`
+        ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: continue from it with option 'resume'.`
         : '';
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }

@@ -69,7 +69,7 @@ export function saveModelConfig(folder: string, model: UNet): void {
 
 /** Reads `folder/model.json`; older files without the prediction fields get the defaults. */
 export function readModelDescription(configFile: string): ModelDescription {
-  if (!fs.existsSync(configFile)) throw new Error(`${configFile} is missing: it holds the network's options (unet train writes it)`);
+  if (!fs.existsSync(configFile)) throw new Error(`${configFile} is missing: it holds the network's options (training writes it)`);
   let config: Partial<ModelDescription> & { format?: string };
   try {
     config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as typeof config;
