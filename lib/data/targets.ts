@@ -38,7 +38,9 @@ export interface TargetOptions {
   borderWidth?: number;
 }
 
+/** The target kinds, in the order the docs list them. */
 export const TARGET_KINDS: readonly TargetKind[] = ['cells', 'borders'];
+/** The weight kinds, in the order the docs list them. */
 export const WEIGHT_KINDS: readonly WeightKind[] = ['paper', 'falk2019', 'balance', 'none'];
 
 /** Checks target options, naming the bad one. */

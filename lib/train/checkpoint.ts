@@ -27,6 +27,7 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
+/** Writes a checkpoint as one torch.save file, atomically; PyTorch reads it with weights_only=True. */
 export function saveCheckpoint<S, H>(file: string, checkpoint: Checkpoint<S, H>): void {
   saveTorch(file, {
     format: FORMAT,

@@ -31,24 +31,29 @@ export class RunFolder {
   readonly checkpointFile: string;
   readonly metricsFile: string;
 
+  /** The run folder `dir`, created when missing. */
   constructor(readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     this.checkpointFile = path.join(dir, 'checkpoint.pt');
     this.metricsFile = path.join(dir, 'metrics.jsonl');
   }
 
+  /** Whether a checkpoint was written (a run to resume). */
   hasCheckpoint(): boolean {
     return fs.existsSync(this.checkpointFile);
   }
 
+  /** The checkpoint, checked part by part. */
   readCheckpoint(): Checkpoint<Settings, HistoryEntry> {
     return loadCheckpoint<Settings, HistoryEntry>(this.checkpointFile);
   }
 
+  /** Writes the checkpoint atomically: a process killed meanwhile leaves the previous one. */
   writeCheckpoint(checkpoint: Checkpoint<Settings, HistoryEntry>): void {
     saveCheckpoint(this.checkpointFile, checkpoint);
   }
 
+  /** Writes model.json: what prediction needs besides the weights. */
   writeDescription(description: ModelDescription): void {
     saveModelDescription(this.dir, description);
   }
@@ -69,16 +74,19 @@ export class RunFolder {
     return kept.map((line) => JSON.parse(line) as MetricsRecord).flatMap((record) => ('loss' in record ? [record.loss] : []));
   }
 
+  /** Adds a line to metrics.jsonl. */
   appendMetrics(record: MetricsRecord): void {
     fs.appendFileSync(this.metricsFile, `${JSON.stringify(record)}\n`);
   }
 
+  /** Writes the model's weights as `best.safetensors` or `final.safetensors`; returns the file. */
   saveWeights(name: 'best' | 'final', model: UNet): string {
     const file = path.join(this.dir, `${name}.safetensors`);
     tidy(() => saveSafetensors(file, model.stateDict()));
     return file;
   }
 
+  /** Draws the loss and the validation scores into curves.png. */
   writeCurves(losses: number[], history: HistoryEntry[]): void {
     writeCurves(path.join(this.dir, 'curves.png'), losses, history);
   }

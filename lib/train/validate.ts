@@ -19,6 +19,7 @@ import { weightedCrossEntropy } from '../weightmap/loss';
  * the last class) or `loss` (the negated validation loss).
  */
 export type SelectBy = 'seg' | 'rand' | 'iou' | 'loss';
+/** The measures `selectBy` may name. */
 export const SELECT_BY: readonly SelectBy[] = ['seg', 'rand', 'iou', 'loss'];
 
 /** Mean image scores over the validation images, the loss, and the pooled challenge scores. */

@@ -11,6 +11,7 @@ export const PRETRAINED = {
   nuclei: 'fluorescent cell nuclei (DSB2018, CC0): the compact U-Net with a border class between touching nuclei',
 } as const;
 
+/** The name of a model the package ships. */
 export type PretrainedName = keyof typeof PRETRAINED;
 
 /** The folder of a shipped model. */
