@@ -1,11 +1,19 @@
-// Training curves as a PNG: the loss per step (raw and smoothed) and the validation IoU and
-// Dice of the foreground class per epoch, with their ranges written on the axes.
+// Training curves as a PNG: the loss per step (raw and smoothed) and, per epoch, the validation
+// IoU and Dice of the foreground class and the score that chooses the best model (SEG for
+// cells), with their ranges written on the axes.
 import { writePicturePng } from '../io/png';
 import type { Picture } from '../io/picture';
 import type { ValidationScores } from './validate';
 
 // 3 × 5 glyphs, rows top to bottom, 3 bits each (4 = left column).
 const GLYPHS: Record<string, number[]> = {
+  S: [7, 4, 7, 1, 7],
+  E: [7, 4, 6, 4, 7],
+  G: [7, 4, 5, 5, 7],
+  R: [6, 5, 6, 5, 5],
+  n: [0, 6, 5, 5, 5],
+  d: [1, 1, 7, 5, 7],
+  r: [0, 6, 4, 4, 4],
   '0': [7, 5, 5, 5, 7],
   '1': [2, 6, 2, 2, 7],
   '2': [7, 1, 7, 4, 7],
@@ -142,6 +150,24 @@ export function writeCurves(file: string, losses: number[], history: { step: num
   panel(canvas, 860, 60, 500, 400, [
     { name: 'val IoU', points: scored.map((entry): [number, number] => [entry.step, foreground(entry, 'iou')]), colour: [200, 80, 30] },
     { name: 'Dice', points: scored.map((entry): [number, number] => [entry.step, foreground(entry, 'dice')]), colour: [40, 150, 60] },
+    ...(scored.some((entry) => entry.validation!.seg !== undefined)
+      ? [
+          {
+            name: 'SEG',
+            points: scored.map((entry): [number, number] => [entry.step, entry.validation!.seg ?? NaN]),
+            colour: [120, 40, 160] as Colour,
+          },
+        ]
+      : []),
+    ...(scored.some((entry) => entry.validation!.isbiRandError !== undefined)
+      ? [
+          {
+            name: 'Rand err',
+            points: scored.map((entry): [number, number] => [entry.step, entry.validation!.isbiRandError ?? NaN]),
+            colour: [120, 40, 160] as Colour,
+          },
+        ]
+      : []),
   ]);
   writePicturePng(file, canvas);
 }

@@ -106,9 +106,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
         selectBy: settings.selectBy,
       });
     } catch (error) {
-      const kept = folder
-        ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: continue from it with option 'resume'.`
-        : '';
+      const kept = folder ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: continue from it with option 'resume'.` : '';
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }
   };

@@ -22,6 +22,9 @@ export type SelectBy = 'seg' | 'rand' | 'iou' | 'loss';
 /** The measures `selectBy` may name. */
 export const SELECT_BY: readonly SelectBy[] = ['seg', 'rand', 'iou', 'loss'];
 
+/** Thresholds an epoch's SEG is taken at (the best counts): the calibration's range, coarsely. */
+const EPOCH_THRESHOLDS = [0.5, 0.7, 0.9];
+
 /** Mean image scores over the validation images, the loss, and the pooled challenge scores. */
 export type ValidationScores = Omit<ImageScores, 'name'> & {
   loss: number;
@@ -29,7 +32,7 @@ export type ValidationScores = Omit<ImageScores, 'name'> & {
   det?: number;
   /** ISBI 2012 foreground-restricted Rand error, best over the thresholds (with `rand`). */
   isbiRandError?: number;
-  /** The value `selectBy` compares (higher is better). */
+  /** The value `selectBy` compares (higher is better; for `seg`, the best SEG over thresholds 0.5, 0.7 and 0.9). */
   score: number;
 };
 
@@ -84,6 +87,20 @@ export function scoreValidation(
       }
     }
     scores.score = selectionScore(scores, selectBy);
+    if (selectBy === 'seg' && instanceLabels) {
+      // The post-processing is chosen at the end (calibrate.ts); an epoch is judged by its best of
+      // a few thresholds, so that the choice of the best model does not hang on the default one.
+      for (const threshold of EPOCH_THRESHOLDS) {
+        if (threshold === (postprocess.threshold ?? 0.5)) continue;
+        const labels = samples.map((_, k) => labelsFromProbabilities(probabilities[k]!, { ...postprocess, threshold }));
+        try {
+          const seg = ctcScores(samples.map((sample, k) => ({ predicted: labels[k]!, reference: sample.instances }))).seg;
+          scores.score = Math.max(scores.score, seg);
+        } finally {
+          for (const label of labels) label.dispose();
+        }
+      }
+    }
     return scores;
   } finally {
     for (const labels of predicted) labels.dispose();
