@@ -318,7 +318,9 @@ async function accuracy(
           tta: scored.tta,
           run: runDir,
         });
-        writeFileAtomic(resultsFile, `${JSON.stringify(rows, null, 2)}\n`);
+        // Rows of runs this call did not redo stay, so sets run one call at a time share one file.
+        const kept = previousRows.filter((row) => !rows.some((done) => path.resolve(done.run) === path.resolve(row.run)));
+        writeFileAtomic(resultsFile, `${JSON.stringify([...kept, ...rows], null, 2)}\n`);
         process.stdout.write(`${accuracyTable(rows.slice(-1))}\n`);
       }
     } finally {

@@ -47,10 +47,26 @@ export function labelsFromProbabilities(probabilities: Tensor, options: Postproc
     const foreground = probabilities.select(0, 0).lt(kind === 'cells' ? 1 - threshold : 0.5);
     if (kind === 'cells') return labelTensor(removeSmallObjects(labelValues(connectedComponents(foreground)), minSize), height, width);
     // borders: seeds where the cell class is surer than the threshold (touching cells meet where
-    // it dips), grown over the whole foreground (background below one half).
+    // it dips), grown over the whole foreground (background below one half). A part of the
+    // foreground that no seed reaches (a faint cell) is a cell of its own.
     const interior = probabilities.select(0, 1).gt(threshold);
     const seeds = removeSmallObjects(labelValues(connectedComponents(interior)), Math.floor(minSize / 4));
     const allowed = Uint8Array.from(labelValues(foreground));
-    return labelTensor(removeSmallObjects(growSeeds(seeds, allowed, height, width), minSize), height, width);
+    const grown = growSeeds(seeds, allowed, height, width);
+    let next = grown.reduce((max, id) => Math.max(max, id), 0);
+    const unreached = labelValues(connectedComponents(labelTensor(Int32Array.from(allowed, (v, k) => (v !== 0 && grown[k] === 0 ? 1 : 0)), height, width)));
+    const ids = new Map<number, number>();
+    const cells = grown.map((id, k) => {
+      const part = unreached[k]!;
+      if (id !== 0 || part === 0) return id;
+      let assigned = ids.get(part);
+      if (assigned === undefined) {
+        next += 1;
+        assigned = next;
+        ids.set(part, assigned);
+      }
+      return assigned;
+    });
+    return labelTensor(removeSmallObjects(cells, minSize), height, width);
   });
 }
