@@ -10,6 +10,7 @@ import { labelsFromProbabilities } from '../lib/predict/instances';
 import { readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
+import { calibratePostprocess, medianCellArea } from '../lib/train/calibrate';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
 import { sampleTiles } from '../lib/train/tiles';
@@ -615,4 +616,74 @@ describe('unet train, predict and eval', () => {
     );
     expect(run('train').status).toBe(2);
   }, 60_000);
+});
+
+describe('the post-processing chosen at the end', () => {
+  test('it maximises (SEG + DET) / 2: specks of foreground that SEG cannot see are removed by the minimum size', () => {
+    // Two images of two separate square cells each.
+    const data = prepareSamples(
+      [0, 1].map((k) => {
+        const label = torch.zeros([48, 48], { dtype: 'int32' });
+        label
+          .narrow(0, 4 + k, 12)
+          .narrow(1, 4, 12)
+          .fill_(1);
+        label
+          .narrow(0, 26, 14)
+          .narrow(1, 24 + k, 14)
+          .fill_(2);
+        return { name: `squares${k}`, image: label.gt(0).to('float32').unsqueeze(0), label };
+      }),
+      'instances',
+      2,
+      {},
+    );
+    try {
+      // Perfect cells, plus eight one-pixel specks of foreground in the background of each image.
+      const probabilities = data.map((sample) =>
+        torch.tidy(() => {
+          const background = sample.instances.eq(0).to('float32');
+          const specks = torch.zeros(sample.instances.shape, { dtype: 'float32' });
+          for (let k = 0; k < 8; k += 1)
+            specks
+              .narrow(0, 1 + k * 6, 1)
+              .narrow(1, 45, 1)
+              .fill_(1);
+          const speckled = background.mul(specks.neg().add(1));
+          return torch.stack([speckled, speckled.neg().add(1)]);
+        }),
+      );
+      const typicalArea = medianCellArea(data);
+      const { postprocess, scores, trials } = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'seg', typicalArea);
+      torch.dispose(probabilities);
+      // Every setting finds the cells (SEG 1 whatever the size); only a minimum size drops the specks.
+      const unfiltered = trials.find((trial) => trial.postprocess.minSize === 0 && trial.postprocess.threshold === 0.5)!;
+      expect(unfiltered.seg).toBeCloseTo(1, 6);
+      expect(unfiltered.det).toBeLessThan(1);
+      expect(postprocess.minSize).toBeGreaterThan(1);
+      expect(scores.seg).toBeCloseTo(1, 6);
+      expect(scores.det).toBeCloseTo(1, 6);
+    } finally {
+      release(data);
+    }
+  });
+
+  test('borders: a part of the foreground that no seed reaches is a cell of its own', () => {
+    torch.tidy(() => {
+      // Two blobs of foreground; the cell class passes the threshold only in the left one.
+      const background = torch.ones([1, 12, 12]);
+      background.narrow(1, 1, 4).narrow(2, 1, 4).fill_(0);
+      background.narrow(1, 7, 4).narrow(2, 7, 4).fill_(0);
+      const cell = torch.zeros([1, 12, 12]);
+      cell.narrow(1, 1, 4).narrow(2, 1, 4).fill_(0.9);
+      cell.narrow(1, 7, 4).narrow(2, 7, 4).fill_(0.4);
+      const border = background.neg().add(1).sub(cell);
+      const labels = labelsFromProbabilities(torch.cat([background, cell, border]), { kind: 'borders', threshold: 0.5, minSize: 0 });
+      const left = labels.narrow(0, 1, 4).narrow(1, 1, 4);
+      const right = labels.narrow(0, 7, 4).narrow(1, 7, 4);
+      expect([left.min().item(), left.max().item()]).toEqual([1, 1]);
+      expect([right.min().item(), right.max().item()]).toEqual([2, 2]);
+      expect(labels.max().item()).toBe(2);
+    });
+  });
 });
