@@ -271,7 +271,7 @@ async function accuracy(
       for (const run of runs) {
         const runDir = path.join(outRoot, set, run.protocol.replace(/[^a-z0-9]+/gi, '-'));
         process.stderr.write(
-          `\n${set}, ${run.protocol}: training on ${run.train.length} frames for ${minutes} min (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`,
+          `\n${set}, ${run.protocol}: ${values.rescore ? 'rescoring the run trained' : `training for ${minutes} min`} on ${run.train.length} frames (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`,
         );
         const print = progressPrinter();
         let calibrated: Record<string, number> = {};

@@ -54,7 +54,8 @@ export function labelsFromProbabilities(probabilities: Tensor, options: Postproc
     const allowed = Uint8Array.from(labelValues(foreground));
     const grown = growSeeds(seeds, allowed, height, width);
     let next = grown.reduce((max, id) => Math.max(max, id), 0);
-    const unreached = labelValues(connectedComponents(labelTensor(Int32Array.from(allowed, (v, k) => (v !== 0 && grown[k] === 0 ? 1 : 0)), height, width)));
+    const unreachedMask = Int32Array.from(allowed, (v, k) => (v !== 0 && grown[k] === 0 ? 1 : 0));
+    const unreached = labelValues(connectedComponents(labelTensor(unreachedMask, height, width)));
     const ids = new Map<number, number>();
     const cells = grown.map((id, k) => {
       const part = unreached[k]!;
