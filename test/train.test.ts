@@ -538,7 +538,7 @@ describe('unet train, predict and eval', () => {
       ],
       { encoding: 'utf8' },
     );
-    expect(result.stderr).toMatch(/dsb2018, heldout: training on 2 frames/);
+    expect(result.stderr).toMatch(/dsb2018, heldout: training for [\d.]+ min on 2 frames/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/\| dsb2018 \| heldout \| 2 \/ 3 \/ 6 \| \d+ \| [\d.]+ \| 0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
     const rows = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
@@ -550,6 +550,18 @@ describe('unet train, predict and eval', () => {
     expect(rows[0]!.testFrames).toHaveLength(6);
     expect(rows[0]!.steps).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(out, 'dsb2018', 'heldout', 'test-predictions', 'edd36ed822e7ed76.png'))).toBe(true);
+    // --rescore chooses the trained run's post-processing again and scores it, without training:
+    // the same steps, and the row replaced rather than added.
+    const rescored = spawnSync(
+      process.execPath,
+      [cli, 'accuracy', path.join(folder, 'bench'), '--rescore', '--tile', '188', '--threads', '1', '--no-tta', '--out', out],
+      { encoding: 'utf8' },
+    );
+    expect(rescored.stderr).toMatch(/dsb2018, heldout: rescoring the run trained on 2 frames/);
+    expect(rescored.stderr).toMatch(/rescored with the trained weights/);
+    expect(rescored.status).toBe(0);
+    const after = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { steps: number }[];
+    expect(after.map((row) => row.steps)).toEqual([rows[0]!.steps]);
     const missing = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'nowhere')], { encoding: 'utf8' });
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
