@@ -17,9 +17,9 @@ import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
-import { calibratePostprocess, medianCellArea } from '../train/calibrate';
+import { calibrateModel } from '../train/calibrate';
 import { loadCheckpoint } from '../train/checkpoint';
-import { type SelectBy, validationProbabilities } from '../train/validate';
+import type { SelectBy } from '../train/validate';
 import { loadTrainedModel, saveModelDescription } from '../unet/model-files';
 import { applyCommonFlags, choiceOption, numberOption } from './args';
 import { defineCommand, type FlagValues, UsageError } from './command';
@@ -104,18 +104,13 @@ function recalibrate(runDir: string, train: TrainingSample[], validation: Traini
   try {
     const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
-    const probabilities = validationProbabilities(model, validation, { tileSize, tta: description.tta });
-    try {
-      const base = { kind: description.postprocess.kind };
-      const { postprocess, scores } = calibratePostprocess(validation, probabilities, base, selectBy, medianCellArea(train));
-      saveModelDescription(runDir, { ...description, postprocess });
-      return {
-        ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
-        ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
-      };
-    } finally {
-      dispose(probabilities);
-    }
+    const base = { kind: description.postprocess.kind };
+    const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
+    saveModelDescription(runDir, { ...description, postprocess });
+    return {
+      ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
+      ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
+    };
   } finally {
     model.dispose();
   }

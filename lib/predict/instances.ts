@@ -53,21 +53,11 @@ export function labelsFromProbabilities(probabilities: Tensor, options: Postproc
     const seeds = removeSmallObjects(labelValues(connectedComponents(interior)), Math.floor(minSize / 4));
     const allowed = Uint8Array.from(labelValues(foreground));
     const grown = growSeeds(seeds, allowed, height, width);
-    let next = grown.reduce((max, id) => Math.max(max, id), 0);
     const unreachedMask = Int32Array.from(allowed, (v, k) => (v !== 0 && grown[k] === 0 ? 1 : 0));
     const unreached = labelValues(connectedComponents(labelTensor(unreachedMask, height, width)));
-    const ids = new Map<number, number>();
-    const cells = grown.map((id, k) => {
-      const part = unreached[k]!;
-      if (id !== 0 || part === 0) return id;
-      let assigned = ids.get(part);
-      if (assigned === undefined) {
-        next += 1;
-        assigned = next;
-        ids.set(part, assigned);
-      }
-      return assigned;
-    });
+    // The unreached parts' ids follow the seeds'; removeSmallObjects numbers them all 1..n again.
+    const offset = grown.reduce((max, id) => Math.max(max, id), 0);
+    const cells = grown.map((id, k) => (unreached[k] === 0 ? id : offset + unreached[k]!));
     return labelTensor(removeSmallObjects(cells, minSize), height, width);
   });
 }

@@ -10,8 +10,10 @@ import { isbiScores } from '../metrics/isbi2012';
 import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
+import type { PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
-import { scoreValidation, type SelectBy, type ValidationScores } from './validate';
+import type { UNet } from '../unet/model';
+import { scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
 
 /** Foreground thresholds tried. */
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -87,4 +89,25 @@ export function calibratePostprocess(
       : best,
   );
   return { postprocess: chosen.postprocess, scores: scoreValidation(samples, probabilities, chosen.postprocess, selectBy), trials };
+}
+
+/**
+ * Predicts the validation samples with `model` and chooses its post-processing on them (the
+ * smallest object sized by the training cells): what train() does at its end and
+ * `unet accuracy --rescore` does again for a trained run.
+ */
+export function calibrateModel(
+  model: UNet,
+  train: TrainingSample[],
+  validation: TrainingSample[],
+  predictOptions: PredictOptions,
+  base: PostprocessOptions,
+  selectBy: SelectBy,
+): ReturnType<typeof calibratePostprocess> {
+  const probabilities = validationProbabilities(model, validation, predictOptions);
+  try {
+    return calibratePostprocess(validation, probabilities, base, selectBy, medianCellArea(train));
+  } finally {
+    dispose(probabilities);
+  }
 }

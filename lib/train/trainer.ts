@@ -8,16 +8,16 @@ import { GradScaler } from '../amp';
 import type { TrainingSample } from '../data/dataset';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
-import { dispose, tidy } from '../memory';
+import { tidy } from '../memory';
 import type { PostprocessOptions } from '../predict/instances';
 import { UNet } from '../unet/model';
 import type { ModelDescription } from '../unet/model-files';
-import { calibratePostprocess, medianCellArea } from './calibrate';
+import { calibrateModel } from './calibrate';
 import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type TrainOptions, type TrainResult } from './options';
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
 import { accumulateGradients, makeOptimizer, makeScheduler } from './step';
-import { validate, validationProbabilities, type ValidationScores } from './validate';
+import { validate, type ValidationScores } from './validate';
 
 export type { TrainEvent, TrainOptions, TrainResult } from './options';
 export { PAPER_AUGMENTATION };
@@ -206,17 +206,13 @@ function calibrateBest(
   validation: TrainingSample[],
   settings: Settings,
   device: string,
-): ReturnType<typeof calibratePostprocess> {
+): ReturnType<typeof calibrateModel> {
   const best = new UNet(model.options).to(device);
   try {
     const file = `${folder.dir}/best.safetensors`;
     tidy(() => best.loadStateDict(loadSafetensors(file).tensors));
-    const probabilities = validationProbabilities(best, validation, { tileSize: settings.validationTileSize, device, tta: settings.tta });
-    try {
-      return calibratePostprocess(validation, probabilities, settings.postprocess, settings.selectBy, medianCellArea(train));
-    } finally {
-      dispose(probabilities);
-    }
+    const predictOptions = { tileSize: settings.validationTileSize, device, tta: settings.tta };
+    return calibrateModel(best, train, validation, predictOptions, settings.postprocess, settings.selectBy);
   } finally {
     best.dispose();
   }
