@@ -5,11 +5,9 @@ import * as path from 'node:path';
 
 import type { DType } from './dtype';
 import type { OutOfMemoryError } from './errors';
+import { packageRoot } from './package-root';
 import type { MemoryFormat } from './ops/shape';
 import type { Tensor } from './tensor';
-
-/** The folder holding package.json: one level above both lib/ (tests) and dist/ (the build). */
-export const packageRoot = path.resolve(__dirname, '..');
 
 /** What `npm install` recorded about the libtorch the addon was built against. */
 export interface LibtorchRecord {

@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
-import { libtorchRecord, packageRoot } from './native';
+import { libtorchRecord } from './native';
+import { packageRoot } from './package-root';
 
 /** The Python that has torch and the reference's packages. */
 export function referencePython(): string {

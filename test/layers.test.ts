@@ -16,7 +16,8 @@ function layerOf(module: string): number {
   if (['unet', 'weightmap', 'augment', 'data', 'metrics', 'labels'].includes(top)) return 4;
   // methods installs tensor methods from every operation, nn.functional's included.
   if (['nn', 'optim', 'amp', 'methods'].includes(top)) return 3;
-  if (top === 'native') return 1;
+  // package-root only computes a path: the addon's loader uses it, and so may anything above.
+  if (top === 'native' || top === 'package-root') return 1;
   if (top === 'index') return 7; // the package entry: only the command line imports it
   return 2; // the torch API: tensor, ops/, creation, memory, autograd, io/, runtime, cuda, cpu, …
 }

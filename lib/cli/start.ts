@@ -4,7 +4,7 @@
 // same verbs a user would type, and prints them.
 import * as path from 'node:path';
 
-import { packageRoot } from '../native';
+import { packageRoot } from '../package-root';
 import { numberOption } from './args';
 import { type Command, defineCommand } from './command';
 import { evalCommand } from './eval';

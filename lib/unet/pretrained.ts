@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { packageRoot } from '../native';
+import { packageRoot } from '../package-root';
 import { loadTrainedModel } from './model-files';
 
 /** The models in the package, with what each segments. */

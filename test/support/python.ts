@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 import type { Tensor } from '../../lib';
 import { loadSafetensors, saveSafetensors } from '../../lib/io/safetensors';
-import { packageRoot } from '../../lib/native';
+import { packageRoot } from '../../lib/package-root';
 import { referencePython } from '../../lib/reference';
 
 export { referencePython };
