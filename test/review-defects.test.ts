@@ -10,6 +10,10 @@ import { normaliseImage } from '../lib/data/normalise';
 import { syntheticCells, UNet, unet } from '../lib';
 import { runPython } from './support/python';
 
+// A test below runs on one thread; the other test files in this Jest worker expect the default.
+const threads = torch.getNumThreads();
+afterAll(() => torch.setNumThreads(threads));
+
 let folder: string;
 beforeEach(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-defects-'));

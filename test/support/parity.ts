@@ -55,7 +55,6 @@ import functools
 import json
 import torch
 import torch.nn.functional as F
-torch.set_num_threads(int(inputs.pop("__threads").item()))
 cases = json.loads(bytes(inputs.pop("__cases").tolist()).decode())
 device = cases[0]["device"] if cases else "cpu"
 inputs = {key: value.to(device) for key, value in inputs.items()}
@@ -116,7 +115,6 @@ export function runParity(cases: ParityCase[], device = 'cpu'): ParityResult[] {
   }
   const manifest = cases.map((c) => ({ name: c.name, python: c.python, inputs: Object.keys(c.inputs), grad: c.grad ?? [], device }));
   shared.__cases = torch.tensor(Array.from(Buffer.from(JSON.stringify(manifest))), { dtype: 'uint8' });
-  shared.__threads = torch.tensor(torch.getNumThreads());
   const theirs = runPython(PYTHON, shared);
   for (const entry of pending) {
     const key = entry.what.startsWith('grad') ? `${entry.name}/grad/${entry.what.slice(5)}` : `${entry.name}/out${entry.what.slice(7)}`;
