@@ -6,9 +6,12 @@ import * as path from 'node:path';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';
+import { isTiffFile, stemOf } from '../raster/files';
 import type { Tensor } from '../tensor';
 import type { Sample } from './dataset';
 import { normaliseImage, type Normalisation } from './normalise';
+
+export { stemOf };
 
 const EXTENSIONS = new Set(['.png', '.tif', '.tiff']);
 
@@ -17,24 +20,14 @@ export class DatasetError extends Error {
   override name = 'DatasetError';
 }
 
-function isTiff(file: string): boolean {
-  return /\.tiff?$/i.test(file);
-}
-
 /** Every image of a file: one for PNG, one per page for TIFF. */
 export function readImages(file: string): Tensor[] {
-  return isTiff(file) ? readImageTiff(file) : [readImagePng(file)];
+  return isTiffFile(file) ? readImageTiff(file) : [readImagePng(file)];
 }
 
 /** Every label image of a file: one for PNG, one per page for TIFF. */
 export function readLabels(file: string): Tensor[] {
-  return isTiff(file) ? readLabelTiff(file) : [readLabelPng(file)];
-}
-
-/** A file's name without its folder and extension: what matches an image to its label. */
-export function stemOf(file: string): string {
-  const name = path.basename(file);
-  return name.slice(0, name.length - path.extname(name).length);
+  return isTiffFile(file) ? readLabelTiff(file) : [readLabelPng(file)];
 }
 
 function imageFiles(folder: string): Map<string, string> {

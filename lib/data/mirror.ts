@@ -2,15 +2,10 @@
 // padding, shared by training tiles and prediction tiles.
 import { tensor as makeTensor } from '../creation';
 import { tidy } from '../memory';
+import { mirrorIndex } from '../raster/tiles';
 import type { Tensor } from '../tensor';
 
-/** Position p mirrored into [0, n) about the outer pixels (… 2 1 | 0 1 2 … n-1 | n-2 …), as often as needed. */
-export function mirrorIndex(p: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((p % period) + period) % period;
-  return m < n ? m : period - m;
-}
+export { mirrorIndex };
 
 /** The region [top, top + height) × [left, left + width) of `x` (…, H, W), mirrored outside the image. */
 export function cropMirrored(x: Tensor, top: number, left: number, height: number, width: number): Tensor {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import type { DType } from '../dtype';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
+import { NPY_MAGIC, npyBytes } from '../raster/npy';
 import { writeFileAtomic } from './atomic';
 import { pathArg, tensorArg } from '../check';
 
@@ -25,7 +26,6 @@ const DESCR: Partial<Record<DType, string>> = {
   bool: '|b1',
 };
 const DTYPE_OF_DESCR = new Map(Object.entries(DESCR).map(([dtype, descr]) => [descr, dtype as DType]));
-const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /** Writes one tensor as a .npy file (version 1.0, C order), atomically. bfloat16 has no NumPy type and is refused. */
 export function saveNpy(file: string, tensor: Tensor): void {
@@ -33,20 +33,7 @@ export function saveNpy(file: string, tensor: Tensor): void {
   tensorArg('saveNpy', 'tensor', tensor);
   const descr = DESCR[tensor.dtype];
   if (descr === undefined) throw new TypeError(`saveNpy(): NumPy has no ${tensor.dtype} type; convert the tensor first (e.g. to float32)`);
-  const shape = tensor.shape.length === 1 ? `(${tensor.shape[0]},)` : `(${tensor.shape.join(', ')})`;
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
-  // The header, with its 10-byte preamble, pads with spaces to a multiple of 64 and ends in a newline.
-  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
-  const data = new Uint8Array(native.toBytes(tensor));
-  const out = new Uint8Array(total + data.length);
-  out.set(MAGIC, 0);
-  out[6] = 1;
-  out[7] = 0;
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(Buffer.from(header, 'latin1'), 10);
-  out.set(data, total);
-  writeFileAtomic(file, out);
+  writeFileAtomic(file, npyBytes(descr, tensor.shape, new Uint8Array(native.toBytes(tensor))));
 }
 
 /** Reads a .npy file (versions 1–3; C or Fortran order) into a CPU tensor. */
@@ -56,7 +43,7 @@ export function loadNpy(file: string): Tensor {
   const fail = (why: string): never => {
     throw new NpyError(`${file}: not a readable .npy file: ${why}`);
   };
-  if (bytes.length < 10 || !MAGIC.every((byte, k) => bytes[k] === byte)) fail('it does not start with \\x93NUMPY');
+  if (bytes.length < 10 || !NPY_MAGIC.every((byte, k) => bytes[k] === byte)) fail('it does not start with \\x93NUMPY');
   const major = bytes[6]!;
   if (major < 1 || major > 3) fail(`unknown format version ${major}`);
   const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);

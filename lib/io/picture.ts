@@ -1,5 +1,6 @@
 // Pictures for people to look at: gray images, label images in colour, overlays, and panels
-// of them side by side, as 8-bit RGB.
+// of them side by side, as 8-bit RGB. Only types come from the tensor layer: the ONNX engine
+// uses the array functions here without libtorch.
 import type { Tensor } from '../tensor';
 
 /** An 8-bit RGB picture, pixels interleaved (H × W × 3). */
@@ -41,8 +42,11 @@ export function labelColour(id: number): [number, number, number] {
 /** Labels (H, W) in colour, or blended over `image` (as `imagePicture` takes it) with cell outlines. */
 export function labelPicture(labels: Tensor, image?: Tensor, opacity = 0.35): Picture {
   const [height, width] = sizeOf(labels, 'labelPicture(): the labels');
-  const ids = labels.to('int32').toTypedArray() as Int32Array;
-  const base = image ? imagePicture(image) : null;
+  return labelPictureOf(labels.to('int32').toTypedArray() as Int32Array, height, width, image ? imagePicture(image) : undefined, opacity);
+}
+
+/** Label ids (row-major H × W) in colour, or blended over the picture `base` with cell outlines. */
+export function labelPictureOf(ids: Int32Array, height: number, width: number, base?: Picture, opacity = 0.35): Picture {
   if (base && (base.height !== height || base.width !== width))
     throw new RangeError(`labelPicture(): the image is ${base.width}×${base.height} but the labels ${width}×${height}`);
   const rgb = new Uint8Array(3 * ids.length);
@@ -62,6 +66,25 @@ export function labelPicture(labels: Tensor, image?: Tensor, opacity = 0.35): Pi
     const alpha = ids[k] === 0 ? 0 : outline ? 1 : opacity;
     for (let c = 0; c < 3; c += 1) rgb[3 * k + c] = Math.round(base.rgb[3 * k + c]! * (1 - alpha) + colour[c]! * alpha);
   }
+  return { height, width, rgb };
+}
+
+/**
+ * A gray picture of planar samples (C × H × W) for display: the mean over the channels, its
+ * minimum black and its maximum white.
+ */
+export function stretchedPicture(data: Float32Array, channels: number, height: number, width: number): Picture {
+  const plane = height * width;
+  const mean = new Float32Array(plane);
+  for (let c = 0; c < channels; c += 1) for (let k = 0; k < plane; k += 1) mean[k] = mean[k]! + data[c * plane + k]! / channels;
+  let low = Infinity;
+  let high = -Infinity;
+  for (const value of mean) {
+    low = Math.min(low, value);
+    high = Math.max(high, value);
+  }
+  const rgb = new Uint8Array(3 * plane);
+  for (let k = 0; k < plane; k += 1) rgb.fill(Math.round(((mean[k]! - low) / Math.max(high - low, 1e-6)) * 255), 3 * k, 3 * k + 3);
   return { height, width, rgb };
 }
 

@@ -1,79 +1,27 @@
 // PNG images in (8- and 16-bit gray or colour, scaled to [0, 1]), label images in (8- and 16-bit
 // grayscale ids), and pictures out: gray images, label images, colour maps and RGB pictures.
-import * as fs from 'node:fs';
-
 import { PNG } from 'pngjs';
 
 import { native } from '../native';
+import { decodeImagePng, decodeLabelPng, type ReadImageOptions, writeLabelRasterPng, writePicturePng } from '../raster/png';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
-import { checkImageSize } from './limits';
-import type { Picture } from './picture';
 
-/** Options of the PNG readers. */
-export interface ReadImageOptions {
-  /** Refuse images that declare more pixels (default: `getMaxImagePixels()`, 2^28 unless set). */
-  maxPixels?: number;
-}
-
-/** Thrown for a PNG that is not a label image; the message names the file and what it is. */
-export class PngError extends Error {
-  override name = 'PngError';
-}
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-// The size in the header (IHDR, the first chunk) is checked before pngjs allocates for it.
-function decode(file: string, options: ReadImageOptions): PNG & { colorType: number; depth: number } {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    throw new PngError(`${file}: cannot read (${(error as Error).message})`);
-  }
-  if (bytes.length < 24 || !bytes.subarray(0, 8).equals(SIGNATURE) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new PngError(`${file}: not a readable PNG (no PNG signature and header)`);
-  }
-  checkImageSize(file, bytes.readUInt32BE(16), bytes.readUInt32BE(20), options.maxPixels);
-  try {
-    return PNG.sync.read(bytes, { skipRescale: true }) as PNG & { colorType: number; depth: number };
-  } catch (error) {
-    throw new PngError(`${file}: not a readable PNG (${(error as Error).message})`);
-  }
-}
+export { decodeImagePng, decodeLabelPng, PngError, type ReadImageOptions, writePicturePng } from '../raster/png';
 
 /**
  * A PNG image as float32 (C, H, W) in [0, 1], scaled by its bit depth: one channel for gray,
  * three for colour (palette images expanded, alpha dropped).
  */
 export function readImagePng(file: string, options: ReadImageOptions = {}): Tensor {
-  const png = decode(file, options);
-  const { width, height } = png;
-  const gray = png.colorType === 0 || png.colorType === 4;
-  const channels = gray ? 1 : 3;
-  const scale = png.colorType === 3 ? 255 : 2 ** png.depth - 1;
-  const data = png.data as unknown as ArrayLike<number>;
-  const values = new Float32Array(channels * width * height);
-  const plane = width * height;
-  for (let k = 0; k < plane; k += 1) for (let c = 0; c < channels; c += 1) values[c * plane + k] = data[4 * k + c]! / scale;
-  return native.fromTypedArray(values, [channels, height, width]);
+  const { channels, height, width, data } = decodeImagePng(file, options);
+  return native.fromTypedArray(data, [channels, height, width]);
 }
 
 /** A grayscale PNG (8 or 16 bits) as an int32 (H, W) tensor of its values; colour images are refused. */
 export function readLabelPng(file: string, options: ReadImageOptions = {}): Tensor {
-  const png = decode(file, options);
-  const colorType = png.colorType;
-  if (colorType !== 0 && colorType !== 4) {
-    const kind = colorType === 3 ? 'palette' : 'RGB';
-    throw new PngError(
-      `${file}: a ${kind} image is not a label image; labels are one grayscale channel (8 or 16 bits) holding 0 for background and an id per cell`,
-    );
-  }
-  const { width, height } = png;
-  const values = new Int32Array(width * height);
-  const data = png.data as unknown as ArrayLike<number>;
-  for (let k = 0; k < values.length; k += 1) values[k] = data[4 * k]!;
-  return native.fromTypedArray(values, [height, width]);
+  const { height, width, data } = decodeLabelPng(file, options);
+  return native.fromTypedArray(data, [height, width]);
 }
 
 // A perceptual dark-to-bright ramp (purple → orange → yellow), 9 stops, interpolated.
@@ -107,15 +55,6 @@ export function writeColourPng(file: string, map: Tensor): void {
   writePicturePng(file, { height, width, rgb });
 }
 
-/** Writes an RGB picture as a PNG, atomically. */
-export function writePicturePng(file: string, { rgb, height, width }: Picture): void {
-  if (rgb.length !== height * width * 3)
-    throw new RangeError(`writePicturePng(): expected ${height} × ${width} × 3 bytes, got ${rgb.length}`);
-  const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
-  png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
-  writeFileAtomic(file, PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
-}
-
 /** Writes a gray image (H, W), values in [0, 1] (clamped), as an 8-bit grayscale PNG, atomically. */
 export function writeGrayPng(file: string, image: Tensor): void {
   if (image.ndim !== 2) throw new RangeError(`writeGrayPng(): the image must be 2-d (H, W), got shape [${image.shape}]`);
@@ -130,15 +69,5 @@ export function writeGrayPng(file: string, image: Tensor): void {
 export function writeLabelPng(file: string, labels: Tensor): void {
   if (labels.ndim !== 2) throw new RangeError(`writeLabelPng(): the labels must be 2-d (H, W), got shape [${labels.shape}]`);
   const [height, width] = labels.shape as [number, number];
-  const values = labels.to('int32').toTypedArray() as Int32Array;
-  let max = 0;
-  for (const value of values) {
-    if (value < 0 || value > 65535) throw new RangeError(`writeLabelPng(): label ids must be in 0..65535, got ${value}`);
-    if (value > max) max = value;
-  }
-  const bitDepth = max > 255 ? 16 : 8;
-  const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth });
-  // pngjs takes 16-bit samples in the machine's byte order and swaps them itself.
-  png.data = Buffer.from(bitDepth === 16 ? Uint16Array.from(values).buffer : Uint8Array.from(values).buffer);
-  writeFileAtomic(file, PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth }));
+  writeLabelRasterPng(file, { height, width, data: labels.to('int32').toTypedArray() as Int32Array });
 }

@@ -1,77 +1,20 @@
-// TIFF images, multi-page stacks included (the ISBI 2012 challenge ships its training data as
-// one 30-page `train-volume.tif`), decoded by image-js's `tiff` package.
-import * as fs from 'node:fs';
-
-import { decode, type TiffIfd } from 'tiff';
-
+// TIFF images as tensors, multi-page stacks included: the decoding is lib/raster/tiff's.
 import { native } from '../native';
+import { decodeImageTiff, decodeLabelTiff } from '../raster/tiff';
 import type { Tensor } from '../tensor';
-import { checkImageSize, checkTotalPixels } from './limits';
 import type { ReadImageOptions } from './png';
 
-/** Thrown for a file that is not a readable TIFF image; the message names the file and the fault. */
-export class TiffError extends Error {
-  override name = 'TiffError';
-}
-
-// The pages' sizes are read first (their directories only) and checked against the limit, all
-// pages together, before any pixel data is decoded.
-function pages(file: string, options: ReadImageOptions): TiffIfd[] {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (error) {
-    throw new TiffError(`${file}: cannot read (${(error as Error).message})`);
-  }
-  let headers: TiffIfd[];
-  try {
-    headers = decode(bytes, { ignoreImageData: true });
-  } catch (error) {
-    throw new TiffError(`${file}: not a readable TIFF (${(error as Error).message})`);
-  }
-  for (const page of headers) checkImageSize(file, page.width, page.height, options.maxPixels);
-  checkTotalPixels(
-    file,
-    headers.length,
-    headers.reduce((sum, page) => sum + page.width * page.height, 0),
-    options.maxPixels,
-  );
-  try {
-    return decode(bytes);
-  } catch (error) {
-    throw new TiffError(`${file}: not a readable TIFF (${(error as Error).message})`);
-  }
-}
+export { decodeImageTiff, decodeLabelTiff, TiffError } from '../raster/tiff';
 
 /**
  * Every page of a TIFF as float32 (C, H, W): integer samples scaled to [0, 1] by their bit depth,
  * float samples as stored; one channel for gray, three for colour (alpha dropped).
  */
 export function readImageTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
-  return pages(file, options).map((page, index) => {
-    const { width, height } = page;
-    const components = page.components;
-    const channels = components >= 3 ? 3 : 1;
-    const integer = page.sampleFormat !== 3;
-    const scale = integer ? 2 ** page.bitsPerSample - 1 : 1;
-    const data = page.data;
-    if (data.length < width * height * components)
-      throw new TiffError(`${file}: page ${index} holds ${data.length} samples, ${width}×${height}×${components} expected`);
-    const plane = width * height;
-    const values = new Float32Array(channels * plane);
-    for (let k = 0; k < plane; k += 1) for (let c = 0; c < channels; c += 1) values[c * plane + k] = data[k * components + c]! / scale;
-    return native.fromTypedArray(values, [channels, height, width]);
-  });
+  return decodeImageTiff(file, options).map(({ channels, height, width, data }) => native.fromTypedArray(data, [channels, height, width]));
 }
 
 /** Every page of a single-channel integer TIFF as int32 (H, W) label ids. */
 export function readLabelTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
-  return pages(file, options).map((page, index) => {
-    if (page.components !== 1 || page.sampleFormat === 3) {
-      throw new TiffError(
-        `${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`,
-      );
-    }
-    return native.fromTypedArray(Int32Array.from(page.data), [page.height, page.width]);
-  });
+  return decodeLabelTiff(file, options).map(({ height, width, data }) => native.fromTypedArray(data, [height, width]));
 }

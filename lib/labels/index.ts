@@ -1,14 +1,15 @@
-// Label images (H, W) of integer ids: connected components, sizes, seeded growth, borders
-// between instances and thinning. One typed home for what data, prediction and the metrics
-// need, so that none of them calls the addon's kernels by hand.
+// Label images (H, W) of integer ids as tensors: connected components on the addon's kernel, and
+// the array functions of lib/raster/labels. One typed home for what data, prediction and the
+// metrics need, so that none of them calls the addon's kernels by hand.
 import { tensorArg } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { native } from '../native';
+import type { Connectivity } from '../raster/labels';
 import type { Tensor } from '../tensor';
 
-/** Pixel neighbourhood of a connected component: 4 (edges) or 8 (edges and corners). */
-export type Connectivity = 4 | 8;
+export type { Connectivity } from '../raster/labels';
+export { areas, componentValues, growSeeds, relabelSequential, removeSmallObjects, thin, touchingBorders } from '../raster/labels';
 
 function checkConnectivity(caller: string, connectivity: number): void {
   if (connectivity !== 4 && connectivity !== 8)
@@ -39,171 +40,4 @@ export function connectedComponents(mask: Tensor, connectivity: Connectivity = 4
   label2d('connectedComponents', 'mask', mask);
   checkConnectivity('connectedComponents', connectivity);
   return tidy(() => native.connectedComponents(mask.dtype === 'bool' ? mask.cpu() : mask.ne(0).cpu(), connectivity));
-}
-
-/** Pixels per id: index k holds the area of id k (index 0: background). */
-export function areas(values: Int32Array): number[] {
-  const counts: number[] = [];
-  for (const id of values) {
-    if (id < 0) throw new RangeError(`label ids must be >= 0, found ${id}`);
-    counts[id] = (counts[id] ?? 0) + 1;
-  }
-  return Array.from(counts, (count) => count ?? 0);
-}
-
-/** Ids renumbered 1..K in raster order of their first pixel (0 stays 0). */
-export function relabelSequential(values: Int32Array): Int32Array {
-  const next = new Map<number, number>();
-  return values.map((id) => {
-    if (id === 0) return 0;
-    let mapped = next.get(id);
-    if (mapped === undefined) {
-      mapped = next.size + 1;
-      next.set(id, mapped);
-    }
-    return mapped;
-  });
-}
-
-/** Objects smaller than `minSize` pixels become background; the others are renumbered 1..K. */
-export function removeSmallObjects(values: Int32Array, minSize: number): Int32Array {
-  if (!(minSize >= 0)) throw new RangeError(`removeSmallObjects(): 'minSize' must be >= 0, got ${minSize}`);
-  const area = areas(values);
-  return relabelSequential(values.map((id) => (id !== 0 && area[id]! < minSize ? 0 : id)));
-}
-
-/**
- * Grows labelled seeds into the pixels of `allowed` (non-zero) that no seed holds, each pixel going
- * to the seed it is nearest to along paths inside `allowed` (4-connected breadth-first order: on a
- * tie, the seed that reached the pixel first in raster order). Pixels of `allowed` that no path
- * reaches stay 0. Returns new ids (the seeds' ids).
- */
-export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number, width: number): Int32Array {
-  if (seeds.length !== height * width || allowed.length !== height * width)
-    throw new RangeError(`growSeeds(): seeds and allowed must both hold ${height}×${width} pixels`);
-  const out = Int32Array.from(seeds);
-  let frontier: number[] = [];
-  for (let k = 0; k < out.length; k += 1) if (out[k] !== 0) frontier.push(k);
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const at of frontier) {
-      const y = Math.floor(at / width);
-      const x = at - y * width;
-      const id = out[at]!;
-      if (y > 0) claim(at - width);
-      if (y < height - 1) claim(at + width);
-      if (x > 0) claim(at - 1);
-      if (x < width - 1) claim(at + 1);
-      function claim(neighbour: number): void {
-        if (out[neighbour] === 0 && allowed[neighbour] !== 0) {
-          out[neighbour] = id;
-          next.push(neighbour);
-        }
-      }
-    }
-    frontier = next;
-  }
-  return out;
-}
-
-/**
- * Pixels of an object that lie within `width` pixels (Chebyshev distance, so `width` 1 is the
- * 8-neighbourhood) of a pixel of another object: where touching instances meet. 1 marks them.
- */
-export function touchingBorders(values: Int32Array, height: number, width: number, borderWidth = 1): Uint8Array {
-  if (!Number.isInteger(borderWidth) || borderWidth < 1)
-    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${borderWidth}`);
-  const border = new Uint8Array(values.length);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const id = values[y * width + x]!;
-      if (id === 0) continue;
-      search: for (let dy = -borderWidth; dy <= borderWidth; dy += 1) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= height) continue;
-        for (let dx = -borderWidth; dx <= borderWidth; dx += 1) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width) continue;
-          const other = values[ny * width + nx]!;
-          if (other !== 0 && other !== id) {
-            border[y * width + x] = 1;
-            break search;
-          }
-        }
-      }
-    }
-  }
-  return border;
-}
-
-// The deletion tables of the two sub-iterations of Lam, Lee and Suen's thinning (1992), the one
-// scikit-image's `thin` uses: bit k of a code is the k-th neighbour counter-clockwise from the
-// right (right, top-right, top, top-left, left, bottom-left, bottom, bottom-right).
-const THIN_TABLES: [Uint8Array, Uint8Array] = (() => {
-  const bitsOf = (code: number): boolean[] => Array.from({ length: 9 }, (_, i) => ((code >> i) & 1) === 1);
-  const g1 = (b: boolean[]): boolean => [0, 2, 4, 6].filter((i) => !b[i] && (b[i + 1] || b[(i + 2) % 8])).length === 1;
-  const g2 = (b: boolean[]): boolean => {
-    let n1 = 0;
-    let n2 = 0;
-    for (const k of [1, 3, 5, 7]) {
-      if (b[k] || b[k - 1]) n1 += 1;
-      if (b[k] || b[(k + 1) % 8]) n2 += 1;
-    }
-    return [2, 3].includes(Math.min(n1, n2));
-  };
-  const g3 = (b: boolean[]): boolean => !((b[1] || b[2] || !b[7]) && b[0]);
-  const g3p = (b: boolean[]): boolean => !((b[5] || b[6] || !b[3]) && b[4]);
-  const first = new Uint8Array(256);
-  const second = new Uint8Array(256);
-  for (let code = 0; code < 256; code += 1) {
-    const b = bitsOf(code);
-    const common = g1(b) && g2(b);
-    first[code] = common && g3(b) ? 1 : 0;
-    second[code] = common && g3p(b) ? 1 : 0;
-  }
-  return [first, second];
-})();
-const THIN_NEIGHBOURS: [number, number][] = [
-  [0, 1],
-  [-1, 1],
-  [-1, 0],
-  [-1, -1],
-  [0, -1],
-  [1, -1],
-  [1, 0],
-  [1, 1],
-];
-
-/**
- * Thins the non-zero pixels of a mask to one-pixel-wide, 8-connected lines that keep its topology
- * (Lam, Lee and Suen's two sub-iteration thinning, as scikit-image's `morphology.thin`; outside
- * the image counts as 0). Returns 0/1 pixels.
- */
-export function thin(mask: Uint8Array, height: number, width: number): Uint8Array {
-  const image = Uint8Array.from(mask, (v) => (v !== 0 ? 1 : 0));
-  const codes = new Uint8Array(image.length);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const table of THIN_TABLES) {
-      // Each sub-iteration decides from the image as it was when it began (a parallel step).
-      for (let y = 0; y < height; y += 1) {
-        for (let x = 0; x < width; x += 1) {
-          let code = 0;
-          THIN_NEIGHBOURS.forEach(([dy, dx], bit) => {
-            const ny = y + dy;
-            const nx = x + dx;
-            if (ny >= 0 && ny < height && nx >= 0 && nx < width && image[ny * width + nx] === 1) code |= 1 << bit;
-          });
-          codes[y * width + x] = code;
-        }
-      }
-      for (let k = 0; k < image.length; k += 1) {
-        if (image[k] === 1 && table[codes[k]!] === 1) {
-          image[k] = 0;
-          changed = true;
-        }
-      }
-    }
-  }
-  return image;
 }

@@ -1,18 +1,16 @@
-// What a prediction leaves on disk: the label image, the class probabilities and an overlay.
-import * as path from 'node:path';
-
-import { saveNpy } from '../io/npy';
-import { labelPicture } from '../io/picture';
-import { writeLabelPng, writePicturePng } from '../io/png';
+// What a prediction leaves on disk, for tensors: the labels that the post-processing makes of the
+// probabilities, written by lib/raster/outputs.
+import { labelValues } from '../labels';
+import { type PredictionFiles, writePredictionFiles } from '../raster/outputs';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
 import { labelsFromProbabilities, type PostprocessOptions } from './instances';
 
-/** The files written for one image. */
-export interface PredictionFiles {
-  labels: string;
-  probabilities: string;
-  overlay: string;
+export type { PredictionFiles };
+
+function planes(tensor: Tensor): { channels: number; height: number; width: number; data: Float32Array } {
+  const [channels, height, width] = tensor.shape as [number, number, number];
+  return { channels, height, width, data: tensor.to({ device: 'cpu', dtype: 'float32' }).contiguous().toTypedArray() as Float32Array };
 }
 
 /**
@@ -27,20 +25,13 @@ export function writePrediction(
   probabilities: Tensor,
   postprocess: PostprocessOptions,
 ): PredictionFiles {
-  const files = {
-    labels: path.join(folder, `${name}.png`),
-    probabilities: path.join(folder, `${name}.probabilities.npy`),
-    overlay: path.join(folder, `${name}.overlay.png`),
-  };
-  tidy(() => {
+  return tidy(() => {
     const labels = labelsFromProbabilities(probabilities, postprocess);
-    writeLabelPng(files.labels, labels);
-    saveNpy(files.probabilities, probabilities.to('float32').contiguous());
-    // The image as normalised for the network, mapped back to [0, 1] for display.
-    const shown = image.mean(0);
-    const low = shown.min().item() as number;
-    const high = shown.max().item() as number;
-    writePicturePng(files.overlay, labelPicture(labels, shown.sub(low).div(Math.max(high - low, 1e-6))));
+    const [height, width] = labels.shape as [number, number];
+    return writePredictionFiles(folder, name, {
+      normalised: planes(image),
+      probabilities: planes(probabilities),
+      labels: { height, width, data: labelValues(labels) },
+    });
   });
-  return files;
 }
