@@ -5,6 +5,7 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { referencePython } = require('../dist/reference.js');
 const { torch, augment } = require('../dist/index.js');
+const { numberArguments, presetArgument } = require('./numbers');
 
 function printTable(header, rows) {
   const lines = [header, header.map(() => '---'), ...rows];
@@ -137,23 +138,6 @@ function augmentSamplesPerSecond(device, batch, samples) {
 function verdict(/** @type {number} */ value, /** @type {'<=' | '>='} */ relation, /** @type {number} */ target, unit = '') {
   const met = relation === '<=' ? value <= target : value >= target;
   return `${relation === '<=' ? 'at most' : 'at least'} ${target}${unit}: ${met ? 'met' : 'missed'}`;
-}
-
-/** The command line's arguments from `from` on as numbers; a missing or non-numeric one is an error naming its position. */
-function numberArguments(/** @type {string[]} */ args, /** @type {number} */ count, from = 0) {
-  return Array.from({ length: count }, (_, k) => {
-    const value = Number(args[from + k]);
-    if (args[from + k] === undefined || !Number.isFinite(value))
-      throw new Error(`argument ${from + k + 1} must be a number, got ${args[from + k]}`);
-    return value;
-  });
-}
-
-/** A preset name from the command line. */
-function presetArgument(/** @type {string | undefined} */ name) {
-  if (name !== 'ronneberger2015' && name !== 'compact' && name !== 'padded')
-    throw new Error(`expected a preset (ronneberger2015, compact, padded), got ${name}`);
-  return name;
 }
 
 module.exports = {

@@ -17,8 +17,18 @@ const recordFile = path.join(projectRoot, 'build', 'libtorch.json');
 
 /** The torch releases `npm install` puts into the project venv. */
 const PINNED_TORCH = { cpu: 'torch==2.13.0+cpu', cuda: 'torch==2.14.1' };
-/** What the PyTorch reference in reference/ needs beside torch. */
-const REFERENCE_PACKAGES = ['numpy', 'scipy', 'safetensors', 'scikit-image'];
+/**
+ * What the PyTorch reference in reference/ needs beside torch (pip name → import name); onnx and
+ * onnxruntime check exported models independently of onnxruntime-node.
+ */
+const REFERENCE_PACKAGES = {
+  numpy: 'numpy',
+  scipy: 'scipy',
+  safetensors: 'safetensors',
+  'scikit-image': 'skimage',
+  onnx: 'onnx',
+  onnxruntime: 'onnxruntime',
+};
 
 class LibtorchError extends Error {}
 
@@ -81,7 +91,7 @@ function pipArguments(log) {
   }
   const flavour = gpuVisible() ? 'cuda' : 'cpu';
   log(`libtorch: ${flavour === 'cuda' ? 'an NVIDIA GPU is visible' : 'no NVIDIA GPU is visible'}, installing ${PINNED_TORCH[flavour]}`);
-  return ['--retries', '0', PINNED_TORCH[flavour], ...REFERENCE_PACKAGES];
+  return ['--retries', '0', PINNED_TORCH[flavour], ...Object.keys(REFERENCE_PACKAGES)];
 }
 
 function createVenv(log) {
@@ -102,6 +112,21 @@ function createVenv(log) {
         'work on this machine (for example an --index-url and a torch version), or set LIBTORCH or TORCH_PYTHON.',
     );
   }
+}
+
+/**
+ * Installs the reference packages a project venv made by an earlier version lacks (a package added
+ * to REFERENCE_PACKAGES since); pip failing here costs only the tests that use the package.
+ */
+function completeVenv(log) {
+  const missing = Object.entries(REFERENCE_PACKAGES)
+    .filter(([, module]) => run(venvPython, ['-c', `import ${module}`]).status !== 0)
+    .map(([name]) => name);
+  if (missing.length === 0) return;
+  log(`libtorch: installing ${missing.join(', ')} into ${venvDir} (the reference needs them)`);
+  const pip = run(venvPython, ['-m', 'pip', 'install', '--retries', '0', ...missing], { stdio: 'inherit' });
+  if (pip.error || pip.status !== 0)
+    log(`libtorch: pip could not install ${missing.join(', ')}; the tests that compare with them will fail`);
 }
 
 /**
@@ -130,6 +155,7 @@ function findLibtorch({ install = false, log = () => {} } = {}) {
     createVenv(log);
     venvRoot = torchOfPython(venvPython);
   }
+  if (venvRoot && install) completeVenv(log);
   if (!venvRoot) {
     throw new LibtorchError(
       'no libtorch found: LIBTORCH is unset, no Python imports torch, and the project venv has none. ' +

@@ -1,7 +1,8 @@
-// The layers of lib/ go one way: cli → train → predict → (unet, weightmap, augment, data,
-// metrics, labels) → nn, optim, amp → the torch API (tensors, operations, files) → native.
-// A module imports from its own layer or below, never above; U-Net code calls the addon only in
-// the files of its own kernels. This test reads every import of lib/ and fails on a wrong one.
+// The layers of lib/ go one way: cli → train → (predict, onnx, engine) → (unet, weightmap,
+// augment, data, metrics, labels) → nn, optim, amp → the torch API (tensors, operations, files,
+// raster) → native. A module imports from its own layer or below, never above; U-Net code calls
+// the addon only in the files of its own kernels; the ONNX engine never reaches the addon. This
+// test reads every import of lib/ and fails on a wrong one.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -12,14 +13,15 @@ function layerOf(module: string): number {
   const top = module.split('/')[0]!;
   if (top === 'cli') return 7;
   if (top === 'train') return 6;
-  if (top === 'predict') return 5;
+  // onnx writes models from the U-Net; engine runs them (it must not reach native, below).
+  if (['predict', 'onnx', 'engine'].includes(top)) return 5;
   if (['unet', 'weightmap', 'augment', 'data', 'metrics', 'labels'].includes(top)) return 4;
   // methods installs tensor methods from every operation, nn.functional's included.
   if (['nn', 'optim', 'amp', 'methods'].includes(top)) return 3;
   // package-root only computes a path: the addon's loader uses it, and so may anything above.
   if (top === 'native' || top === 'package-root') return 1;
   if (top === 'index') return 7; // the package entry: only the command line imports it
-  return 2; // the torch API: tensor, ops/, creation, memory, autograd, io/, runtime, cuda, cpu, …
+  return 2; // the torch API: tensor, ops/, creation, memory, autograd, io/, raster/, runtime, cuda, cpu, …
 }
 
 const NAMES = ['', 'native', 'the torch API', 'nn/optim', 'U-Net code', 'predict', 'train', 'cli or the package entry'];
@@ -62,6 +64,23 @@ describe('layers', () => {
       .filter(({ from, to, names }) => layerOf(from) >= 4 && to === 'native' && /\bnative\b/.test(names) && !KERNEL_FILES.includes(from))
       .map(({ from }) => from);
     expect(direct).toEqual([]);
+  });
+
+  test('the ONNX engine (unet-torch/onnx) and the browser page never reach the addon', () => {
+    const all = imports();
+    for (const entry of ['engine/index', 'engine/segmenter']) {
+      const seen = new Set<string>([entry]);
+      const queue = [entry];
+      while (queue.length > 0) {
+        const from = queue.pop()!;
+        for (const { to } of all.filter((edge) => edge.from === from))
+          if (!seen.has(to)) {
+            seen.add(to);
+            queue.push(to);
+          }
+      }
+      expect([entry, seen.has('native')]).toEqual([entry, false]);
+    }
   });
 
   test('the check itself finds a wrong import (prediction importing training)', () => {

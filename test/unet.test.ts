@@ -1,14 +1,11 @@
 // The U-Net against its PyTorch reference (reference/unet.py): structure and sizes of the paper
 // preset, seeded weights, forward logits and every gradient on a 572 tile, a 20-step SGD
 // trajectory, and every option combination on small inputs.
-import { type Tensor, type UNetOptions, createUNet, optim, torch, unet } from '../lib';
+import { type Tensor, createUNet, optim, torch, unet } from '../lib';
 import { runPython } from './support/python';
+import { optionCombinations, pythonOptions } from './support/unet-combos';
 
 const F = torch.nn.functional;
-
-function pythonOptions(options: UNetOptions): string {
-  return `UNetOptions.from_camel(${JSON.stringify(options).replace(/true/g, 'True').replace(/false/g, 'False')})`;
-}
 
 describe('the paper preset', () => {
   test('23 convolutions, 31,030,658 parameters, 572 → 388, and the size rules', () => {
@@ -122,27 +119,7 @@ for k, v in model.state_dict().items():
 });
 
 describe('every option combination on small inputs', () => {
-  const combos: UNetOptions[] = [];
-  for (const padding of ['valid', 'same'] as const)
-    for (const upsampling of ['transposed', 'bilinear'] as const)
-      for (const normalization of ['none', 'batch', 'instance', 'group'] as const)
-        for (const activation of ['relu', 'leakyRelu'] as const)
-          for (const init of ['paper', 'pytorch'] as const)
-            for (const dropout of [0, 0.5])
-              combos.push({
-                inChannels: 2,
-                classes: 3,
-                depth: 3,
-                baseChannels: 4,
-                padding,
-                upsampling,
-                normalization,
-                groups: 2,
-                activation,
-                negativeSlope: 0.1,
-                dropout,
-                init,
-              });
+  const combos = optionCombinations();
 
   test(`${combos.length} combinations: seeded weights, logits and all gradients equal PyTorch (training mode)`, () => {
     torch.tidy(() => {

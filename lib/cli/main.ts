@@ -6,8 +6,10 @@ import type { Command } from './command';
 import { compareCommand } from './compare';
 import { demoCommand } from './demo';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
 import { infoCommand } from './info';
 import { predictCommand } from './predict';
+import { serveCommand } from './serve';
 import { startCommand } from './start';
 import { trainCommand } from './train';
 import { weightMapCommand } from './weightmap';
@@ -17,12 +19,14 @@ const COMMANDS: Command[] = [
   trainCommand,
   predictCommand,
   evalCommand,
+  exportCommand,
   accuracyCommand,
   infoCommand,
   demoCommand,
   weightMapCommand,
   augmentCommand,
   compareCommand,
+  serveCommand,
 ];
 
 function usage(): string {
