@@ -19,6 +19,7 @@ import { loadNpy, saveNpy } from './io/npy';
 import { loadSafetensors, saveSafetensors } from './io/safetensors';
 import { loadTorch, saveTorch } from './io/torch-file';
 import * as nn from './nn';
+import { ScriptModule } from './nn/script-module';
 import * as optim from './optim';
 import * as compare from './ops/compare';
 import * as indexing from './ops/indexing';
@@ -114,6 +115,8 @@ export const torch = {
   save: saveTorch,
   /** `torch.load` of a file written by Python's `torch.save` (state dicts and checkpoints). */
   load: loadTorch,
+  /** TorchScript: `torch.jit.load(file, { device })` gives a ScriptModule to run and fine-tune. */
+  jit: { load: ScriptModule.load },
   saveSafetensors,
   loadSafetensors,
   saveNpy,

@@ -351,6 +351,15 @@ export interface NativeAddon {
   isInferenceMode(): boolean;
   // serialization (native/serialize.cc)
   pickleSave(value: unknown): ArrayBuffer;
+  // TorchScript modules (native/jit.cc); a module is an opaque handle
+  jitLoad(file: string, device: string): unknown;
+  jitNamedParameters(module: unknown): [string[], T[]];
+  jitNamedBuffers(module: unknown): [string[], T[]];
+  jitForward(module: unknown, inputs: T[]): T | T[];
+  jitTrain(module: unknown, mode: boolean): void;
+  jitIsTraining(module: unknown): boolean;
+  jitSave(module: unknown, file: string): void;
+  jitDispose(module: unknown): void;
   // weight map (native/weightmap.cc)
   weightMap(labels: T, w0: number, sigma: number, radius: number, classWeights: number[], falk: boolean): T;
   connectedComponents(mask: T, connectivity: number): T;

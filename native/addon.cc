@@ -86,6 +86,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerNnOps(env, exports);
   registerAutograd(env, exports);
   registerSerialization(env, exports);
+  registerJit(env, exports);
   registerAmp(env, exports);
   registerWeightMap(env, exports);
   registerAugment(env, exports);

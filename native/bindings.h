@@ -14,6 +14,7 @@ void registerShapeOps(Napi::Env env, Napi::Object exports);
 void registerNnOps(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerSerialization(Napi::Env env, Napi::Object exports);
+void registerJit(Napi::Env env, Napi::Object exports);
 void registerAmp(Napi::Env env, Napi::Object exports);
 void registerWeightMap(Napi::Env env, Napi::Object exports);
 void registerAugment(Napi::Env env, Napi::Object exports);

@@ -11,6 +11,8 @@ export { BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm } from './modules/nor
 export type { AffineNormOptions, BatchNormOptions } from './modules/norm';
 export { AvgPool2d, Dropout, Dropout2d, GELU, Identity, LeakyReLU, MaxPool2d, ReLU, Sigmoid, Tanh, Upsample } from './modules/layers';
 export { ModuleDict, ModuleList, Sequential } from './modules/container';
+export { ScriptModule } from './script-module';
+export type { ScriptLoadOptions } from './script-module';
 export { functional, init };
 /** torch.nn.utils: gradient clipping. */
 export const utils = { clipGradNorm_, clipGradValue_ };

@@ -10,6 +10,8 @@ import type { Normalisation } from '../data/normalise';
 import { writeFileAtomic } from '../io/atomic';
 import { loadSafetensors } from '../io/safetensors';
 import { loadTorch, type TorchValue } from '../io/torch-file';
+import { ZipReader } from '../io/zip';
+import { ScriptModule } from '../nn/script-module';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
 import { UNet, type UNetOptions } from './model';
@@ -88,6 +90,33 @@ export function readModelDescription(configFile: string): ModelDescription {
   };
 }
 
+/** Whether a .pt file is a TorchScript module (its archive holds `code/`) rather than a torch.save file. */
+function isTorchScript(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    return new ZipReader(fd, file).names().some((name) => name.split('/')[1] === 'code');
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// The state of a .pt file: a training checkpoint's model state (read without the checkpoint
+// module, which sits above this one), or the parameters and buffers of a TorchScript module
+// (a U-Net scripted in PyTorch from reference/unet.py has the same names).
+function ptModel(file: string): Record<string, Tensor> {
+  if (isTorchScript(file)) {
+    const scripted = ScriptModule.load(file);
+    try {
+      return Object.fromEntries(Object.entries(scripted.stateDict()).map(([key, value]) => [key, value.clone()]));
+    } finally {
+      scripted.dispose();
+    }
+  }
+  return checkpointModel(file);
+}
+
 // A checkpoint's model state without the checkpoint module (which sits above this one).
 function checkpointModel(file: string): Record<string, Tensor> {
   const value = loadTorch(file) as Record<string, TorchValue> | null;
@@ -99,8 +128,8 @@ function checkpointModel(file: string): Record<string, Tensor> {
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
- * `checkpoint.pt`), or of a weights file
- * (.safetensors or checkpoint .pt) with `model.json` beside it, with its description.
+ * `checkpoint.pt`), or of a weights file (.safetensors, a checkpoint .pt, or a U-Net scripted or
+ * traced in PyTorch and saved as TorchScript .pt) with `model.json` beside it, with its description.
  */
 export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
@@ -112,6 +141,6 @@ export function loadTrainedModel(location: string): { model: UNet; weights: stri
   const model = new UNet(description.options);
   // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed;
   // float16 weights (a shipped model) are widened to the parameters' float32 by the copy.
-  tidy(() => model.loadStateDict(weights.endsWith('.safetensors') ? loadSafetensors(weights).tensors : checkpointModel(weights)));
+  tidy(() => model.loadStateDict(weights.endsWith('.safetensors') ? loadSafetensors(weights).tensors : ptModel(weights)));
   return { model, weights, description };
 }
