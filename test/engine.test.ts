@@ -121,6 +121,22 @@ const engine = require(${JSON.stringify(path.join(packageRoot, 'dist', 'engine')
     expect(report.cells).toBeGreaterThan(5);
   }, 120_000);
 
+  test('unet predict --engine onnxruntime runs where the addon cannot load; the libtorch engine there fails', () => {
+    const onnx = path.join(folder, 'cli.onnx');
+    execFileSync(process.execPath, [path.join(packageRoot, 'dist', 'cli', 'main.js'), 'export', '--model', 'nuclei', '--out', onnx]);
+    const image = path.join(SAMPLES, fs.readdirSync(SAMPLES).sort()[0]!);
+    const blocked = (args: string[]): string =>
+      execFileSync(
+        process.execPath,
+        ['-r', path.join(packageRoot, 'test', 'support', 'no-addon.js'), path.join(packageRoot, 'dist', 'cli', 'main.js'), ...args],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    const out = path.join(folder, 'no-addon');
+    expect(blocked(['predict', '--engine', 'onnxruntime', '--no-tta', '--model', onnx, '--out', out, image])).toMatch(/→ .*\.png/);
+    expect(fs.existsSync(path.join(out, `${path.basename(image, '.png')}.png`))).toBe(true);
+    expect(() => blocked(['predict', '--model', 'nuclei', '--out', out, image])).toThrow(/the unet-torch addon was loaded/);
+  }, 120_000);
+
   test('refuses what it cannot run, by name', async () => {
     const notOnnx = path.join(folder, 'not.onnx');
     fs.writeFileSync(notOnnx, 'not a model at all');

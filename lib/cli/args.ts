@@ -1,6 +1,4 @@
 // Option values of the command line, checked and named in the error when they are wrong.
-import { setMaxImagePixels } from '../io/limits';
-import { setNumThreads } from '../runtime';
 import { UsageError } from './command';
 
 /** A finite number from `--name`, or undefined when the option was not given. */
@@ -32,20 +30,6 @@ export function choiceOption<T extends string>(name: string, text: string | unde
   if (text === undefined) return undefined;
   if (!allowed.includes(text as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${text}'`);
   return text as T;
-}
-
-/** Applies the common flags (`--threads`, `--max-pixels`) a verb was given. */
-export function applyCommonFlags(values: { threads?: string; 'max-pixels'?: string }): void {
-  const threads = integerOption('threads', values.threads);
-  if (threads !== undefined) {
-    if (threads < 1) throw new UsageError(`--threads must be at least 1, got ${threads}`);
-    setNumThreads(threads);
-  }
-  const maxPixels = integerOption('max-pixels', values['max-pixels']);
-  if (maxPixels !== undefined) {
-    if (maxPixels < 1) throw new UsageError(`--max-pixels must be at least 1, got ${maxPixels}`);
-    setMaxImagePixels(maxPixels);
-  }
 }
 
 /**

@@ -10,7 +10,8 @@ import { readImagePng, readLabelPng, writeColourPng, writeGrayPng, writeLabelPng
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
 import { weightMap } from '../weightmap/weight-map';
-import { applyCommonFlags, choiceOption, integerOption, numberOption, pairOption } from './args';
+import { choiceOption, integerOption, numberOption, pairOption } from './args';
+import { applyCommonFlags } from './common-flags';
 import { COMMON_FLAGS, defineCommand, type FlagValues, type Flags } from './command';
 
 const GRID_STEP = 24;

@@ -10,7 +10,8 @@ import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
 import { isbiScores } from '../metrics/isbi2012';
-import { applyCommonFlags, choiceOption, integerOption } from './args';
+import { choiceOption, integerOption } from './args';
+import { applyCommonFlags } from './common-flags';
 import { COMMON_FLAGS, defineCommand } from './command';
 
 function pairs(predictions: string[], truths: Map<string, string>): [string, string][] {

@@ -1,36 +1,34 @@
 #!/usr/bin/env node
 // The `unet` command line: one verb per file in this folder, each declared with defineCommand.
-import { accuracyCommand } from './accuracy';
-import { augmentCommand } from './augment';
 import type { Command } from './command';
-import { compareCommand } from './compare';
-import { demoCommand } from './demo';
-import { evalCommand } from './eval';
-import { exportCommand } from './export';
-import { infoCommand } from './info';
-import { predictCommand } from './predict';
-import { serveCommand } from './serve';
-import { startCommand } from './start';
-import { trainCommand } from './train';
-import { weightMapCommand } from './weightmap';
 
-const COMMANDS: Command[] = [
-  startCommand,
-  trainCommand,
-  predictCommand,
-  evalCommand,
-  exportCommand,
-  accuracyCommand,
-  infoCommand,
-  demoCommand,
-  weightMapCommand,
-  augmentCommand,
-  compareCommand,
-  serveCommand,
+/** A libtorch verb: the Tensor methods (lib/methods, which loads the addon) are installed first. */
+function withTorch(load: () => Command): () => Command {
+  return () => {
+    require('../methods');
+    return load();
+  };
+}
+
+// Each verb's module loads when that verb runs (`unet --help` loads them all for their summaries),
+// so that a verb that needs no libtorch (`predict --engine onnxruntime`, `serve`) never loads the addon.
+const COMMANDS: [string, () => Command][] = [
+  ['start', withTorch(() => (require('./start') as typeof import('./start')).startCommand)],
+  ['train', withTorch(() => (require('./train') as typeof import('./train')).trainCommand)],
+  ['predict', () => (require('./predict') as typeof import('./predict')).predictCommand],
+  ['eval', withTorch(() => (require('./eval') as typeof import('./eval')).evalCommand)],
+  ['export', withTorch(() => (require('./export') as typeof import('./export')).exportCommand)],
+  ['accuracy', withTorch(() => (require('./accuracy') as typeof import('./accuracy')).accuracyCommand)],
+  ['info', withTorch(() => (require('./info') as typeof import('./info')).infoCommand)],
+  ['demo', withTorch(() => (require('./demo') as typeof import('./demo')).demoCommand)],
+  ['weightmap', withTorch(() => (require('./weightmap') as typeof import('./weightmap')).weightMapCommand)],
+  ['augment', withTorch(() => (require('./augment') as typeof import('./augment')).augmentCommand)],
+  ['compare', withTorch(() => (require('./compare') as typeof import('./compare')).compareCommand)],
+  ['serve', () => (require('./serve') as typeof import('./serve')).serveCommand],
 ];
 
 function usage(): string {
-  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);
+  const lines = COMMANDS.map(([, load]) => load()).map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);
   return `usage: unet <command> [options]   (unet <command> --help for its options)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
@@ -41,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const command = COMMANDS.find(([verb]) => verb === name)?.[1]();
   if (!command) {
     process.stderr.write(`unet: unknown command '${name}'\n\n${usage()}`);
     return 2;

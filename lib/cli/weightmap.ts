@@ -5,7 +5,8 @@ import { saveNpy } from '../io/npy';
 import { readLabelPng, writeColourPng } from '../io/png';
 import { tidy } from '../memory';
 import { type WeightMapOptions, weightMap } from '../weightmap/weight-map';
-import { applyCommonFlags, choiceOption, numberOption, pairOption } from './args';
+import { choiceOption, numberOption, pairOption } from './args';
+import { applyCommonFlags } from './common-flags';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
 
 /** `unet weightmap` */

@@ -1,19 +1,16 @@
 // Datasets from folders: `images/` and `labels/` with matching names (extensions may differ),
 // PNG or TIFF; a multi-page TIFF is one sample per page.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';
-import { isTiffFile, stemOf } from '../raster/files';
+import { imageFilesByStem, isTiffFile, stemOf } from '../raster/files';
 import type { Tensor } from '../tensor';
 import type { Sample } from './dataset';
 import { normaliseImage, type Normalisation } from './normalise';
 
 export { stemOf };
-
-const EXTENSIONS = new Set(['.png', '.tif', '.tiff']);
 
 /** Thrown for a dataset folder that cannot be used; the message says what is missing or wrong. */
 export class DatasetError extends Error {
@@ -31,15 +28,11 @@ export function readLabels(file: string): Tensor[] {
 }
 
 function imageFiles(folder: string): Map<string, string> {
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new DatasetError(`${folder}: no such folder`);
-  const files = new Map<string, string>();
-  for (const entry of fs.readdirSync(folder).sort()) {
-    if (!EXTENSIONS.has(path.extname(entry).toLowerCase())) continue;
-    const stem = stemOf(entry);
-    if (files.has(stem)) throw new DatasetError(`${folder}: both ${path.basename(files.get(stem)!)} and ${entry} are called '${stem}'`);
-    files.set(stem, path.join(folder, entry));
+  try {
+    return imageFilesByStem(folder);
+  } catch (error) {
+    throw new DatasetError((error as Error).message);
   }
-  return files;
 }
 
 /** The image files of `folder` (PNG and TIFF), sorted, for prediction. */

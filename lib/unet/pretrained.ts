@@ -1,28 +1,9 @@
-// Models that ship in the package (models/NAME: model.json and float16 weights), so that
-// prediction works before any training: `loadPretrained('nuclei')`, `unet predict --model nuclei`.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-import { packageRoot } from '../package-root';
+// Models that ship in the package, loaded: `loadPretrained('nuclei')`, `unet predict --model nuclei`.
 import { loadTrainedModel } from './model-files';
+import { type PretrainedName, pretrainedFolder } from './shipped-models';
 
-/** The models in the package, with what each segments. */
-export const PRETRAINED = {
-  nuclei: 'fluorescent cell nuclei (DSB2018, CC0): the compact U-Net with a border class between touching nuclei',
-} as const;
-
-/** The name of a model the package ships. */
-export type PretrainedName = keyof typeof PRETRAINED;
-
-/** The folder of a shipped model. */
-export function pretrainedFolder(name: string): string {
-  if (!(name in PRETRAINED))
-    throw new RangeError(`unknown pretrained model '${name}'; the package ships: ${Object.keys(PRETRAINED).join(', ')}`);
-  const folder = path.join(packageRoot, 'models', name);
-  if (!fs.existsSync(path.join(folder, 'model.json')))
-    throw new Error(`${folder}: the pretrained model '${name}' is missing from this installation`);
-  return folder;
-}
+export { PRETRAINED, pretrainedFolder, resolveModel } from './shipped-models';
+export type { PretrainedName } from './shipped-models';
 
 /**
  * A shipped model, ready to predict (its float16 weights are loaded into float32 parameters),
@@ -30,11 +11,4 @@ export function pretrainedFolder(name: string): string {
  */
 export function loadPretrained(name: PretrainedName | string): ReturnType<typeof loadTrainedModel> {
   return loadTrainedModel(pretrainedFolder(name));
-}
-
-/** A model location for prediction: a folder or file when one exists, else the name of a shipped model. */
-export function resolveModel(location: string): string {
-  if (fs.existsSync(location)) return location;
-  if (location in PRETRAINED) return pretrainedFolder(location);
-  throw new Error(`${location}: no such model folder or file, and not a shipped model (${Object.keys(PRETRAINED).join(', ')})`);
 }
