@@ -2,10 +2,14 @@
 // which read errors skip a file. It loads no libtorch.
 import * as fs from 'node:fs';
 
+import * as path from 'node:path';
+
 import { ImageTooLargeError } from '../io/limits';
-import { listImageFiles } from '../raster/files';
+import { listImageFiles, stemOf } from '../raster/files';
+import type { PredictionFiles } from '../raster/outputs';
 import { PngError } from '../raster/png';
 import { TiffError } from '../raster/tiff';
+import { withFlags } from './args';
 import { UsageError } from './command';
 
 /** The flags of `unet predict` both engines read. */
@@ -39,4 +43,53 @@ export function ttaFlag(values: PredictValues): boolean | undefined {
 /** Whether an error is a file the readers refuse (reported and skipped, not fatal). */
 export function unreadable(error: unknown): boolean {
   return error instanceof ImageTooLargeError || error instanceof PngError || error instanceof TiffError;
+}
+
+/** What predicting one page gave: the files written and the page's size. */
+export interface PredictedPage {
+  written: PredictionFiles;
+  width: number;
+  height: number;
+}
+
+/**
+ * Predicts every page of every file with `predict` (called with the page and its output name),
+ * printing a line per page. A file that cannot be read (not an image, or over --max-pixels) is
+ * reported and skipped, and the status is then 1; the others are still done.
+ */
+export async function predictPages<P>(
+  files: string[],
+  read: (file: string) => P[],
+  predict: (page: P, name: string) => PredictedPage | Promise<PredictedPage>,
+): Promise<number> {
+  const failed: string[] = [];
+  for (const file of files) {
+    let pages: P[];
+    try {
+      pages = read(file);
+    } catch (error) {
+      if (!unreadable(error)) throw error;
+      process.stderr.write(`unet: ${(withFlags(error, { maxPixels: '--max-pixels' }) as Error).message}; skipped\n`);
+      failed.push(file);
+      continue;
+    }
+    for (const [index, page] of pages.entries()) {
+      const start = Date.now();
+      let done: PredictedPage;
+      try {
+        done = await predict(page, pages.length > 1 ? `${stemOf(file)}#${index}` : stemOf(file));
+      } catch (error) {
+        throw withFlags(error, { tileSize: '--tile', batchSize: '--batch' });
+      }
+      const { written, width, height } = done;
+      process.stdout.write(
+        `${file}${pages.length > 1 ? ` page ${index}` : ''}: ${width}×${height} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`,
+      );
+    }
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`unet: ${failed.length} of ${files.length} file(s) could not be read: ${failed.join(', ')}\n`);
+    return 1;
+  }
+  return 0;
 }

@@ -2,18 +2,16 @@
 // libtorch (lib/cli/predict-libtorch, loaded when it runs) or, with --engine onnxruntime, on
 // onnxruntime-node from a file of `unet export` without loading the addon.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { loadOnnxSegmenter } from '../engine/node';
-import type { Segmentation } from '../engine/segmenter';
 import { setMaxImagePixels } from '../io/limits';
-import { decodeImages, stemOf } from '../raster/files';
+import { decodeImages } from '../raster/files';
 import type { ImageRaster } from '../raster/image';
 import { writePredictionFiles } from '../raster/outputs';
 import { PRETRAINED } from '../unet/shipped-models';
-import { choiceOption, integerOption, withFlags } from './args';
+import { choiceOption, integerOption } from './args';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
-import { inputFiles, type PredictValues, ttaFlag, unreadable } from './predict-files';
+import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
 /** `unet predict` */
 export const predictCommand = defineCommand({
@@ -83,39 +81,12 @@ async function predictFilesOnnx(
   );
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
-  const failed: string[] = [];
   try {
-    for (const file of files) {
-      let pages: ImageRaster[];
-      try {
-        pages = decodeImages(file);
-      } catch (error) {
-        if (!unreadable(error)) throw error;
-        process.stderr.write(`unet: ${(withFlags(error, { maxPixels: '--max-pixels' }) as Error).message}; skipped\n`);
-        failed.push(file);
-        continue;
-      }
-      for (const [index, page] of pages.entries()) {
-        const name = pages.length > 1 ? `${stemOf(file)}#${index}` : stemOf(file);
-        const start = Date.now();
-        let segmentation: Segmentation;
-        try {
-          segmentation = await segmenter.segment(page, { tileSize, batchSize, tta });
-        } catch (error) {
-          throw withFlags(error, { tileSize: '--tile', batchSize: '--batch' });
-        }
-        const written = writePredictionFiles(values.out!, name, segmentation);
-        process.stdout.write(
-          `${file}${pages.length > 1 ? ` page ${index}` : ''}: ${page.width}×${page.height} in ${((Date.now() - start) / 1000).toFixed(1)} s → ${written.labels}, ${path.basename(written.overlay)}, ${path.basename(written.probabilities)}\n`,
-        );
-      }
-    }
+    return await predictPages(files, decodeImages, async (page: ImageRaster, name) => {
+      const segmentation = await segmenter.segment(page, { tileSize, batchSize, tta });
+      return { written: writePredictionFiles(values.out!, name, segmentation), width: page.width, height: page.height };
+    });
   } finally {
     await segmenter.release();
   }
-  if (failed.length > 0) {
-    process.stderr.write(`unet: ${failed.length} of ${files.length} file(s) could not be read: ${failed.join(', ')}\n`);
-    return 1;
-  }
-  return 0;
 }

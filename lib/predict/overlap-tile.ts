@@ -14,6 +14,7 @@ import { cropMirrored } from '../data/mirror';
 import type { UNet } from '../unet/model';
 import { tensorArg } from '../check';
 import { checkOptions } from '../ops/options';
+import { overlapStep } from '../raster/tiles';
 
 /** Options of `predictProbabilities`. */
 export interface PredictOptions {
@@ -45,16 +46,9 @@ interface Axis {
 
 /** The tile geometry for a model and tile size: the input margin and the stride between tiles. */
 export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
-  const unit = 2 ** (model.options.depth - 1);
   if (!model.isValidInputSize(tileSize)) model.outputSize(tileSize); // throws, naming the nearest valid sizes
-  const margin = model.options.padding === 'valid' ? model.marginFor(tileSize) : (context ?? 2 * unit);
-  const useful = tileSize - 2 * margin;
-  const step = Math.floor(useful / unit) * unit;
-  if (step < unit)
-    throw new RangeError(
-      `predict: a ${tileSize}-pixel tile leaves ${useful} useful pixels; at least ${unit} (the pooling factor) are needed: use a larger tile`,
-    );
-  return { margin, step };
+  const { padding, depth } = model.options;
+  return overlapStep(padding, 2 ** (depth - 1), padding === 'valid' ? model.marginFor(tileSize) : 0, tileSize, context);
 }
 
 function axis(extent: number, step: number): Axis {

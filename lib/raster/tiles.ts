@@ -53,8 +53,22 @@ export function tileGeometryOf(rule: TileRule, tileSize: number, context?: numbe
       `predict: ${tileSize} is not a valid tile size for this network (valid: ${rule.smallestInput} + k·${rule.inputStep}); the nearest valid sizes are ${[below, above].filter((size) => size !== null && size !== tileSize).join(' and ')}`,
     );
   }
-  const unit = rule.inputStep;
-  const margin = rule.padding === 'valid' ? rule.margin : (context ?? 2 * unit);
+  return overlapStep(rule.padding, rule.inputStep, rule.margin, tileSize, context);
+}
+
+/**
+ * The input margin and the stride between tiles, both engines' rule: with valid padding the
+ * margin is what the network loses (`validMargin`), with same padding `context` (default twice
+ * the pooling factor `unit`); the stride is the useful extent rounded down to the pooling factor.
+ */
+export function overlapStep(
+  padding: 'valid' | 'same',
+  unit: number,
+  validMargin: number,
+  tileSize: number,
+  context?: number,
+): { margin: number; step: number } {
+  const margin = padding === 'valid' ? validMargin : (context ?? 2 * unit);
   const useful = tileSize - 2 * margin;
   const step = Math.floor(useful / unit) * unit;
   if (step < unit)
