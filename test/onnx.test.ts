@@ -18,11 +18,20 @@ import { decodeModel } from '../lib/onnx/proto';
 import { runPython } from './support/python';
 import { optionCombinations } from './support/unet-combos';
 
+// One thread on each side: these networks are small, and libtorch's and onnxruntime's thread
+// pools spinning against each other (and against the other Jest worker) on a 2-core machine made
+// a forward pass of a few milliseconds take hundreds.
+const threads = torch.getNumThreads();
+const SESSION = { intraOpNumThreads: 1, interOpNumThreads: 1 };
 let folder: string;
 beforeAll(() => {
+  torch.setNumThreads(1);
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-onnx-'));
 });
-afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+afterAll(() => {
+  torch.setNumThreads(threads);
+  fs.rmSync(folder, { recursive: true, force: true });
+});
 
 /** Moves batch-norm running statistics away from 0 and 1 with a few training-mode passes, then evaluation mode. */
 function settle(model: UNet, size: number): void {
@@ -43,7 +52,7 @@ function excess(ours: Float32Array, theirs: Float32Array): number {
 }
 
 async function compare(model: UNet, bytes: Uint8Array, shapes: number[][]): Promise<{ shape: number[]; excess: number }[]> {
-  const session = await ort.InferenceSession.create(bytes);
+  const session = await ort.InferenceSession.create(bytes, SESSION);
   const results: { shape: number[]; excess: number }[] = [];
   try {
     for (const shape of shapes) {
