@@ -1,6 +1,7 @@
 // Bad calls: each throws the expected error class with a message that names the function and the
 // argument, and the process goes on.
 import { Tensor, torch } from '../lib';
+import * as metrics from '../lib/metrics';
 import { native } from '../lib/native';
 
 type Case = [string, () => unknown, new (...args: never[]) => Error, RegExp];
@@ -106,6 +107,13 @@ const cases: Case[] = [
   ['tidy without a function', () => torch.tidy(3 as never), TypeError, /tidy\(\): argument 'fn' must be a function/],
   ['endScope with no scope', () => native.endScope([]), Error, /endScope\(\): no tidy\(\) scope is open/],
   ['div by a tensor of another device', () => x.div(torch.ones([3], { device: 'cuda:7' })), Error, /argument 'device' is 'cuda:7' but/],
+  // Found by the fuzzer (npm run bench fuzz): null options were read as an object.
+  [
+    'isbiScores with null options',
+    () => metrics.isbiScores([], null as never),
+    TypeError,
+    /isbiScores\(\): options must be an object, got null/,
+  ],
 ];
 
 describe('bad calls throw clear errors and the process lives on', () => {

@@ -15,6 +15,7 @@ import { arrayArg, describe } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { connectedComponents, labelValues, thin } from '../labels';
+import { checkOptions } from '../ops/options';
 import { Tensor } from '../tensor';
 import { warpingError } from './segmentation';
 
@@ -185,6 +186,7 @@ export function isbiScores(
   slices: IsbiSlice[],
   options: { thresholds?: readonly number[]; measures?: readonly IsbiMeasure[] } = {},
 ): IsbiScores {
+  options = checkOptions('isbiScores', options, ['thresholds', 'measures']);
   const thresholds = options.thresholds ?? ISBI_THRESHOLDS;
   const measures = new Set(options.measures ?? MEASURES);
   for (const measure of measures)

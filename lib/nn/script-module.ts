@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 
 import { native } from '../native';
+import { checkOptions } from '../ops/options';
 import type { Tensor } from '../tensor';
 import { Module } from './module';
 
@@ -53,6 +54,7 @@ export class ScriptModule extends Module {
 
   /** Loads a TorchScript file (`torch.jit.save`, or `.save()` of a scripted or traced module). */
   static load(file: string, options: ScriptLoadOptions = {}): ScriptModule {
+    options = checkOptions('torch.jit.load', options, ['device']);
     if (typeof file !== 'string' || file === '')
       throw new TypeError(`torch.jit.load(): argument 'file' must be a path, got ${String(file)}`);
     if (!fs.existsSync(file)) throw new Error(`torch.jit.load(): ${file}: no such file`);

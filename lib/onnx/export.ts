@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { describe, pathArg } from '../check';
 import { writeFileAtomic } from '../io/atomic';
+import { checkOptions } from '../ops/options';
 import { Identity } from '../nn/modules/layers';
 import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import type { Conv2d, ConvTranspose2d } from '../nn/modules/conv';
@@ -35,6 +37,7 @@ export interface ExportOnnxOptions {
 
 /** The tile rule of a network. */
 export function tileRule(model: UNet): TileRule {
+  if (!(model instanceof UNet)) throw new TypeError(`tileRule(): argument 'model' must be a UNet, got ${describe(model)}`);
   const spec: SizeSpec = { depth: model.options.depth, padding: model.options.padding };
   const inputStep = 2 ** (spec.depth - 1);
   let smallestInput = 1;
@@ -60,8 +63,9 @@ function weights(tensor: Tensor): Float32Array {
 export function unetToOnnx(model: UNet, options: ExportOnnxOptions = {}): Uint8Array {
   if (!(model instanceof UNet))
     throw new TypeError(
-      'exportOnnx(): model must be a UNet (a generic Module has no known graph; the U-Net family is what this exporter writes)',
+      `exportOnnx(): model must be a UNet (a generic Module has no known graph; the U-Net family is what this exporter writes), got ${describe(model)}`,
     );
+  options = checkOptions('exportOnnx', options, ['opset', 'description']);
   const opset = options.opset ?? 17;
   const irVersion = ONNX_OPSETS[opset];
   if (irVersion === undefined)
@@ -233,5 +237,6 @@ function packageVersion(): string {
  * description (`unet.model`). Throws a TypeError for what it cannot export.
  */
 export function exportOnnx(model: UNet, file: string, options: ExportOnnxOptions = {}): void {
+  pathArg('exportOnnx', 'file', file);
   writeFileAtomic(file, unetToOnnx(model, options));
 }

@@ -71,6 +71,9 @@ function* fields(bytes: Uint8Array): Generator<[number, Uint8Array]> {
 
 /** The metadata_props of an ONNX model file's bytes; throws when the bytes are not a ModelProto. */
 export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  // By tag, not instanceof: a Buffer or an array from another realm (a worker, a test sandbox) is as good.
+  if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]')
+    throw new TypeError(`readOnnxMetadata(): argument 'bytes' must be a Uint8Array (a file's contents), got ${typeof bytes}`);
   const metadata: Record<string, string> = {};
   const text = new TextDecoder();
   try {
@@ -97,5 +100,9 @@ export function unetMetadata(bytes: Uint8Array): UNetMetadata {
   const model = metadata[ONNX_METADATA.model];
   if (tile === undefined || model === undefined)
     throw new Error(`not a U-Net exported by unet-torch: the ONNX metadata has no '${ONNX_METADATA.tile}' and '${ONNX_METADATA.model}'`);
-  return { tile: JSON.parse(tile) as TileRule, model: JSON.parse(model) as UNetMetadata['model'] };
+  try {
+    return { tile: JSON.parse(tile) as TileRule, model: JSON.parse(model) as UNetMetadata['model'] };
+  } catch (error) {
+    throw new Error(`the U-Net metadata of this ONNX model is not valid JSON (${(error as Error).message})`);
+  }
 }

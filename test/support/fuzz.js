@@ -95,6 +95,8 @@ function targets() {
   add(torch.cuda, 'torch.cuda.');
   add(augment, 'augment.');
   add(metrics, 'metrics.');
+  add(library.onnx, 'onnx.');
+  list.push(['torch.jit.load', (...args) => torch.jit.load(...args)]);
   const receiver = torch.keep(torch.rand([3, 4]));
   const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(receiver)).filter(
     (name) => name !== 'constructor' && typeof receiver[name] === 'function' && name !== 'dispose',
