@@ -119,9 +119,15 @@ function createVenv(log) {
  * to REFERENCE_PACKAGES since); pip failing here costs only the tests that use the package.
  */
 function completeVenv(log) {
-  const missing = Object.entries(REFERENCE_PACKAGES)
-    .filter(([, module]) => run(venvPython, ['-c', `import ${module}`]).status !== 0)
-    .map(([name]) => name);
+  // One Python start for all of them: it prints the pip names whose module is not installed.
+  const probe = [
+    'import importlib.util',
+    `packages = ${JSON.stringify(REFERENCE_PACKAGES)}`,
+    'print(" ".join(name for name, module in packages.items() if importlib.util.find_spec(module) is None))',
+  ].join('\n');
+  const result = run(venvPython, ['-c', probe]);
+  if (result.error || result.status !== 0) return;
+  const missing = result.stdout.trim().split(/\s+/).filter(Boolean);
   if (missing.length === 0) return;
   log(`libtorch: installing ${missing.join(', ')} into ${venvDir} (the reference needs them)`);
   const pip = run(venvPython, ['-m', 'pip', 'install', '--retries', '0', ...missing], { stdio: 'inherit' });

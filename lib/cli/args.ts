@@ -1,4 +1,5 @@
 // Option values of the command line, checked and named in the error when they are wrong.
+import { setMaxImagePixels } from '../io/limits';
 import { UsageError } from './command';
 
 /** A finite number from `--name`, or undefined when the option was not given. */
@@ -30,6 +31,21 @@ export function choiceOption<T extends string>(name: string, text: string | unde
   if (text === undefined) return undefined;
   if (!allowed.includes(text as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${text}'`);
   return text as T;
+}
+
+/** `--threads`, checked (at least 1), or undefined when not given; the engine decides what it sets. */
+export function threadsOption(values: { threads?: string }): number | undefined {
+  const threads = integerOption('threads', values.threads);
+  if (threads !== undefined && threads < 1) throw new UsageError(`--threads must be at least 1, got ${threads}`);
+  return threads;
+}
+
+/** Applies `--max-pixels` (the image readers' limit), when given. */
+export function applyMaxPixelsFlag(values: { 'max-pixels'?: string }): void {
+  const maxPixels = integerOption('max-pixels', values['max-pixels']);
+  if (maxPixels === undefined) return;
+  if (maxPixels < 1) throw new UsageError(`--max-pixels must be at least 1, got ${maxPixels}`);
+  setMaxImagePixels(maxPixels);
 }
 
 /**

@@ -4,12 +4,11 @@
 import * as fs from 'node:fs';
 
 import { loadOnnxSegmenter } from '../engine/node';
-import { setMaxImagePixels } from '../io/limits';
 import { decodeImages } from '../raster/files';
 import type { ImageRaster } from '../raster/image';
 import { writePredictionFiles } from '../raster/outputs';
 import { PRETRAINED } from '../unet/shipped-models';
-import { choiceOption, integerOption } from './args';
+import { applyMaxPixelsFlag, choiceOption, integerOption, threadsOption } from './args';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
 import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
@@ -61,13 +60,8 @@ async function predictFilesOnnx(
   positionals: string[],
 ): Promise<number> {
   if (values.device !== undefined || values.exact) throw new UsageError('--device and --exact are for --engine libtorch');
-  const maxPixels = integerOption('max-pixels', values['max-pixels']);
-  if (maxPixels !== undefined) {
-    if (maxPixels < 1) throw new UsageError(`--max-pixels must be at least 1, got ${maxPixels}`);
-    setMaxImagePixels(maxPixels);
-  }
-  const threads = integerOption('threads', values.threads);
-  if (threads !== undefined && threads < 1) throw new UsageError(`--threads must be at least 1, got ${threads}`);
+  const threads = threadsOption(values);
+  applyMaxPixelsFlag(values);
   if (!values.model!.endsWith('.onnx'))
     throw new UsageError(`--engine onnxruntime takes an ONNX file (unet export), got --model ${values.model}`);
   const files = inputFiles(positionals);
