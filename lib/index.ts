@@ -12,6 +12,7 @@ import * as autograd from './autograd';
 import * as cpu from './cpu';
 import * as creation from './creation';
 import * as cuda from './cuda';
+import * as distributed from './distributed';
 import { OutOfMemoryError } from './errors';
 import * as memory from './memory';
 import './methods';
@@ -40,6 +41,18 @@ export { DEFAULT_MAX_PIXELS, getMaxImagePixels, ImageTooLargeError, setMaxImageP
 export * as amp from './amp';
 export * as cpu from './cpu';
 export * as cuda from './cuda';
+export * as distributed from './distributed';
+export type {
+  Backend as DistributedBackend,
+  BroadcastOptions,
+  GroupOptions,
+  InitProcessGroupOptions,
+  ProcessGroup,
+  ReduceOp,
+  ReduceOptions as DistributedReduceOptions,
+  Rendezvous,
+  RendezvousOptions,
+} from './distributed';
 export type { MemorySnapshot } from './memory';
 export type { CudaMemoryStats } from './cuda';
 export type { CpuCacheStats } from './cpu';
@@ -139,6 +152,8 @@ export const torch = {
   /** The cache of freed CPU blocks: `cacheStats()`, `emptyCache()`. */
   cpu,
   cuda,
+  /** torch.distributed: `initProcessGroup`, the collectives, `destroyProcessGroup` (Gloo, over c10d). */
+  distributed,
   /** Thrown when an allocation fails (CUDA out of memory, or a CPU allocation refused). */
   OutOfMemoryError,
 };

@@ -360,6 +360,31 @@ export interface NativeAddon {
   jitIsTraining(module: unknown): boolean;
   jitSave(module: unknown, file: string): void;
   jitDispose(module: unknown): void;
+  // torch.distributed (native/distributed.cc); a process group and a reducer are opaque handles
+  distInitProcessGroup(
+    backend: string,
+    host: string,
+    port: number,
+    rank: number,
+    worldSize: number,
+    timeoutMs: number,
+    agentStore: boolean,
+  ): Promise<unknown>;
+  distRank(group: unknown): number;
+  distWorldSize(group: unknown): number;
+  distDestroy(group: unknown): void;
+  distBarrier(group: unknown): Promise<void>;
+  distAllReduce(group: unknown, tensors: T[], op: string): Promise<void>;
+  distBroadcast(group: unknown, tensors: T[], src: number): Promise<void>;
+  distAllGather(group: unknown, outputs: T[], input: T): Promise<void>;
+  distReduceScatter(group: unknown, output: T, inputs: T[], op: string): Promise<void>;
+  distBroadcastCoalesced(group: unknown, tensors: T[], bufferBytes: number, src: number): void;
+  ddpReducer(group: unknown, parameters: T[], bucketBytes: number, firstBucketBytes: number, findUnusedParameters: boolean): unknown;
+  ddpVerifyParameters(group: unknown, parameters: T[]): void;
+  ddpPrepareForForward(reducer: unknown): void;
+  ddpRebuildBuckets(reducer: unknown): boolean;
+  ddpPrepareForBackward(reducer: unknown, outputs: T[]): void;
+  ddpRelease(reducer: unknown): void;
   // weight map (native/weightmap.cc)
   weightMap(labels: T, w0: number, sigma: number, radius: number, classWeights: number[], falk: boolean): T;
   connectedComponents(mask: T, connectivity: number): T;

@@ -90,6 +90,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerAmp(env, exports);
   registerWeightMap(env, exports);
   registerAugment(env, exports);
+  registerDistributed(env, exports);
   return exports;
 }
 

@@ -19,5 +19,6 @@ void registerAmp(Napi::Env env, Napi::Object exports);
 void registerWeightMap(Napi::Env env, Napi::Object exports);
 void registerAugment(Napi::Env env, Napi::Object exports);
 void registerCpuCache(Napi::Env env, Napi::Object exports);
+void registerDistributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

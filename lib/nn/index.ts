@@ -14,5 +14,8 @@ export { ModuleDict, ModuleList, Sequential } from './modules/container';
 export { ScriptModule } from './script-module';
 export type { ScriptLoadOptions } from './script-module';
 export { functional, init };
+/** torch.nn.parallel: `DistributedDataParallel`. */
+export * as parallel from './parallel';
+export type { DistributedDataParallelOptions } from './parallel';
 /** torch.nn.utils: gradient clipping. */
 export const utils = { clipGradNorm_, clipGradValue_ };

@@ -1,0 +1,20 @@
+// The one function that constructs a Gloo backend, isolated in gloo_backend.cc (the only file that
+// includes ProcessGroupGloo.hpp, see native/gloo-declarations/README.md). Everything else talks to
+// c10d through the virtual Backend and ProcessGroup interfaces.
+#pragma once
+
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+#include <torch/csrc/distributed/c10d/Store.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace unet {
+
+// Connects to every peer through `store` (blocking until they all have, or `timeout`), as
+// PyTorch's ProcessGroupGloo(store, rank, size, timeout) does, with the network device PyTorch
+// picks (GLOO_SOCKET_IFNAME, else this host's name, else the loopback).
+c10::intrusive_ptr<c10d::Backend> createGlooBackend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                    std::chrono::milliseconds timeout, const std::string& groupName);
+
+}  // namespace unet

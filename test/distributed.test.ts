@@ -1,0 +1,265 @@
+// torch.distributed on c10d, over loopback: every collective between two Node ranks against values
+// computed by hand; a Node rank and a PyTorch rank in one group (collectives and
+// DistributedDataParallel training, bit for bit); DDP with 2 ranks × 1 tile against one process
+// with a batch of 2; torchrun launching Node ranks; a killed rank, an unreachable store and
+// mismatched models fail with clear errors within the timeout.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { nn, optim, torch } from '../lib';
+import { resolveRendezvous } from '../lib/distributed';
+import { loadSafetensors } from '../lib/io/safetensors';
+import { packageRoot } from '../lib/package-root';
+import { referencePython } from './support/python';
+
+const RANK_SCRIPT = path.join(__dirname, 'support', 'dist-rank.js');
+
+let folder: string;
+beforeAll(() => {
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-distributed-'));
+});
+afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+/** A port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface RankResult {
+  code: number | null;
+  output: Record<string, unknown>;
+  stderr: string;
+}
+
+/** Runs one rank; resolves with its exit code and the JSON line it printed. */
+function runRank(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RankResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
+      resolve({ code, output: line === undefined ? {} : (JSON.parse(line) as Record<string, unknown>), stderr });
+    });
+  });
+}
+
+const nodeRank = (scenario: string, rank: number, port: number, ...rest: string[]) =>
+  runRank(process.execPath, [RANK_SCRIPT, scenario, String(rank), String(port), ...rest]);
+const pythonRank = (scenario: string, rank: number, port: number, ...rest: string[]) =>
+  runRank(referencePython(), ['-m', 'reference.distributed_rank', scenario, String(rank), String(port), ...rest]);
+
+/** The collectives of dist-rank.js, as computed by hand for ranks 0 and 1. */
+function expectedCollectives(rank: number) {
+  return {
+    rank,
+    worldSize: 2,
+    sum: [3, 30], // [1 + 2, 10 + 20]
+    avg: [1.5, 15],
+    min: [1, 9], // [min(1, 2), min(10, 9)]
+    max: [2, 10],
+    product: [6, 9], // [2 · 3, 3 · 3]
+    broadcast: [1, 1.25], // rank 1's [r, r + 0.25]
+    allGather: [
+      [0, 0.5],
+      [1, 1.5],
+    ],
+    // rank r receives the sum of every rank's inputs[r]: [1, 2] + [1, 2], or [3, 4] + [4, 4]
+    reduceScatter: rank === 0 ? [2, 4] : [7, 8],
+  };
+}
+
+describe('torch.distributed over Gloo', () => {
+  test('two Node ranks: every collective gives the values computed by hand', async () => {
+    const port = await freePort();
+    const results = await Promise.all([nodeRank('collectives', 0, port), nodeRank('collectives', 1, port)]);
+    for (const [rank, result] of results.entries()) {
+      expect(result.code).toBe(0);
+      expect(result.output).toEqual(expectedCollectives(rank));
+    }
+  });
+
+  test.each([
+    ['a Node rank hosting the store, a PyTorch rank joining it', 'node'],
+    ['a PyTorch rank hosting the store, a Node rank joining it', 'python'],
+  ])('%s: one group, the same collectives, equal results', async (_, host) => {
+    const port = await freePort();
+    const [zero, one] = host === 'node' ? [nodeRank, pythonRank] : [pythonRank, nodeRank];
+    const results = await Promise.all([zero('collectives', 0, port), one('collectives', 1, port)]);
+    for (const [rank, result] of results.entries()) {
+      expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.output).toEqual(expectedCollectives(rank));
+    }
+  });
+
+  test('DistributedDataParallel: a Node rank and a PyTorch rank train together, bit for bit as two Node ranks', async () => {
+    const files = ['node0', 'python1', 'alone0', 'alone1'].map((name) => path.join(folder, `${name}.safetensors`));
+    const mixedPort = await freePort();
+    const mixed = await Promise.all([nodeRank('ddp', 0, mixedPort, files[0]!), pythonRank('ddp', 1, mixedPort, files[1]!)]);
+    const alonePort = await freePort();
+    const alone = await Promise.all([nodeRank('ddp', 0, alonePort, files[2]!), nodeRank('ddp', 1, alonePort, files[3]!)]);
+    for (const result of [...mixed, ...alone]) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    // Each rank's own losses are equal whoever its peer is; every replica ends with the same weights.
+    expect(mixed[0]!.output.losses).toEqual(alone[0]!.output.losses);
+    expect(mixed[1]!.output.losses).toEqual(alone[1]!.output.losses);
+    const [node0, python1, alone0, alone1] = files.map((file) => loadSafetensors(file).tensors);
+    for (const name of Object.keys(node0!)) {
+      for (const other of [python1, alone0, alone1]) expect(torch.equal(node0![name]!, other![name]!)).toBe(true);
+    }
+  });
+
+  test('DDP with 2 ranks × 1 tile equals one process with a batch of 2 tiles over 10 steps: losses, gradients and weights', async () => {
+    const port = await freePort();
+    const files = [0, 1].map((rank) => path.join(folder, `ddp${rank}.safetensors`));
+    const ranks = await Promise.all([nodeRank('ddp', 0, port, files[0]!), nodeRank('ddp', 1, port, files[1]!)]);
+    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    // One process: rank 0's initial weights (DDP copies them to every rank), the same tiles as a batch.
+    const steps = 10;
+    const previousThreads = torch.getNumThreads();
+    torch.setNumThreads(1);
+    torch.manualSeed(100);
+    const model = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(4, 2, 3, { padding: 1 }));
+    const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    torch.manualSeed(1);
+    const tiles = torch.randn([steps, 2, 1, 12, 12]);
+    const targets = torch.randn([steps, 2, 2, 12, 12]);
+    const rankLosses = ranks.map((result) => result.output.losses as number[]);
+    const grads: Record<string, ReturnType<typeof torch.zeros>> = {};
+    for (let step = 0; step < steps; step++) {
+      optimizer.zeroGrad();
+      // The mean over a batch of 2 is the average of the two ranks' means, as DDP averages gradients.
+      const difference = model.forward(tiles.select(0, step)).sub(targets.select(0, step));
+      const loss = difference.mul(difference).mean();
+      loss.backward();
+      expect(Math.abs((loss.item() as number) - (rankLosses[0]![step]! + rankLosses[1]![step]!) / 2)).toBeLessThan(1e-6);
+      if (step === steps - 1) for (const [name, p] of model.namedParameters()) grads[name] = p.grad!.clone();
+      optimizer.step();
+    }
+    torch.setNumThreads(previousThreads);
+    for (const file of files) {
+      const saved = loadSafetensors(file).tensors;
+      for (const [name, p] of model.namedParameters()) {
+        expect(saved[`grad.${name}`]!.sub(grads[name]!).abs().max().item()).toBeLessThan(1e-6);
+        expect(saved[`weight.${name}`]!.sub(p).abs().max().item()).toBeLessThan(1e-6);
+      }
+    }
+    model.dispose();
+  });
+
+  test('torchrun --no-python launches Node ranks: env:// joins the store of its agent', async () => {
+    const port = await freePort();
+    const torchrun = path.join(path.dirname(referencePython()), 'torchrun');
+    const args = ['--nnodes', '1', '--nproc-per-node', '2', '--master-addr', '127.0.0.1', '--master-port', String(port)];
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(torchrun, [...args, '--no-python', process.execPath, RANK_SCRIPT, 'collectives'], { cwd: packageRoot });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    const outputs = result.stdout
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { rank: number })
+      .sort((a, b) => a.rank - b.rank);
+    expect(outputs).toEqual([expectedCollectives(0), expectedCollectives(1)]);
+  });
+});
+
+describe('faults: clear errors within the timeout, never a hang', () => {
+  test('a rank that dies makes the survivor fail at its next collective', async () => {
+    const port = await freePort();
+    const [survivor, killed] = await Promise.all([nodeRank('killed', 0, port), nodeRank('killed', 1, port)]);
+    expect(killed.code).toBe(3);
+    expect(survivor.code).toBe(0);
+    expect(survivor.output.error).toMatch(/distAllReduce\(\): .*Connection closed by peer/);
+    expect(survivor.output.seconds).toBeLessThan(20); // the group's timeout
+  });
+
+  test('an unreachable store is named, with the rank, after the timeout', async () => {
+    const port = await freePort();
+    const result = await nodeRank('unreachable', 1, port);
+    expect(result.code).toBe(1);
+    expect(result.output.error).toMatch(
+      new RegExp(
+        `initProcessGroup\\(\\): rank 1 of 2 could not meet the others through the store at 127\\.0\\.0\\.1:${port}: .*timed out after 1500ms`,
+      ),
+    );
+  });
+
+  test('ranks wrapping different models are refused when they wrap', async () => {
+    const port = await freePort();
+    const results = await Promise.all([nodeRank('mismatch', 0, port), nodeRank('mismatch', 1, port)]);
+    for (const result of results) {
+      expect(result.code).toBe(1);
+      expect(result.output.error).toMatch(/ddpVerifyParameters\(\): DDP expects same model across all ranks/);
+    }
+  });
+});
+
+describe('the rendezvous', () => {
+  const env = { MASTER_ADDR: 'node0', MASTER_PORT: '29500', RANK: '3', WORLD_SIZE: '4' };
+  test("env:// reads torchrun's variables, and the agent's store under torchrun", () => {
+    expect(resolveRendezvous({}, env)).toEqual({ host: 'node0', port: 29500, rank: 3, worldSize: 4, agentStore: false });
+    expect(resolveRendezvous({ rank: 1, worldSize: 2 }, { ...env, TORCHELASTIC_USE_AGENT_STORE: 'True' })).toEqual({
+      host: 'node0',
+      port: 29500,
+      rank: 1,
+      worldSize: 2,
+      agentStore: true,
+    });
+  });
+  test('tcp:// takes the rank and world size from the options or the URL', () => {
+    expect(resolveRendezvous({ initMethod: 'tcp://10.0.0.1:1234', rank: 0, worldSize: 2 }, {})).toEqual({
+      host: '10.0.0.1',
+      port: 1234,
+      rank: 0,
+      worldSize: 2,
+      agentStore: false,
+    });
+    expect(resolveRendezvous({ initMethod: 'tcp://[::1]:80?rank=1&world_size=3' }, env)).toMatchObject({
+      host: '::1',
+      rank: 1,
+      worldSize: 3,
+    });
+  });
+  test('what is missing or wrong is named', () => {
+    expect(() => resolveRendezvous({}, {})).toThrow(
+      /'env:\/\/' needs the environment variables MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE/,
+    );
+    expect(() => resolveRendezvous({}, { ...env, MASTER_PORT: 'x' })).toThrow(/MASTER_PORT must be an integer >= 0, got "x"/);
+    expect(() => resolveRendezvous({ initMethod: 'tcp://host', rank: 0, worldSize: 1 }, {})).toThrow(/names no port/);
+    expect(() => resolveRendezvous({ initMethod: 'tcp://host:1' }, {})).toThrow(/needs the options 'rank' and 'worldSize'/);
+    expect(() => resolveRendezvous({ initMethod: 'file:///tmp/x' }, {})).toThrow(/must be 'env:\/\/' or 'tcp:\/\/host:port'/);
+    expect(() => resolveRendezvous({ rank: 4 }, env)).toThrow(/rank 4 is not below the world size 4/);
+  });
+  test('collectives before initProcessGroup say what to call', async () => {
+    await expect(torch.distributed.allReduce(torch.ones([1]))).rejects.toThrow(
+      /allReduce\(\): the default process group is not initialised: call initProcessGroup\(\) first/,
+    );
+    expect(() => new nn.parallel.DistributedDataParallel(new nn.Linear(1, 1))).toThrow(
+      /DistributedDataParallel\(\): the default process group is not initialised/,
+    );
+  });
+});

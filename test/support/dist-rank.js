@@ -1,0 +1,122 @@
+'use strict';
+// One rank of test/distributed.test.ts: `node dist-rank.js SCENARIO [RANK PORT]`. Without RANK and
+// PORT it reads torchrun's variables (env://). Prints one line of JSON with what it saw.
+const { torch, nn, optim } = require('../../dist/index.js');
+const { saveSafetensors } = require('../../dist/io/safetensors.js');
+
+const d = torch.distributed;
+const [scenario, rankArgument, portArgument, outFile] = process.argv.slice(2);
+torch.setNumThreads(1);
+
+function init(timeout = 20000) {
+  if (rankArgument === undefined) return d.initProcessGroup({ timeout });
+  return d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${portArgument}`, rank: Number(rankArgument), worldSize: 2, timeout });
+}
+
+/** The collectives every scenario checks; the same as reference/distributed_rank.py. */
+async function collectives() {
+  const r = d.getRank();
+  const sum = torch.tensor([1 + r, 10 * (r + 1)], { dtype: 'float32' });
+  await d.allReduce(sum);
+  const avg = torch.tensor([1 + r, 10 * (r + 1)], { dtype: 'float32' });
+  await d.allReduce(avg, { op: 'avg' });
+  const min = torch.tensor([1 + r, 10 - r]);
+  await d.allReduce(min, { op: 'min' });
+  const max = torch.tensor([1 + r, 10 - r]);
+  await d.allReduce(max, { op: 'max' });
+  const product = torch.tensor([2 + r, 3], { dtype: 'float64' });
+  await d.allReduce(product, { op: 'product' });
+  const broadcast = torch.tensor([r, r + 0.25]);
+  await d.broadcast(broadcast, { src: 1 });
+  const gathered = [torch.zeros([2]), torch.zeros([2])];
+  await d.allGather(gathered, torch.tensor([r, r + 0.5]));
+  const scattered = torch.zeros([2], { dtype: 'int64' });
+  await d.reduceScatter(scattered, [torch.tensor([1, 2]), torch.tensor([3 + r, 4])]);
+  await d.barrier();
+  return {
+    rank: r,
+    worldSize: d.getWorldSize(),
+    sum: sum.toArray(),
+    avg: avg.toArray(),
+    min: min.toArray(),
+    max: max.toArray(),
+    product: product.toArray(),
+    broadcast: broadcast.toArray(),
+    allGather: gathered.map((t) => t.toArray()),
+    reduceScatter: scattered.toArray(),
+  };
+}
+
+/** A small network of the test's DDP scenario (reference/distributed_rank.py builds the same). */
+function network() {
+  return new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(4, 2, 3, { padding: 1 }));
+}
+
+/** 10 SGD steps of DDP: tile `rank` of each step's pair; losses, then gradients and weights to `outFile`. */
+async function ddp(steps = 10) {
+  const r = d.getRank();
+  torch.manualSeed(100 + r); // each rank starts different: wrapping must copy rank 0's weights
+  const model = network();
+  const wrapped = new nn.parallel.DistributedDataParallel(model);
+  const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  torch.manualSeed(1);
+  const tiles = torch.randn([steps, 2, 1, 12, 12]);
+  const targets = torch.randn([steps, 2, 2, 12, 12]);
+  const losses = [];
+  const tensors = {};
+  for (let step = 0; step < steps; step++) {
+    optimizer.zeroGrad();
+    const input = tiles.select(0, step).narrow(0, r, 1);
+    const target = targets.select(0, step).narrow(0, r, 1);
+    const loss = torch.tidy(() => {
+      const difference = wrapped.forward(input).sub(target);
+      return torch.keep(difference.mul(difference).mean());
+    });
+    loss.backward();
+    losses.push(loss.item());
+    if (step === steps - 1) for (const [name, p] of model.namedParameters()) tensors[`grad.${name}`] = p.grad.clone();
+    optimizer.step();
+  }
+  for (const [name, p] of model.namedParameters()) tensors[`weight.${name}`] = p.detach().clone();
+  if (outFile) saveSafetensors(outFile, tensors);
+  return { rank: r, losses };
+}
+
+async function main() {
+  if (scenario === 'unreachable') {
+    // Nobody listens on PORT: the rendezvous must fail within its timeout, naming the address.
+    await init(1500);
+    return { rank: d.getRank() };
+  }
+  await init();
+  if (scenario === 'collectives') return collectives();
+  if (scenario === 'ddp') return ddp();
+  if (scenario === 'mismatch') {
+    // Rank 1 wraps a network with another shape.
+    const model = d.getRank() === 0 ? network() : new nn.Sequential(new nn.Conv2d(1, 5, 3));
+    new nn.parallel.DistributedDataParallel(model);
+    return { rank: d.getRank() };
+  }
+  if (scenario === 'killed') {
+    // Rank 1 dies after the rendezvous; rank 0's next collective must fail, not wait forever.
+    if (d.getRank() === 1) process.exit(3);
+    const started = Date.now();
+    try {
+      for (;;) await d.allReduce(torch.ones([4]));
+    } catch (error) {
+      return { rank: 0, error: String(error.message), seconds: (Date.now() - started) / 1000 };
+    }
+  }
+  throw new Error(`unknown scenario '${scenario}'`);
+}
+
+main().then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (d.isInitialized()) d.destroyProcessGroup();
+  },
+  (error) => {
+    process.stdout.write(`${JSON.stringify({ error: String(error.message) })}\n`);
+    process.exitCode = 1;
+  },
+);
