@@ -9,9 +9,13 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { nn, optim, torch } from '../lib';
+import { nn, optim, runTraining, syntheticCells, torch, UNet, unet } from '../lib';
+import { main } from '../lib/cli/main';
+import { normaliseImage, prepareSamples } from '../lib/data/dataset';
 import { resolveRendezvous } from '../lib/distributed';
 import { loadSafetensors } from '../lib/io/safetensors';
+import { predictProbabilities } from '../lib/predict';
+import { loadTrainedModel } from '../lib/unet/model-files';
 import { packageRoot } from '../lib/package-root';
 import { referencePython } from './support/python';
 
@@ -184,6 +188,116 @@ describe('torch.distributed over Gloo', () => {
       .map((line) => JSON.parse(line) as { rank: number })
       .sort((a, b) => a.rank - b.rank);
     expect(outputs).toEqual([expectedCollectives(0), expectedCollectives(1)]);
+  });
+});
+
+describe('train() across ranks', () => {
+  /** dist-rank.js's trainingSetup: generated cells and a small U-Net. */
+  function trainingSetup() {
+    const raw = [1, 2, 3].map((seed) => {
+      const { image, label } = syntheticCells(seed, { height: 64, width: 64 });
+      return { name: `cells${seed}`, image: normaliseImage(image), label };
+    });
+    const samples = prepareSamples(raw, 'instances', 2);
+    torch.manualSeed(0);
+    const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
+    return { model, train: samples.slice(0, 2), validation: samples.slice(2) };
+  }
+  const trainRanks = async (out: string, steps: number, resume = false) => {
+    const port = await freePort();
+    const extra = [out, String(steps), ...(resume ? ['resume'] : [])];
+    const ranks = await Promise.all([nodeRank('train', 0, port, ...extra), nodeRank('train', 1, port, ...extra)]);
+    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    return ranks.map((result) => result.output as { step: number; losses: number[]; validationLosses: number[] });
+  };
+  const finalWeights = (run: string) => loadSafetensors(path.join(run, 'final.safetensors')).tensors;
+
+  test('2 ranks × 1 tile train as one process accumulating 2 tiles: losses, validation and weights; only rank 0 writes', async () => {
+    const run = path.join(folder, 'ranks');
+    const ranks = await trainRanks(run, 6);
+    // Every rank reports the agreed loss and the same validation.
+    expect({ ...ranks[1], rank: 0 }).toEqual({ ...ranks[0], rank: 0 });
+    const { model, train, validation } = trainingSetup();
+    const previousThreads = torch.getNumThreads();
+    torch.setNumThreads(1);
+    const one = await runTraining({
+      model,
+      train,
+      validation,
+      validationTileSize: model.inputSizeFor(64),
+      steps: 6,
+      stepsPerEpoch: 3,
+      tileSize: model.inputSizeFor(40),
+      optimizer: 'adam',
+      calibrate: false,
+      accumulate: 2,
+      outDir: path.join(folder, 'one'),
+    });
+    torch.setNumThreads(previousThreads);
+    for (const [k, loss] of one.losses.entries()) expect(Math.abs(loss - ranks[0]!.losses[k]!)).toBeLessThan(1e-6);
+    for (const [k, entry] of one.history.entries())
+      expect(Math.abs(entry.validation!.loss - ranks[0]!.validationLosses[k]!)).toBeLessThan(1e-6);
+    const saved = finalWeights(run);
+    for (const [name, p] of model.namedParameters()) expect(saved[name]!.sub(p).abs().max().item()).toBeLessThan(1e-6);
+    expect(fs.readdirSync(run).sort()).toEqual([
+      'best.safetensors',
+      'checkpoint.pt',
+      'curves.png',
+      'final.safetensors',
+      'metrics.jsonl',
+      'model.json',
+    ]);
+    expect(fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(6 + 2); // 6 steps, 2 epochs, once
+    model.dispose();
+  });
+
+  test('a 2-rank checkpoint resumes exactly in 2 ranks, is refused by 1 process, and predicts in 1 process', async () => {
+    const whole = path.join(folder, 'whole');
+    const parts = path.join(folder, 'resumed');
+    await trainRanks(whole, 6);
+    await trainRanks(parts, 3);
+    const resumed = await trainRanks(parts, 6, true);
+    expect(resumed[0]!.step).toBe(6);
+    const [a, b] = [finalWeights(whole), finalWeights(parts)];
+    for (const name of Object.keys(a)) expect(torch.equal(a[name]!, b[name]!)).toBe(true);
+
+    const { model, train } = trainingSetup();
+    await expect(
+      runTraining({
+        model,
+        train,
+        validationTileSize: model.inputSizeFor(64),
+        steps: 6,
+        stepsPerEpoch: 3,
+        tileSize: model.inputSizeFor(40),
+        optimizer: 'adam',
+        outDir: parts,
+        resume: true,
+      }),
+    ).rejects.toThrow(/checkpoint.pt is from a different run: 'worldSize' was 2 in the checkpoint, 1 now/);
+    model.dispose();
+
+    const trained = loadTrainedModel(parts);
+    const probabilities = predictProbabilities(trained.model, train[0]!.image, { tileSize: trained.model.inputSizeFor(64) });
+    expect(probabilities.shape).toEqual([2, 64, 64]);
+    expect(probabilities.sum(0).sub(1).abs().max().item()).toBeLessThan(1e-5);
+    trained.model.dispose();
+  });
+
+  test('unet train --nproc-per-node 2 starts two ranks that train one model; unet predict then runs in one process', async () => {
+    const run = path.join(folder, 'cli');
+    const cli = path.join(packageRoot, 'dist', 'cli', 'main.js');
+    const port = String(await freePort());
+    const data = path.join(packageRoot, 'examples', 'dsb2018', 'train');
+    const args = [cli, 'train', '--data', data, '--out', run, '--tile', '188', '--val-tile', '252', '--steps', '4', '--epoch-steps', '2'];
+    const result = await runRank(process.execPath, [...args, '--nproc-per-node', '2', '--master-port', port]);
+    expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stderr).toMatch(/starting 2 rank\(s\) on node 0 of 1 \(world size 2/);
+    expect(result.stderr).toMatch(/device cpu, 2 ranks/);
+    expect(result.stderr.match(/step 4\/4/g)).toHaveLength(1); // rank 0 alone prints
+    const image = path.join(data, 'images', fs.readdirSync(path.join(data, 'images'))[0]!);
+    expect(await main(['predict', '--model', run, '--out', path.join(folder, 'cli-out'), image])).toBe(0);
+    expect(fs.readdirSync(path.join(folder, 'cli-out')).length).toBeGreaterThan(0);
   });
 });
 

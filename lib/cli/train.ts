@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { isAvailable as cudaIsAvailable } from '../cuda';
 import { prepareSamples, type TrainingSample } from '../data/dataset';
 import { loadFolder, splitSamples } from '../data/folder';
+import { destroyProcessGroup, initProcessGroup, localRank, type ProcessGroup } from '../distributed';
 import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
@@ -12,6 +13,7 @@ import { createUNet } from '../unet/presets';
 import { numberOption, withFlags } from './args';
 import { applyCommonFlags } from './common-flags';
 import { defineCommand } from './command';
+import { LAUNCH_FLAGS, launchPlan, launchRanks } from './launch';
 import { progressPrinter } from './progress';
 import { describeRequest, OPTION_FLAGS, TRAINING_FLAGS, trainingRequest, type TrainingRequest } from './training-flags';
 
@@ -32,13 +34,17 @@ export async function trainRun(
   train: TrainingSample[],
   validation: TrainingSample[],
   out: string,
-  extra: { resume?: boolean; onEvent?: (event: TrainEvent) => void; record?: Record<string, unknown> } = {},
+  extra: { resume?: boolean; onEvent?: (event: TrainEvent) => void; record?: Record<string, unknown>; processGroup?: ProcessGroup } = {},
 ): Promise<TrainResult> {
-  const device = request.train.device ?? 'cpu';
+  const rank = extra.processGroup?.rank ?? 0;
+  // A rank of several on one machine takes the GPU of its local rank, as PyTorch scripts do.
+  const named = request.train.device ?? 'cpu';
+  const device = extra.processGroup && named === 'cuda' ? `cuda:${localRank()}` : named;
   if (device.startsWith('cuda') && !cudaIsAvailable()) throw new Error(`--device ${device}: CUDA is not available here (see unet info)`);
   const classes = request.labels === 'classes' ? request.classes : classesFor('instances', request.targets);
   manualSeed(request.train.seed ?? 0);
   const model = createUNet(request.preset, { inChannels: train[0]!.image.shape[0]!, classes }).to(device);
+  const quiet = (): void => {};
   const postprocess = request.labels === 'classes' ? { kind: 'classes' as const } : { kind: request.targets.target ?? 'cells' };
   const controller = new AbortController();
   let interrupts = 0;
@@ -51,6 +57,7 @@ export async function trainRun(
   process.on('SIGINT', onInterrupt);
   const options: TrainOptions = {
     ...request.train,
+    device,
     model,
     train,
     validation,
@@ -59,11 +66,12 @@ export async function trainRun(
     resume: extra.resume ?? false,
     signal: controller.signal,
     ...(request.minutes === undefined ? {} : { minutes: request.minutes }),
-    onEvent: extra.onEvent ?? progressPrinter(),
+    onEvent: extra.onEvent ?? (rank === 0 ? progressPrinter() : quiet),
     record: { ...describeRequest(request), ...extra.record },
+    ...(extra.processGroup ? { processGroup: extra.processGroup } : {}),
   };
   const validationTile = options.validationTileSize ?? model.defaultTileSize;
-  if (validation.length > 0)
+  if (validation.length > 0 && rank === 0)
     process.stderr.write(`validation predicts whole images with ${validationTile}-pixel tiles (--val-tile), whatever the training tile\n`);
   try {
     return await runTraining(options);
@@ -91,12 +99,20 @@ export const trainCommand = defineCommand({
     'val-fraction': { type: 'string', placeholder: 'F', help: 'share of --data held out for validation (default 0.2)' },
     ...TRAINING_FLAGS,
     resume: { type: 'boolean', help: 'continue from RUN/checkpoint.pt exactly where it stopped' },
+    ...LAUNCH_FLAGS,
   },
   required: ['data', 'out'],
   epilogue: `Writes RUN/model.json (the network, normalisation and post-processing chosen on the validation
 images), checkpoint.pt (every epoch; Ctrl-C writes one too), best.safetensors, final.safetensors,
-metrics.jsonl and curves.png.`,
+metrics.jsonl and curves.png.
+
+Across ranks (--nproc-per-node, or started by torchrun, which sets RANK and WORLD_SIZE): each rank
+draws its own tiles, gradients are averaged as DistributedDataParallel averages them, validation is
+split over the ranks, and rank 0 alone prints and writes RUN. N ranks × --accumulate A train as one
+process with --accumulate N·A. --resume needs the same number of ranks.`,
   async run(values) {
+    const plan = launchPlan(values);
+    if (plan) return launchRanks(plan, process.argv.slice(1));
     applyCommonFlags(values);
     const request = trainingRequest(values);
     const out = values.out!;
@@ -106,15 +122,24 @@ metrics.jsonl and curves.png.`,
         ? { train: samples, validation: loadTrainingSamples(values.val, request) }
         : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
     const device = request.train.device ?? 'cpu';
-    process.stderr.write(
-      `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device} → ${out}\n`,
-    );
+    // A rank of several (ours or torchrun's) joins the others through torchrun's variables.
+    const processGroup = process.env.RANK !== undefined && Number(process.env.WORLD_SIZE ?? 1) > 1 ? await initProcessGroup() : null;
+    const rank = processGroup?.rank ?? 0;
+    if (rank === 0)
+      process.stderr.write(
+        `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device}${processGroup ? `, ${processGroup.size} ranks` : ''} → ${out}\n`,
+      );
     let result: TrainResult;
     try {
-      result = await trainRun(request, train, validation, out, { resume: values.resume ?? false });
+      result = await trainRun(request, train, validation, out, {
+        resume: values.resume ?? false,
+        ...(processGroup ? { processGroup } : {}),
+      });
     } finally {
       dispose([...train, ...validation].flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
+      if (processGroup) destroyProcessGroup(processGroup);
     }
+    if (rank !== 0) return 0;
     const last = result.history[result.history.length - 1]?.validation;
     const summary = last
       ? `, last validation ${last.seg !== undefined ? `SEG ${last.seg.toFixed(4)}` : `IoU ${last.iou[last.iou.length - 1]!.toFixed(4)}`}`

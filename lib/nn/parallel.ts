@@ -123,10 +123,16 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     return result;
   }
 
-  /** Releases the Reducer, then frees the wrapped module's tensors. */
-  override dispose(): void {
+  /** Releases the Reducer and returns the wrapped module, which keeps its tensors: its gradients are no longer averaged. */
+  unwrap(): M {
     if (this.reducer !== null) native.ddpRelease(this.reducer);
     this.reducer = null;
+    return this.module;
+  }
+
+  /** Releases the Reducer, then frees the wrapped module's tensors. */
+  override dispose(): void {
+    this.unwrap();
     super.dispose();
   }
 }

@@ -5,6 +5,7 @@ import type { AugmentOptions } from '../augment';
 import { validateAugmentOptions } from '../augment';
 import type { TrainingSample } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
+import { ProcessGroup } from '../distributed';
 import { tidy } from '../memory';
 import { checkOptions } from '../ops/options';
 import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
@@ -86,6 +87,13 @@ export interface TrainOptions {
   minutes?: number;
   /** Called with every event, as the iteration yields it. */
   onEvent?: (event: TrainEvent) => void;
+  /**
+   * Train data-parallel across this group's ranks (`torch.distributed.initProcessGroup()`), each
+   * rank calling train() with the same options: each draws its own tiles, gradients are averaged
+   * as DistributedDataParallel does, validation is split over the ranks, and only rank 0 writes
+   * to `outDir`. A checkpoint resumes with the same number of ranks.
+   */
+  processGroup?: ProcessGroup;
 }
 
 /** What the training loop reports. */
@@ -138,6 +146,7 @@ const TRAIN_OPTION_NAMES: (keyof TrainOptions)[] = [
   'signal',
   'minutes',
   'onEvent',
+  'processGroup',
 ];
 
 /** train()'s options with every default filled in and checked: what a checkpoint records. */
@@ -162,6 +171,8 @@ export interface Settings {
   postprocess: Required<PostprocessOptions>;
   selectBy: SelectBy;
   tta: boolean;
+  /** The number of ranks training together (1: one process). */
+  worldSize: number;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -172,6 +183,10 @@ function positiveInteger(name: string, value: number): number {
 /** The settings of `options`, checked (each bad option named) before any step is spent. */
 export function settingsOf(options: TrainOptions): Settings {
   checkOptions('train', options, TRAIN_OPTION_NAMES);
+  if (options.processGroup !== undefined && !(options.processGroup instanceof ProcessGroup))
+    throw new TypeError(
+      `train(): option 'processGroup' must be a ProcessGroup (torch.distributed.initProcessGroup()), got ${String(options.processGroup)}`,
+    );
   const optimizer = options.optimizer ?? 'sgd';
   if (!['sgd', 'adam', 'adamw'].includes(optimizer))
     throw new RangeError(`train(): option 'optimizer' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(optimizer)}`);
@@ -232,6 +247,7 @@ export function settingsOf(options: TrainOptions): Settings {
     postprocess,
     selectBy,
     tta: options.tta ?? false,
+    worldSize: options.processGroup?.size ?? 1,
   };
 }
 
@@ -253,7 +269,8 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
 export function sameRun(saved: Settings, settings: Settings): string | null {
   const { steps: _steps, ...rest } = settings;
   for (const [key, value] of Object.entries(rest)) {
-    const was = saved[key as keyof Settings];
+    // Checkpoints from before data-parallel training were written by one process.
+    const was = key === 'worldSize' ? (saved.worldSize ?? 1) : saved[key as keyof Settings];
     if (JSON.stringify(was) !== JSON.stringify(value))
       return `'${key}' was ${JSON.stringify(was)} in the checkpoint, ${JSON.stringify(value)} now`;
   }

@@ -5,10 +5,12 @@ import { type GradScaler, autocast } from '../amp';
 import { augmentBatch, SeededRandom } from '../augment';
 import type { TrainingSample } from '../data/dataset';
 import { tidy } from '../memory';
+import type { DistributedDataParallel } from '../nn/parallel';
 import { Adam, AdamW, SGD } from '../optim';
 import { CosineAnnealingLR, type LRScheduler, PolynomialLR } from '../optim/lr-scheduler';
 import type { Optimizer } from '../optim/optimizer';
 import { manualSeed } from '../runtime';
+import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
 import { weightedCrossEntropy } from '../weightmap/loss';
 import type { Settings } from './options';
@@ -38,28 +40,38 @@ export interface StepContext {
   settings: Settings;
   device: string;
   scaler: GradScaler | null;
+  /** Across ranks: the model wrapped, and this process's rank (its tiles are its own). */
+  parallel: { wrapped: DistributedDataParallel<UNet>; rank: number } | null;
 }
 
-/** Accumulates step `step`'s gradients into the model's parameters; returns the step's mean loss. */
-export function accumulateGradients({ model, samples, settings, device, scaler }: StepContext, step: number): number {
+/**
+ * Accumulates step `step`'s gradients into the model's parameters; returns this process's mean
+ * loss. Across N ranks, rank r draws the tiles that parts r·A … r·A + A − 1 of one process
+ * accumulating N·A batches would draw, and backward leaves every rank with the average over all
+ * ranks: N ranks × `accumulate` A train as one process with `accumulate` N·A.
+ */
+export function accumulateGradients({ model, samples, settings, device, scaler, parallel }: StepContext, step: number): number {
   let loss = 0;
+  const forward = (input: Tensor): Tensor => (parallel ? (parallel.wrapped.forward(input) as Tensor) : model.forward(input));
   for (let part = 0; part < settings.accumulate; part += 1) {
-    loss +=
+    const index = part + (parallel?.rank ?? 0) * settings.accumulate;
+    const run = (): number =>
       tidy(() => {
-        manualSeed(stepSeed(settings.seed, step, 2 * part)); // drop-out
-        const random = new SeededRandom(stepSeed(settings.seed, step, 2 * part + 1));
+        manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
+        const random = new SeededRandom(stepSeed(settings.seed, step, 2 * index + 1));
         const tiles = sampleTiles(samples, settings.batchSize, settings.tileSize, random, settings.backgroundWeight);
         const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
         const onDevice = { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
         const batch = settings.augment ? augmentBatch(onDevice, seeds, settings.augment) : onDevice;
         const input = settings.channelsLast ? batch.image.contiguous('channelsLast') : batch.image;
-        const forward = (): ReturnType<typeof weightedCrossEntropy> =>
-          weightedCrossEntropy(model.forward(input), batch.label!, batch.weights!);
-        const value = settings.amp ? autocast(forward, { deviceType: 'cuda' }) : forward();
+        const lossOf = (): ReturnType<typeof weightedCrossEntropy> => weightedCrossEntropy(forward(input), batch.label!, batch.weights!);
+        const value = settings.amp ? autocast(lossOf, { deviceType: 'cuda' }) : lossOf();
         const scaled = value.div(settings.accumulate);
         (scaler ? scaler.scale(scaled) : scaled).backward();
         return value.item() as number;
-      }) / settings.accumulate;
+      });
+    // Only the last part's backward all-reduces: the others accumulate locally (DDP's no_sync).
+    loss += (parallel !== null && part < settings.accumulate - 1 ? parallel.wrapped.noSync(run) : run()) / settings.accumulate;
   }
   return loss;
 }

@@ -5,10 +5,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { GradScaler } from '../amp';
+import { tensor } from '../creation';
 import type { TrainingSample } from '../data/dataset';
+import { allReduce, type ProcessGroup } from '../distributed';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
 import { tidy } from '../memory';
+import { DistributedDataParallel } from '../nn/parallel';
 import type { PostprocessOptions } from '../predict/instances';
 import { UNet } from '../unet/model';
 import type { ModelDescription } from '../unet/model-files';
@@ -17,7 +20,7 @@ import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
 import { accumulateGradients, makeOptimizer, makeScheduler } from './step';
-import { validate, type ValidationScores } from './validate';
+import { validate, validateAcross, type ValidationScores } from './validate';
 
 export type { TrainEvent, TrainOptions, TrainResult } from './options';
 export { PAPER_AUGMENTATION };
@@ -34,6 +37,7 @@ export class ValidationError extends Error {
  * model.json, checkpoint.pt (written before each validation, so a failed validation loses no
  * steps), best.safetensors (by `selectBy`), final.safetensors, metrics.jsonl and curves.png; with
  * validation images the post-processing is then chosen on them and recorded in model.json.
+ * With `processGroup` every rank runs this with the same options and only rank 0 writes.
  */
 export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, TrainResult> {
   const settings = settingsOf(options);
@@ -50,7 +54,11 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const optimizer = makeOptimizer(model, settings);
   const scheduler = makeScheduler(optimizer, settings);
   const scaler = settings.amp ? new GradScaler({ device: device.split(':')[0]! }) : null;
-  const folder = options.outDir ? new RunFolder(options.outDir) : null;
+  const group = options.processGroup ?? null;
+  const rank = group?.rank ?? 0;
+  // Every rank reads the run folder (to resume); rank 0 alone writes it.
+  const runFolder = options.outDir ? new RunFolder(options.outDir) : null;
+  const folder = rank === 0 ? runFolder : null;
   const description = (postprocess: PostprocessOptions): ModelDescription => ({
     options: model.options,
     normalisation,
@@ -61,10 +69,10 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   let step = 0;
   let history: HistoryEntry[] = [];
   let losses: number[] = [];
-  if (options.resume && folder?.hasCheckpoint()) {
-    const saved = folder.readCheckpoint();
+  if (options.resume && runFolder?.hasCheckpoint()) {
+    const saved = runFolder.readCheckpoint();
     const difference = sameRun(saved.settings, settings);
-    if (difference !== null) throw new RangeError(`train(): ${folder.checkpointFile} is from a different run: ${difference}`);
+    if (difference !== null) throw new RangeError(`train(): ${runFolder.checkpointFile} is from a different run: ${difference}`);
     model.loadStateDict(saved.model);
     optimizer.loadStateDict(saved.optimizer);
     if (scheduler && saved.scheduler) scheduler.loadStateDict(saved.scheduler);
@@ -72,10 +80,12 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     step = saved.step;
     history = saved.history;
     // metrics.jsonl keeps what the checkpoint covers; later lines of the interrupted run go.
-    losses = folder.truncateMetrics(step);
+    losses = folder?.truncateMetrics(step) ?? [];
   } else {
     folder?.resetMetrics();
   }
+  // Wrapping copies rank 0's weights to every rank; backward then averages gradients across ranks.
+  const wrapped = group !== null && group.size > 1 ? new DistributedDataParallel(model, { processGroup: group }) : null;
   folder?.writeDescription(description(settings.postprocess));
   const emit = (event: TrainEvent): TrainEvent => {
     options.onEvent?.(event);
@@ -97,20 +107,23 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       }),
     );
   };
-  const validateAt = (at: number): ValidationScores => {
+  const validateAt = async (at: number): Promise<ValidationScores> => {
+    const validateOptions = {
+      tileSize: settings.validationTileSize,
+      device,
+      postprocess: settings.postprocess,
+      selectBy: settings.selectBy,
+    };
     try {
-      return validate(model, validation, {
-        tileSize: settings.validationTileSize,
-        device,
-        postprocess: settings.postprocess,
-        selectBy: settings.selectBy,
-      });
+      return wrapped && group
+        ? await validateAcross(group, model, validation, validateOptions)
+        : validate(model, validation, validateOptions);
     } catch (error) {
       const kept = folder ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: continue from it with option 'resume'.` : '';
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }
   };
-  const tilesPerStep = settings.batchSize * settings.accumulate;
+  const tilesPerStep = settings.batchSize * settings.accumulate * settings.worldSize;
   const start = Date.now();
   const firstStep = step;
   if (options.minutes !== undefined && !(options.minutes > 0))
@@ -118,72 +131,83 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
   let timeUp = false;
   model.train();
-  while (step < settings.steps && !timeUp) {
-    if (options.signal?.aborted) {
-      if (folder) {
-        writeCheckpoint();
-        yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
-      }
-      yield emit({ type: 'stopped', step });
-      return { step, stopped: true, history, losses };
-    }
-    step += 1;
-    let loss: number;
-    optimizer.zeroGrad();
-    try {
-      loss = accumulateGradients({ model, samples: options.train, settings, device, scaler }, step);
-    } catch (error) {
-      if (!(error instanceof OutOfMemoryError)) throw error;
-      const smallerTile = model.smallerInputSize(settings.tileSize);
-      throw tileOutOfMemory(
-        `train() step ${step}`,
-        { tileSize: settings.tileSize, batchSize: settings.batchSize, smallerTile, device },
-        error,
-      );
-    }
-    if (scaler) {
-      scaler.step(optimizer);
-      scaler.update();
-    } else {
-      optimizer.step();
-    }
-    const lr = optimizer.paramGroups[0]!.lr;
-    scheduler?.step();
-    losses.push(loss);
-    const elapsedMs = Date.now() - start;
-    const rate = ((step - firstStep) * tilesPerStep) / (elapsedMs / 1000);
-    folder?.appendMetrics({ step, loss, lr, elapsedMs });
-    yield emit({
-      type: 'step',
-      step,
-      steps: settings.steps,
-      loss,
-      lr,
-      tilesPerSecond: rate,
-      elapsedMs,
-      etaMs: ((settings.steps - step) * tilesPerStep * 1000) / rate,
-    });
-    timeUp = Date.now() >= deadline;
-    if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
-      const epoch = Math.ceil(step / settings.stepsPerEpoch);
-      // The step's checkpoint comes first: whatever validation does, the steps are kept.
-      writeCheckpoint();
-      const scores = validation.length > 0 ? validateAt(step) : null;
-      model.train();
-      history.push({ epoch, step, validation: scores });
-      folder?.appendMetrics({ epoch, step, validation: scores });
-      yield emit({ type: 'epoch', epoch, step, validation: scores });
-      if (folder) {
-        if (scores !== null) {
-          writeCheckpoint(); // now with this epoch in its history
-          const best = history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
-          if (best) folder.saveWeights('best', model);
+  let stopping = false;
+  try {
+    while (step < settings.steps && !timeUp) {
+      // Across ranks, a stop is agreed after a step (below), so that every rank stops at the same one.
+      if (wrapped === null && options.signal?.aborted) stopping = true;
+      if (stopping) {
+        if (folder) {
+          writeCheckpoint();
+          yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
         }
-        folder.writeCurves(losses, history);
-        yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
+        yield emit({ type: 'stopped', step });
+        return { step, stopped: true, history, losses };
       }
+      step += 1;
+      let loss: number;
+      optimizer.zeroGrad();
+      try {
+        loss = accumulateGradients(
+          { model, samples: options.train, settings, device, scaler, parallel: wrapped ? { wrapped, rank } : null },
+          step,
+        );
+      } catch (error) {
+        if (!(error instanceof OutOfMemoryError)) throw error;
+        const smallerTile = model.smallerInputSize(settings.tileSize);
+        throw tileOutOfMemory(
+          `train() step ${step}`,
+          { tileSize: settings.tileSize, batchSize: settings.batchSize, smallerTile, device },
+          error,
+        );
+      }
+      if (scaler) {
+        scaler.step(optimizer);
+        scaler.update();
+      } else {
+        optimizer.step();
+      }
+      const lr = optimizer.paramGroups[0]!.lr;
+      scheduler?.step();
+      timeUp = Date.now() >= deadline;
+      if (wrapped && group) ({ loss, stopping, timeUp } = await agree(group, loss, options.signal?.aborted ?? false, timeUp));
+      losses.push(loss);
+      const elapsedMs = Date.now() - start;
+      const rate = ((step - firstStep) * tilesPerStep) / (elapsedMs / 1000);
+      folder?.appendMetrics({ step, loss, lr, elapsedMs });
+      yield emit({
+        type: 'step',
+        step,
+        steps: settings.steps,
+        loss,
+        lr,
+        tilesPerSecond: rate,
+        elapsedMs,
+        etaMs: ((settings.steps - step) * tilesPerStep * 1000) / rate,
+      });
+      if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
+        const epoch = Math.ceil(step / settings.stepsPerEpoch);
+        // The step's checkpoint comes first: whatever validation does, the steps are kept.
+        writeCheckpoint();
+        const scores = validation.length > 0 ? await validateAt(step) : null;
+        model.train();
+        history.push({ epoch, step, validation: scores });
+        folder?.appendMetrics({ epoch, step, validation: scores });
+        yield emit({ type: 'epoch', epoch, step, validation: scores });
+        if (folder) {
+          if (scores !== null) {
+            writeCheckpoint(); // now with this epoch in its history
+            const best = history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
+            if (best) folder.saveWeights('best', model);
+          }
+          folder.writeCurves(losses, history);
+          yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
+        }
+      }
+      await nextTurn();
     }
-    await nextTurn();
+  } finally {
+    wrapped?.unwrap();
   }
   let postprocess: PostprocessOptions | undefined;
   if (folder) {
@@ -196,6 +220,26 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     }
   }
   return { step, stopped: false, history, losses, ...(postprocess ? { postprocess } : {}) };
+}
+
+/**
+ * What the ranks agree on after a step, in one all-reduce: the loss averaged over the ranks (the
+ * loss of the step's whole batch), and whether any rank was asked to stop or ran out of time.
+ */
+async function agree(
+  group: ProcessGroup,
+  loss: number,
+  aborted: boolean,
+  timeUp: boolean,
+): Promise<{ loss: number; stopping: boolean; timeUp: boolean }> {
+  const values = tensor([loss, aborted ? 1 : 0, timeUp ? 1 : 0], { dtype: 'float64' });
+  try {
+    await allReduce(values, { group });
+    const [sum, stops, late] = values.toArray() as number[];
+    return { loss: sum! / group.size, stopping: stops! > 0, timeUp: late! > 0 };
+  } finally {
+    values.dispose();
+  }
 }
 
 // The post-processing chosen with the best model (the one prediction loads) on the validation images.

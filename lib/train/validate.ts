@@ -2,7 +2,9 @@
 // prediction will (the model's post-processing), and scored: the image scores, the cell tracking
 // challenge's pooled SEG and DET for cells, the ISBI 2012 Rand error for membrane masks. One of
 // them chooses the best model.
+import { empty } from '../creation';
 import type { TrainingSample } from '../data/dataset';
+import { broadcast, type ProcessGroup } from '../distributed';
 import { tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
@@ -124,7 +126,43 @@ export function selectionScore(scores: ValidationScores, selectBy: SelectBy): nu
 /** Predicts and scores the validation samples. */
 export function validate(model: UNet, samples: TrainingSample[], options: ValidateOptions): ValidationScores {
   const { postprocess, selectBy, ...predictOptions } = options;
-  const probabilities = validationProbabilities(model, samples, predictOptions);
+  return scoreProbabilities(samples, validationProbabilities(model, samples, predictOptions), postprocess, selectBy);
+}
+
+/**
+ * `validate` across the ranks of `group`: rank r predicts samples r, r + N, …, each prediction
+ * is broadcast from its rank, and every rank scores them all, so that the pooled scores (SEG over
+ * every cell of every image) are exact and equal on every rank.
+ */
+export async function validateAcross(
+  group: ProcessGroup,
+  model: UNet,
+  samples: TrainingSample[],
+  options: ValidateOptions,
+): Promise<ValidationScores> {
+  const { postprocess, selectBy, ...predictOptions } = options;
+  const classes = model.options.classes;
+  const probabilities = samples.map((sample, k) =>
+    k % group.size === group.rank
+      ? predictProbabilities(model, sample.image, predictOptions)
+      : empty([classes, ...(sample.image.shape.slice(1) as [number, number])]),
+  );
+  try {
+    for (const [k, probability] of probabilities.entries()) await broadcast(probability, { group, src: k % group.size });
+  } catch (error) {
+    for (const p of probabilities) p.dispose();
+    throw error;
+  }
+  return scoreProbabilities(samples, probabilities, postprocess, selectBy);
+}
+
+/** The validation loss and scores of the probabilities (one per sample), which it frees. */
+function scoreProbabilities(
+  samples: TrainingSample[],
+  probabilities: Tensor[],
+  postprocess: PostprocessOptions,
+  selectBy: SelectBy,
+): ValidationScores {
   try {
     // The loss of the probabilities against the weighted targets (log of soft-max = log-probability).
     const loss =

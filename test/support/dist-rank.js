@@ -1,7 +1,8 @@
 'use strict';
 // One rank of test/distributed.test.ts: `node dist-rank.js SCENARIO [RANK PORT]`. Without RANK and
 // PORT it reads torchrun's variables (env://). Prints one line of JSON with what it saw.
-const { torch, nn, optim } = require('../../dist/index.js');
+const { torch, nn, optim, unet, UNet, runTraining, syntheticCells } = require('../../dist/index.js');
+const { normaliseImage, prepareSamples } = require('../../dist/data/dataset.js');
 const { saveSafetensors } = require('../../dist/io/safetensors.js');
 
 const d = torch.distributed;
@@ -82,6 +83,40 @@ async function ddp(steps = 10) {
   return { rank: r, losses };
 }
 
+/** Generated cells and a small U-Net, as in test/train.test.ts; the same on every rank and in the test. */
+function trainingSetup() {
+  const raw = [1, 2, 3].map((seed) => {
+    const { image, label } = syntheticCells(seed, { height: 64, width: 64 });
+    return { name: `cells${seed}`, image: normaliseImage(image), label };
+  });
+  const samples = prepareSamples(raw, 'instances', 2);
+  torch.manualSeed(0);
+  const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
+  return { model, train: samples.slice(0, 2), validation: samples.slice(2) };
+}
+
+/** train() across the ranks into OUT (argument 4): `train STEPS [resume]`. */
+async function training() {
+  const [steps, resume] = process.argv.slice(6);
+  const { model, train, validation } = trainingSetup();
+  const result = await runTraining({
+    model,
+    train,
+    validation,
+    validationTileSize: model.inputSizeFor(64),
+    steps: Number(steps),
+    stepsPerEpoch: 3,
+    tileSize: model.inputSizeFor(40),
+    optimizer: 'adam',
+    calibrate: false,
+    outDir: outFile,
+    resume: resume === 'resume',
+    processGroup: d.defaultProcessGroup(),
+  });
+  const validationLosses = result.history.map((entry) => entry.validation.loss);
+  return { rank: d.getRank(), step: result.step, losses: result.losses, validationLosses };
+}
+
 async function main() {
   if (scenario === 'unreachable') {
     // Nobody listens on PORT: the rendezvous must fail within its timeout, naming the address.
@@ -91,6 +126,7 @@ async function main() {
   await init();
   if (scenario === 'collectives') return collectives();
   if (scenario === 'ddp') return ddp();
+  if (scenario === 'train') return training();
   if (scenario === 'mismatch') {
     // Rank 1 wraps a network with another shape.
     const model = d.getRank() === 0 ? network() : new nn.Sequential(new nn.Conv2d(1, 5, 3));
