@@ -13,6 +13,7 @@ const BENCHMARKS = {
   predict: 'overlap-tile prediction of 512² and 2048² images vs the PyTorch loop',
   runtimes: 'prediction of a 512² image on libtorch, onnxruntime-node and onnxruntime-web (Chromium)',
   training: 'training throughput (tiles/s) of train() vs a plain PyTorch loop',
+  distributed: "data-parallel training over Gloo (2 ranks) vs PyTorch's DistributedDataParallel",
   soak: 'memory over 1,000 training steps (resident, heap, tensors): flat',
   fuzz: 'the seeded fuzzer of the public API, 20,000 cases in child processes',
 };

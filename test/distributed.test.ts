@@ -301,6 +301,29 @@ describe('train() across ranks', () => {
   });
 });
 
+describe('unet predict across ranks', () => {
+  test('--nproc-per-node 2 splits the images over two ranks; every output equals one process at the same thread count, byte for byte', async () => {
+    const cli = path.join(packageRoot, 'dist', 'cli', 'main.js');
+    const images = path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images');
+    const [one, two] = [path.join(folder, 'predict-one'), path.join(folder, 'predict-two')];
+    const port = String(await freePort());
+    const single = await runRank(process.execPath, [cli, 'predict', '--model', 'nuclei', '--out', one, '--threads', '1', images]);
+    // The launcher gives each of the 2 ranks OMP_NUM_THREADS = cores / 2 unless it is set.
+    const env = { ...process.env, OMP_NUM_THREADS: '1' };
+    const ranks = await runRank(
+      process.execPath,
+      [cli, 'predict', '--model', 'nuclei', '--out', two, images, '--nproc-per-node', '2', '--master-port', port],
+      env,
+    );
+    for (const result of [single, ranks])
+      expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+    const files = fs.readdirSync(one).sort();
+    expect(files).toHaveLength(3 * fs.readdirSync(images).length);
+    expect(fs.readdirSync(two).sort()).toEqual(files);
+    for (const file of files) expect(fs.readFileSync(path.join(two, file)).equals(fs.readFileSync(path.join(one, file)))).toBe(true);
+  });
+});
+
 describe('faults: clear errors within the timeout, never a hang', () => {
   test('a rank that dies makes the survivor fail at its next collective', async () => {
     const port = await freePort();

@@ -13,7 +13,7 @@ export const LAUNCH_FLAGS = {
   'nproc-per-node': {
     type: 'string',
     placeholder: 'N',
-    help: 'start N ranks on this machine, training data-parallel (torch.distributed, Gloo)',
+    help: 'start N ranks on this machine (train: data-parallel over torch.distributed; predict: the images split)',
   },
   nnodes: { type: 'string', placeholder: 'N', help: 'machines taking part, each started with the same command (default 1)' },
   'node-rank': { type: 'string', placeholder: 'R', help: "this machine's index among them, 0 to N−1 (default 0)" },
@@ -59,6 +59,19 @@ export function launchPlan(values: LaunchValues, env: NodeJS.ProcessEnv = proces
   const masterPort = integerOption('master-port', values['master-port']) ?? 29500;
   if (masterPort < 1 || masterPort > 65535) throw new UsageError(`--master-port must be from 1 to 65535, got ${masterPort}`);
   return { nprocPerNode, nnodes, nodeRank, masterAddr: values['master-addr'] ?? '127.0.0.1', masterPort };
+}
+
+/**
+ * This rank's share of `items` when several ranks split a list (item k goes to rank k mod N), from
+ * torchrun's RANK and WORLD_SIZE; all of them in a single process.
+ */
+export function rankShare<T>(items: T[], env: NodeJS.ProcessEnv = process.env): T[] {
+  const worldSize = Number(env.WORLD_SIZE ?? 1);
+  const rank = Number(env.RANK ?? 0);
+  if (!(Number.isInteger(worldSize) && worldSize >= 1 && Number.isInteger(rank) && rank >= 0 && rank < worldSize)) {
+    throw new UsageError(`RANK (${env.RANK}) and WORLD_SIZE (${env.WORLD_SIZE}) must be integers with 0 <= RANK < WORLD_SIZE`);
+  }
+  return items.filter((_, k) => k % worldSize === rank);
 }
 
 /** The environment of local rank `localRank`, as torchrun would set it. */

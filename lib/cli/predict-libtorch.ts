@@ -12,13 +12,16 @@ import { loadTrainedModel } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
 import { integerOption } from './args';
 import { applyCommonFlags } from './common-flags';
+import { rankShare } from './launch';
 import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
 /** `unet predict` on libtorch: the model's options, weights and description from its folder or file. */
 export function predictFiles(values: PredictValues & { threads?: string; 'max-pixels'?: string }, positionals: string[]): Promise<number> {
   applyCommonFlags(values);
-  const files = inputFiles(positionals);
-  const device = values.device ?? 'cpu';
+  const files = rankShare(inputFiles(positionals));
+  // A rank of several on one machine takes the GPU of its local rank.
+  const device =
+    values.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : (values.device ?? 'cpu');
   const ttaChoice = ttaFlag(values);
   const { model, weights, description } = loadTrainedModel(resolveModel(values.model!));
   const tta = ttaChoice ?? description.tta;

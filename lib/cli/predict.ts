@@ -10,6 +10,7 @@ import { writePredictionFiles } from '../raster/outputs';
 import { PRETRAINED } from '../unet/shipped-models';
 import { applyMaxPixelsFlag, choiceOption, integerOption, threadsOption } from './args';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
+import { LAUNCH_FLAGS, launchPlan, launchRanks, rankShare } from './launch';
 import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
 /** `unet predict` */
@@ -37,6 +38,7 @@ export const predictCommand = defineCommand({
       help: 'libtorch (default) | onnxruntime: run a file of `unet export` (--model FILE.onnx)\nover onnxruntime-node, with the same tiles, TTA and post-processing',
     },
     ...COMMON_FLAGS,
+    ...LAUNCH_FLAGS,
   },
   required: ['model', 'out'],
   epilogue: `INPUT: image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them.
@@ -44,8 +46,11 @@ The model's normalisation and post-processing (threshold, minimum size, border g
 from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
 NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image. A file that
 cannot be read (not an image, or over --max-pixels) is reported and skipped; the exit status is
-then 1.`,
+then 1. Across ranks (--nproc-per-node, or torchrun) image k goes to rank k mod N; the outputs are
+those of one process.`,
   run(values, positionals) {
+    const plan = launchPlan(values);
+    if (plan) return launchRanks(plan, process.argv.slice(1));
     const engine = choiceOption('engine', values.engine, ['libtorch', 'onnxruntime'] as const) ?? 'libtorch';
     if (engine === 'onnxruntime') return predictFilesOnnx(values, positionals);
     // Loaded here, so that the onnxruntime engine never loads the addon.
@@ -64,7 +69,7 @@ async function predictFilesOnnx(
   applyMaxPixelsFlag(values);
   if (!values.model!.endsWith('.onnx'))
     throw new UsageError(`--engine onnxruntime takes an ONNX file (unet export), got --model ${values.model}`);
-  const files = inputFiles(positionals);
+  const files = rankShare(inputFiles(positionals));
   const ttaChoice = ttaFlag(values);
   const segmenter = await loadOnnxSegmenter(values.model!, threads === undefined ? {} : { intraOpNumThreads: threads });
   const { model } = segmenter.metadata;
