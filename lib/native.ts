@@ -379,6 +379,7 @@ export interface NativeAddon {
   distAllGather(group: unknown, outputs: T[], input: T): Promise<void>;
   distReduceScatter(group: unknown, output: T, inputs: T[], op: string): Promise<void>;
   distBroadcastCoalesced(group: unknown, tensors: T[], bufferBytes: number, src: number): void;
+  distAllReduceSumWithGrad(group: unknown, tensor: T): T;
   ddpReducer(group: unknown, parameters: T[], bucketBytes: number, firstBucketBytes: number, findUnusedParameters: boolean): unknown;
   ddpVerifyParameters(group: unknown, parameters: T[]): void;
   ddpPrepareForForward(reducer: unknown): void;

@@ -7,6 +7,8 @@
 // requires) and awaited on a libuv thread. The Reducer's all-reduces run inside backward, as in
 // PyTorch.
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
@@ -191,6 +193,33 @@ Napi::Value awaitWork(Napi::Env env, const char* name, c10::intrusive_ptr<c10d::
   return promise;
 }
 
+// The gradient of a sum over ranks: every rank's output depends on every rank's input, so the
+// gradient of an input is the sum of the output gradients of all ranks (what SyncBatchNorm's
+// backward all-reduces in PyTorch).
+struct AllReduceSumBackward : torch::autograd::Node {
+  c10::intrusive_ptr<ProcessGroup> group;
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    std::vector<at::Tensor> summed{grads[0].contiguous().clone()};
+    group->allreduce(summed)->wait();
+    return {summed[0]};
+  }
+  std::string name() const override { return "AllReduceSumBackward"; }
+};
+
+// Sums `input` over the ranks (blocking, inside the forward pass it is part of), recording the
+// backward above when `input` requires a gradient.
+at::Tensor allReduceSumWithGrad(const c10::intrusive_ptr<ProcessGroup>& group, const at::Tensor& input) {
+  std::vector<at::Tensor> summed{input.detach().contiguous().clone()};
+  group->allreduce(summed)->wait();
+  if (torch::autograd::compute_requires_grad(input)) {
+    auto node = c10::make_intrusive<AllReduceSumBackward>();
+    node->group = group;
+    node->set_next_edges(torch::autograd::collect_next_edges(input));
+    torch::autograd::set_history(summed[0], node);
+  }
+  return summed[0];
+}
+
 void checkRank(int64_t rank, const ProcessGroup& group, const char* argument) {
   TORCH_CHECK_VALUE(rank >= 0 && rank < group.getSize(), "argument '", argument, "' must be a rank from 0 to ", group.getSize() - 1,
                     ", got ", rank);
@@ -258,6 +287,10 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
            std::vector<std::vector<at::Tensor>> inputLists{inputs};
            return awaitWork(env, "distReduceScatter", pg->reduce_scatter(outputs, inputLists, options));
          });
+  // Blocking, as a layer of the forward pass: SyncBatchNorm's statistics.
+  define(env, exports, "distAllReduceSumWithGrad", {"group", "tensor"}, [](Napi::Env env, Napi::Value group, const at::Tensor& tensor) {
+    return allReduceSumWithGrad(groupOf(env, group, "distAllReduceSumWithGrad"), tensor);
+  });
   // Blocking, as in PyTorch's DDP: at wrapping, and before a forward pass that syncs buffers.
   define(env, exports, "distBroadcastCoalesced", {"group", "tensors", "bufferBytes", "src"},
          [](Napi::Env env, Napi::Value group, std::vector<at::Tensor> tensors, int64_t bufferBytes, int64_t src) {

@@ -191,6 +191,38 @@ describe('torch.distributed over Gloo', () => {
   });
 });
 
+describe('SyncBatchNorm', () => {
+  test('2 ranks × 1 image normalise as one process with a batch of 2: outputs, gradients and running statistics', async () => {
+    const port = await freePort();
+    const files = [0, 1].map((rank) => path.join(folder, `syncbn${rank}.safetensors`));
+    const ranks = await Promise.all([nodeRank('syncbn', 0, port, files[0]!), nodeRank('syncbn', 1, port, files[1]!)]);
+    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    const [a, b] = files.map((file) => loadSafetensors(file).tensors);
+    // One process, the whole batch, plain BatchNorm2d.
+    torch.manualSeed(3);
+    const x = torch.randn([2, 3, 5, 5]).mul(2).add(1).requiresGrad_(true);
+    const probe = torch.randn([2, 3, 5, 5]);
+    const norm = new nn.BatchNorm2d(3);
+    torch.manualSeed(4);
+    torch.noGrad(() => {
+      norm.weight!.copy_(torch.rand([3]).add(0.5));
+      norm.bias!.copy_(torch.randn([3]));
+    });
+    const y = norm.forward(x);
+    y.mul(probe).sum().backward();
+    const close = (p: ReturnType<typeof torch.zeros>, q: ReturnType<typeof torch.zeros>) => p.sub(q).abs().max().item() as number;
+    expect(close(torch.cat([a!.y!, b!.y!]), y.detach())).toBeLessThan(1e-5);
+    expect(close(torch.cat([a!.inputGrad!, b!.inputGrad!]), x.grad!)).toBeLessThan(1e-5);
+    // Each rank's weight gradient is its own images' share; DDP then averages them.
+    expect(close(a!.weightGrad!.add(b!.weightGrad!), norm.weight!.grad!)).toBeLessThan(1e-5);
+    expect(close(a!.biasGrad!.add(b!.biasGrad!), norm.bias!.grad!)).toBeLessThan(1e-5);
+    for (const stats of [a!, b!]) {
+      expect(close(stats.runningMean!, norm.runningMean!)).toBeLessThan(1e-6);
+      expect(close(stats.runningVar!, norm.runningVar!)).toBeLessThan(1e-6);
+    }
+  });
+});
+
 describe('train() across ranks', () => {
   /** dist-rank.js's trainingSetup: generated cells and a small U-Net. */
   function trainingSetup() {

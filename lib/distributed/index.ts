@@ -206,6 +206,19 @@ export async function reduceScatter(output: Tensor, inputs: Tensor[], options: R
   if (op === 'avg') div_(output, group.size);
 }
 
+/**
+ * The sum of `tensor` over the ranks, as a new tensor that carries the gradient back (PyTorch's
+ * `torch.distributed.nn.functional.all_reduce`): the gradient of the input is the sum of every
+ * rank's output gradient. It waits for the other ranks, as a layer of the forward pass does.
+ */
+export function differentiableAllReduce(tensor: Tensor, options: GroupOptions = {}): Tensor {
+  const fn = 'differentiableAllReduce';
+  options = checkOptions(fn, options, ['group']);
+  const group = groupOf(fn, options.group);
+  if (!(tensor instanceof Tensor)) throw new TypeError(`${fn}(): argument 'tensor' must be a Tensor, got ${String(tensor)}`);
+  return native.distAllReduceSumWithGrad(group.handle, tensor);
+}
+
 /** Leaves `group` (the default group if not given); its connections close. */
 export function destroyProcessGroup(group?: ProcessGroup): void {
   const chosen = groupOf('destroyProcessGroup', group);

@@ -11,6 +11,7 @@ import { allReduce, type ProcessGroup } from '../distributed';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
 import { tidy } from '../memory';
+import { BatchNorm2d, SyncBatchNorm } from '../nn/modules/norm';
 import { DistributedDataParallel } from '../nn/parallel';
 import type { PostprocessOptions } from '../predict/instances';
 import { UNet } from '../unet/model';
@@ -85,7 +86,11 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     folder?.resetMetrics();
   }
   // Wrapping copies rank 0's weights to every rank; backward then averages gradients across ranks.
-  const wrapped = group !== null && group.size > 1 ? new DistributedDataParallel(model, { processGroup: group }) : null;
+  // Batch normalisation (the padded preset) then takes its statistics over every rank's tiles.
+  const wrapped =
+    group !== null && group.size > 1
+      ? new DistributedDataParallel(SyncBatchNorm.convertSyncBatchnorm(model, group), { processGroup: group })
+      : null;
   folder?.writeDescription(description(settings.postprocess));
   const emit = (event: TrainEvent): TrainEvent => {
     options.onEvent?.(event);
@@ -207,7 +212,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       await nextTurn();
     }
   } finally {
-    wrapped?.unwrap();
+    if (wrapped) for (const layer of wrapped.unwrap().modules()) if (layer instanceof BatchNorm2d) layer.processGroup = null;
   }
   let postprocess: PostprocessOptions | undefined;
   if (folder) {

@@ -117,6 +117,34 @@ async function training() {
   return { rank: d.getRank(), step: result.step, losses: result.losses, validationLosses };
 }
 
+/** SyncBatchNorm on this rank's half of a batch of 2: output, input gradient, its weight and bias gradients, running statistics. */
+function syncBatchNorm() {
+  const r = d.getRank();
+  torch.manualSeed(3);
+  const x = torch.randn([2, 3, 5, 5]).mul(2).add(1);
+  const probe = torch.randn([2, 3, 5, 5]);
+  const norm = new nn.SyncBatchNorm(3);
+  torch.manualSeed(4);
+  torch.noGrad(() => {
+    norm.weight.copy_(torch.rand([3]).add(0.5));
+    norm.bias.copy_(torch.randn([3]));
+  });
+  const mine = x.narrow(0, r, 1).detach().requiresGrad_(true);
+  const y = norm.forward(mine);
+  y.mul(probe.narrow(0, r, 1))
+    .sum()
+    .backward();
+  saveSafetensors(outFile, {
+    y: y.detach(),
+    inputGrad: mine.grad,
+    weightGrad: norm.weight.grad,
+    biasGrad: norm.bias.grad,
+    runningMean: norm.runningMean,
+    runningVar: norm.runningVar,
+  });
+  return { rank: r };
+}
+
 async function main() {
   if (scenario === 'unreachable') {
     // Nobody listens on PORT: the rendezvous must fail within its timeout, naming the address.
@@ -127,6 +155,7 @@ async function main() {
   if (scenario === 'collectives') return collectives();
   if (scenario === 'ddp') return ddp();
   if (scenario === 'train') return training();
+  if (scenario === 'syncbn') return syncBatchNorm();
   if (scenario === 'mismatch') {
     // Rank 1 wraps a network with another shape.
     const model = d.getRank() === 0 ? network() : new nn.Sequential(new nn.Conv2d(1, 5, 3));

@@ -1,6 +1,8 @@
 // Normalisation layers, with PyTorch's parameters, buffers, defaults and running-statistics rules.
-import { ones, tensor as makeTensor, zeros } from '../../creation';
+import { full, ones, tensor as makeTensor, zeros } from '../../creation';
 import { noGrad } from '../../autograd';
+import { defaultProcessGroup, differentiableAllReduce, ProcessGroup } from '../../distributed';
+import { cat } from '../../ops/join';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
@@ -59,6 +61,8 @@ export class BatchNorm2d extends Module {
       if (this.momentum === null) averageFactor = 1 / (this.numBatchesTracked.item() as number);
     }
     const useBatchStats = this.training || (this.runningMean === null && this.runningVar === null);
+    if (useBatchStats && this.processGroup !== null && this.processGroup.size > 1)
+      return this.forwardAcross(input, this.processGroup, averageFactor);
     const trackNow = !this.training || this.runningMean !== null;
     return F.batchNorm(input, trackNow ? this.runningMean : null, trackNow ? this.runningVar : null, {
       weight: this.weight,
@@ -67,6 +71,80 @@ export class BatchNorm2d extends Module {
       momentum: averageFactor,
       eps: this.eps,
     });
+  }
+
+  /**
+   * When set, training normalises with the statistics of the whole batch across this group's
+   * ranks (see `SyncBatchNorm`).
+   */
+  processGroup: ProcessGroup | null = null;
+
+  // Batch statistics over every rank's batch: the per-channel sums, sums of squares and counts are
+  // summed over the ranks by a differentiable all-reduce, so that backward sums the gradients of
+  // the statistics over the ranks as PyTorch's SyncBatchNorm does.
+  private forwardAcross(input: Tensor, group: ProcessGroup, averageFactor: number): Tensor {
+    const channels = this.numFeatures;
+    const dims = [0, 2, 3];
+    const local = cat([
+      input.sum(dims),
+      input.mul(input).sum(dims),
+      full([1], input.numel() / channels, { dtype: input.dtype, device: input.device }),
+    ]);
+    const total = differentiableAllReduce(local, { group });
+    const count = total.narrow(0, 2 * channels, 1);
+    const mean = total.narrow(0, 0, channels).div(count);
+    const variance = total.narrow(0, channels, channels).div(count).sub(mean.mul(mean));
+    if (this.runningMean !== null && this.runningVar !== null) {
+      const n = count.item() as number;
+      noGrad(() => {
+        this.runningMean!.mul_(1 - averageFactor).add_(mean.mul(averageFactor));
+        this.runningVar!.mul_(1 - averageFactor).add_(variance.mul((averageFactor * n) / Math.max(n - 1, 1)));
+      });
+    }
+    const shape = [1, channels, 1, 1];
+    const normalised = input.sub(mean.view(shape)).mul(variance.add(this.eps).rsqrt().view(shape));
+    return this.weight === null ? normalised : normalised.mul(this.weight.view(shape)).add(this.bias!.view(shape));
+  }
+}
+
+/** Options of `SyncBatchNorm`. */
+export interface SyncBatchNormOptions extends BatchNormOptions {
+  /** The ranks whose batches are normalised together (the default group when training starts). */
+  processGroup?: ProcessGroup;
+}
+
+/**
+ * Batch normalisation with the statistics of the whole batch across ranks, as PyTorch's
+ * `SyncBatchNorm`: with N ranks of batch B, training normalises as one process with batch N·B
+ * would. Evaluation, and a single rank, are `BatchNorm2d`'s. Unlike PyTorch's (CUDA only), it runs
+ * on CPU tensors too.
+ */
+export class SyncBatchNorm extends BatchNorm2d {
+  constructor(numFeatures: number, options: SyncBatchNormOptions = {}) {
+    const { processGroup, ...rest } = checkOptions('SyncBatchNorm', options, [
+      'eps',
+      'momentum',
+      'affine',
+      'trackRunningStats',
+      'dtype',
+      'device',
+      'processGroup',
+    ]);
+    super(numFeatures, rest);
+    this.processGroup = processGroup ?? defaultProcessGroup();
+  }
+
+  /**
+   * Makes every `BatchNorm2d` of `module` normalise across `processGroup`'s ranks (the default
+   * group if not given); returns `module`. PyTorch's `convert_sync_batchnorm` replaces the layers;
+   * here they keep their class, their tensors and their names.
+   */
+  static convertSyncBatchnorm<M extends Module>(module: M, processGroup?: ProcessGroup): M {
+    const group = processGroup ?? defaultProcessGroup();
+    if (!(group instanceof ProcessGroup))
+      throw new Error('SyncBatchNorm.convertSyncBatchnorm(): no process group: call initProcessGroup() first, or pass one');
+    for (const layer of module.modules()) if (layer instanceof BatchNorm2d) layer.processGroup = group;
+    return module;
   }
 }
 
