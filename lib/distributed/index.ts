@@ -101,13 +101,14 @@ function reduceOp(fn: string, op: ReduceOp | undefined, tensors: Tensor[]): Redu
 export async function initProcessGroup(options: InitProcessGroupOptions = {}): Promise<ProcessGroup> {
   const fn = 'initProcessGroup';
   options = checkOptions(fn, options, ['backend', 'initMethod', 'rank', 'worldSize', 'timeout']);
+  const { backend: _backend, timeout: _timeout, ...rendezvous } = options;
   if (defaultGroup !== null) throw new Error(`${fn}(): the default process group is already initialised; destroyProcessGroup() first`);
   const backend = oneOf(fn, 'backend', options.backend ?? 'gloo', BACKENDS);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0) {
     throw new RangeError(`${fn}(): option 'timeout' must be a positive integer of milliseconds, got ${String(timeout)}`);
   }
-  const r = resolveRendezvous(options);
+  const r = resolveRendezvous(rendezvous);
   let handle: unknown;
   try {
     handle = await native.distInitProcessGroup(backend, r.host, r.port, r.rank, r.worldSize, timeout, r.agentStore);

@@ -1,5 +1,6 @@
 // Where the ranks meet: the init method ('env://' or 'tcp://host:port') and torchrun's
 // variables, read as torch.distributed.init_process_group reads them.
+import { checkOptions } from '../ops/options';
 
 /** The TCP store every rank joins, and this rank's place in the group. */
 export interface Rendezvous {
@@ -38,7 +39,9 @@ function integerFrom(value: string | number | undefined, what: string, min: numb
  * and `WORLD_SIZE`, as torchrun sets them. With `tcp://host:port` the rank and world size are
  * given as options (or in the URL's query, `?rank=R&world_size=N`, as PyTorch allows).
  */
-export function resolveRendezvous(options: RendezvousOptions, env: NodeJS.ProcessEnv = process.env): Rendezvous {
+export function resolveRendezvous(options: RendezvousOptions = {}, env: NodeJS.ProcessEnv = process.env): Rendezvous {
+  options = checkOptions(FN, options, ['initMethod', 'rank', 'worldSize']);
+  if (env === null || typeof env !== 'object') throw new TypeError(`${FN}(): the environment must be an object of variables, got ${String(env)}`);
   const initMethod = options.initMethod ?? 'env://';
   if (typeof initMethod !== 'string') throw new TypeError(`${FN}(): option 'initMethod' must be a string, got ${String(initMethod)}`);
   let host: string;

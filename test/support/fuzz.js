@@ -97,6 +97,10 @@ function targets() {
   add(metrics, 'metrics.');
   add(library.onnx, 'onnx.');
   list.push(['torch.jit.load', (...args) => torch.jit.load(...args)]);
+  // torch.distributed's synchronous functions; its async ones would start a rendezvous that waits for peers.
+  const { distributed } = torch;
+  for (const name of ['getRank', 'getWorldSize', 'destroyProcessGroup', 'differentiableAllReduce', 'resolveRendezvous', 'localRank'])
+    list.push([`torch.distributed.${name}`, (...args) => distributed[name](...args)]);
   const receiver = torch.keep(torch.rand([3, 4]));
   const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(receiver)).filter(
     (name) => name !== 'constructor' && typeof receiver[name] === 'function' && name !== 'dispose',
