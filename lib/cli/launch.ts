@@ -109,9 +109,17 @@ export function launchRanks(plan: LaunchPlan, args: string[]): Promise<number> {
       for (const child of children) child.kill(signal);
     };
     const onInterrupt = (): void => forward('SIGINT');
+    const onExit = (): void => forward('SIGKILL');
     process.on('SIGINT', onInterrupt);
+    process.on('exit', onExit);
     for (let localRank = 0; localRank < plan.nprocPerNode; localRank++) {
-      const child = spawn(process.execPath, [...process.execArgv, ...args], { env: rankEnvironment(plan, localRank), stdio: 'inherit' });
+      // A process group of its own: Ctrl-C in a terminal reaches this launcher alone, which passes
+      // it on once (a rank's second interrupt quits without a checkpoint).
+      const child = spawn(process.execPath, [...process.execArgv, ...args], {
+        env: rankEnvironment(plan, localRank),
+        stdio: 'inherit',
+        detached: true,
+      });
       children.push(child);
       child.on('exit', (code, signal) => {
         running -= 1;
@@ -123,6 +131,7 @@ export function launchRanks(plan: LaunchPlan, args: string[]): Promise<number> {
         }
         if (running === 0) {
           process.off('SIGINT', onInterrupt);
+          process.off('exit', onExit);
           resolve(failure ?? 0);
         }
       });
