@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { nn, optim, runTraining, syntheticCells, torch, UNet, unet } from '../lib';
+import { launchPlan, rankEnvironment, rankShare } from '../lib/cli/launch';
 import { main } from '../lib/cli/main';
 import { normaliseImage, prepareSamples } from '../lib/data/dataset';
 import { resolveRendezvous } from '../lib/distributed';
@@ -422,6 +423,30 @@ describe('the rendezvous', () => {
     expect(() => resolveRendezvous({ initMethod: 'tcp://host:1' }, {})).toThrow(/needs the options 'rank' and 'worldSize'/);
     expect(() => resolveRendezvous({ initMethod: 'file:///tmp/x' }, {})).toThrow(/must be 'env:\/\/' or 'tcp:\/\/host:port'/);
     expect(() => resolveRendezvous({ rank: 4 }, env)).toThrow(/rank 4 is not below the world size 4/);
+  });
+  test("the launcher sets torchrun's variables for each local rank; a rank ignores the launch flags", () => {
+    const plan = launchPlan({ 'nproc-per-node': '4', nnodes: '2', 'node-rank': '1', 'master-addr': '10.0.0.1' }, {});
+    expect(plan).toEqual({ nprocPerNode: 4, nnodes: 2, nodeRank: 1, masterAddr: '10.0.0.1', masterPort: 29500 });
+    expect(rankEnvironment(plan!, 2, { OMP_NUM_THREADS: '3' })).toEqual({
+      OMP_NUM_THREADS: '3',
+      RANK: '6',
+      LOCAL_RANK: '2',
+      GROUP_RANK: '1',
+      WORLD_SIZE: '8',
+      LOCAL_WORLD_SIZE: '4',
+      MASTER_ADDR: '10.0.0.1',
+      MASTER_PORT: '29500',
+    });
+    expect(launchPlan({ 'nproc-per-node': '2' }, { RANK: '0' })).toBeNull();
+    expect(launchPlan({}, {})).toBeNull();
+    expect(() => launchPlan({ nnodes: '2' }, {})).toThrow(/--nnodes needs --nproc-per-node/);
+    expect(() => launchPlan({ 'nproc-per-node': '2', nnodes: '2', 'node-rank': '2' }, {})).toThrow(
+      /--node-rank must be from 0 to 1, got 2/,
+    );
+    expect(() => launchPlan({ 'nproc-per-node': '0' }, {})).toThrow(/--nproc-per-node must be at least 1/);
+    expect(rankShare([0, 1, 2, 3, 4], { RANK: '1', WORLD_SIZE: '2' })).toEqual([1, 3]);
+    expect(rankShare([0, 1, 2], {})).toEqual([0, 1, 2]);
+    expect(() => rankShare([0], { RANK: '2', WORLD_SIZE: '2' })).toThrow(/0 <= RANK < WORLD_SIZE/);
   });
   test('collectives before initProcessGroup say what to call', async () => {
     await expect(torch.distributed.allReduce(torch.ones([1]))).rejects.toThrow(
