@@ -47,13 +47,3 @@ export function applyMaxPixelsFlag(values: { 'max-pixels'?: string }): void {
   if (maxPixels < 1) throw new UsageError(`--max-pixels must be at least 1, got ${maxPixels}`);
   setMaxImagePixels(maxPixels);
 }
-
-/**
- * An error of the library with its option names followed by the flags that set them, so that a
- * command-line user knows what to change: "option 'tileSize' …" becomes "option 'tileSize' (--tile) …".
- */
-export function withFlags(error: unknown, flags: Record<string, string>): unknown {
-  if (!(error instanceof Error)) return error;
-  error.message = error.message.replace(/option '(\w+)'/g, (whole, name: string) => (flags[name] ? `${whole} (${flags[name]})` : whole));
-  return error;
-}

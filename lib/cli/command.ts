@@ -97,10 +97,21 @@ export function defineCommand<F extends Flags>(spec: CommandSpec<F>): Command {
         return await spec.run(values as FlagValues<F>, positionals);
       } catch (error) {
         if (error instanceof UsageError) return usageError(spec.name, error.message, usage());
-        throw error;
+        // The image limit's library option, said as the flag of every verb that has it.
+        throw 'max-pixels' in spec.flags ? withFlags(error, { maxPixels: '--max-pixels' }) : error;
       }
     },
   };
+}
+
+/**
+ * An error of the library with its option names followed by the flags that set them, so that a
+ * command-line user knows what to change: "option 'tileSize' …" becomes "option 'tileSize' (--tile) …".
+ */
+export function withFlags(error: unknown, flags: Record<string, string>): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = error.message.replace(/option '(\w+)'/g, (whole, name: string) => (flags[name] ? `${whole} (${flags[name]})` : whole));
+  return error;
 }
 
 function usageError(name: string, message: string, usage: string): number {

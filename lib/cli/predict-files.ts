@@ -9,8 +9,7 @@ import { listImageFiles, stemOf } from '../raster/files';
 import type { PredictionFiles } from '../raster/outputs';
 import { PngError } from '../raster/png';
 import { TiffError } from '../raster/tiff';
-import { withFlags } from './args';
-import { UsageError } from './command';
+import { UsageError, withFlags } from './command';
 
 /** The flags of `unet predict` both engines read. */
 export interface PredictValues {
