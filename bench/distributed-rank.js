@@ -30,7 +30,7 @@ async function main() {
     const target = torch.randint(0, 2, [1, size, size]);
     step = async () => {
       optimizer.zeroGrad();
-      torch.tidy(() => torch.nn.functional.crossEntropy(wrapped.forward(x), target).backward());
+      torch.tidy(() => torch.nn.functional.crossEntropy(/** @type {import('../dist').Tensor} */ (wrapped.forward(x)), target).backward());
       optimizer.step();
     };
   }

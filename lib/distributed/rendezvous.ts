@@ -41,7 +41,8 @@ function integerFrom(value: string | number | undefined, what: string, min: numb
  */
 export function resolveRendezvous(options: RendezvousOptions = {}, env: NodeJS.ProcessEnv = process.env): Rendezvous {
   options = checkOptions(FN, options, ['initMethod', 'rank', 'worldSize']);
-  if (env === null || typeof env !== 'object') throw new TypeError(`${FN}(): the environment must be an object of variables, got ${String(env)}`);
+  if (env === null || typeof env !== 'object')
+    throw new TypeError(`${FN}(): the environment must be an object of variables, got ${String(env)}`);
   const initMethod = options.initMethod ?? 'env://';
   if (typeof initMethod !== 'string') throw new TypeError(`${FN}(): option 'initMethod' must be a string, got ${String(initMethod)}`);
   let host: string;

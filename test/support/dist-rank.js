@@ -6,6 +6,7 @@ const { normaliseImage, prepareSamples } = require('../../dist/data/dataset.js')
 const { saveSafetensors } = require('../../dist/io/safetensors.js');
 
 const d = torch.distributed;
+/** @typedef {import('../../dist').Tensor} Tensor */
 const [scenario, rankArgument, portArgument, outFile] = process.argv.slice(2);
 torch.setNumThreads(1);
 
@@ -64,18 +65,20 @@ async function ddp(steps = 10) {
   const tiles = torch.randn([steps, 2, 1, 12, 12]);
   const targets = torch.randn([steps, 2, 2, 12, 12]);
   const losses = [];
+  /** @type {Record<string, Tensor>} */
   const tensors = {};
   for (let step = 0; step < steps; step++) {
     optimizer.zeroGrad();
     const input = tiles.select(0, step).narrow(0, r, 1);
     const target = targets.select(0, step).narrow(0, r, 1);
     const loss = torch.tidy(() => {
-      const difference = wrapped.forward(input).sub(target);
+      const difference = /** @type {Tensor} */ (wrapped.forward(input)).sub(target);
       return torch.keep(difference.mul(difference).mean());
     });
     loss.backward();
     losses.push(loss.item());
-    if (step === steps - 1) for (const [name, p] of model.namedParameters()) tensors[`grad.${name}`] = p.grad.clone();
+    if (step === steps - 1)
+      for (const [name, p] of model.namedParameters()) tensors[`grad.${name}`] = /** @type {Tensor} */ (p.grad).clone();
     optimizer.step();
   }
   for (const [name, p] of model.namedParameters()) tensors[`weight.${name}`] = p.detach().clone();
@@ -111,9 +114,9 @@ async function training() {
     calibrate: false,
     outDir: outFile,
     resume: resume === 'resume',
-    processGroup: d.defaultProcessGroup(),
+    processGroup: d.defaultProcessGroup() ?? undefined,
   });
-  const validationLosses = result.history.map((entry) => entry.validation.loss);
+  const validationLosses = result.history.map((entry) => entry.validation?.loss);
   return { rank: d.getRank(), step: result.step, losses: result.losses, validationLosses };
 }
 
@@ -126,22 +129,24 @@ function syncBatchNorm() {
   const norm = new nn.SyncBatchNorm(3);
   torch.manualSeed(4);
   torch.noGrad(() => {
-    norm.weight.copy_(torch.rand([3]).add(0.5));
-    norm.bias.copy_(torch.randn([3]));
+    /** @type {Tensor} */ (norm.weight).copy_(torch.rand([3]).add(0.5));
+    /** @type {Tensor} */ (norm.bias).copy_(torch.randn([3]));
   });
   const mine = x.narrow(0, r, 1).detach().requiresGrad_(true);
   const y = norm.forward(mine);
   y.mul(probe.narrow(0, r, 1))
     .sum()
     .backward();
-  saveSafetensors(outFile, {
+  // Every one of them is set after the backward pass above.
+  const saved = /** @type {Record<string, Tensor>} */ ({
     y: y.detach(),
     inputGrad: mine.grad,
-    weightGrad: norm.weight.grad,
-    biasGrad: norm.bias.grad,
+    weightGrad: /** @type {Tensor} */ (norm.weight).grad,
+    biasGrad: /** @type {Tensor} */ (norm.bias).grad,
     runningMean: norm.runningMean,
     runningVar: norm.runningVar,
   });
+  saveSafetensors(String(outFile), saved);
   return { rank: r };
 }
 
@@ -169,7 +174,7 @@ async function main() {
     try {
       for (;;) await d.allReduce(torch.ones([4]));
     } catch (error) {
-      return { rank: 0, error: String(error.message), seconds: (Date.now() - started) / 1000 };
+      return { rank: 0, error: String(/** @type {Error} */ (error).message), seconds: (Date.now() - started) / 1000 };
     }
   }
   throw new Error(`unknown scenario '${scenario}'`);
