@@ -115,8 +115,9 @@ export function launchRanks(plan: LaunchPlan, args: string[]): Promise<number> {
     for (let localRank = 0; localRank < plan.nprocPerNode; localRank++) {
       // A process group of its own: Ctrl-C in a terminal reaches this launcher alone, which passes
       // it on once (a rank's second interrupt quits without a checkpoint).
+      const env = rankEnvironment(plan, localRank);
       const child = spawn(process.execPath, [...process.execArgv, ...args], {
-        env: rankEnvironment(plan, localRank),
+        env,
         stdio: 'inherit',
         detached: true,
       });
@@ -126,7 +127,7 @@ export function launchRanks(plan: LaunchPlan, args: string[]): Promise<number> {
         const status = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1);
         if (status !== 0 && failure === null) {
           failure = status;
-          process.stderr.write(`unet: rank ${plan.nodeRank * plan.nprocPerNode + localRank} exited with ${status}: stopping the others\n`);
+          process.stderr.write(`unet: rank ${env.RANK} exited with ${status}: stopping the others\n`);
           forward('SIGTERM');
         }
         if (running === 0) {

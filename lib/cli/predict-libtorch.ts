@@ -10,6 +10,7 @@ import { predictProbabilities } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import { loadTrainedModel } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
+import { localDevice } from '../distributed';
 import { integerOption } from './args';
 import { applyCommonFlags } from './common-flags';
 import { rankShare } from './launch';
@@ -19,9 +20,7 @@ import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict
 export function predictFiles(values: PredictValues & { threads?: string; 'max-pixels'?: string }, positionals: string[]): Promise<number> {
   applyCommonFlags(values);
   const files = rankShare(inputFiles(positionals));
-  // A rank of several on one machine takes the GPU of its local rank.
-  const device =
-    values.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : (values.device ?? 'cpu');
+  const device = localDevice(values.device ?? 'cpu');
   const ttaChoice = ttaFlag(values);
   const { model, weights, description } = loadTrainedModel(resolveModel(values.model!));
   const tta = ttaChoice ?? description.tta;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { isAvailable as cudaIsAvailable } from '../cuda';
 import { prepareSamples, type TrainingSample } from '../data/dataset';
 import { loadFolder, splitSamples } from '../data/folder';
-import { destroyProcessGroup, initProcessGroup, localRank, type ProcessGroup } from '../distributed';
+import { destroyProcessGroup, initProcessGroup, localDevice, type ProcessGroup } from '../distributed';
 import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
@@ -37,9 +37,7 @@ export async function trainRun(
   extra: { resume?: boolean; onEvent?: (event: TrainEvent) => void; record?: Record<string, unknown>; processGroup?: ProcessGroup } = {},
 ): Promise<TrainResult> {
   const rank = extra.processGroup?.rank ?? 0;
-  // A rank of several on one machine takes the GPU of its local rank, as PyTorch scripts do.
-  const named = request.train.device ?? 'cpu';
-  const device = extra.processGroup && named === 'cuda' ? `cuda:${localRank()}` : named;
+  const device = localDevice(request.train.device ?? 'cpu');
   if (device.startsWith('cuda') && !cudaIsAvailable()) throw new Error(`--device ${device}: CUDA is not available here (see unet info)`);
   const classes = request.labels === 'classes' ? request.classes : classesFor('instances', request.targets);
   manualSeed(request.train.seed ?? 0);

@@ -51,7 +51,8 @@ export class ProcessGroup {
 
 let defaultGroup: ProcessGroup | null = null;
 
-function groupOf(fn: string, group: ProcessGroup | undefined): ProcessGroup {
+/** `group`, or the default group when it is not given; an error naming `fn` when there is none. */
+export function processGroupOf(fn: string, group: ProcessGroup | undefined): ProcessGroup {
   if (group !== undefined) {
     if (!(group instanceof ProcessGroup)) throw new TypeError(`${fn}(): option 'group' must be a ProcessGroup, got ${String(group)}`);
     return group;
@@ -132,12 +133,12 @@ export function defaultProcessGroup(): ProcessGroup | null {
 
 /** This process's rank in `group` (the default group if not given). */
 export function getRank(group?: ProcessGroup): number {
-  return groupOf('getRank', group).rank;
+  return processGroupOf('getRank', group).rank;
 }
 
 /** The number of ranks of `group` (the default group if not given). */
 export function getWorldSize(group?: ProcessGroup): number {
-  return groupOf('getWorldSize', group).size;
+  return processGroupOf('getWorldSize', group).size;
 }
 
 /** Options naming the group of a collective. */
@@ -161,14 +162,14 @@ export interface BroadcastOptions extends GroupOptions {
 /** Resolves when every rank of the group has reached it. */
 export async function barrier(options: GroupOptions = {}): Promise<void> {
   options = checkOptions('barrier', options, ['group']);
-  await native.distBarrier(groupOf('barrier', options.group).handle);
+  await native.distBarrier(processGroupOf('barrier', options.group).handle);
 }
 
 /** Combines `tensor` across ranks, in place on every rank. */
 export async function allReduce(tensor: Tensor, options: ReduceOptions = {}): Promise<void> {
   const fn = 'allReduce';
   options = checkOptions(fn, options, ['group', 'op']);
-  const group = groupOf(fn, options.group);
+  const group = processGroupOf(fn, options.group);
   checkTensor(fn, 'tensor', tensor);
   const op = reduceOp(fn, options.op, [tensor]);
   await native.distAllReduce(group.handle, [tensor], op === 'avg' ? 'sum' : op);
@@ -179,7 +180,7 @@ export async function allReduce(tensor: Tensor, options: ReduceOptions = {}): Pr
 export async function broadcast(tensor: Tensor, options: BroadcastOptions = {}): Promise<void> {
   const fn = 'broadcast';
   options = checkOptions(fn, options, ['group', 'src']);
-  const group = groupOf(fn, options.group);
+  const group = processGroupOf(fn, options.group);
   checkTensor(fn, 'tensor', tensor);
   await native.distBroadcast(group.handle, [tensor], options.src ?? 0);
 }
@@ -188,7 +189,7 @@ export async function broadcast(tensor: Tensor, options: BroadcastOptions = {}):
 export async function allGather(outputs: Tensor[], input: Tensor, options: GroupOptions = {}): Promise<void> {
   const fn = 'allGather';
   options = checkOptions(fn, options, ['group']);
-  const group = groupOf(fn, options.group);
+  const group = processGroupOf(fn, options.group);
   checkTensor(fn, 'input', input);
   checkLike(fn, 'outputs', checkTensors(fn, 'outputs', outputs), input, 'input');
   await native.distAllGather(group.handle, outputs, input);
@@ -198,7 +199,7 @@ export async function allGather(outputs: Tensor[], input: Tensor, options: Group
 export async function reduceScatter(output: Tensor, inputs: Tensor[], options: ReduceOptions = {}): Promise<void> {
   const fn = 'reduceScatter';
   options = checkOptions(fn, options, ['group', 'op']);
-  const group = groupOf(fn, options.group);
+  const group = processGroupOf(fn, options.group);
   checkTensor(fn, 'output', output);
   const checked = checkTensors(fn, 'inputs', inputs);
   checkLike(fn, 'inputs', checked, output, 'output');
@@ -215,16 +216,24 @@ export async function reduceScatter(output: Tensor, inputs: Tensor[], options: R
 export function differentiableAllReduce(tensor: Tensor, options: GroupOptions = {}): Tensor {
   const fn = 'differentiableAllReduce';
   options = checkOptions(fn, options, ['group']);
-  const group = groupOf(fn, options.group);
+  const group = processGroupOf(fn, options.group);
   if (!(tensor instanceof Tensor)) throw new TypeError(`${fn}(): argument 'tensor' must be a Tensor, got ${String(tensor)}`);
   return native.distAllReduceSumWithGrad(group.handle, tensor);
 }
 
 /** Leaves `group` (the default group if not given); its connections close. */
 export function destroyProcessGroup(group?: ProcessGroup): void {
-  const chosen = groupOf('destroyProcessGroup', group);
+  const chosen = processGroupOf('destroyProcessGroup', group);
   native.distDestroy(chosen.handle);
   if (chosen === defaultGroup) defaultGroup = null;
+}
+
+/**
+ * The device of this local rank: 'cuda' becomes 'cuda:LOCAL_RANK' in a rank that torchrun (or
+ * `--nproc-per-node`) started, as PyTorch scripts pick their GPU; any other device is kept.
+ */
+export function localDevice(device: string, env: NodeJS.ProcessEnv = process.env): string {
+  return device === 'cuda' && env.LOCAL_RANK !== undefined ? `cuda:${localRank(env)}` : device;
 }
 
 /** The local rank torchrun (or `unet train --nproc-per-node`) gives this process: `LOCAL_RANK`, 0 if unset. */

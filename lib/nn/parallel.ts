@@ -2,7 +2,7 @@
 // engine behind PyTorch's DDP: gradients are averaged across ranks in buckets while backward
 // runs, each bucket's all-reduce starting as soon as its gradients are ready.
 import { isGradEnabled } from '../autograd';
-import { defaultProcessGroup, type ProcessGroup } from '../distributed';
+import { type ProcessGroup, processGroupOf } from '../distributed';
 import { native } from '../native';
 import { checkOptions } from '../ops/options';
 import { Tensor } from '../tensor';
@@ -58,8 +58,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const fn = 'DistributedDataParallel';
     options = checkOptions(fn, options, ['processGroup', 'bucketCapMb', 'broadcastBuffers', 'findUnusedParameters']);
     if (!(module instanceof Module)) throw new TypeError(`${fn}(): argument 'module' must be an nn.Module, got ${String(module)}`);
-    const group = options.processGroup ?? defaultProcessGroup();
-    if (group === null) throw new Error(`${fn}(): the default process group is not initialised: call initProcessGroup() first`);
+    const group = processGroupOf(fn, options.processGroup);
     const bucketCapMb = options.bucketCapMb ?? 25;
     if (typeof bucketCapMb !== 'number' || !(bucketCapMb > 0)) {
       throw new RangeError(`${fn}(): option 'bucketCapMb' must be a positive number, got ${String(bucketCapMb)}`);

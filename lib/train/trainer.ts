@@ -11,7 +11,7 @@ import { allReduce, type ProcessGroup } from '../distributed';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
 import { tidy } from '../memory';
-import { BatchNorm2d, SyncBatchNorm } from '../nn/modules/norm';
+import { SyncBatchNorm } from '../nn/modules/norm';
 import { DistributedDataParallel } from '../nn/parallel';
 import type { PostprocessOptions } from '../predict/instances';
 import { UNet } from '../unet/model';
@@ -212,7 +212,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       await nextTurn();
     }
   } finally {
-    if (wrapped) for (const layer of wrapped.unwrap().modules()) if (layer instanceof BatchNorm2d) layer.processGroup = null;
+    if (wrapped) SyncBatchNorm.revertSyncBatchnorm(wrapped.unwrap());
   }
   let postprocess: PostprocessOptions | undefined;
   if (folder) {

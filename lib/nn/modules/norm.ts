@@ -1,7 +1,7 @@
 // Normalisation layers, with PyTorch's parameters, buffers, defaults and running-statistics rules.
 import { full, ones, tensor as makeTensor, zeros } from '../../creation';
 import { noGrad } from '../../autograd';
-import { defaultProcessGroup, differentiableAllReduce, ProcessGroup } from '../../distributed';
+import { defaultProcessGroup, differentiableAllReduce, type ProcessGroup, processGroupOf } from '../../distributed';
 import { cat } from '../../ops/join';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
@@ -140,12 +140,18 @@ export class SyncBatchNorm extends BatchNorm2d {
    * here they keep their class, their tensors and their names.
    */
   static convertSyncBatchnorm<M extends Module>(module: M, processGroup?: ProcessGroup): M {
-    const group = processGroup ?? defaultProcessGroup();
-    if (!(group instanceof ProcessGroup))
-      throw new Error('SyncBatchNorm.convertSyncBatchnorm(): no process group: call initProcessGroup() first, or pass one');
-    for (const layer of module.modules()) if (layer instanceof BatchNorm2d) layer.processGroup = group;
-    return module;
+    return setBatchNormGroup(module, processGroupOf('SyncBatchNorm.convertSyncBatchnorm', processGroup));
   }
+
+  /** Undoes `convertSyncBatchnorm`: every `BatchNorm2d` of `module` normalises with its own batch again. */
+  static revertSyncBatchnorm<M extends Module>(module: M): M {
+    return setBatchNormGroup(module, null);
+  }
+}
+
+function setBatchNormGroup<M extends Module>(module: M, group: ProcessGroup | null): M {
+  for (const layer of module.modules()) if (layer instanceof BatchNorm2d) layer.processGroup = group;
+  return module;
 }
 
 /** Instance normalisation over (N, C, H, W); by default without affine parameters or running statistics. */
