@@ -263,6 +263,9 @@ describe('validation never loses steps; bad combinations fail before the first s
     await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, backgroundWeight: 0, onEvent })).rejects.toThrow(
       /option 'backgroundWeight' must be in \(0, 1\]/,
     );
+    await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, imageSampling: 'pixels' as 'area', onEvent })).rejects.toThrow(
+      /option 'imageSampling' must be area or equal, got "pixels"/,
+    );
     const borders = samples(2, 48, { target: 'borders' });
     await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(
       /has target class 2, but the network has 2 classes/,
@@ -374,6 +377,30 @@ describe('separating touching cells', () => {
     // With weight 0.1 the chance of a cell is share / (share + 0.1 (1 - share)).
     expect(favoured).toBeGreaterThan(Math.min(0.95, share / (share + 0.1 * (1 - share)) - 0.1));
     expect(centres(0.1, 1)).toBe(favoured);
+    release(data);
+  }, 60_000);
+
+  test("image sampling 'area' draws a 16 times larger image 16 times as often; 'equal' draws both alike", () => {
+    // Two images whose gray value names them: 0 for the 32² image, 1 for the 128² one.
+    const raw = [32, 128].map((size, k) => {
+      const { label } = syntheticCells(k + 1, { height: size, width: size, radius: [4, 6] });
+      return { name: `image${k}`, image: torch.full([1, size, size], k, { dtype: 'float32' }), label };
+    });
+    const data = prepareSamples(raw, 'instances', 2, {});
+    const smallShare = (sampling: 'area' | 'equal'): number => {
+      let small = 0;
+      for (let k = 0; k < 400; k += 1) {
+        const batch = sampleTiles(data, 1, 5, new SeededRandom(k), 1, sampling);
+        small += torch.tidy(() => (batch.image.mean().item() as number) === 0) ? 1 : 0;
+        torch.dispose(batch);
+      }
+      return small / 400;
+    };
+    expect(Math.abs(smallShare('area') - 1 / 17)).toBeLessThan(0.04);
+    expect(Math.abs(smallShare('equal') - 1 / 2)).toBeLessThan(0.08);
+    expect(() => sampleTiles(data, 1, 5, new SeededRandom(0), 1, 'pixels' as 'area')).toThrow(
+      /'imageSampling' must be area or equal, got "pixels"/,
+    );
     release(data);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
 import { RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
+import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
 import { PRESETS, type PresetName } from '../unet/presets';
@@ -35,6 +36,11 @@ export const TRAINING_FLAGS = {
     type: 'string',
     placeholder: 'X',
     help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)',
+  },
+  'image-sampling': {
+    type: 'string',
+    placeholder: 'KIND',
+    help: `${IMAGE_SAMPLINGS.join(' | ')}: how often an image gives a tile (default area: by its pixels; equal: every image as often)`,
   },
   steps: {
     type: 'string',
@@ -79,6 +85,7 @@ export const OPTION_FLAGS: Record<string, string> = {
   lr: '--lr',
   schedule: '--schedule',
   backgroundWeight: '--background-weight',
+  imageSampling: '--image-sampling',
   selectBy: '--select',
   amp: '--amp',
   minutes: '--minutes',
@@ -163,6 +170,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
         base.schedule) as TrainOptions['schedule'],
       augment: values['no-augment'] ? false : base.augment,
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
+      imageSampling: choiceOption('image-sampling', values['image-sampling'], IMAGE_SAMPLINGS) ?? base.imageSampling,
       selectBy: select ?? base.selectBy,
       tta: values['no-tta'] ? false : values.tta ? true : base.tta,
       amp: values.amp,

@@ -13,6 +13,7 @@ import { tileGeometry } from '../predict/overlap-tile';
 import type { UNet } from '../unet/model';
 import type { CalibrationTrial } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
+import { IMAGE_SAMPLINGS, type ImageSampling } from './tiles';
 import type { HistoryEntry } from './run-folder';
 import { SELECT_BY, type SelectBy, type ValidationScores } from './validate';
 
@@ -43,6 +44,8 @@ export interface TrainOptions {
   tta?: boolean;
   /** Relative chance of a tile centred on background rather than a cell (default 1: uniform; the authors use 0.1). */
   backgroundWeight?: number;
+  /** How a tile's image is drawn: `area` (default: in proportion to its pixels) or `equal` (every image as often). */
+  imageSampling?: ImageSampling;
   /** Facts about the run to record in model.json's `training` field (the CLI records its data options). */
   record?: Record<string, unknown>;
   /** Optimizer steps in all (each of `accumulate` batches of `batchSize` tiles). */
@@ -125,6 +128,7 @@ const TRAIN_OPTION_NAMES: (keyof TrainOptions)[] = [
   'calibrate',
   'tta',
   'backgroundWeight',
+  'imageSampling',
   'record',
   'steps',
   'stepsPerEpoch',
@@ -167,6 +171,7 @@ export interface Settings {
   seed: number;
   model: UNet['options'];
   backgroundWeight: number;
+  imageSampling: ImageSampling;
   validationTileSize: number;
   postprocess: Required<PostprocessOptions>;
   selectBy: SelectBy;
@@ -203,6 +208,9 @@ export function settingsOf(options: TrainOptions): Settings {
   const backgroundWeight = options.backgroundWeight ?? 1;
   if (!(backgroundWeight > 0 && backgroundWeight <= 1))
     throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  const imageSampling = options.imageSampling ?? 'area';
+  if (!IMAGE_SAMPLINGS.includes(imageSampling))
+    throw new RangeError(`train(): option 'imageSampling' must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(imageSampling)}`);
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
   const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');
@@ -243,6 +251,7 @@ export function settingsOf(options: TrainOptions): Settings {
     seed: options.seed ?? 0,
     model: model.options,
     backgroundWeight,
+    imageSampling,
     validationTileSize,
     postprocess,
     selectBy,

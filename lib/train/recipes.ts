@@ -7,6 +7,7 @@ import type { LabelKind } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import type { TargetOptions } from '../data/targets';
 import type { PresetName } from '../unet/presets';
+import type { ImageSampling } from './tiles';
 import type { SelectBy } from './validate';
 
 /** Everything a recipe fixes. */
@@ -24,6 +25,8 @@ export interface Recipe {
   schedule: 'constant' | 'poly' | 'cosine';
   /** Relative chance of a tile centred on background (1: uniform). */
   backgroundWeight: number;
+  /** How often an image gives a tile: by its pixels, or every image as often. */
+  imageSampling: ImageSampling;
   augment: AugmentOptions;
   selectBy: SelectBy;
   tta: boolean;
@@ -50,6 +53,7 @@ const COMMON = {
   lr: 1e-3,
   schedule: 'cosine',
   augment: PAPER_AUGMENTATION,
+  imageSampling: 'area',
   stepsPerEpoch: 250,
   stepsPerMinute: 110,
 } as const satisfies Partial<Recipe>;

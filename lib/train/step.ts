@@ -59,7 +59,14 @@ export function accumulateGradients({ model, samples, settings, device, scaler, 
       tidy(() => {
         manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
         const random = new SeededRandom(stepSeed(settings.seed, step, 2 * index + 1));
-        const tiles = sampleTiles(samples, settings.batchSize, settings.tileSize, random, settings.backgroundWeight);
+        const tiles = sampleTiles(
+          samples,
+          settings.batchSize,
+          settings.tileSize,
+          random,
+          settings.backgroundWeight,
+          settings.imageSampling,
+        );
         const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
         const onDevice = { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
         const batch = settings.augment ? augmentBatch(onDevice, seeds, settings.augment) : onDevice;

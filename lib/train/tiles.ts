@@ -33,15 +33,35 @@ function foreground(sample: TrainingSample): Foreground {
 }
 
 /**
- * Draws `count` tiles of `size` × `size` with `random`. A tile's centre is a pixel drawn with
- * weight 1 on foreground (target > 0) and `backgroundWeight` on background; the default 1 draws
- * an image in proportion to its area and a centre uniform over it. The tile is read with
- * mirroring.
+ * How a training tile's image is chosen: `area`, in proportion to the pixels it weighs (a large
+ * image gives more tiles); `equal`, every image as often (a set that mixes image sizes, such as
+ * DSB2018's 256² and 696 × 520 images, then trains as much on its small images as on its large).
  */
-export function sampleTiles(samples: TrainingSample[], count: number, size: number, random: SeededRandom, backgroundWeight = 1): TileBatch {
+export type ImageSampling = 'area' | 'equal';
+
+/** The image sampling kinds, for option checks and flags. */
+export const IMAGE_SAMPLINGS: readonly ImageSampling[] = ['area', 'equal'];
+
+/**
+ * Draws `count` tiles of `size` × `size` with `random`. A tile's image is drawn by
+ * `imageSampling` (default `area`) and its centre is a pixel drawn with weight 1 on foreground
+ * (target > 0) and `backgroundWeight` on background; the defaults draw an image in proportion to
+ * its area and a centre uniform over it. The tile is read with mirroring.
+ */
+export function sampleTiles(
+  samples: TrainingSample[],
+  count: number,
+  size: number,
+  random: SeededRandom,
+  backgroundWeight = 1,
+  imageSampling: ImageSampling = 'area',
+): TileBatch {
   if (!(backgroundWeight > 0 && backgroundWeight <= 1))
     throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  if (!IMAGE_SAMPLINGS.includes(imageSampling))
+    throw new RangeError(`sampleTiles(): 'imageSampling' must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(imageSampling)}`);
   const weightOf = (sample: TrainingSample): number => {
+    if (imageSampling === 'equal') return 1;
     const area = sample.label.numel();
     if (backgroundWeight === 1) return area;
     const { count: cells } = foreground(sample);
