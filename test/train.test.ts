@@ -617,6 +617,10 @@ describe('unet train, predict and eval', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       if (/step \d+\/100000/.test(stderr) && !child.killed) child.kill('SIGINT');
@@ -626,6 +630,11 @@ describe('unet train, predict and eval', () => {
     expect(stderr).toMatch(/interrupted: finishing this step and writing a checkpoint/);
     expect(stderr).toMatch(/stopped at step \d+; the checkpoint holds everything to continue with --resume/);
     expect(loadCheckpoint(path.join(run, 'checkpoint.pt')).step).toBeGreaterThan(0);
+    // The summary names the weights a prediction would load: no validation ran, so no best model.
+    const named = /model: .*model\.json \+ (\S+);/.exec(stdout)?.[1];
+    expect(named).toBeDefined();
+    expect(named).not.toBe('best.safetensors');
+    expect(fs.existsSync(path.join(run, named!))).toBe(true);
   }, 120_000);
 
   test('missing folders, unmatched names and bad options are clear errors', () => {

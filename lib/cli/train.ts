@@ -9,6 +9,7 @@ import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
+import { folderWeights } from '../unet/model-files';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
 import { applyCommonFlags } from './common-flags';
@@ -146,7 +147,7 @@ process with --accumulate N·A. --resume needs the same number of ranks.`,
     if (result.postprocess)
       process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
     process.stdout.write(
-      `model: ${path.join(out, 'model.json')} + best.safetensors; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`,
+      `model: ${path.join(out, 'model.json')} + ${path.basename(folderWeights(out) ?? 'no weights yet')}; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`,
     );
     return 0;
   },

@@ -125,6 +125,14 @@ function checkpointModel(file: string): Record<string, Tensor> {
   return value.model as Record<string, Tensor>;
 }
 
+/** The weights files of a model folder, in the order `loadTrainedModel` prefers them. */
+const FOLDER_WEIGHTS = ['model.safetensors', 'best.safetensors', 'final.safetensors', 'checkpoint.pt'];
+
+/** The weights file `loadTrainedModel` takes from a model folder, or undefined when it holds none. */
+export function folderWeights(folder: string): string | undefined {
+  return FOLDER_WEIGHTS.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file));
+}
+
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
@@ -135,9 +143,8 @@ export function loadTrainedModel(location: string): { model: UNet; weights: stri
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
   const folder = isFolder ? location : path.dirname(location);
   const description = readModelDescription(path.join(folder, 'model.json'));
-  const candidates = ['model.safetensors', 'best.safetensors', 'final.safetensors', 'checkpoint.pt'];
-  const weights = isFolder ? candidates.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file)) : location;
-  if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (${candidates.join(', ')})`);
+  const weights = isFolder ? folderWeights(folder) : location;
+  if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (${FOLDER_WEIGHTS.join(', ')})`);
   const model = new UNet(description.options);
   // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed;
   // float16 weights (a shipped model) are widened to the parameters' float32 by the copy.
