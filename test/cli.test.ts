@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
+import { type AccuracyRow, accuracyTable } from '../lib/cli/accuracy';
+
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
 describe('unet command line', () => {
@@ -63,5 +65,32 @@ describe('unet command line', () => {
   test('unet demo runs and frees everything', () => {
     const text = execFileSync(process.execPath, [cli, 'demo'], { encoding: 'utf8' });
     expect(text).toMatch(/live tensors after tidy\(\): 0/);
+  });
+
+  test("unet accuracy's table shows each set's validation measure: the Rand error for ISBI 2012, SEG for the others", () => {
+    const row = (set: string, validation: Record<string, number>, test: Record<string, number>): AccuracyRow => ({
+      set,
+      protocol: 'heldout',
+      trainFrames: 18,
+      validationFrames: 2,
+      testFrames: ['20'],
+      steps: 10,
+      trainingMinutes: 1,
+      threads: 2,
+      seed: 0,
+      validation,
+      test,
+      postprocess: {},
+      tta: true,
+      run: 'runs/x',
+    });
+    const lines = accuracyTable([
+      row('isbi2012', { seg: 0.6654, det: 0.8181, isbiRandError: 0.2291 }, { pixelError: 0.0528, randError: 0.1493 }),
+      row('dic-c2dh-hela', { seg: 0.852, det: 0.97 }, { seg: 0.841, det: 0.982 }),
+    ]).split('\n');
+    const valColumn = (line: string): string => line.split('|')[7]!.trim();
+    expect(valColumn(lines[0]!)).toBe('val SEG (or Rand error)');
+    expect(valColumn(lines[2]!)).toBe('0.2291');
+    expect(valColumn(lines[3]!)).toBe('0.8520');
   });
 });

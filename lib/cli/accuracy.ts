@@ -185,7 +185,7 @@ export function accuracyTable(rows: AccuracyRow[]): string {
     '| set | protocol | train / val / test frames | steps | minutes | seed | val SEG (or Rand error) | test SEG | test DET | ISBI pixel error | ISBI Rand error | ISBI warping error | V_Rand | V_Info |';
   const lines = rows.map(
     (row) =>
-      `| ${row.set} | ${row.protocol} | ${row.trainFrames} / ${row.validationFrames} / ${row.testFrames.length} | ${row.steps} | ${row.trainingMinutes.toFixed(1)} | ${row.seed} | ${format(row.validation.seg ?? row.validation.isbiRandError)} | ${format(row.test.seg)} | ${format(row.test.det)} | ${format(row.test.pixelError)} | ${format(row.test.randError)} | ${format(row.test.warpingError, 6)} | ${format(row.test.vRand)} | ${format(row.test.vInfo)} |`,
+      `| ${row.set} | ${row.protocol} | ${row.trainFrames} / ${row.validationFrames} / ${row.testFrames.length} | ${row.steps} | ${row.trainingMinutes.toFixed(1)} | ${row.seed} | ${format(row.validation.isbiRandError ?? row.validation.seg)} | ${format(row.test.seg)} | ${format(row.test.det)} | ${format(row.test.pixelError)} | ${format(row.test.randError)} | ${format(row.test.warpingError, 6)} | ${format(row.test.vRand)} | ${format(row.test.vInfo)} |`,
   );
   return [header, `|${' --- |'.repeat(14)}`, ...lines].join('\n');
 }
