@@ -1,7 +1,7 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
 // augmentation, overlap-tile prediction), CUDA out-of-memory handling, train() of the paper's
-// preset with and without AMP, and the U-Net's forward pass and training step against the
+// preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step against the
 // PyTorch reference on the same card. Run by scripts/gpu-check.sh; prints Markdown tables.
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
@@ -125,7 +125,13 @@ async function trainingRows() {
   });
   const samples = prepareSamples(raw, 'instances', 2);
   const rows = [];
-  for (const amp of [false, true]) {
+  // Batches prepared one step ahead (train()'s default on CUDA) against prepared when taken.
+  const configurations = [
+    { amp: false, prefetch: false },
+    { amp: false, prefetch: true },
+    { amp: true, prefetch: true },
+  ];
+  for (const { amp, prefetch } of configurations) {
     torch.manualSeed(0);
     const model = createUNet('ronneberger2015').to('cuda');
     torch.cuda.resetPeakMemoryStats();
@@ -139,6 +145,7 @@ async function trainingRows() {
       tileSize: 572,
       device: 'cuda',
       amp,
+      prefetch,
       augment: { rotation: 180, flip: true },
       onEvent: (event) => {
         if (event.type === 'step') {
@@ -149,7 +156,7 @@ async function trainingRows() {
       },
     });
     rows.push([
-      amp ? 'AMP (float16 autocast, GradScaler)' : 'float32',
+      `${amp ? 'AMP (float16 autocast, GradScaler)' : 'float32'}, batches ${prefetch ? 'prepared ahead' : 'prepared when taken'}`,
       String(result.step),
       rate.toFixed(2),
       ((torch.cuda.maxMemoryAllocated() - baseline) / 2 ** 20).toFixed(0),

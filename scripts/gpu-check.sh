@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA proof on a GPU machine that has no Node.js (../shared/device/README.md): builds the
 # addon against that machine's torch, then runs bench/gpu.js (CPU vs CUDA results, CUDA out of
-# memory, train() with and without AMP, the U-Net against PyTorch on the same card).
+# memory, train() with and without AMP and batches prepared ahead, the U-Net against PyTorch on
+# the same card).
 #   here:   ../shared/device/pack.sh; copy node-addon-api, node-api-headers and the runtime
 #           packages (pngjs, tiff, iobuffer, pako) into .gpu/node_modules; npm run build:ts
 #   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR   (carry .device .gpu dist)

@@ -141,6 +141,43 @@ describe('train()', () => {
     torch.dispose(data.flatMap((s) => [s.image, s.label, s.target, s.weights, s.instances]));
   }, 120_000);
 
+  test('batches prepared one step ahead (prefetch) train bitwise as batches prepared when taken, and leave no tensor behind', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 72);
+    const run = async (prefetch: boolean): Promise<{ losses: number[]; weights: Record<string, torch.Tensor>; left: number }> => {
+      const model = tinyNetwork();
+      const before = torch.memory().liveTensors;
+      // Stopped after step 4 of 5: the batch prepared ahead for step 5 is never taken, and must be freed.
+      const controller = new AbortController();
+      const { losses } = await runTraining({
+        model,
+        train: data,
+        steps: 5,
+        tileSize: model.inputSizeFor(40),
+        batchSize: 2,
+        accumulate: 2,
+        backgroundWeight: 0.5,
+        augment: { rotation: 180, flip: true, brightness: 0.1, contrast: 0.1, noise: 0.05 },
+        seed: 3,
+        prefetch,
+        signal: controller.signal,
+        onEvent: (event) => event.type === 'step' && event.step === 4 && controller.abort(),
+      });
+      return { losses, weights: model.stateDict(), left: torch.memory().liveTensors - before };
+    };
+    const taken = await run(false);
+    const ahead = await run(true);
+    expect(taken.losses).toHaveLength(4);
+    expect(ahead.losses).toEqual(taken.losses);
+    for (const key of Object.keys(taken.weights)) expect(ahead.weights[key]!.equal(taken.weights[key]!)).toBe(true);
+    // What stays is the optimizer's momentum and the state dict read above, the same either way.
+    expect(ahead.left).toBe(taken.left);
+    await expect(runTraining({ model: tinyNetwork(), train: data, steps: 1, prefetch: 'yes' as unknown as boolean })).rejects.toThrow(
+      /option 'prefetch' must be a boolean, got "yes"/,
+    );
+    release(data);
+  }, 120_000);
+
   test('the event loop turns between steps; an aborted run writes a checkpoint and stops; bad options are refused by name', async () => {
     const data = samples(2, 64);
     const model = tinyNetwork();

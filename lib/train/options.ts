@@ -84,6 +84,12 @@ export interface TrainOptions {
   /** When aborted, the loop writes a checkpoint after the current step and stops. */
   signal?: AbortSignal;
   /**
+   * Prepare each batch of tiles while the step before it still runs on the device (default: on
+   * CUDA; on the CPU it changes nothing but the order of the host's work). The batches are the
+   * same either way.
+   */
+  prefetch?: boolean;
+  /**
    * Train for at most this many minutes: the step that crosses the limit is the last one, and the
    * run ends as if it were the last of `steps` (validation, final weights, calibration).
    */
@@ -148,6 +154,7 @@ const TRAIN_OPTION_NAMES: (keyof TrainOptions)[] = [
   'outDir',
   'resume',
   'signal',
+  'prefetch',
   'minutes',
   'onEvent',
   'processGroup',
@@ -208,6 +215,8 @@ export function settingsOf(options: TrainOptions): Settings {
   const backgroundWeight = options.backgroundWeight ?? 1;
   if (!(backgroundWeight > 0 && backgroundWeight <= 1))
     throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
+    throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
   const imageSampling = options.imageSampling ?? 'area';
   if (!IMAGE_SAMPLINGS.includes(imageSampling))
     throw new RangeError(`train(): option 'imageSampling' must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(imageSampling)}`);

@@ -4,7 +4,7 @@
 import { type GradScaler, autocast } from '../amp';
 import { augmentBatch, SeededRandom } from '../augment';
 import type { TrainingSample } from '../data/dataset';
-import { tidy } from '../memory';
+import { dispose, keep, tidy } from '../memory';
 import type { DistributedDataParallel } from '../nn/parallel';
 import { Adam, AdamW, SGD } from '../optim';
 import { CosineAnnealingLR, type LRScheduler, PolynomialLR } from '../optim/lr-scheduler';
@@ -33,12 +33,83 @@ export function makeScheduler(optimizer: Optimizer<{ lr: number }>, settings: Se
   return null;
 }
 
+/** A batch ready for the network: its tiles drawn, on the device, and augmented. */
+interface ReadyBatch {
+  input: Tensor;
+  label: Tensor;
+  weights: Tensor;
+}
+
+/**
+ * The training batches, each a function of (seed, step, batch index) alone, optionally prepared
+ * one ahead. With `ahead`, the next batch is drawn and its augmentation queued while the current
+ * step's backward is still queued on the device, before the step's loss is read: on CUDA the
+ * host's work for the next batch then overlaps the device's work for this one, instead of the
+ * device waiting for it after every step. On the CPU every op runs when called, so it gains
+ * nothing there (and changes nothing: the same batches, bitwise).
+ */
+export class TrainingBatches {
+  private next: { step: number; index: number; batch: ReadyBatch } | null = null;
+
+  /**
+   * @param samples the training samples, on `device` (tiles are cut where they lie)
+   * @param settings the run's settings (tile size, batch size, sampling, augmentation)
+   * @param device where the network runs
+   * @param ahead whether `prefetch` prepares a batch (otherwise every batch is prepared when taken)
+   */
+  constructor(
+    private readonly samples: TrainingSample[],
+    private readonly settings: Settings,
+    private readonly device: string,
+    readonly ahead: boolean,
+  ) {}
+
+  /** Batch `index` of step `step`; the caller disposes it. */
+  take(step: number, index: number): ReadyBatch {
+    const held = this.next;
+    this.next = null;
+    if (held !== null && held.step === step && held.index === index) return held.batch;
+    if (held !== null) dispose(held.batch);
+    return this.prepare(step, index);
+  }
+
+  /** Prepares batch `index` of step `step` now, when batches are prepared ahead. */
+  prefetch(step: number, index: number): void {
+    if (!this.ahead) return;
+    if (this.next !== null) dispose(this.next.batch);
+    this.next = { step, index, batch: this.prepare(step, index) };
+  }
+
+  /** Frees a batch prepared ahead and not taken (the run ended before its step). */
+  dispose(): void {
+    if (this.next !== null) dispose(this.next.batch);
+    this.next = null;
+  }
+
+  private prepare(step: number, index: number): ReadyBatch {
+    const { samples, settings, device } = this;
+    const batch = tidy((): ReadyBatch => {
+      const random = new SeededRandom(stepSeed(settings.seed, step, 2 * index + 1));
+      const tiles = sampleTiles(samples, settings.batchSize, settings.tileSize, random, settings.backgroundWeight, settings.imageSampling);
+      const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
+      const onDevice = { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
+      const augmented = settings.augment ? augmentBatch(onDevice, seeds, settings.augment) : onDevice;
+      const input = settings.channelsLast ? augmented.image.contiguous('channelsLast') : augmented.image;
+      return { input, label: augmented.label!, weights: augmented.weights! };
+    });
+    // Owned by the caller, whatever tidy() scope takes or prefetches it.
+    keep(batch.input);
+    keep(batch.label);
+    keep(batch.weights);
+    return batch;
+  }
+}
+
 /** What a step needs besides its number. */
 export interface StepContext {
   model: UNet;
-  samples: TrainingSample[];
+  batches: TrainingBatches;
   settings: Settings;
-  device: string;
   scaler: GradScaler | null;
   /** Across ranks: the model wrapped, and this process's rank (its tiles are its own). */
   parallel: { wrapped: DistributedDataParallel<UNet>; rank: number } | null;
@@ -50,33 +121,31 @@ export interface StepContext {
  * accumulating N·A batches would draw, and backward leaves every rank with the average over all
  * ranks: N ranks × `accumulate` A train as one process with `accumulate` N·A.
  */
-export function accumulateGradients({ model, samples, settings, device, scaler, parallel }: StepContext, step: number): number {
+export function accumulateGradients({ model, batches, settings, scaler, parallel }: StepContext, step: number): number {
   let loss = 0;
   const forward = (input: Tensor): Tensor => (parallel ? (parallel.wrapped.forward(input) as Tensor) : model.forward(input));
+  const first = (parallel?.rank ?? 0) * settings.accumulate;
   for (let part = 0; part < settings.accumulate; part += 1) {
-    const index = part + (parallel?.rank ?? 0) * settings.accumulate;
-    const run = (): number =>
-      tidy(() => {
-        manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
-        const random = new SeededRandom(stepSeed(settings.seed, step, 2 * index + 1));
-        const tiles = sampleTiles(
-          samples,
-          settings.batchSize,
-          settings.tileSize,
-          random,
-          settings.backgroundWeight,
-          settings.imageSampling,
-        );
-        const seeds = Array.from({ length: settings.batchSize }, () => Math.floor(random.uniform() * 2 ** 32));
-        const onDevice = { image: tiles.image.to(device), label: tiles.target.to(device), weights: tiles.weights.to(device) };
-        const batch = settings.augment ? augmentBatch(onDevice, seeds, settings.augment) : onDevice;
-        const input = settings.channelsLast ? batch.image.contiguous('channelsLast') : batch.image;
-        const lossOf = (): ReturnType<typeof weightedCrossEntropy> => weightedCrossEntropy(forward(input), batch.label!, batch.weights!);
-        const value = settings.amp ? autocast(lossOf, { deviceType: 'cuda' }) : lossOf();
-        const scaled = value.div(settings.accumulate);
-        (scaler ? scaler.scale(scaled) : scaled).backward();
-        return value.item() as number;
-      });
+    const index = first + part;
+    const next =
+      part + 1 < settings.accumulate ? { step, index: index + 1 } : step < settings.steps ? { step: step + 1, index: first } : null;
+    const run = (): number => {
+      const batch = batches.take(step, index);
+      try {
+        return tidy(() => {
+          manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
+          const lossOf = (): ReturnType<typeof weightedCrossEntropy> =>
+            weightedCrossEntropy(forward(batch.input), batch.label, batch.weights);
+          const value = settings.amp ? autocast(lossOf, { deviceType: 'cuda' }) : lossOf();
+          const scaled = value.div(settings.accumulate);
+          (scaler ? scaler.scale(scaled) : scaled).backward();
+          if (next !== null) batches.prefetch(next.step, next.index); // before the loss is read: see TrainingBatches
+          return value.item() as number;
+        });
+      } finally {
+        dispose(batch);
+      }
+    };
     // Only the last part's backward all-reduces: the others accumulate locally (DDP's no_sync).
     loss += (parallel !== null && part < settings.accumulate - 1 ? parallel.wrapped.noSync(run) : run()) / settings.accumulate;
   }

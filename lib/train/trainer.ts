@@ -10,7 +10,7 @@ import type { TrainingSample } from '../data/dataset';
 import { allReduce, type ProcessGroup } from '../distributed';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
-import { tidy } from '../memory';
+import { dispose, keep, tidy } from '../memory';
 import { SyncBatchNorm } from '../nn/modules/norm';
 import { DistributedDataParallel } from '../nn/parallel';
 import type { PostprocessOptions } from '../predict/instances';
@@ -20,7 +20,7 @@ import { calibrateModel } from './calibrate';
 import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type TrainOptions, type TrainResult } from './options';
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
-import { accumulateGradients, makeOptimizer, makeScheduler } from './step';
+import { accumulateGradients, makeOptimizer, makeScheduler, TrainingBatches } from './step';
 import { validate, validateAcross, type ValidationScores } from './validate';
 
 export type { TrainEvent, TrainOptions, TrainResult } from './options';
@@ -128,6 +128,10 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }
   };
+  // On a GPU the samples are copied there once, so that tiles are cut on the device; the CPU
+  // path uses them as they are.
+  const samples = device === 'cpu' ? options.train : options.train.map((sample) => samplesOn(sample, device));
+  const batches = new TrainingBatches(samples, settings, device, options.prefetch ?? device.startsWith('cuda'));
   const tilesPerStep = settings.batchSize * settings.accumulate * settings.worldSize;
   const start = Date.now();
   const firstStep = step;
@@ -153,10 +157,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       let loss: number;
       optimizer.zeroGrad();
       try {
-        loss = accumulateGradients(
-          { model, samples: options.train, settings, device, scaler, parallel: wrapped ? { wrapped, rank } : null },
-          step,
-        );
+        loss = accumulateGradients({ model, batches, settings, scaler, parallel: wrapped ? { wrapped, rank } : null }, step);
       } catch (error) {
         if (!(error instanceof OutOfMemoryError)) throw error;
         const smallerTile = model.smallerInputSize(settings.tileSize);
@@ -212,6 +213,8 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       await nextTurn();
     }
   } finally {
+    batches.dispose();
+    if (samples !== options.train) dispose(samples.flatMap((sample) => [sample.image, sample.target, sample.weights]));
     if (wrapped) SyncBatchNorm.revertSyncBatchnorm(wrapped.unwrap());
   }
   let postprocess: PostprocessOptions | undefined;
@@ -280,4 +283,14 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     const next = await run.next();
     if (next.done) return next.value;
   }
+}
+
+/** A training sample whose image, target and weights are copied to `device` (what tiles are cut from). */
+function samplesOn(sample: TrainingSample, device: string): TrainingSample {
+  return tidy(() => {
+    const image = keep(sample.image.to(device));
+    const target = keep(sample.target.to(device));
+    const weights = keep(sample.weights.to(device));
+    return { ...sample, image, target, weights };
+  });
 }
