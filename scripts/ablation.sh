@@ -2,6 +2,9 @@
 # The ablations of docs/results.md: each arm trains the `compact` U-Net for a fixed number of steps
 # (not minutes, so that a busy machine changes the time but not the result) on the held-out split
 # of `unet accuracy`, and prints its validation scores (which chose the recipe) and its test scores.
+# The `start-*` arms are `npm start`'s: the nuclei recipe on the 16 sample images of
+# examples/dsb2018/train (validation: 3 of them, seeded), 900 steps (about its 3 minutes), scored
+# on the 4 images of examples/dsb2018/test; DATA_DIR is not used by them.
 # usage: scripts/ablation.sh DATA_DIR [ARM...]      (DATA_DIR holds the benchmark sets, e.g. ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +19,15 @@ run() { # name set flags...
   echo "== ablation $name ($set, $steps steps): $*"
   node dist/cli/main.js accuracy "$data" --sets "$set" --protocols heldout --steps "$steps" --minutes 600 \
     --out "$out/$name" "$@" | tail -n 1
+}
+
+run_start() { # name flags...
+  local name="$1" samples=examples/dsb2018
+  shift
+  echo "== ablation $name (npm start's sample nuclei): $*"
+  node dist/cli/main.js train --data "$samples/train" --out "$out/$name" --recipe nuclei "$@" 2>/dev/null | grep 'post-processing chosen'
+  node dist/cli/main.js predict --model "$out/$name" --out "$out/$name/test-predictions" "$samples/test/images" 2>/dev/null >/dev/null
+  node dist/cli/main.js eval --protocol ctc --pred "$out/$name/test-predictions" --truth "$samples/test/labels" | tail -n 1
 }
 
 declare -A ARMS=(
@@ -37,14 +49,29 @@ declare -A ARMS=(
   # DSB2018 nuclei.
   [nuclei-cells]="dsb2018 --target cells --weights paper"
   [nuclei-borders]="dsb2018 --target borders --weights paper --border-width 1"
+  [nuclei-borders-equal]="dsb2018 --target borders --weights paper --border-width 1 --image-sampling equal"
+  # npm start (run_start): the nuclei recipe on the sample images.
+  [start-recipe]="--steps 900"
+  [start-foreground]="--steps 900 --background-weight 0.1"
+  [start-lr2e-3]="--steps 900 --lr 0.002"
+  [start-steps1200]="--steps 1200"
+  [start-falk]="--steps 900 --weights falk2019"
+  [start-percentile]="--steps 900 --normalise percentile"
+  [start-cells]="--steps 900 --target cells"
+  [start-border2]="--steps 900 --border-width 2"
+  [start-tile412]="--steps 600 --tile 412"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
-  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance nuclei-cells nuclei-borders)
+  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance nuclei-cells nuclei-borders nuclei-borders-equal
+  start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412)
 
 arms=("$@")
 [ ${#arms[@]} -eq 0 ] && arms=("${ORDER[@]}")
 for arm in "${arms[@]}"; do
   [ -n "${ARMS[$arm]+x}" ] || { echo "unknown arm '$arm'; known: ${ORDER[*]}" >&2; exit 2; }
   # shellcheck disable=SC2086
-  run "$arm" ${ARMS[$arm]}
+  case "$arm" in
+  start-*) run_start "$arm" ${ARMS[$arm]} ;;
+  *) run "$arm" ${ARMS[$arm]} ;;
+  esac
 done
