@@ -144,7 +144,7 @@ describe('train()', () => {
   test('batches prepared one step ahead (prefetch) train bitwise as batches prepared when taken, and leave no tensor behind', async () => {
     torch.setNumThreads(1);
     const data = samples(3, 72);
-    const run = async (prefetch: boolean): Promise<{ losses: number[]; weights: Record<string, torch.Tensor>; left: number }> => {
+    const run = async (prefetch: boolean): Promise<{ losses: number[]; weights: ReturnType<UNet['stateDict']>; left: number }> => {
       const model = tinyNetwork();
       const before = torch.memory().liveTensors;
       // Stopped after step 4 of 5: the batch prepared ahead for step 5 is never taken, and must be freed.
