@@ -13,6 +13,8 @@ import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data
 import { calibratePostprocess, medianCellArea } from '../lib/train/calibrate';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
+import type { Tensor } from '../lib/tensor';
+import { TrainingBatches } from '../lib/train/step';
 import { sampleTiles } from '../lib/train/tiles';
 import { SeededRandom } from '../lib/augment/random';
 
@@ -144,9 +146,12 @@ describe('train()', () => {
   test('batches prepared one step ahead (prefetch) train bitwise as batches prepared when taken, and leave no tensor behind', async () => {
     torch.setNumThreads(1);
     const data = samples(3, 72);
-    const run = async (prefetch: boolean): Promise<{ losses: number[]; weights: ReturnType<UNet['stateDict']>; left: number }> => {
+    // Every batch prepared, to see that each is freed (counting live tensors would also count
+    // earlier tests' tensors that the garbage collector happens to finalise meanwhile).
+    const prepare = jest.spyOn(TrainingBatches.prototype as unknown as { prepare: () => Record<string, Tensor> }, 'prepare');
+    const run = async (prefetch: boolean): Promise<{ losses: number[]; weights: ReturnType<UNet['stateDict']>; prepared: number }> => {
+      prepare.mockClear();
       const model = tinyNetwork();
-      const before = torch.memory().liveTensors;
       // Stopped after step 4 of 5: the batch prepared ahead for step 5 is never taken, and must be freed.
       const controller = new AbortController();
       const { losses } = await runTraining({
@@ -163,15 +168,19 @@ describe('train()', () => {
         signal: controller.signal,
         onEvent: (event) => event.type === 'step' && event.step === 4 && controller.abort(),
       });
-      return { losses, weights: model.stateDict(), left: torch.memory().liveTensors - before };
+      const batches = prepare.mock.results.map((result) => result.value as Record<string, Tensor>);
+      for (const batch of batches) for (const tensor of Object.values(batch)) expect(tensor.isDisposed).toBe(true);
+      return { losses, weights: model.stateDict(), prepared: batches.length };
     };
     const taken = await run(false);
     const ahead = await run(true);
+    prepare.mockRestore();
     expect(taken.losses).toHaveLength(4);
     expect(ahead.losses).toEqual(taken.losses);
     for (const key of Object.keys(taken.weights)) expect(ahead.weights[key]!.equal(taken.weights[key]!)).toBe(true);
-    // What stays is the optimizer's momentum and the state dict read above, the same either way.
-    expect(ahead.left).toBe(taken.left);
+    // 4 steps × 2 batches, and ahead one more: step 5's first, prepared during step 4 and freed unused.
+    expect(taken.prepared).toBe(8);
+    expect(ahead.prepared).toBe(9);
     await expect(runTraining({ model: tinyNetwork(), train: data, steps: 1, prefetch: 'yes' as unknown as boolean })).rejects.toThrow(
       /option 'prefetch' must be a boolean, got "yes"/,
     );
