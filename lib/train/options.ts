@@ -13,7 +13,7 @@ import { tileGeometry } from '../predict/overlap-tile';
 import type { UNet } from '../unet/model';
 import type { CalibrationTrial } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
-import { IMAGE_SAMPLINGS, type ImageSampling } from './tiles';
+import { checkImageSampling, type ImageSampling } from './tiles';
 import type { HistoryEntry } from './run-folder';
 import { SELECT_BY, type SelectBy, type ValidationScores } from './validate';
 
@@ -217,9 +217,7 @@ export function settingsOf(options: TrainOptions): Settings {
     throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
   if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
     throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
-  const imageSampling = options.imageSampling ?? 'area';
-  if (!IMAGE_SAMPLINGS.includes(imageSampling))
-    throw new RangeError(`train(): option 'imageSampling' must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(imageSampling)}`);
+  const imageSampling = checkImageSampling("train(): option 'imageSampling'", options.imageSampling ?? 'area');
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
   const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');

@@ -42,6 +42,13 @@ export type ImageSampling = 'area' | 'equal';
 /** The image sampling kinds, for option checks and flags. */
 export const IMAGE_SAMPLINGS: readonly ImageSampling[] = ['area', 'equal'];
 
+/** `value` if it is an image sampling kind; otherwise a RangeError naming `option` (e.g. "train(): option 'imageSampling'"). */
+export function checkImageSampling(option: string, value: ImageSampling): ImageSampling {
+  if (!IMAGE_SAMPLINGS.includes(value))
+    throw new RangeError(`${option} must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /**
  * Draws `count` tiles of `size` × `size` with `random`. A tile's image is drawn by
  * `imageSampling` (default `area`) and its centre is a pixel drawn with weight 1 on foreground
@@ -58,8 +65,7 @@ export function sampleTiles(
 ): TileBatch {
   if (!(backgroundWeight > 0 && backgroundWeight <= 1))
     throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
-  if (!IMAGE_SAMPLINGS.includes(imageSampling))
-    throw new RangeError(`sampleTiles(): 'imageSampling' must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(imageSampling)}`);
+  checkImageSampling("sampleTiles(): 'imageSampling'", imageSampling);
   const weightOf = (sample: TrainingSample): number => {
     if (imageSampling === 'equal') return 1;
     const area = sample.label.numel();
