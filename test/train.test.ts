@@ -214,7 +214,7 @@ describe('train()', () => {
     await expect(runTraining({ model, train: data, steps: 0 })).rejects.toThrow(/option 'steps' must be a positive integer/);
     await expect(runTraining({ model, train: data, steps: 1, tileSize: 41 })).rejects.toThrow(/nearest valid/);
     await expect(runTraining({ model, train: data, steps: 1, optimizer: 'lbfgs' as never })).rejects.toThrow(
-      /option 'optimizer' must be 'sgd', 'adam' or 'adamw'/,
+      /train\(\): option 'optimizer' must be one of 'sgd', 'adam', 'adamw', got 'lbfgs'/,
     );
     await expect(runTraining({ model, train: data, steps: 1, amp: true })).rejects.toThrow(/option 'amp' needs a CUDA device/);
     await expect(runTraining({ model, train: [], steps: 1 })).rejects.toThrow(/no training samples/);
@@ -310,7 +310,7 @@ describe('validation never loses steps; bad combinations fail before the first s
       /option 'backgroundWeight' must be in \(0, 1\]/,
     );
     await expect(runTraining({ model, train: data, steps: 2, tileSize: 188, imageSampling: 'pixels' as 'area', onEvent })).rejects.toThrow(
-      /option 'imageSampling' must be area or equal, got "pixels"/,
+      /train\(\): option 'imageSampling' must be one of 'area', 'equal', got 'pixels'/,
     );
     const borders = samples(2, 48, { target: 'borders' });
     await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(
@@ -445,7 +445,10 @@ describe('separating touching cells', () => {
     expect(Math.abs(smallShare('area') - 1 / 17)).toBeLessThan(0.04);
     expect(Math.abs(smallShare('equal') - 1 / 2)).toBeLessThan(0.08);
     expect(() => sampleTiles(data, 1, 5, new SeededRandom(0), 1, 'pixels' as 'area')).toThrow(
-      /'imageSampling' must be area or equal, got "pixels"/,
+      /sampleTiles\(\): option 'imageSampling' must be one of 'area', 'equal', got 'pixels'/,
+    );
+    expect(() => sampleTiles(data, 1, 5, new SeededRandom(0), 0)).toThrow(
+      /sampleTiles\(\): option 'backgroundWeight' must be in \(0, 1\], got 0/,
     );
     release(data);
   }, 60_000);

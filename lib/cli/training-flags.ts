@@ -4,6 +4,7 @@ import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
 import { RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
+import { OPTIMIZERS, SCHEDULES } from '../train/options';
 import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
@@ -57,11 +58,11 @@ export const TRAINING_FLAGS = {
   'val-tile': { type: 'string', placeholder: 'S', help: "prediction tile of validation (default the network's default tile)" },
   batch: { type: 'string', placeholder: 'B', help: 'tiles per batch (default 1)' },
   accumulate: { type: 'string', placeholder: 'K', help: 'batches per optimizer step (default 1)' },
-  optimizer: { type: 'string', placeholder: 'NAME', help: "sgd (the paper's, default) | adam | adamw" },
+  optimizer: { type: 'string', placeholder: 'NAME', help: `${OPTIMIZERS.join(' | ')} (default sgd, the paper's)` },
   lr: { type: 'string', placeholder: 'X', help: 'learning rate (default 0.01 for SGD, 1e-3 for Adam)' },
   momentum: { type: 'string', placeholder: 'X', help: 'SGD momentum (default 0.99)' },
   'weight-decay': { type: 'string', placeholder: 'X', help: 'weight decay (default 0)' },
-  schedule: { type: 'string', placeholder: 'NAME', help: 'constant (default) | poly | cosine' },
+  schedule: { type: 'string', placeholder: 'NAME', help: `${SCHEDULES.join(' | ')} (default constant)` },
   'no-augment': { type: 'boolean', help: 'no elastic deformation, rotation, flips or gray values' },
   select: { type: 'string', placeholder: 'MEASURE', help: `${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)` },
   tta: { type: 'boolean', help: 'predict with the 8 flips and turns by default (recorded; calibration uses it)' },
@@ -161,13 +162,11 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       validationTileSize: integerOption('val-tile', values['val-tile']),
       batchSize: integerOption('batch', values.batch) ?? base.batchSize,
       accumulate: integerOption('accumulate', values.accumulate),
-      optimizer: (choiceOption('optimizer', values.optimizer, ['sgd', 'adam', 'adamw'] as const) ??
-        base.optimizer) as TrainOptions['optimizer'],
+      optimizer: choiceOption('optimizer', values.optimizer, OPTIMIZERS) ?? base.optimizer,
       lr: numberOption('lr', values.lr) ?? base.lr,
       momentum: numberOption('momentum', values.momentum),
       weightDecay: numberOption('weight-decay', values['weight-decay']),
-      schedule: (choiceOption('schedule', values.schedule, ['constant', 'poly', 'cosine'] as const) ??
-        base.schedule) as TrainOptions['schedule'],
+      schedule: choiceOption('schedule', values.schedule, SCHEDULES) ?? base.schedule,
       augment: values['no-augment'] ? false : base.augment,
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
       imageSampling: choiceOption('image-sampling', values['image-sampling'], IMAGE_SAMPLINGS) ?? base.imageSampling,

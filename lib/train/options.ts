@@ -7,15 +7,25 @@ import type { TrainingSample } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import { ProcessGroup } from '../distributed';
 import { tidy } from '../memory';
-import { checkOptions } from '../ops/options';
+import { checkOptions, oneOf } from '../ops/options';
 import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
 import { tileGeometry } from '../predict/overlap-tile';
 import type { UNet } from '../unet/model';
 import type { CalibrationTrial } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
-import { checkImageSampling, type ImageSampling } from './tiles';
+import { checkBackgroundWeight, IMAGE_SAMPLINGS, type ImageSampling } from './tiles';
 import type { HistoryEntry } from './run-folder';
 import { SELECT_BY, type SelectBy, type ValidationScores } from './validate';
+
+/** The optimizers train() builds: the paper's SGD with momentum, Adam and AdamW. */
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+/** One of `OPTIMIZERS`. */
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** The learning-rate schedules over a run's steps: constant, polynomial decay (power 0.9), cosine. */
+export const SCHEDULES = ['constant', 'poly', 'cosine'] as const;
+/** One of `SCHEDULES`. */
+export type ScheduleName = (typeof SCHEDULES)[number];
 
 /** Options of `train`. */
 export interface TrainOptions {
@@ -59,14 +69,14 @@ export interface TrainOptions {
   /** Batches whose gradients add up before each optimizer step (default 1). */
   accumulate?: number;
   /** 'sgd' (the paper's, default), 'adam' or 'adamw'. */
-  optimizer?: 'sgd' | 'adam' | 'adamw';
+  optimizer?: OptimizerName;
   /** Learning rate (default 0.01 for SGD, 1e-3 for Adam/AdamW). */
   lr?: number;
   /** SGD momentum (default 0.99, the paper's). */
   momentum?: number;
   weightDecay?: number;
   /** Learning-rate schedule over `steps`: 'constant' (default), 'poly' (power 0.9) or 'cosine'. */
-  schedule?: 'constant' | 'poly' | 'cosine';
+  schedule?: ScheduleName;
   /** Augmentation per tile (default `PAPER_AUGMENTATION`); false for none. */
   augment?: AugmentOptions | false;
   /** Mixed precision (CUDA only): autocast to float16 and a gradient scaler. */
@@ -167,11 +177,11 @@ export interface Settings {
   tileSize: number;
   batchSize: number;
   accumulate: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
+  optimizer: OptimizerName;
   lr: number;
   momentum: number;
   weightDecay: number;
-  schedule: 'constant' | 'poly' | 'cosine';
+  schedule: ScheduleName;
   augment: AugmentOptions | false;
   amp: boolean;
   channelsLast: boolean;
@@ -199,12 +209,8 @@ export function settingsOf(options: TrainOptions): Settings {
     throw new TypeError(
       `train(): option 'processGroup' must be a ProcessGroup (torch.distributed.initProcessGroup()), got ${String(options.processGroup)}`,
     );
-  const optimizer = options.optimizer ?? 'sgd';
-  if (!['sgd', 'adam', 'adamw'].includes(optimizer))
-    throw new RangeError(`train(): option 'optimizer' must be 'sgd', 'adam' or 'adamw', got ${JSON.stringify(optimizer)}`);
-  const schedule = options.schedule ?? 'constant';
-  if (!['constant', 'poly', 'cosine'].includes(schedule))
-    throw new RangeError(`train(): option 'schedule' must be 'constant', 'poly' or 'cosine', got ${JSON.stringify(schedule)}`);
+  const optimizer = oneOf('train', 'optimizer', options.optimizer ?? 'sgd', OPTIMIZERS);
+  const schedule = oneOf('train', 'schedule', options.schedule ?? 'constant', SCHEDULES);
   const model = options.model;
   const tileSize = options.tileSize ?? model.defaultTileSize;
   model.outputSize(tileSize); // throws with the nearest valid sizes
@@ -212,17 +218,13 @@ export function settingsOf(options: TrainOptions): Settings {
   if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
   const augment = options.augment ?? PAPER_AUGMENTATION;
   if (augment) validateAugmentOptions(augment);
-  const backgroundWeight = options.backgroundWeight ?? 1;
-  if (!(backgroundWeight > 0 && backgroundWeight <= 1))
-    throw new RangeError(`train(): option 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
+  const backgroundWeight = checkBackgroundWeight('train', options.backgroundWeight ?? 1);
   if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
     throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
-  const imageSampling = checkImageSampling("train(): option 'imageSampling'", options.imageSampling ?? 'area');
+  const imageSampling = oneOf('train', 'imageSampling', options.imageSampling ?? 'area', IMAGE_SAMPLINGS);
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
-  const selectBy = options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg');
-  if (!SELECT_BY.includes(selectBy))
-    throw new RangeError(`train(): option 'selectBy' must be one of ${SELECT_BY.join(', ')}, got ${JSON.stringify(selectBy)}`);
+  const selectBy = oneOf('train', 'selectBy', options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg'), SELECT_BY);
   if (selectBy === 'seg' && postprocess.kind === 'classes')
     throw new RangeError(
       "train(): option 'selectBy' 'seg' scores cells; a network whose output is 'classes' has none (use 'iou' or 'loss')",

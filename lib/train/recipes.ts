@@ -7,6 +7,7 @@ import type { LabelKind } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import type { TargetOptions } from '../data/targets';
 import type { PresetName } from '../unet/presets';
+import type { OptimizerName, ScheduleName } from './options';
 import type { ImageSampling } from './tiles';
 import type { SelectBy } from './validate';
 
@@ -20,9 +21,9 @@ export interface Recipe {
   targets: TargetOptions;
   tileSize: number;
   batchSize: number;
-  optimizer: 'sgd' | 'adam' | 'adamw';
+  optimizer: OptimizerName;
   lr: number;
-  schedule: 'constant' | 'poly' | 'cosine';
+  schedule: ScheduleName;
   /** Relative chance of a tile centred on background (1: uniform). */
   backgroundWeight: number;
   /** How often an image gives a tile: by its pixels, or every image as often. */

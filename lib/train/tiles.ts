@@ -6,6 +6,7 @@ import type { TrainingSample } from '../data/dataset';
 import { cropMirrored } from '../data/mirror';
 import { tidy } from '../memory';
 import { stack } from '../ops/join';
+import { oneOf } from '../ops/options';
 import type { Tensor } from '../tensor';
 
 /** A batch of training tiles (N, C, S, S) with targets and weights (N, S, S). */
@@ -42,10 +43,13 @@ export type ImageSampling = 'area' | 'equal';
 /** The image sampling kinds, for option checks and flags. */
 export const IMAGE_SAMPLINGS: readonly ImageSampling[] = ['area', 'equal'];
 
-/** `value` if it is an image sampling kind; otherwise a RangeError naming `option` (e.g. "train(): option 'imageSampling'"). */
-export function checkImageSampling(option: string, value: ImageSampling): ImageSampling {
-  if (!IMAGE_SAMPLINGS.includes(value))
-    throw new RangeError(`${option} must be ${IMAGE_SAMPLINGS.join(' or ')}, got ${JSON.stringify(value)}`);
+/**
+ * `value` if it is a relative chance of a tile centred on background, in (0, 1] (1: uniform);
+ * otherwise a RangeError naming `fn`'s option `backgroundWeight`.
+ */
+export function checkBackgroundWeight(fn: string, value: number): number {
+  if (!(typeof value === 'number' && value > 0 && value <= 1))
+    throw new RangeError(`${fn}(): option 'backgroundWeight' must be in (0, 1], got ${String(value)}`);
   return value;
 }
 
@@ -63,9 +67,8 @@ export function sampleTiles(
   backgroundWeight = 1,
   imageSampling: ImageSampling = 'area',
 ): TileBatch {
-  if (!(backgroundWeight > 0 && backgroundWeight <= 1))
-    throw new RangeError(`sampleTiles(): 'backgroundWeight' must be in (0, 1], got ${backgroundWeight}`);
-  checkImageSampling("sampleTiles(): 'imageSampling'", imageSampling);
+  checkBackgroundWeight('sampleTiles', backgroundWeight);
+  oneOf('sampleTiles', 'imageSampling', imageSampling, IMAGE_SAMPLINGS);
   const weightOf = (sample: TrainingSample): number => {
     if (imageSampling === 'equal') return 1;
     const area = sample.label.numel();
