@@ -765,6 +765,40 @@ describe('the post-processing chosen at the end', () => {
     }
   });
 
+  test("ISBI 2012 ('rand'): the threshold of the best Rand error on the not-membrane probability, no minimum size", () => {
+    // A membrane mask (1: not membrane) of four regions split by a cross one pixel wide.
+    const data = prepareSamples(
+      [0, 1].map((k) => {
+        const label = torch.ones([48, 48], { dtype: 'int32' });
+        label.narrow(0, 24 + k, 1).fill_(0);
+        label.narrow(1, 24, 1).fill_(0);
+        return { name: `membranes${k}`, image: label.to('float32').unsqueeze(0), label };
+      }),
+      'mask',
+      2,
+      {},
+    );
+    try {
+      // The truth, except that the upper membrane fades to a not-membrane probability of 0.65: at a
+      // threshold below 0.65 it breaks and merges two regions; from 0.7 on it holds.
+      const probabilities = data.map((sample) =>
+        torch.tidy(() => {
+          const notMembrane = sample.target.to('float32');
+          notMembrane.narrow(0, 2, 10).narrow(1, 24, 1).fill_(0.65);
+          return torch.stack([notMembrane.neg().add(1), notMembrane]);
+        }),
+      );
+      const { postprocess, scores } = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', medianCellArea(data));
+      torch.dispose(probabilities);
+      expect(postprocess.threshold).toBeGreaterThanOrEqual(0.7);
+      expect(postprocess.minSize).toBe(0);
+      expect(scores.isbiRandError).toBeCloseTo(0, 6);
+      expect(scores.score).toBeCloseTo(1, 6);
+    } finally {
+      release(data);
+    }
+  });
+
   test('borders: a part of the foreground that no seed reaches is a cell of its own', () => {
     torch.tidy(() => {
       // Two blobs of foreground; the cell class passes the threshold only in the left one.

@@ -6,14 +6,13 @@
 // threshold of its best Rand error.
 import type { TrainingSample } from '../data/dataset';
 import { areas, labelValues } from '../labels';
-import { isbiScores } from '../metrics/isbi2012';
-import { dispose, tidy } from '../memory';
+import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
 import type { PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
-import { scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
+import { isbiRandError, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
 
 /** Foreground thresholds tried. */
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -52,18 +51,7 @@ export function calibratePostprocess(
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
   if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
-    const slices = tidy(() =>
-      samples.map((sample, k) => ({ probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1), truth: sample.target.gt(0) })),
-    );
-    let threshold: number;
-    try {
-      threshold = isbiScores(slices, { measures: ['randError'] }).bestThreshold.randError;
-    } finally {
-      for (const slice of slices) {
-        slice.probability.dispose();
-        slice.truth.dispose();
-      }
-    }
+    const { threshold } = isbiRandError(samples, probabilities);
     const postprocess = { ...base, threshold, minSize: 0 };
     return { postprocess, scores: scoreValidation(samples, probabilities, postprocess, selectBy), trials: [] };
   }

@@ -71,23 +71,7 @@ export function scoreValidation(
       scores.seg = ctc.seg;
       scores.det = ctc.det;
     }
-    if (selectBy === 'rand') {
-      const slices = tidy(() =>
-        samples.map((sample, k) => ({
-          name: sample.name,
-          probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
-          truth: sample.target.gt(0),
-        })),
-      );
-      try {
-        scores.isbiRandError = isbiScores(slices, { measures: ['randError'] }).randError;
-      } finally {
-        for (const slice of slices) {
-          slice.probability.dispose();
-          slice.truth.dispose();
-        }
-      }
-    }
+    if (selectBy === 'rand') scores.isbiRandError = isbiRandError(samples, probabilities).randError;
     scores.score = selectionScore(scores, selectBy);
     if (selectBy === 'seg' && instanceLabels) {
       // The post-processing is chosen at the end (calibrate.ts); an epoch is judged by its best of
@@ -181,5 +165,28 @@ function scoreProbabilities(
     return scoreValidation(samples, probabilities, postprocess, selectBy, loss);
   } finally {
     for (const p of probabilities) p.dispose();
+  }
+}
+
+/**
+ * The ISBI 2012 foreground-restricted Rand error of `probabilities` (channel 0: membrane) against
+ * the samples' membrane masks, best over the challenge's thresholds, and the threshold of the best.
+ */
+export function isbiRandError(samples: TrainingSample[], probabilities: Tensor[]): { randError: number; threshold: number } {
+  const slices = tidy(() =>
+    samples.map((sample, k) => ({
+      name: sample.name,
+      probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
+      truth: sample.target.gt(0),
+    })),
+  );
+  try {
+    const scores = isbiScores(slices, { measures: ['randError'] });
+    return { randError: scores.randError, threshold: scores.bestThreshold.randError };
+  } finally {
+    for (const slice of slices) {
+      slice.probability.dispose();
+      slice.truth.dispose();
+    }
   }
 }
