@@ -17,7 +17,7 @@ import { loadNpy } from '../lib/io/npy';
 import { readImagePng, readLabelPng } from '../lib/io/png';
 import { connectedComponents, labelValues } from '../lib/labels';
 import { componentValues } from '../lib/raster/labels';
-import { normaliseRaster } from '../lib/raster/normalise';
+import { NORMALISATIONS, normaliseRaster } from '../lib/raster/normalise';
 import { decodeImagePng } from '../lib/raster/png';
 import { packageRoot } from '../lib/package-root';
 
@@ -65,7 +65,7 @@ describe('the ONNX engine', () => {
     const file = path.join(SAMPLES, fs.readdirSync(SAMPLES)[0]!);
     const raster = decodeImagePng(file);
     const image = readImagePng(file);
-    for (const mode of ['zscore', 'minmax', 'percentile'] as const) {
+    for (const mode of NORMALISATIONS) {
       const ours = normaliseRaster(raster, mode);
       const theirs = torch.tidy(() => normaliseImage(image, mode).toTypedArray() as Float32Array);
       let worst = 0;
@@ -73,6 +73,10 @@ describe('the ONNX engine', () => {
       expect([mode, worst <= 1e-5]).toEqual([mode, true]);
     }
     image.dispose();
+    // A flat image divides by 1, not by its zero spread, in both.
+    const flat = { ...raster, data: new Float32Array(raster.data.length).fill(7) };
+    for (const mode of NORMALISATIONS) expect(normaliseRaster(flat, mode).every((value) => Number.isFinite(value))).toBe(true);
+    expect(() => normaliseRaster(raster, 'max' as never)).toThrow(/normaliseRaster\(\): 'mode' must be one of zscore, minmax, percentile/);
   });
 
   test('unet predict --engine onnxruntime gives unet predict’s labels and probabilities on the sample images', async () => {
