@@ -642,6 +642,56 @@ describe('unet train, predict and eval', () => {
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
 
+  test("unet accuracy on an ISBI 2012 stand-in: the best model and the threshold chosen by the Rand error, the test slices scored by the challenge's measures", () => {
+    // ISBI's encoding (8-bit, 255: not membrane, 0: membrane) and slice names; generated cells stand for the neurites.
+    const set = path.join(folder, 'isbi-bench', 'isbi2012');
+    for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
+    for (let k = 16; k <= 24; k += 1) {
+      torch.tidy(() => {
+        const { image, label } = syntheticCells(60 + k, { height: 64, width: 64, radius: [5, 9] });
+        writeGrayPng(path.join(set, 'images', `${k}.png`), image.squeeze(0));
+        writeGrayPng(path.join(set, 'labels', `${k}.png`), label.gt(0).to('float32'));
+      });
+    }
+    const out = path.join(folder, 'isbi-accuracy');
+    const result = spawnSync(
+      process.execPath,
+      [
+        cli,
+        'accuracy',
+        path.join(folder, 'isbi-bench'),
+        '--minutes',
+        '0.05',
+        '--tile',
+        '188',
+        '--epoch-steps',
+        '3',
+        '--threads',
+        '1',
+        '--no-tta',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(result.stderr).toMatch(/isbi2012, heldout: training for [\d.]+ min on 2 frames/);
+    expect(result.stderr).toMatch(/ISBI Rand error \d\.\d+/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\| isbi2012 \| heldout \| 2 \/ 2 \/ 5 \|/);
+    const [row] = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      validation: { isbiRandError: number };
+      test: Record<string, number>;
+      postprocess: { threshold: number; minSize: number };
+    }[];
+    expect(row!.validation.isbiRandError).toBeGreaterThanOrEqual(0);
+    expect(row!.validation.isbiRandError).toBeLessThanOrEqual(1);
+    for (const measure of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo']) {
+      expect([measure, row!.test[measure]! >= 0 && row!.test[measure]! <= 1]).toEqual([measure, true]);
+    }
+    expect(row!.postprocess.minSize).toBe(0);
+    expect(Math.round(row!.postprocess.threshold * 10) / 10).toBe(row!.postprocess.threshold);
+  }, 180_000);
+
   test('Ctrl-C during unet train saves a checkpoint and exits cleanly', async () => {
     writeFolder(path.join(folder, 'data'), 2, 64);
     const run = path.join(folder, 'run');

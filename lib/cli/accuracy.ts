@@ -9,9 +9,8 @@ import * as path from 'node:path';
 
 import type { TrainingSample } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
-import { dispose, tidy } from '../memory';
+import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
-import { isbiScores } from '../metrics/isbi2012';
 import { labelsFromProbabilities } from '../predict/instances';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
@@ -19,7 +18,7 @@ import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
 import { calibrateModel } from '../train/calibrate';
 import { loadCheckpoint } from '../train/checkpoint';
-import type { SelectBy } from '../train/validate';
+import { isbiScoresOf, type SelectBy } from '../train/validate';
 import { loadTrainedModel, saveModelDescription } from '../unet/model-files';
 import { choiceOption, numberOption } from './args';
 import { applyCommonFlags } from './common-flags';
@@ -131,23 +130,12 @@ function scoreRun(
     try {
       for (const [k, sample] of test.entries()) writePrediction(out, sample.name, sample.image, probabilities[k]!, description.postprocess);
       if (measure === 'isbi2012') {
-        const slices = tidy(() =>
-          test.map((sample, k) => ({
-            name: sample.name,
-            probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
-            truth: sample.target.gt(0),
-          })),
-        );
-        try {
-          const s = isbiScores(slices);
-          return {
-            scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo },
-            tta: description.tta,
-            postprocess: description.postprocess,
-          };
-        } finally {
-          dispose(slices.flatMap((slice) => [slice.probability, slice.truth]));
-        }
+        const s = isbiScoresOf(test, probabilities);
+        return {
+          scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo },
+          tta: description.tta,
+          postprocess: description.postprocess,
+        };
       }
       const predicted = test.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, description.postprocess));
       try {

@@ -12,7 +12,7 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../predict/ins
 import type { PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
-import { isbiRandError, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
+import { isbiScoresOf, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
 
 /** Foreground thresholds tried. */
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -51,7 +51,7 @@ export function calibratePostprocess(
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
   if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
-    const { threshold } = isbiRandError(samples, probabilities);
+    const threshold = isbiScoresOf(samples, probabilities, ['randError']).bestThreshold.randError;
     const postprocess = { ...base, threshold, minSize: 0 };
     return { postprocess, scores: scoreValidation(samples, probabilities, postprocess, selectBy), trials: [] };
   }

@@ -5,10 +5,10 @@
 import { empty } from '../creation';
 import type { TrainingSample } from '../data/dataset';
 import { broadcast, type ProcessGroup } from '../distributed';
-import { tidy } from '../memory';
+import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
-import { isbiScores } from '../metrics/isbi2012';
+import { type IsbiMeasure, type IsbiScores, isbiScores } from '../metrics/isbi2012';
 import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
 import { predictProbabilities, type PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
@@ -71,7 +71,7 @@ export function scoreValidation(
       scores.seg = ctc.seg;
       scores.det = ctc.det;
     }
-    if (selectBy === 'rand') scores.isbiRandError = isbiRandError(samples, probabilities).randError;
+    if (selectBy === 'rand') scores.isbiRandError = isbiScoresOf(samples, probabilities, ['randError']).randError;
     scores.score = selectionScore(scores, selectBy);
     if (selectBy === 'seg' && instanceLabels) {
       // The post-processing is chosen at the end (calibrate.ts); an epoch is judged by its best of
@@ -169,10 +169,10 @@ function scoreProbabilities(
 }
 
 /**
- * The ISBI 2012 foreground-restricted Rand error of `probabilities` (channel 0: membrane) against
- * the samples' membrane masks, best over the challenge's thresholds, and the threshold of the best.
+ * The ISBI 2012 measures of `probabilities` (channel 0: membrane) against the samples' membrane
+ * masks (target > 0: not membrane), each best over the challenge's thresholds (see `isbiScores`).
  */
-export function isbiRandError(samples: TrainingSample[], probabilities: Tensor[]): { randError: number; threshold: number } {
+export function isbiScoresOf(samples: TrainingSample[], probabilities: Tensor[], measures?: readonly IsbiMeasure[]): IsbiScores {
   const slices = tidy(() =>
     samples.map((sample, k) => ({
       name: sample.name,
@@ -181,12 +181,8 @@ export function isbiRandError(samples: TrainingSample[], probabilities: Tensor[]
     })),
   );
   try {
-    const scores = isbiScores(slices, { measures: ['randError'] });
-    return { randError: scores.randError, threshold: scores.bestThreshold.randError };
+    return isbiScores(slices, measures ? { measures } : {});
   } finally {
-    for (const slice of slices) {
-      slice.probability.dispose();
-      slice.truth.dispose();
-    }
+    dispose(slices.flatMap((slice) => [slice.probability, slice.truth]));
   }
 }
