@@ -4,6 +4,7 @@
 import { type Tensor, createUNet, optim, torch, unet } from '../lib';
 import { runPython } from './support/python';
 import { optionCombinations, pythonOptions } from './support/unet-combos';
+import { skipCrops } from '../lib/unet/size';
 
 const F = torch.nn.functional;
 
@@ -30,6 +31,9 @@ describe('the paper preset', () => {
     expect(valid.slice(0, 3)).toEqual([188, 204, 220]);
     expect(unet.outputExtent(64, { depth: 5, padding: 'same' })).toBe(64);
     expect(unet.nearestValidExtents(100, { depth: 5, padding: 'same' })).toEqual({ below: 96, above: 112 });
+    // The paper's Figure 1: 64 → 56, 136 → 104, 280 → 200, 568 → 392 (the crops ONNX export writes).
+    expect(skipCrops({ depth: 5, padding: 'valid' })).toEqual([8, 32, 80, 176]);
+    expect(skipCrops({ depth: 3, padding: 'same' })).toEqual([0, 0]);
     model.dispose();
   });
 

@@ -16,7 +16,7 @@ import { packageRoot } from '../package-root';
 import type { Tensor } from '../tensor';
 import { type DoubleConv, type NormLayer, UNet, type UpStep } from '../unet/model';
 import { type ModelDescription, defaultDescription } from '../unet/model-files';
-import { type SizeSpec, outputExtent } from '../unet/size';
+import { type SizeSpec, outputExtent, skipCrops } from '../unet/size';
 import { GraphBuilder, floatTensorInfo } from './graph';
 import { ONNX_INPUT, ONNX_METADATA, ONNX_OUTPUT, type TileRule } from './metadata';
 import { encodeModel } from './proto';
@@ -157,7 +157,7 @@ export function unetToOnnx(model: UNet, options: ExportOnnxOptions = {}): Uint8A
   });
   // The expansive path. With valid convolutions a skip is larger than the up-sampled map by the
   // same number of pixels at any valid input size, so its centre crop is a constant slice.
-  const crops = skipCrops(model);
+  const crops = skipCrops({ depth: model.options.depth, padding: model.options.padding });
   ([...model.up] as UpStep[]).forEach((step, index) => {
     const prefix = `up.${index}`;
     let up: string;
@@ -203,25 +203,6 @@ export function unetToOnnx(model: UNet, options: ExportOnnxOptions = {}): Uint8A
     metadata: { [ONNX_METADATA.tile]: JSON.stringify(tileRule(model)), [ONNX_METADATA.model]: JSON.stringify(recorded) },
   });
   return encodeModel(onnx);
-}
-
-/** Pixels by which each up step's skip exceeds its up-sampled map (0 with same padding). */
-function skipCrops(model: UNet): number[] {
-  if (model.options.padding === 'same') return model.options.depth > 1 ? new Array<number>(model.options.depth - 1).fill(0) : [];
-  const rule = tileRule(model);
-  const features: number[] = [];
-  let size = rule.smallestInput;
-  for (let level = 0; level < model.options.depth; level += 1) {
-    size -= 4;
-    features.push(size);
-    size /= 2;
-  }
-  let below = features.pop()!;
-  return features.reverse().map((skip) => {
-    const up = below * 2;
-    below = up - 4;
-    return skip - up;
-  });
 }
 
 function packageVersion(): string {

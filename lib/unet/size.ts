@@ -73,3 +73,25 @@ export function invalidExtentMessage(input: number, spec: SizeSpec): string {
       : `with valid convolutions and depth ${spec.depth} every pooling must see an even size`;
   return `${input} is not a valid tile size (${rule}); the nearest valid sizes are ${near.join(' and ')}`;
 }
+
+/**
+ * Pixels by which each up step's skip connection exceeds its up-sampled map, deepest step first:
+ * what that step centre-crops from the skip (all 0 with same padding). The same for every valid
+ * input; the paper's network (depth 5) crops 8, 32, 80 and 176 (64 → 56, …, 568 → 392).
+ */
+export function skipCrops(spec: SizeSpec): number[] {
+  if (spec.padding === 'same') return new Array<number>(Math.max(spec.depth - 1, 0)).fill(0);
+  const skips: number[] = [];
+  let size = inputExtentFor(1, spec);
+  for (let level = 0; level < spec.depth - 1; level += 1) {
+    size -= LOSS_PER_LEVEL;
+    skips.push(size);
+    size /= 2;
+  }
+  let below = size - LOSS_PER_LEVEL;
+  return skips.reverse().map((skip) => {
+    const up = below * 2;
+    below = up - LOSS_PER_LEVEL;
+    return skip - up;
+  });
+}
