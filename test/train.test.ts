@@ -1,6 +1,6 @@
 // Training end to end on generated cells: the loss falls and the IoU is reached; a resumed run
 // equals the uninterrupted one; checkpoints; Ctrl-C; the train/predict/eval command line.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -51,6 +51,15 @@ function writeFolder(root: string, count: number, size: number, firstSeed = 1): 
 
 // The thread count is process-wide and jest reuses its worker processes: leave it as found, so
 // that later test files compare with PyTorch at its default.
+/** `unet accuracy` over a folder of stand-in sets, briefly: 3 seconds of training on 188-pixel tiles, one thread, no TTA. */
+function quickAccuracy(bench: string, out: string): SpawnSyncReturns<string> {
+  return spawnSync(
+    process.execPath,
+    [cli, 'accuracy', bench, '--minutes', '0.05', '--tile', '188', '--epoch-steps', '3', '--threads', '1', '--no-tta', '--out', out],
+    { encoding: 'utf8' },
+  );
+}
+
 const threads = torch.getNumThreads();
 afterAll(() => torch.setNumThreads(threads));
 
@@ -594,26 +603,7 @@ describe('unet train, predict and eval', () => {
       });
     }
     const out = path.join(folder, 'accuracy');
-    const result = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'accuracy',
-        path.join(folder, 'bench'),
-        '--minutes',
-        '0.05',
-        '--tile',
-        '188',
-        '--epoch-steps',
-        '3',
-        '--threads',
-        '1',
-        '--no-tta',
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
+    const result = quickAccuracy(path.join(folder, 'bench'), out);
     expect(result.stderr).toMatch(/dsb2018, heldout: training for [\d.]+ min on 2 frames/);
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/\| dsb2018 \| heldout \| 2 \/ 3 \/ 6 \| \d+ \| [\d.]+ \| 0 \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
@@ -654,26 +644,7 @@ describe('unet train, predict and eval', () => {
       });
     }
     const out = path.join(folder, 'isbi-accuracy');
-    const result = spawnSync(
-      process.execPath,
-      [
-        cli,
-        'accuracy',
-        path.join(folder, 'isbi-bench'),
-        '--minutes',
-        '0.05',
-        '--tile',
-        '188',
-        '--epoch-steps',
-        '3',
-        '--threads',
-        '1',
-        '--no-tta',
-        '--out',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
+    const result = quickAccuracy(path.join(folder, 'isbi-bench'), out);
     expect(result.stderr).toMatch(/isbi2012, heldout: training for [\d.]+ min on 2 frames/);
     expect(result.stderr).toMatch(/ISBI Rand error \d\.\d+/);
     expect(result.status).toBe(0);
