@@ -16,7 +16,7 @@ import { packageRoot } from '../package-root';
 import type { Tensor } from '../tensor';
 import { type DoubleConv, type NormLayer, UNet, type UpStep } from '../unet/model';
 import { type ModelDescription, defaultDescription } from '../unet/model-files';
-import { type SizeSpec, outputExtent, skipCrops } from '../unet/size';
+import { inputExtentFor, skipCrops } from '../unet/size';
 import { GraphBuilder, floatTensorInfo } from './graph';
 import { ONNX_INPUT, ONNX_METADATA, ONNX_OUTPUT, type TileRule } from './metadata';
 import { encodeModel } from './proto';
@@ -38,10 +38,9 @@ export interface ExportOnnxOptions {
 /** The tile rule of a network. */
 export function tileRule(model: UNet): TileRule {
   if (!(model instanceof UNet)) throw new TypeError(`tileRule(): argument 'model' must be a UNet, got ${describe(model)}`);
-  const spec: SizeSpec = { depth: model.options.depth, padding: model.options.padding };
+  const spec = model.sizeSpec;
   const inputStep = 2 ** (spec.depth - 1);
-  let smallestInput = 1;
-  while (outputExtent(smallestInput, spec) === null) smallestInput += 1;
+  const smallestInput = inputExtentFor(1, spec);
   return {
     padding: spec.padding,
     depth: spec.depth,
@@ -157,7 +156,7 @@ export function unetToOnnx(model: UNet, options: ExportOnnxOptions = {}): Uint8A
   });
   // The expansive path. With valid convolutions a skip is larger than the up-sampled map by the
   // same number of pixels at any valid input size, so its centre crop is a constant slice.
-  const crops = skipCrops({ depth: model.options.depth, padding: model.options.padding });
+  const crops = skipCrops(model.sizeSpec);
   ([...model.up] as UpStep[]).forEach((step, index) => {
     const prefix = `up.${index}`;
     let up: string;

@@ -186,7 +186,8 @@ export class UNet extends Module {
     });
   }
 
-  private get sizeSpec(): SizeSpec {
+  /** The parts of the architecture that fix which tile sizes fit and what comes out (lib/unet/size). */
+  get sizeSpec(): SizeSpec {
     return { depth: this.options.depth, padding: this.options.padding };
   }
 
