@@ -73,7 +73,7 @@ describe('the ONNX engine', () => {
       expect([mode, worst <= 1e-5]).toEqual([mode, true]);
     }
     image.dispose();
-    // A flat image divides by 1, not by its zero spread, in both.
+    // A flat image divides by 1, not by its zero spread.
     const flat = { ...raster, data: new Float32Array(raster.data.length).fill(7) };
     for (const mode of NORMALISATIONS) expect(normaliseRaster(flat, mode).every((value) => Number.isFinite(value))).toBe(true);
     expect(() => normaliseRaster(raster, 'max' as never)).toThrow(/normaliseRaster\(\): 'mode' must be one of zscore, minmax, percentile/);
