@@ -50,6 +50,8 @@ declare -A ARMS=(
   [nuclei-cells]="dsb2018 --target cells --weights paper"
   [nuclei-borders]="dsb2018 --target borders --weights paper --border-width 1"
   [nuclei-borders-equal]="dsb2018 --target borders --weights paper --border-width 1 --image-sampling equal"
+  [nuclei-zoom]="dsb2018 --target borders --weights paper --border-width 1 --zoom 0.7,1.4"
+  [nuclei-zoom-wide]="dsb2018 --target borders --weights paper --border-width 1 --zoom 0.5,2"
   # npm start (run_start): the nuclei recipe on the sample images.
   [start-recipe]="--steps 900"
   [start-foreground]="--steps 900 --background-weight 0.1"
@@ -62,7 +64,7 @@ declare -A ARMS=(
   [start-tile412]="--steps 600 --tile 412"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
-  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance nuclei-cells nuclei-borders nuclei-borders-equal
+  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
   start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412)
 
 arms=("$@")

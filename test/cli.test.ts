@@ -2,6 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { type AccuracyRow, accuracyTable } from '../lib/cli/accuracy';
+import { trainingRequest } from '../lib/cli/training-flags';
+import { PAPER_AUGMENTATION, RECIPES } from '../lib/train/recipes';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -54,12 +56,20 @@ describe('unet command line', () => {
       [['compare', '--preset', 'huge'], /--preset must be one of ronneberger2015, compact, padded, got 'huge'/],
       [['accuracy', 'data', '--protocols', 'heldout,sometimes'], /--protocols must be one of heldout, cross, got 'sometimes'/],
       [['predict', '--model', 'm', '--out', 'o', 'x.png', '--threads', '0'], /--threads must be at least 1, got 0/],
+      [['train', '--data', 'x', '--out', 'y', '--zoom', '2,1'], /--zoom must be MIN,MAX with 0 < MIN <= MAX, got '2,1'/],
+      [['train', '--data', 'x', '--out', 'y', '--zoom', '0.5,2', '--no-augment'], /--zoom and --no-augment contradict each other/],
     ];
     for (const [args, message] of cases) {
       const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
       expect({ args, status: result.status }).toEqual({ args, status: 2 });
       expect(result.stderr).toMatch(message);
     }
+  });
+
+  test("--zoom adds a zoom range to the recipe's augmentation, or to the paper's without a recipe", () => {
+    expect(trainingRequest({ recipe: 'nuclei', zoom: '0.7,1.4' }).train.augment).toEqual({ ...RECIPES.nuclei.augment, scale: [0.7, 1.4] });
+    expect(trainingRequest({ zoom: '1.5' }).train.augment).toEqual({ ...PAPER_AUGMENTATION, scale: [1.5, 1.5] });
+    expect(trainingRequest({ recipe: 'nuclei' }).train.augment).toBe(RECIPES.nuclei.augment);
   });
 
   test('unet demo runs and frees everything', () => {

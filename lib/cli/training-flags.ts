@@ -1,15 +1,16 @@
 // The training flags `unet train` and `unet accuracy` share: one declaration of each flag, its
 // usage line, and how flags over a recipe become what train() and the data loaders take.
+import type { AugmentOptions } from '../augment/transform';
 import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
-import { RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
+import { PAPER_AUGMENTATION, RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
 import { OPTIMIZERS, SCHEDULES } from '../train/options';
 import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
 import { PRESETS, type PresetName } from '../unet/presets';
-import { choiceOption, integerOption, numberOption } from './args';
+import { choiceOption, integerOption, numberOption, pairOption } from './args';
 import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command';
 
 /** The shared training flags, with their usage. */
@@ -64,6 +65,11 @@ export const TRAINING_FLAGS = {
   'weight-decay': { type: 'string', placeholder: 'X', help: 'weight decay (default 0)' },
   schedule: { type: 'string', placeholder: 'NAME', help: `${SCHEDULES.join(' | ')} (default constant)` },
   'no-augment': { type: 'boolean', help: 'no elastic deformation, rotation, flips or gray values' },
+  zoom: {
+    type: 'string',
+    placeholder: 'MIN,MAX',
+    help: 'augmentation: zoom each tile by a factor drawn log-uniformly from [MIN, MAX] (default 1,1: none)',
+  },
   select: { type: 'string', placeholder: 'MEASURE', help: `${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)` },
   tta: { type: 'boolean', help: 'predict with the 8 flips and turns by default (recorded; calibration uses it)' },
   'no-tta': { type: 'boolean', help: 'predict without them by default' },
@@ -119,6 +125,18 @@ function plannedSteps(minutes: number | undefined, stepsPerMinute: number | unde
   return minutes !== undefined && stepsPerMinute !== undefined ? Math.max(1, Math.round(minutes * stepsPerMinute)) : 2000;
 }
 
+/** The augmentation of `--no-augment` and `--zoom` over the recipe's (or the library's default). */
+function augmentOf(values: TrainingFlagValues, recipeAugment: AugmentOptions | undefined): AugmentOptions | false | undefined {
+  const zoom = pairOption('zoom', values.zoom);
+  if (values['no-augment']) {
+    if (zoom !== undefined) throw new UsageError('--zoom and --no-augment contradict each other');
+    return false;
+  }
+  if (zoom === undefined) return recipeAugment;
+  if (!(zoom[0] > 0 && zoom[1] >= zoom[0])) throw new UsageError(`--zoom must be MIN,MAX with 0 < MIN <= MAX, got '${values.zoom}'`);
+  return { ...(recipeAugment ?? PAPER_AUGMENTATION), scale: zoom };
+}
+
 /** The request of flags over their recipe (flags win; without a recipe, the library's defaults). */
 export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   let base: Partial<Recipe> = {};
@@ -167,7 +185,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       momentum: numberOption('momentum', values.momentum),
       weightDecay: numberOption('weight-decay', values['weight-decay']),
       schedule: choiceOption('schedule', values.schedule, SCHEDULES) ?? base.schedule,
-      augment: values['no-augment'] ? false : base.augment,
+      augment: augmentOf(values, base.augment),
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
       imageSampling: choiceOption('image-sampling', values['image-sampling'], IMAGE_SAMPLINGS) ?? base.imageSampling,
       selectBy: select ?? base.selectBy,
