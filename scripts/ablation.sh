@@ -46,6 +46,8 @@ declare -A ARMS=(
   # ISBI 2012: weights of the membrane map.
   [isbi-paper]="isbi2012 --weights paper"
   [isbi-balance]="isbi2012 --weights balance"
+  [isbi-falk]="isbi2012 --weights falk2019"
+  [isbi-w0-25]="isbi2012 --weights paper --w0 25"
   # DSB2018 nuclei.
   [nuclei-cells]="dsb2018 --target cells --weights paper"
   [nuclei-borders]="dsb2018 --target borders --weights paper --border-width 1"
@@ -64,7 +66,7 @@ declare -A ARMS=(
   [start-tile412]="--steps 600 --tile 412"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
-  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
+  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
   start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412)
 
 arms=("$@")
