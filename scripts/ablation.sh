@@ -25,7 +25,9 @@ run_start() { # name flags...
   local name="$1" samples=examples/dsb2018
   shift
   echo "== ablation $name (npm start's sample nuclei): $*"
-  node dist/cli/main.js train --data "$samples/train" --out "$out/$name" --recipe nuclei "$@" 2>/dev/null | grep 'post-processing chosen'
+  # The progress (stderr) prints the choice with its validation scores; the summary (stdout) without.
+  node dist/cli/main.js train --data "$samples/train" --out "$out/$name" --recipe nuclei "$@" 2>&1 >/dev/null |
+    grep 'post-processing chosen'
   node dist/cli/main.js predict --model "$out/$name" --out "$out/$name/test-predictions" "$samples/test/images" 2>/dev/null >/dev/null
   node dist/cli/main.js eval --protocol ctc --pred "$out/$name/test-predictions" --truth "$samples/test/labels" | tail -n 1
 }
@@ -64,10 +66,13 @@ declare -A ARMS=(
   [start-cells]="--steps 900 --target cells"
   [start-border2]="--steps 900 --border-width 2"
   [start-tile412]="--steps 600 --tile 412"
+  [start-balance]="--steps 900 --weights balance"
+  [start-w0-5]="--steps 900 --w0 5"
+  [start-zoom]="--steps 900 --zoom 0.7,1.4"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
   u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
-  start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412)
+  start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412 start-balance start-w0-5 start-zoom)
 
 arms=("$@")
 [ ${#arms[@]} -eq 0 ] && arms=("${ORDER[@]}")
