@@ -56,7 +56,10 @@ describe('unet command line', () => {
       [['compare', '--preset', 'huge'], /--preset must be one of ronneberger2015, compact, padded, got 'huge'/],
       [['accuracy', 'data', '--protocols', 'heldout,sometimes'], /--protocols must be one of heldout, cross, got 'sometimes'/],
       [['predict', '--model', 'm', '--out', 'o', 'x.png', '--threads', '0'], /--threads must be at least 1, got 0/],
-      [['train', '--data', 'x', '--out', 'y', '--zoom', '2,1'], /--zoom must be MIN,MAX with 0 < MIN <= MAX, got '2,1'/],
+      [
+        ['train', '--data', 'x', '--out', 'y', '--zoom', '2,1'],
+        /--zoom: augment: option 'scale' must be \[min, max\] with 0 < min <= max, got \[2,1\]/,
+      ],
       [['train', '--data', 'x', '--out', 'y', '--zoom', '0.5,2', '--no-augment'], /--zoom and --no-augment contradict each other/],
     ];
     for (const [args, message] of cases) {

@@ -1,6 +1,6 @@
 // The training flags `unet train` and `unet accuracy` share: one declaration of each flag, its
 // usage line, and how flags over a recipe become what train() and the data loaders take.
-import type { AugmentOptions } from '../augment/transform';
+import { type AugmentOptions, validateAugmentOptions } from '../augment/transform';
 import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
@@ -133,7 +133,12 @@ function augmentOf(values: TrainingFlagValues, recipeAugment: AugmentOptions | u
     return false;
   }
   if (zoom === undefined) return recipeAugment;
-  if (!(zoom[0] > 0 && zoom[1] >= zoom[0])) throw new UsageError(`--zoom must be MIN,MAX with 0 < MIN <= MAX, got '${values.zoom}'`);
+  // The library's rule for the range, checked now so that a bad range fails before the data loads.
+  try {
+    validateAugmentOptions({ scale: zoom });
+  } catch (error) {
+    throw new UsageError(`--zoom: ${(error as Error).message}`);
+  }
   return { ...(recipeAugment ?? PAPER_AUGMENTATION), scale: zoom };
 }
 
