@@ -49,8 +49,6 @@ function writeFolder(root: string, count: number, size: number, firstSeed = 1): 
   }
 }
 
-// The thread count is process-wide and jest reuses its worker processes: leave it as found, so
-// that later test files compare with PyTorch at its default.
 /** `unet accuracy` over a folder of stand-in sets, briefly: 3 seconds of training on 188-pixel tiles, one thread, no TTA. */
 function quickAccuracy(bench: string, out: string): SpawnSyncReturns<string> {
   return spawnSync(
@@ -60,6 +58,8 @@ function quickAccuracy(bench: string, out: string): SpawnSyncReturns<string> {
   );
 }
 
+// The thread count is process-wide and jest reuses its worker processes: leave it as found, so
+// that later test files compare with PyTorch at its default.
 const threads = torch.getNumThreads();
 afterAll(() => torch.setNumThreads(threads));
 
