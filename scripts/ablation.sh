@@ -17,8 +17,10 @@ run() { # name set flags...
   local name="$1" set="$2"
   shift 2
   echo "== ablation $name ($set, $steps steps): $*"
+  # The arm's row of the results table (printed after the set and again in the table at the end):
+  # validation and test scores.
   node dist/cli/main.js accuracy "$data" --sets "$set" --protocols heldout --steps "$steps" --minutes 600 \
-    --out "$out/$name" "$@" | tail -n 1
+    --out "$out/$name" "$@" | grep -F "| $set | heldout |" | tail -n 1
 }
 
 run_start() { # name flags...
