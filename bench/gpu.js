@@ -1,13 +1,20 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
-// augmentation, overlap-tile prediction), CUDA out-of-memory handling, train() of the paper's
+// augmentation, overlap-tile prediction), CUDA out-of-memory handling, torch.distributed over NCCL
+// (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
 // preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step against the
 // PyTorch reference on the same card. Run by scripts/gpu-check.sh; prints Markdown tables.
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const { isDeepStrictEqual } = require('node:util');
+const { execFileSync, spawn } = require('node:child_process');
 const { torch, augment, createUNet, predictLogits, runTraining, syntheticCells, prepareSamples } = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
+const { loadSafetensors } = require('../dist/io/safetensors.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
+const { ddpDifference, expectedCollectives, oneProcessDdp } = require('../test/support/dist-expected.js');
 
 const F = torch.nn.functional;
 const maxAbs = (a, b) => torch.tidy(() => a.cpu().sub(b.cpu()).abs().max().item());
@@ -229,6 +236,88 @@ function oursStepTimes(/** @type {import('../dist/unet').PresetName} */ preset, 
   return /** @type {StepTimes} */ (results);
 }
 
+/** A loopback port nobody listens on now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `ranks` ranks of test/support/dist-rank.js SCENARIO over NCCL, rank r on cuda:r (with
+ * `files[r]` as its output file); resolves with each one's exit code, JSON line and stderr.
+ * @param {string} scenario @param {number} ranks @param {string[]} [files]
+ * @returns {Promise<{ code: number | null, output: Record<string, unknown>, stderr: string }[]>}
+ */
+async function ncclRanks(scenario, ranks, files = []) {
+  const port = await freePort();
+  const script = path.join(__dirname, '..', 'test', 'support', 'dist-rank.js');
+  const env = { ...process.env, DIST_BACKEND: 'nccl', DIST_WORLD_SIZE: String(ranks) };
+  const one = (/** @type {number} */ rank) =>
+    new Promise((resolve) => {
+      const args = [script, scenario, String(rank), String(port), ...(files[rank] ? [files[rank]] : [])];
+      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        const line = stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .pop();
+        resolve({ code, output: line === undefined ? {} : JSON.parse(line), stderr });
+      });
+    });
+  return Promise.all(Array.from({ length: ranks }, (_, rank) => one(rank)));
+}
+
+/** torch.distributed over NCCL with one rank per GPU: the collectives and DDP, as the tests check them. */
+async function ncclRows() {
+  if (!torch.distributed.isNcclAvailable()) throw new Error(`the NCCL backend is not built: ${torch.info().ncclMissing}`);
+  const gpus = torch.cuda.deviceCount();
+  const failed = (/** @type {{ code: number | null, output: Record<string, unknown>, stderr: string }} */ r) =>
+    `exit ${r.code}: ${String(r.output.error ?? '')} ${r.stderr.slice(-600)}`;
+  const rows = [];
+  const collectives = await ncclRanks('collectives', gpus);
+  const wrong = collectives.filter((r, rank) => r.code !== 0 || !isDeepStrictEqual(r.output, expectedCollectives(rank, gpus)));
+  rows.push([
+    `allReduce (sum, avg, min, max, product), broadcast, allGather, reduceScatter, barrier on CUDA tensors, ${gpus} rank(s)`,
+    wrong.length === 0
+      ? 'the values computed by hand'
+      : `WRONG: ${wrong.map((r) => `${JSON.stringify(r.output)} ${failed(r)}`).join('; ')}`,
+  ]);
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'nccl-ddp-'));
+  const files = Array.from({ length: gpus }, (_, rank) => path.join(folder, `rank${rank}.safetensors`));
+  const ddp = await ncclRanks('ddp', gpus, files);
+  const ddpFailed = ddp.filter((r) => r.code !== 0);
+  let difference = NaN;
+  if (ddpFailed.length === 0) {
+    const alone = oneProcessDdp({ torch, nn: torch.nn, optim: torch.optim }, gpus, 'cuda:0');
+    difference = ddpDifference(
+      loadSafetensors,
+      ddp.map((r) => /** @type {number[]} */ (r.output.losses)),
+      files,
+      alone,
+    );
+  }
+  fs.rmSync(folder, { recursive: true, force: true });
+  rows.push([
+    `DDP, ${gpus} rank(s) × 1 tile against one process with a batch of ${gpus}, 10 SGD steps: max difference (losses, gradients, weights; must be < 1e-5)`,
+    ddpFailed.length === 0 ? difference.toExponential(2) : `FAILED: ${ddpFailed.map(failed).join('; ')}`,
+  ]);
+  printTable(['check', 'result'], rows);
+  if (wrong.length > 0 || ddpFailed.length > 0 || !(difference < 1e-5)) process.exitCode = 1;
+}
+
 async function main() {
   if (!torch.cuda.isAvailable()) {
     console.log('torch.cuda.isAvailable() is false: nothing to check');
@@ -239,6 +328,7 @@ async function main() {
     JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), preset, String(size), String(steps)], { encoding: 'utf8' }));
   const card = reference('compact', 188, 1).device;
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
+  await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
   section('augmentation on the GPU', () => {
     printTable(
       ['device', 'batch', 'samples/s'],

@@ -152,7 +152,7 @@ export const torch = {
   /** The cache of freed CPU blocks: `cacheStats()`, `emptyCache()`. */
   cpu,
   cuda,
-  /** torch.distributed: `initProcessGroup`, the collectives, `destroyProcessGroup` (Gloo, over c10d). */
+  /** torch.distributed: `initProcessGroup`, the collectives, `destroyProcessGroup` (Gloo and NCCL, over c10d). */
   distributed,
   /** Thrown when an allocation fails (CUDA out of memory, or a CPU allocation refused). */
   OutOfMemoryError,

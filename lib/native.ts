@@ -15,6 +15,8 @@ export interface LibtorchRecord {
   lib: string;
   version: string;
   cuda: boolean;
+  /** Why the NCCL backend was not built (null when it was); absent in records of older builds. */
+  ncclMissing?: string | null;
   source: 'LIBTORCH' | 'TORCH_PYTHON' | 'python3' | 'venv';
   reason: string;
   python: string | null;
@@ -370,6 +372,8 @@ export interface NativeAddon {
     timeoutMs: number,
     agentStore: boolean,
   ): Promise<unknown>;
+  /** The backends this build constructs: 'gloo', and 'nccl' in builds against a CUDA libtorch with NCCL. */
+  distBackends(): string[];
   distRank(group: unknown): number;
   distWorldSize(group: unknown): number;
   distDestroy(group: unknown): void;

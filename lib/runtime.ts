@@ -31,6 +31,10 @@ export interface RuntimeInfo {
   cudaRuntimeVersion: string | null;
   cudaAvailable: boolean;
   gpus: number;
+  /** The torch.distributed backends this build has: 'gloo', and 'nccl' where it was built. */
+  distributedBackends: string[];
+  /** Why the NCCL backend was not built, or null. */
+  ncclMissing: string | null;
   threads: number;
   cpus: number;
   addon: string;
@@ -52,6 +56,10 @@ export function info(): RuntimeInfo {
     cudaRuntimeVersion: cudaVersionText(native.cudaRuntimeVersion()),
     cudaAvailable: native.cudaIsAvailable(),
     gpus: native.cudaDeviceCount(),
+    distributedBackends: native.distBackends(),
+    ncclMissing: native.distBackends().includes('nccl')
+      ? null
+      : (libtorchRecord.ncclMissing ?? 'the build recorded no reason: run npm install again'),
     threads: native.getNumThreads(),
     cpus: os.availableParallelism(),
     addon: addonFile,

@@ -185,6 +185,12 @@ Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& values) {
   return array;
 }
 
+Napi::Value toJs(Napi::Env env, const std::vector<std::string>& values) {
+  Napi::Array array = Napi::Array::New(env, values.size());
+  for (uint32_t k = 0; k < values.size(); ++k) array[k] = Napi::String::New(env, values[k]);
+  return array;
+}
+
 Napi::Value toJs(Napi::Env env, std::vector<at::Tensor> tensors) {
   Napi::Array array = Napi::Array::New(env, tensors.size());
   for (uint32_t k = 0; k < tensors.size(); ++k) array[k] = wrapTensor(env, std::move(tensors[k]));

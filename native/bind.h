@@ -306,6 +306,7 @@ inline Napi::Value toJs(Napi::Env env, bool value) { return Napi::Boolean::New(e
 inline Napi::Value toJs(Napi::Env env, const std::string& value) { return Napi::String::New(env, value); }
 Napi::Value toJs(Napi::Env env, const c10::Scalar& value);
 Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& values);
+Napi::Value toJs(Napi::Env env, const std::vector<std::string>& values);
 Napi::Value toJs(Napi::Env env, std::vector<at::Tensor> tensors);
 
 template <typename... T>

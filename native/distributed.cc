@@ -1,6 +1,7 @@
-// torch.distributed's engine (c10d): the rendezvous store, a process group over a Gloo backend,
-// the collectives, and DistributedDataParallel's Reducer. A group and a reducer live in JS
-// Externals, type-tagged, freed when collected or destroyed.
+// torch.distributed's engine (c10d): the rendezvous store, a process group over a Gloo backend
+// (or, in builds with NCCL, an NCCL backend for CUDA tensors), the collectives, and
+// DistributedDataParallel's Reducer. A group and a reducer live in JS Externals, type-tagged,
+// freed when collected or destroyed.
 //
 // Nothing here blocks the event loop for a peer: the rendezvous runs on a libuv thread, and a
 // collective is issued on the main thread (so every rank issues them in program order, as c10d
@@ -133,10 +134,20 @@ struct Rendezvous {
   bool agentStore;
 };
 
+// The backends this build constructs: NCCL only where it was built against a CUDA libtorch with
+// NCCL's headers.
+std::vector<std::string> builtBackends() {
+#ifdef UNET_WITH_NCCL
+  return {"gloo", "nccl"};
+#else
+  return {"gloo"};
+#endif
+}
+
 // The default group exactly as torch.distributed.init_process_group builds it, so that PyTorch
 // ranks and these ranks form one group: the TCPStore (hosted by rank 0, or by torchrun's agent),
-// then the prefixes "default_pg" and "0/" for the group, and "cpu/" for its Gloo backend, which
-// serves CPU and CUDA tensors.
+// then the prefixes "default_pg" and "0/" for the group, and under them "cpu/" for a Gloo backend,
+// which serves CPU and CUDA tensors, or "cuda/" for an NCCL backend, which serves CUDA tensors.
 class InitWorker : public PromiseWorker {
  public:
   InitWorker(Napi::Env env, Rendezvous rendezvous) : PromiseWorker(env, "distInitProcessGroup"), rendezvous_(std::move(rendezvous)) {}
@@ -158,11 +169,21 @@ class InitWorker : public PromiseWorker {
     const int rank = static_cast<int>(r.rank);
     const int size = static_cast<int>(r.worldSize);
     auto group = c10::make_intrusive<ProcessGroup>(groupStore, rank, size);
-    group->setDefaultBackend(ProcessGroup::BackendType::GLOO);
-    auto backend = createGlooBackend(c10::make_intrusive<c10d::PrefixStore>("cpu/", groupStore), rank, size, r.timeout, groupName);
-    backend->setSequenceNumberForGroup();
-    group->setBackend(c10::DeviceType::CPU, ProcessGroup::BackendType::GLOO, backend);
-    group->setBackend(c10::DeviceType::CUDA, ProcessGroup::BackendType::GLOO, backend);
+#ifdef UNET_WITH_NCCL
+    if (r.backend == "nccl") {
+      group->setDefaultBackend(ProcessGroup::BackendType::NCCL);
+      auto backend = createNcclBackend(c10::make_intrusive<c10d::PrefixStore>("cuda/", groupStore), rank, size, r.timeout, groupName);
+      backend->setSequenceNumberForGroup();
+      group->setBackend(c10::DeviceType::CUDA, ProcessGroup::BackendType::NCCL, backend);
+    }
+#endif
+    if (r.backend == "gloo") {
+      group->setDefaultBackend(ProcessGroup::BackendType::GLOO);
+      auto backend = createGlooBackend(c10::make_intrusive<c10d::PrefixStore>("cpu/", groupStore), rank, size, r.timeout, groupName);
+      backend->setSequenceNumberForGroup();
+      group->setBackend(c10::DeviceType::CPU, ProcessGroup::BackendType::GLOO, backend);
+      group->setBackend(c10::DeviceType::CUDA, ProcessGroup::BackendType::GLOO, backend);
+    }
     group->setGroupName(groupName);
     group->setGroupDesc("default_pg");
     group_ = group;
@@ -230,7 +251,9 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
   define(env, exports, "distInitProcessGroup", {"backend", "host", "port", "rank", "worldSize", "timeoutMs", "agentStore"},
          [](Napi::Env env, std::string backend, std::string host, int64_t port, int64_t rank, int64_t worldSize, int64_t timeoutMs,
             bool agentStore) {
-           TORCH_CHECK_VALUE(backend == "gloo", "argument 'backend' must be 'gloo' in this build, got '", backend, "'");
+           const std::vector<std::string> built = builtBackends();
+           TORCH_CHECK_VALUE(std::find(built.begin(), built.end(), backend) != built.end(), "argument 'backend' must be ",
+                             built.size() == 1 ? "'gloo' in this build" : "'gloo' or 'nccl'", ", got '", backend, "'");
            TORCH_CHECK_VALUE(port >= 0 && port <= 65535, "argument 'port' must be from 0 to 65535, got ", port);
            TORCH_CHECK_VALUE(worldSize >= 1 && worldSize <= std::numeric_limits<int>::max(),
                              "argument 'worldSize' must be a positive integer, got ", worldSize);
@@ -246,8 +269,12 @@ void registerDistributed(Napi::Env env, Napi::Object exports) {
          [](Napi::Env env, Napi::Value group) { return static_cast<int64_t>(groupOf(env, group, "distRank")->getRank()); });
   define(env, exports, "distWorldSize", {"group"},
          [](Napi::Env env, Napi::Value group) { return static_cast<int64_t>(groupOf(env, group, "distWorldSize")->getSize()); });
+  define(env, exports, "distBackends", {}, [] { return builtBackends(); });
   define(env, exports, "distDestroy", {"group"}, [](Napi::Env env, Napi::Value group) {
     GroupHolder& holder = Tagged<GroupHolder>::unwrap(env, group, kGroupTag, "distDestroy", "group", "process group");
+    // As destroy_process_group: NCCL's backend stops its watchdog and frees its communicators here
+    // (Gloo's shutdown does nothing).
+    if (holder.group) holder.group->shutdown();
     holder.group.reset();
     return env.Undefined();
   });

@@ -12,10 +12,12 @@ mkdir -p "$out"
 [ -e node_modules ] || cp -r .gpu/node_modules node_modules
 root=$("$TORCH_PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 start=$(date +%s)
+# The record first: the build takes the NCCL backend's header folders from it.
+node -e "const l = require('./scripts/libtorch.js'); l.writeRecord(l.findLibtorch({ install: false, log() {} }))"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_ROOT="$root" -DLIBTORCH_CUDA=ON \
+  -DNCCL_INCLUDE_DIRS="$(node scripts/libtorch.js nccl-includes)" \
   -DCMAKE_JS_INC="$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api" \
   -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release" >"$out/build.log" 2>&1
 cmake --build build --parallel "$(nproc)" >>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
-node -e "const l = require('./scripts/libtorch.js'); l.writeRecord(l.findLibtorch({ install: false, log() {} }))"
 echo "addon built against $root in $(( $(date +%s) - start )) s"
 node bench/gpu.js 2>&1 | tee "$out/gpu.txt"

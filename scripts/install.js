@@ -26,6 +26,7 @@ function buildAddon(found, clean) {
     String(Math.max(1, os.availableParallelism())),
     `--CDLIBTORCH_ROOT=${found.root}`,
     `--CDLIBTORCH_CUDA=${found.cuda ? 'ON' : 'OFF'}`,
+    `--CDNCCL_INCLUDE_DIRS=${found.ncclIncludes.join(';')}`,
   ];
   if (hasCommand('ccache')) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   else log('ccache not found: a fresh build compiles every file (apt-get install ccache makes rebuilds fast)');
@@ -42,6 +43,9 @@ function main() {
   const found = findLibtorch({ install: true, log });
   log(`libtorch ${found.version} (${found.cuda ? 'CUDA build' : 'CPU build'}) at ${found.root}`);
   log(`chosen because ${found.reason}`);
+  log(
+    found.ncclMissing === null ? 'distributed backends: gloo and nccl' : `distributed backend: gloo (nccl not built: ${found.ncclMissing})`,
+  );
   const previous = readRecord();
   const clean = previous !== null && (previous.root !== found.root || previous.version !== found.version);
   if (clean) log(`libtorch changed from ${previous.version} at ${previous.root}: rebuilding from scratch`);

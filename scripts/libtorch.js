@@ -43,6 +43,39 @@ function readVersion(root) {
   return 'unknown';
 }
 
+/** What native/nccl_backend.cc includes, directly or through libtorch's CUDA headers. */
+const NCCL_BACKEND_HEADERS = [
+  'nccl.h',
+  'cuda_runtime_api.h',
+  'crt/host_config.h',
+  'cublas_v2.h',
+  'cublasLt.h',
+  'cusparse.h',
+  'cusolverDn.h',
+];
+
+/**
+ * The include folders of NCCL's and CUDA's headers for the CUDA libtorch at `root`, looked for in
+ * NCCL_INCLUDE_DIR, the nvidia packages beside a pip torch (site-packages/nvidia/NAME/include: the
+ * nvidia-nccl and CUDA packages torch depends on) and the CUDA toolkit (CUDA_HOME, else
+ * /usr/local/cuda). Returns the folders, or the headers no folder holds.
+ */
+function ncclHeaders(root) {
+  const candidates = [];
+  if (process.env.NCCL_INCLUDE_DIR) candidates.push(path.resolve(process.env.NCCL_INCLUDE_DIR));
+  const nvidia = path.join(root, '..', 'nvidia');
+  if (fs.existsSync(nvidia)) for (const name of fs.readdirSync(nvidia).sort()) candidates.push(path.join(nvidia, name, 'include'));
+  candidates.push(path.join(process.env.CUDA_HOME || '/usr/local/cuda', 'include'));
+  const includes = [];
+  const missing = [];
+  for (const header of NCCL_BACKEND_HEADERS) {
+    const folder = candidates.find((candidate) => fs.existsSync(path.join(candidate, header)));
+    if (folder === undefined) missing.push(header);
+    else if (!includes.includes(folder)) includes.push(folder);
+  }
+  return missing.length === 0 ? { includes, missing } : { includes: [], missing };
+}
+
 /** Describes the libtorch at `root`, or explains why it is not one. */
 function describe(root, source, reason, python) {
   const lib = path.join(root, 'lib');
@@ -53,12 +86,22 @@ function describe(root, source, reason, python) {
         'Point LIBTORCH at an unpacked libtorch or at the torch folder of a Python installation.',
     );
   }
+  const cuda = fs.existsSync(path.join(lib, 'libtorch_cuda.so'));
+  const nccl = cuda ? ncclHeaders(root) : null;
   return {
     root,
     lib,
     includes: [include, path.join(include, 'torch', 'csrc', 'api', 'include')],
     version: readVersion(root),
-    cuda: fs.existsSync(path.join(lib, 'libtorch_cuda.so')),
+    cuda,
+    // The NCCL backend is built when these are found; otherwise ncclMissing says why not.
+    ncclIncludes: nccl?.includes ?? [],
+    ncclMissing:
+      nccl === null
+        ? 'the libtorch has no CUDA'
+        : nccl.missing.length > 0
+          ? `no folder holds ${nccl.missing.join(', ')} (install nvidia-nccl and the CUDA headers, or set NCCL_INCLUDE_DIR and CUDA_HOME)`
+          : null,
     source,
     reason,
     python: python ?? null,
@@ -137,7 +180,7 @@ function completeVenv(log) {
 
 /**
  * Finds libtorch. With `install: true` it may create the project venv; otherwise it only looks.
- * Returns { root, lib, includes, version, cuda, source, reason, python }.
+ * Returns { root, lib, includes, version, cuda, ncclIncludes, ncclMissing, source, reason, python }.
  */
 function findLibtorch({ install = false, log = () => {} } = {}) {
   if (process.env.LIBTORCH) {
@@ -196,11 +239,23 @@ function writeRecord(found, file = recordFile) {
 
 module.exports = { findLibtorch, readRecord, writeRecord, readVersion, recordFile, LibtorchError, REFERENCE_PACKAGES };
 
-// binding.gyp asks for paths through command expansion: node scripts/libtorch.js includes|lib|root
+/** The addon's C++ sources: native/*.cc, without the NCCL backend where it cannot be built. */
+function addonSources(found) {
+  const sources = fs.readdirSync(path.join(projectRoot, 'native')).filter((file) => file.endsWith('.cc'));
+  return sources.filter((file) => file !== 'nccl_backend.cc' || found.ncclIncludes.length > 0).map((file) => `native/${file}`);
+}
+
+// binding.gyp and scripts/gpu-check.sh ask through command expansion:
+// node scripts/libtorch.js includes|lib|libraries|sources|defines|nccl-includes
 if (require.main === module) {
-  const found = readRecord() ?? findLibtorch();
+  const record = readRecord();
+  // A record written before the NCCL fields existed is described again.
+  const found = record?.ncclIncludes ? record : findLibtorch();
   const what = process.argv[2];
-  if (what === 'includes') process.stdout.write(found.includes.join(' '));
+  if (what === 'includes') process.stdout.write([...found.includes, ...found.ncclIncludes].join(' '));
+  else if (what === 'sources') process.stdout.write(addonSources(found).join(' '));
+  else if (what === 'defines') process.stdout.write(found.ncclIncludes.length > 0 ? 'UNET_WITH_NCCL' : '');
+  else if (what === 'nccl-includes') process.stdout.write(found.ncclIncludes.join(';'));
   else if (what === 'lib') process.stdout.write(found.lib);
   else if (what === 'libraries') {
     const names = found.cuda ? ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda'] : ['torch', 'torch_cpu', 'c10'];

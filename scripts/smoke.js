@@ -10,5 +10,6 @@ assert.throws(() => torch.zeros([2, 3]).matmul(torch.zeros([2, 3])), /matmul\(\)
 assert.equal(torch.memory().liveTensors, 2);
 const facts = torch.info();
 console.log(
-  `smoke: ok: libtorch ${facts.libtorchVersion}, CUDA build ${facts.cudaBuild}, CUDA available ${facts.cudaAvailable}, ${facts.addon}`,
+  `smoke: ok: libtorch ${facts.libtorchVersion}, CUDA build ${facts.cudaBuild}, CUDA available ${facts.cudaAvailable}, ` +
+    `distributed ${facts.distributedBackends.join(' and ')}, ${facts.addon}`,
 );

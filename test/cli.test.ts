@@ -14,12 +14,16 @@ describe('unet command line', () => {
     expect(typeof facts.libtorchPath).toBe('string');
     expect(typeof facts.cudaBuild).toBe('boolean');
     expect(facts.threads).toBeGreaterThan(0);
+    // Gloo always; NCCL exactly when the build says why it is missing is null.
+    expect(facts.distributedBackends).toEqual(facts.ncclMissing === null ? ['gloo', 'nccl'] : ['gloo']);
+    if (!facts.cudaBuild) expect(facts.ncclMissing).toBe('the libtorch has no CUDA');
   });
 
   test('unet info prints a table', () => {
     const text = execFileSync(process.execPath, [cli, 'info'], { encoding: 'utf8' });
     expect(text).toMatch(/^libtorch\s+2\.\d+/m);
     expect(text).toMatch(/^CUDA build\s+(yes|no)/m);
+    expect(text).toMatch(/^distributed\s+(gloo, nccl|gloo \(nccl not built: .+\))$/m);
   });
 
   test('an unknown verb or option is an error with usage', () => {

@@ -13,12 +13,14 @@ import { nn, optim, runTraining, syntheticCells, torch, UNet, unet } from '../li
 import { launchPlan, rankEnvironment, rankShare } from '../lib/cli/launch';
 import { main } from '../lib/cli/main';
 import { normaliseImage, prepareSamples } from '../lib/data/dataset';
-import { resolveRendezvous } from '../lib/distributed';
+import { ProcessGroup, resolveRendezvous } from '../lib/distributed';
 import { loadSafetensors } from '../lib/io/safetensors';
 import { predictProbabilities } from '../lib/predict';
 import { loadTrainedModel } from '../lib/unet/model-files';
 import { packageRoot } from '../lib/package-root';
 import { referencePython } from './support/python';
+// Plain JS shared with bench/gpu.js, which checks NCCL on a GPU machine without jest.
+const { ddpDifference, expectedCollectives: expectedFor, oneProcessDdp } = require('./support/dist-expected.js');
 
 const RANK_SCRIPT = path.join(__dirname, 'support', 'dist-rank.js');
 
@@ -136,37 +138,9 @@ describe('torch.distributed over Gloo', () => {
     const files = [0, 1].map((rank) => path.join(folder, `ddp${rank}.safetensors`));
     const ranks = await Promise.all([nodeRank('ddp', 0, port, files[0]!), nodeRank('ddp', 1, port, files[1]!)]);
     for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
-    // One process: rank 0's initial weights (DDP copies them to every rank), the same tiles as a batch.
-    const steps = 10;
-    const previousThreads = torch.getNumThreads();
-    torch.setNumThreads(1);
-    torch.manualSeed(100);
-    const model = new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(4, 2, 3, { padding: 1 }));
-    const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
-    torch.manualSeed(1);
-    const tiles = torch.randn([steps, 2, 1, 12, 12]);
-    const targets = torch.randn([steps, 2, 2, 12, 12]);
+    const alone = oneProcessDdp({ torch, nn, optim }, 2);
     const rankLosses = ranks.map((result) => result.output.losses as number[]);
-    const grads: Record<string, ReturnType<typeof torch.zeros>> = {};
-    for (let step = 0; step < steps; step++) {
-      optimizer.zeroGrad();
-      // The mean over a batch of 2 is the average of the two ranks' means, as DDP averages gradients.
-      const difference = model.forward(tiles.select(0, step)).sub(targets.select(0, step));
-      const loss = difference.mul(difference).mean();
-      loss.backward();
-      expect(Math.abs((loss.item() as number) - (rankLosses[0]![step]! + rankLosses[1]![step]!) / 2)).toBeLessThan(1e-6);
-      if (step === steps - 1) for (const [name, p] of model.namedParameters()) grads[name] = p.grad!.clone();
-      optimizer.step();
-    }
-    torch.setNumThreads(previousThreads);
-    for (const file of files) {
-      const saved = loadSafetensors(file).tensors;
-      for (const [name, p] of model.namedParameters()) {
-        expect(saved[`grad.${name}`]!.sub(grads[name]!).abs().max().item()).toBeLessThan(1e-6);
-        expect(saved[`weight.${name}`]!.sub(p).abs().max().item()).toBeLessThan(1e-6);
-      }
-    }
-    model.dispose();
+    expect(ddpDifference(loadSafetensors, rankLosses, files, alone)).toBeLessThan(1e-6);
   });
 
   test('torchrun --no-python launches Node ranks: env:// joins the store of its agent', async () => {
@@ -189,6 +163,60 @@ describe('torch.distributed over Gloo', () => {
       .map((line) => JSON.parse(line) as { rank: number })
       .sort((a, b) => a.rank - b.rank);
     expect(outputs).toEqual([expectedCollectives(0), expectedCollectives(1)]);
+  });
+});
+
+describe('torch.distributed over NCCL', () => {
+  // As many ranks as GPUs (one GPU: a group of one), rank r on cuda:r; only where CUDA and a build
+  // with NCCL are (scripts/gpu-check.sh runs the same checks through bench/gpu.js).
+  const gpus = torch.cuda.isAvailable() ? torch.cuda.deviceCount() : 0;
+  const ncclTest = gpus > 0 && torch.distributed.isNcclAvailable() ? test : test.skip;
+  const ncclRank = (scenario: string, rank: number, port: number, ...rest: string[]) =>
+    runRank(process.execPath, [RANK_SCRIPT, scenario, String(rank), String(port), ...rest], {
+      ...process.env,
+      DIST_BACKEND: 'nccl',
+      DIST_WORLD_SIZE: String(gpus),
+    });
+
+  test('the values of N ranks are those computed by hand for 2 ranks', () => {
+    for (const rank of [0, 1]) expect(expectedFor(rank, 2)).toEqual(expectedCollectives(rank));
+  });
+
+  ncclTest('every collective on CUDA tensors gives the values computed by hand', async () => {
+    const port = await freePort();
+    const results = await Promise.all(Array.from({ length: gpus }, (_, rank) => ncclRank('collectives', rank, port)));
+    for (const [rank, result] of results.entries()) {
+      expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.output).toEqual(expectedFor(rank, gpus));
+    }
+  });
+
+  ncclTest('DDP with N ranks × 1 tile equals one process with a batch of N tiles on the GPU', async () => {
+    const port = await freePort();
+    const files = Array.from({ length: gpus }, (_, rank) => path.join(folder, `nccl-ddp${rank}.safetensors`));
+    const ranks = await Promise.all(files.map((file, rank) => ncclRank('ddp', rank, port, file)));
+    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    const alone = oneProcessDdp({ torch, nn, optim }, gpus, 'cuda:0');
+    const rankLosses = ranks.map((result) => result.output.losses as number[]);
+    expect(ddpDifference(loadSafetensors, rankLosses, files, alone)).toBeLessThan(1e-5);
+  });
+
+  test("CUDA devices take NCCL where the build has it; without it 'nccl' is refused by name, without a GPU it fails as in PyTorch", async () => {
+    expect(torch.distributed.backendFor('cpu')).toBe('gloo');
+    expect(torch.distributed.backendFor('cuda:1')).toBe(torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo');
+    const options = { initMethod: `tcp://127.0.0.1:${await freePort()}`, rank: 0, worldSize: 1, timeout: 5000 };
+    const joining = torch.distributed.initProcessGroup({ backend: 'nccl', ...options });
+    if (!torch.distributed.isNcclAvailable()) {
+      await expect(joining).rejects.toThrow(
+        /initProcessGroup\(\): backend 'nccl' is not in this build: it is built at install against a CUDA libtorch/,
+      );
+    } else if (gpus === 0) {
+      await expect(joining).rejects.toThrow(/could not join the nccl group .*ProcessGroupNCCL is only supported with GPUs, no GPUs found/);
+    } else {
+      expect((await joining).backend).toBe('nccl');
+      torch.distributed.destroyProcessGroup();
+    }
+    expect(torch.distributed.isInitialized()).toBe(false);
   });
 });
 
@@ -284,6 +312,16 @@ describe('train() across ranks', () => {
     model.dispose();
   });
 
+  test('a group over NCCL with a model on the CPU is refused before the first collective', async () => {
+    const { model, train, validation } = trainingSetup();
+    // No NCCL group can start without a GPU; the check reads only the group's backend.
+    const ncclGroup = new ProcessGroup(null, 0, 2, 'nccl');
+    await expect(runTraining({ model, train, validation, steps: 1, processGroup: ncclGroup })).rejects.toThrow(
+      /train\(\): option 'processGroup' runs over NCCL, which needs a CUDA device, got device 'cpu'/,
+    );
+    model.dispose();
+  });
+
   test('a 2-rank checkpoint resumes exactly in 2 ranks, is refused by 1 process, and predicts in 1 process', async () => {
     const whole = path.join(folder, 'whole');
     const parts = path.join(folder, 'resumed');
@@ -326,7 +364,7 @@ describe('train() across ranks', () => {
     const result = await runRank(process.execPath, [...args, '--nproc-per-node', '2', '--master-port', port]);
     expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(result.stderr).toMatch(/starting 2 rank\(s\) on node 0 of 1 \(world size 2/);
-    expect(result.stderr).toMatch(/device cpu, 2 ranks/);
+    expect(result.stderr).toMatch(/device cpu, 2 ranks over gloo/);
     expect(result.stderr.match(/step 4\/4/g)).toHaveLength(1); // rank 0 alone prints
     const image = path.join(data, 'images', fs.readdirSync(path.join(data, 'images'))[0]!);
     expect(await main(['predict', '--model', run, '--out', path.join(folder, 'cli-out'), image])).toBe(0);
@@ -373,7 +411,7 @@ describe('faults: clear errors within the timeout, never a hang', () => {
     expect(result.code).toBe(1);
     expect(result.output.error).toMatch(
       new RegExp(
-        `initProcessGroup\\(\\): rank 1 of 2 could not meet the others through the store at 127\\.0\\.0\\.1:${port}: .*timed out after 1500ms`,
+        `initProcessGroup\\(\\): rank 1 of 2 could not join the gloo group through the store at 127\\.0\\.0\\.1:${port}: .*timed out after 1500ms`,
       ),
     );
   });

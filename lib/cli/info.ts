@@ -4,7 +4,7 @@ import { defineCommand } from './command';
 /** `unet info` */
 export const infoCommand = defineCommand({
   name: 'info',
-  summary: 'the libtorch in use, CUDA, GPUs and threads (--json for JSON)',
+  summary: 'the libtorch in use, CUDA, GPUs, distributed backends and threads (--json for JSON)',
   synopsis: '[--json]',
   flags: { json: { type: 'boolean', help: 'print the facts as JSON' } },
   run(values) {
@@ -23,6 +23,7 @@ function printInfo(json: boolean): number {
     ['found by', `${facts.libtorchSource}: ${facts.libtorchReason}`],
     ['CUDA build', facts.cudaBuild ? `yes (CUDA runtime ${facts.cudaRuntimeVersion ?? 'unknown'})` : 'no'],
     ['CUDA available', facts.cudaAvailable ? `yes, ${facts.gpus} GPU(s)` : 'no'],
+    ['distributed', facts.ncclMissing === null ? facts.distributedBackends.join(', ') : `gloo (nccl not built: ${facts.ncclMissing})`],
     ['threads', `${facts.threads} (of ${facts.cpus} CPUs)`],
     ['addon', facts.addon],
     ['node', facts.node],

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { isAvailable as cudaIsAvailable } from '../cuda';
 import { prepareSamples, type TrainingSample } from '../data/dataset';
 import { loadFolder, splitSamples } from '../data/folder';
-import { destroyProcessGroup, initProcessGroup, localDevice, type ProcessGroup } from '../distributed';
+import { backendFor, destroyProcessGroup, initProcessGroup, localDevice, type ProcessGroup } from '../distributed';
 import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
@@ -121,12 +121,16 @@ process with --accumulate N·A. --resume needs the same number of ranks.`,
         ? { train: samples, validation: loadTrainingSamples(values.val, request) }
         : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
     const device = request.train.device ?? 'cpu';
-    // A rank of several (ours or torchrun's) joins the others through torchrun's variables.
-    const processGroup = process.env.RANK !== undefined && Number(process.env.WORLD_SIZE ?? 1) > 1 ? await initProcessGroup() : null;
+    // A rank of several (ours or torchrun's) joins the others through torchrun's variables, over
+    // NCCL on GPUs where this build has it, as PyTorch scripts choose.
+    const processGroup =
+      process.env.RANK !== undefined && Number(process.env.WORLD_SIZE ?? 1) > 1
+        ? await initProcessGroup({ backend: backendFor(device) })
+        : null;
     const rank = processGroup?.rank ?? 0;
     if (rank === 0)
       process.stderr.write(
-        `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device}${processGroup ? `, ${processGroup.size} ranks` : ''} → ${out}\n`,
+        `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device}${processGroup ? `, ${processGroup.size} ranks over ${processGroup.backend}` : ''} → ${out}\n`,
       );
     let result: TrainResult;
     try {

@@ -1,6 +1,6 @@
 // torch.distributed in TypeScript, on c10d itself (native/distributed.cc): the default process
-// group over Gloo, built exactly as PyTorch builds it so that Node and PyTorch ranks can share a
-// group, and the collectives. Every call that waits on peers returns a Promise: the event loop
+// group over Gloo or NCCL, built exactly as PyTorch builds it so that Node and PyTorch ranks can
+// share a group, and the collectives. Every call that waits on peers returns a Promise: the event loop
 // keeps turning while a rank waits.
 import { native } from '../native';
 import { div_ } from '../ops/math';
@@ -12,9 +12,25 @@ import { resolveRendezvous } from './rendezvous';
 export type { Rendezvous, RendezvousOptions } from './rendezvous';
 export { resolveRendezvous } from './rendezvous';
 
-/** The communication backends. `nccl` needs a libtorch with CUDA and is not in this build yet. */
-export type Backend = 'gloo';
-const BACKENDS: readonly Backend[] = ['gloo'];
+/**
+ * The communication backends: 'gloo' (CPU tensors, and CUDA tensors through the host) and 'nccl'
+ * (CUDA tensors, GPU to GPU), which is built only against a CUDA libtorch with NCCL's headers.
+ */
+export type Backend = 'gloo' | 'nccl';
+const BACKENDS: readonly Backend[] = ['gloo', 'nccl'];
+
+/** Whether this build has the NCCL backend, as `torch.distributed.is_nccl_available()`. */
+export function isNcclAvailable(): boolean {
+  return native.distBackends().includes('nccl');
+}
+
+/**
+ * The backend PyTorch users pick for `device`: NCCL for CUDA where this build has it, else Gloo.
+ * Collectives of a group must then run on tensors of that device.
+ */
+export function backendFor(device: string): Backend {
+  return device.startsWith('cuda') && isNcclAvailable() ? 'nccl' : 'gloo';
+}
 
 /** How `allReduce` and `reduceScatter` combine. Gloo has no average: `avg` sums and divides. */
 export type ReduceOp = 'sum' | 'avg' | 'product' | 'min' | 'max';
@@ -25,7 +41,7 @@ export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Options of `initProcessGroup`, as in `torch.distributed.init_process_group`. */
 export interface InitProcessGroupOptions {
-  /** 'gloo' (the default): CPU tensors, and CUDA tensors through the host. */
+  /** 'gloo' (the default): CPU tensors, and CUDA tensors through the host; 'nccl': CUDA tensors only. */
   backend?: Backend;
   /** 'env://' (the default: torchrun's variables) or 'tcp://host:port'. */
   initMethod?: string;
@@ -46,6 +62,8 @@ export class ProcessGroup {
     readonly rank: number,
     /** The number of ranks. */
     readonly size: number,
+    /** The backend its collectives run on; 'nccl' takes CUDA tensors only. */
+    readonly backend: Backend,
   ) {}
 }
 
@@ -95,9 +113,10 @@ function reduceOp(fn: string, op: ReduceOp | undefined, tensors: Tensor[]): Redu
 
 /**
  * Joins the default process group: waits until every rank has joined and connected to every
- * other (up to `timeout`). With 'env://' it reads `MASTER_ADDR`, `MASTER_PORT`, `RANK` and
- * `WORLD_SIZE`, and under torchrun joins the store its agent hosts. PyTorch ranks started with
- * `init_process_group('gloo', ...)` on the same address join the same group.
+ * other (up to `timeout`; NCCL connects at the first collective instead). With 'env://' it reads
+ * `MASTER_ADDR`, `MASTER_PORT`, `RANK` and `WORLD_SIZE`, and under torchrun joins the store its
+ * agent hosts. PyTorch ranks started with `init_process_group` on the same address and backend
+ * join the same group.
  */
 export async function initProcessGroup(options: InitProcessGroupOptions = {}): Promise<ProcessGroup> {
   const fn = 'initProcessGroup';
@@ -105,6 +124,12 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
   const { backend: _backend, timeout: _timeout, ...rendezvous } = options;
   if (defaultGroup !== null) throw new Error(`${fn}(): the default process group is already initialised; destroyProcessGroup() first`);
   const backend = oneOf(fn, 'backend', options.backend ?? 'gloo', BACKENDS);
+  if (backend === 'nccl' && !isNcclAvailable()) {
+    throw new Error(
+      `${fn}(): backend 'nccl' is not in this build: it is built at install against a CUDA libtorch with NCCL's ` +
+        "headers (`unet info` says why it was not); use backend 'gloo'",
+    );
+  }
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeout) || timeout <= 0) {
     throw new RangeError(`${fn}(): option 'timeout' must be a positive integer of milliseconds, got ${String(timeout)}`);
@@ -115,10 +140,20 @@ export async function initProcessGroup(options: InitProcessGroupOptions = {}): P
     handle = await native.distInitProcessGroup(backend, r.host, r.port, r.rank, r.worldSize, timeout, r.agentStore);
   } catch (error) {
     const store = `${r.agentStore ? "torchrun's store" : r.rank === 0 ? 'the store this rank hosts' : 'the store'} at ${r.host}:${r.port}`;
-    throw new Error(`${fn}(): rank ${r.rank} of ${r.worldSize} could not meet the others through ${store}: ${(error as Error).message}`);
+    throw new Error(
+      `${fn}(): rank ${r.rank} of ${r.worldSize} could not join the ${backend} group through ${store}: ${(error as Error).message}`,
+    );
   }
-  defaultGroup = new ProcessGroup(handle, native.distRank(handle), native.distWorldSize(handle));
+  defaultGroup = new ProcessGroup(handle, native.distRank(handle), native.distWorldSize(handle), backend);
   return defaultGroup;
+}
+
+/**
+ * The device where `group`'s collectives take their tensors: this rank's GPU `device` for NCCL,
+ * which reduces CUDA tensors only; the CPU for Gloo.
+ */
+export function collectiveDevice(group: ProcessGroup, device: string): string {
+  return group.backend === 'nccl' ? device : 'cpu';
 }
 
 /** Whether `initProcessGroup` has run (and `destroyProcessGroup` not since). */

@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { GradScaler } from '../amp';
 import { tensor } from '../creation';
 import type { TrainingSample } from '../data/dataset';
-import { allReduce, type ProcessGroup } from '../distributed';
+import { allReduce, collectiveDevice, type ProcessGroup } from '../distributed';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
 import { loadSafetensors } from '../io/safetensors';
 import { dispose, keep, tidy } from '../memory';
@@ -56,6 +56,9 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const scheduler = makeScheduler(optimizer, settings);
   const scaler = settings.amp ? new GradScaler({ device: device.split(':')[0]! }) : null;
   const group = options.processGroup ?? null;
+  if (group?.backend === 'nccl' && !device.startsWith('cuda')) {
+    throw new RangeError(`train(): option 'processGroup' runs over NCCL, which needs a CUDA device, got device '${device}'`);
+  }
   const rank = group?.rank ?? 0;
   // Every rank reads the run folder (to resume); rank 0 alone writes it.
   const runFolder = options.outDir ? new RunFolder(options.outDir) : null;
@@ -176,7 +179,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       const lr = optimizer.paramGroups[0]!.lr;
       scheduler?.step();
       timeUp = Date.now() >= deadline;
-      if (wrapped && group) ({ loss, stopping, timeUp } = await agree(group, loss, options.signal?.aborted ?? false, timeUp));
+      if (wrapped && group) ({ loss, stopping, timeUp } = await agree(group, device, loss, options.signal?.aborted ?? false, timeUp));
       losses.push(loss);
       const elapsedMs = Date.now() - start;
       const rate = ((step - firstStep) * tilesPerStep) / (elapsedMs / 1000);
@@ -236,11 +239,12 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
  */
 async function agree(
   group: ProcessGroup,
+  device: string,
   loss: number,
   aborted: boolean,
   timeUp: boolean,
 ): Promise<{ loss: number; stopping: boolean; timeUp: boolean }> {
-  const values = tensor([loss, aborted ? 1 : 0, timeUp ? 1 : 0], { dtype: 'float64' });
+  const values = tensor([loss, aborted ? 1 : 0, timeUp ? 1 : 0], { dtype: 'float64', device: collectiveDevice(group, device) });
   try {
     await allReduce(values, { group });
     const [sum, stops, late] = values.toArray() as number[];

@@ -4,7 +4,7 @@
 // them chooses the best model.
 import { empty } from '../creation';
 import type { TrainingSample } from '../data/dataset';
-import { broadcast, type ProcessGroup } from '../distributed';
+import { broadcast, collectiveDevice, type ProcessGroup } from '../distributed';
 import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
@@ -131,8 +131,18 @@ export async function validateAcross(
       ? predictProbabilities(model, sample.image, predictOptions)
       : empty([classes, ...(sample.image.shape.slice(1) as [number, number])]),
   );
+  const via = collectiveDevice(group, options.device ?? 'cpu');
   try {
-    for (const [k, probability] of probabilities.entries()) await broadcast(probability, { group, src: k % group.size });
+    for (const [k, probability] of probabilities.entries()) {
+      // NCCL broadcasts CUDA tensors only: through the model's GPU and back.
+      const sent = via === 'cpu' ? probability : probability.to(via);
+      try {
+        await broadcast(sent, { group, src: k % group.size });
+        if (sent !== probability) probability.copy_(sent);
+      } finally {
+        if (sent !== probability) sent.dispose();
+      }
+    }
   } catch (error) {
     for (const p of probabilities) p.dispose();
     throw error;

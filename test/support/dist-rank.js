@@ -1,39 +1,54 @@
 'use strict';
 // One rank of test/distributed.test.ts: `node dist-rank.js SCENARIO [RANK PORT]`. Without RANK and
 // PORT it reads torchrun's variables (env://). Prints one line of JSON with what it saw.
+// DIST_BACKEND=nccl runs it over NCCL on cuda:RANK, DIST_WORLD_SIZE sets the ranks (2 by default).
 const { torch, nn, optim, unet, UNet, runTraining, syntheticCells } = require('../../dist/index.js');
 const { normaliseImage, prepareSamples } = require('../../dist/data/dataset.js');
 const { saveSafetensors } = require('../../dist/io/safetensors.js');
+const { ddpNetwork } = require('./dist-expected.js');
 
 const d = torch.distributed;
 /** @typedef {import('../../dist').Tensor} Tensor */
 const [scenario, rankArgument, portArgument, outFile] = process.argv.slice(2);
 torch.setNumThreads(1);
+const backend = /** @type {import('../../dist').DistributedBackend} */ (process.env.DIST_BACKEND ?? 'gloo');
+const worldSize = Number(process.env.DIST_WORLD_SIZE ?? 2);
+/** NCCL reduces CUDA tensors: rank r works on GPU r. */
+const device = backend === 'nccl' ? `cuda:${rankArgument ?? process.env.LOCAL_RANK}` : 'cpu';
 
 function init(timeout = 20000) {
-  if (rankArgument === undefined) return d.initProcessGroup({ timeout });
-  return d.initProcessGroup({ initMethod: `tcp://127.0.0.1:${portArgument}`, rank: Number(rankArgument), worldSize: 2, timeout });
+  if (rankArgument === undefined) return d.initProcessGroup({ backend, timeout });
+  return d.initProcessGroup({ backend, initMethod: `tcp://127.0.0.1:${portArgument}`, rank: Number(rankArgument), worldSize, timeout });
 }
 
-/** The collectives every scenario checks; the same as reference/distributed_rank.py. */
+/**
+ * The collectives every scenario checks (dist-expected.js has their values for N ranks); for 2
+ * ranks the same as reference/distributed_rank.py.
+ */
 async function collectives() {
   const r = d.getRank();
-  const sum = torch.tensor([1 + r, 10 * (r + 1)], { dtype: 'float32' });
+  const n = d.getWorldSize();
+  /** @type {(values: number[], dtype?: import('../../dist').DType) => Tensor} */
+  const on = (values, dtype) => torch.tensor(values, { dtype, device });
+  const sum = on([1 + r, 10 * (r + 1)], 'float32');
   await d.allReduce(sum);
-  const avg = torch.tensor([1 + r, 10 * (r + 1)], { dtype: 'float32' });
+  const avg = on([1 + r, 10 * (r + 1)], 'float32');
   await d.allReduce(avg, { op: 'avg' });
-  const min = torch.tensor([1 + r, 10 - r]);
+  const min = on([1 + r, 10 - r]);
   await d.allReduce(min, { op: 'min' });
-  const max = torch.tensor([1 + r, 10 - r]);
+  const max = on([1 + r, 10 - r]);
   await d.allReduce(max, { op: 'max' });
-  const product = torch.tensor([2 + r, 3], { dtype: 'float64' });
+  const product = on([2 + r, 3], 'float64');
   await d.allReduce(product, { op: 'product' });
-  const broadcast = torch.tensor([r, r + 0.25]);
-  await d.broadcast(broadcast, { src: 1 });
-  const gathered = [torch.zeros([2]), torch.zeros([2])];
-  await d.allGather(gathered, torch.tensor([r, r + 0.5]));
-  const scattered = torch.zeros([2], { dtype: 'int64' });
-  await d.reduceScatter(scattered, [torch.tensor([1, 2]), torch.tensor([3 + r, 4])]);
+  const broadcast = on([r, r + 0.25]);
+  await d.broadcast(broadcast, { src: n - 1 });
+  const gathered = Array.from({ length: n }, () => torch.zeros([2], { device }));
+  await d.allGather(gathered, on([r, r + 0.5]));
+  const scattered = torch.zeros([2], { dtype: 'int64', device });
+  await d.reduceScatter(
+    scattered,
+    Array.from({ length: n }, (_, k) => on([1 + 2 * k + r * k, 2 + 2 * k], 'int64')),
+  );
   await d.barrier();
   return {
     rank: r,
@@ -49,21 +64,19 @@ async function collectives() {
   };
 }
 
-/** A small network of the test's DDP scenario (reference/distributed_rank.py builds the same). */
-function network() {
-  return new nn.Sequential(new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.Conv2d(4, 2, 3, { padding: 1 }));
-}
+const network = () => ddpNetwork(nn);
 
-/** 10 SGD steps of DDP: tile `rank` of each step's pair; losses, then gradients and weights to `outFile`. */
+/** 10 SGD steps of DDP: tile `rank` of each step's N tiles; losses, then gradients and weights to `outFile`. */
 async function ddp(steps = 10) {
   const r = d.getRank();
+  const n = d.getWorldSize();
   torch.manualSeed(100 + r); // each rank starts different: wrapping must copy rank 0's weights
-  const model = network();
+  const model = network().to(device);
   const wrapped = new nn.parallel.DistributedDataParallel(model);
   const optimizer = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
   torch.manualSeed(1);
-  const tiles = torch.randn([steps, 2, 1, 12, 12]);
-  const targets = torch.randn([steps, 2, 2, 12, 12]);
+  const tiles = torch.randn([steps, n, 1, 12, 12]).to(device);
+  const targets = torch.randn([steps, n, 2, 12, 12]).to(device);
   const losses = [];
   /** @type {Record<string, Tensor>} */
   const tensors = {};
@@ -78,10 +91,10 @@ async function ddp(steps = 10) {
     loss.backward();
     losses.push(loss.item());
     if (step === steps - 1)
-      for (const [name, p] of model.namedParameters()) tensors[`grad.${name}`] = /** @type {Tensor} */ (p.grad).clone();
+      for (const [name, p] of model.namedParameters()) tensors[`grad.${name}`] = /** @type {Tensor} */ (p.grad).clone().cpu();
     optimizer.step();
   }
-  for (const [name, p] of model.namedParameters()) tensors[`weight.${name}`] = p.detach().clone();
+  for (const [name, p] of model.namedParameters()) tensors[`weight.${name}`] = p.detach().clone().cpu();
   if (outFile) saveSafetensors(outFile, tensors);
   return { rank: r, losses };
 }
