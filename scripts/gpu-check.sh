@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # The CUDA proof on a GPU machine that has no Node.js (../shared/device/README.md): builds the
-# addon against that machine's torch, then runs bench/gpu.js (CPU vs CUDA results, CUDA out of
-# memory, train() with and without AMP and batches prepared ahead, the U-Net against PyTorch on
-# the same card).
-#   here:   ../shared/device/pack.sh; copy node-addon-api, node-api-headers and the runtime
-#           packages (pngjs, tiff, iobuffer, pako) into .gpu/node_modules; npm run build:ts
-#   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR   (carry .device .gpu dist)
+# addon against that machine's torch, then runs
+#   bench     bench/gpu.js: CPU vs CUDA results, CUDA out of memory, torch.distributed over NCCL
+#             (the collectives and DDP, one rank per GPU), train() with and without AMP and batches
+#             prepared ahead or when taken, the U-Net against PyTorch on the same card;
+#   accuracy  the paper's network (preset ronneberger2015) with each set's recipe on the paper's
+#             three sets, GPU_MINUTES (default 1.5) minutes of training each, at most GPU_STEPS
+#             (default 6000) steps, scored on the held-out frames as docs/results.md's table;
+#   all       both (the default). bench and accuracy each fit one 10-minute call; a warm machine
+#             keeps the build.
+#   here:   scripts/gpu-prepare.sh (fills .gpu/ and .device/ within the device tool's limits)
+#   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR [bench|accuracy|all]
+#           (carry .device .gpu)
 set -euo pipefail
 out=${1:-/tmp/gpu-check}
+what=${2:-all}
+case "$what" in bench | accuracy | all) ;; *)
+  echo "gpu-check.sh: the second argument must be bench, accuracy or all, got '$what'" >&2
+  exit 2
+  ;;
+esac
 mkdir -p "$out"
 [ -e node_modules ] || cp -r .gpu/node_modules node_modules
+[ -e dist ] || cp -r .gpu/dist dist
 root=$("$TORCH_PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 start=$(date +%s)
 # The record first: the build takes the NCCL backend's header folders from it.
@@ -20,4 +33,15 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_ROOT="$root" 
   -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release" >"$out/build.log" 2>&1
 cmake --build build --parallel "$(nproc)" >>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 echo "addon built against $root in $(( $(date +%s) - start )) s"
-node bench/gpu.js 2>&1 | tee "$out/gpu.txt"
+# A failing part does not stop the next one; the exit status says whether any failed.
+status=0
+if [ "$what" != accuracy ]; then node bench/gpu.js 2>&1 | tee "$out/gpu.txt" || status=1; fi
+if [ "$what" != bench ]; then
+  # The runs (checkpoints of 120 MB) stay outside OUTDIR; the table and results.json come back.
+  runs=/tmp/gpu-accuracy
+  node dist/cli/main.js accuracy .gpu/data --sets phc-c2dh-u373,dic-c2dh-hela,isbi2012 --protocols heldout \
+    --preset ronneberger2015 --device cuda --minutes "${GPU_MINUTES:-1.5}" --steps "${GPU_STEPS:-6000}" \
+    --seed 0 --out "$runs" 2>&1 | tee "$out/accuracy.txt" || status=1
+  if [ -f "$runs/results.json" ]; then cp "$runs/results.json" "$out/accuracy-results.json"; fi
+fi
+exit "$status"
