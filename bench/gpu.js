@@ -5,16 +5,15 @@
 // preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step against the
 // PyTorch reference on the same card. Run by scripts/gpu-check.sh; prints Markdown tables.
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { isDeepStrictEqual } = require('node:util');
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const { torch, augment, createUNet, predictLogits, runTraining, syntheticCells, prepareSamples } = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
 const { loadSafetensors } = require('../dist/io/safetensors.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
-const { ddpDifference, expectedCollectives, oneProcessDdp } = require('../test/support/dist-expected.js');
+const { ddpDifference, expectedCollectives, freePort, oneProcessDdp, runRank } = require('../test/support/dist-harness.js');
 
 const F = torch.nn.functional;
 const maxAbs = (a, b) => torch.tidy(() => a.cpu().sub(b.cpu()).abs().max().item());
@@ -236,55 +235,25 @@ function oursStepTimes(/** @type {import('../dist/unet').PresetName} */ preset, 
   return /** @type {StepTimes} */ (results);
 }
 
-/** A loopback port nobody listens on now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Runs `ranks` ranks of test/support/dist-rank.js SCENARIO over NCCL, rank r on cuda:r (with
  * `files[r]` as its output file); resolves with each one's exit code, JSON line and stderr.
  * @param {string} scenario @param {number} ranks @param {string[]} [files]
- * @returns {Promise<{ code: number | null, output: Record<string, unknown>, stderr: string }[]>}
+ * @returns {Promise<import('../test/support/dist-harness.js').RankResult[]>}
  */
 async function ncclRanks(scenario, ranks, files = []) {
   const port = await freePort();
   const script = path.join(__dirname, '..', 'test', 'support', 'dist-rank.js');
   const env = { ...process.env, DIST_BACKEND: 'nccl', DIST_WORLD_SIZE: String(ranks) };
-  const one = (/** @type {number} */ rank) =>
-    new Promise((resolve) => {
-      const args = [script, scenario, String(rank), String(port), ...(files[rank] ? [files[rank]] : [])];
-      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const line = stdout
-          .trim()
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .pop();
-        resolve({ code, output: line === undefined ? {} : JSON.parse(line), stderr });
-      });
-    });
-  return Promise.all(Array.from({ length: ranks }, (_, rank) => one(rank)));
+  const args = (/** @type {number} */ rank) => [script, scenario, String(rank), String(port), ...(files[rank] ? [files[rank]] : [])];
+  return Promise.all(Array.from({ length: ranks }, (_, rank) => runRank(process.execPath, args(rank), env, 120_000)));
 }
 
 /** torch.distributed over NCCL with one rank per GPU: the collectives and DDP, as the tests check them. */
 async function ncclRows() {
   if (!torch.distributed.isNcclAvailable()) throw new Error(`the NCCL backend is not built: ${torch.info().ncclMissing}`);
   const gpus = torch.cuda.deviceCount();
-  const failed = (/** @type {{ code: number | null, output: Record<string, unknown>, stderr: string }} */ r) =>
+  const failed = (/** @type {import('../test/support/dist-harness.js').RankResult} */ r) =>
     `exit ${r.code}: ${String(r.output.error ?? '')} ${r.stderr.slice(-600)}`;
   const rows = [];
   const collectives = await ncclRanks('collectives', gpus);

@@ -5,7 +5,6 @@
 // mismatched models fail with clear errors within the timeout.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -20,7 +19,7 @@ import { loadTrainedModel } from '../lib/unet/model-files';
 import { packageRoot } from '../lib/package-root';
 import { referencePython } from './support/python';
 // Plain JS shared with bench/gpu.js, which checks NCCL on a GPU machine without jest.
-const { ddpDifference, expectedCollectives: expectedFor, oneProcessDdp } = require('./support/dist-expected.js');
+const { ddpDifference, expectedCollectives: expectedFor, freePort, oneProcessDdp, runRank } = require('./support/dist-harness.js');
 
 const RANK_SCRIPT = path.join(__dirname, 'support', 'dist-rank.js');
 
@@ -29,45 +28,6 @@ beforeAll(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-distributed-'));
 });
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
-
-/** A port nobody listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface RankResult {
-  code: number | null;
-  output: Record<string, unknown>;
-  stderr: string;
-}
-
-/** Runs one rank; resolves with its exit code and the JSON line it printed. */
-function runRank(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<RankResult> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = stdout
-        .trim()
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .pop();
-      resolve({ code, output: line === undefined ? {} : (JSON.parse(line) as Record<string, unknown>), stderr });
-    });
-  });
-}
 
 const nodeRank = (scenario: string, rank: number, port: number, ...rest: string[]) =>
   runRank(process.execPath, [RANK_SCRIPT, scenario, String(rank), String(port), ...rest]);

@@ -5,7 +5,7 @@
 const { torch, nn, optim, unet, UNet, runTraining, syntheticCells } = require('../../dist/index.js');
 const { normaliseImage, prepareSamples } = require('../../dist/data/dataset.js');
 const { saveSafetensors } = require('../../dist/io/safetensors.js');
-const { ddpNetwork } = require('./dist-expected.js');
+const { ddpNetwork } = require('./dist-harness.js');
 
 const d = torch.distributed;
 /** @typedef {import('../../dist').Tensor} Tensor */
@@ -22,7 +22,7 @@ function init(timeout = 20000) {
 }
 
 /**
- * The collectives every scenario checks (dist-expected.js has their values for N ranks); for 2
+ * The collectives every scenario checks (dist-harness.js has their values for N ranks); for 2
  * ranks the same as reference/distributed_rank.py.
  */
 async function collectives() {

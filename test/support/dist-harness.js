@@ -1,7 +1,54 @@
 'use strict';
-// What the ranks of dist-rank.js must see, in one place for test/distributed.test.ts and for the
-// NCCL check of bench/gpu.js (a GPU machine runs no jest). Plain CommonJS over the modules it is
-// given, so that the tests pass their own (lib/) and the bench the built ones (dist/).
+// How test/distributed.test.ts and the NCCL check of bench/gpu.js (a GPU machine runs no jest)
+// run the ranks of dist-rank.js, and what the ranks must see. Plain CommonJS over the modules it
+// is given, so that the tests pass their own (lib/) and the bench the built ones (dist/).
+const net = require('node:net');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const projectRoot = path.join(__dirname, '..', '..');
+
+/** A loopback port nobody listens on now. @returns {Promise<number>} */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @typedef {{ code: number | null, output: Record<string, unknown>, stderr: string }} RankResult
+ * A rank's exit code, the last JSON line it printed (`{}` if none) and its standard error.
+ */
+
+/**
+ * Runs one rank (killed after `timeoutMs`) in the project root.
+ * @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} [env] @param {number} [timeoutMs]
+ * @returns {Promise<RankResult>}
+ */
+function runRank(command, args, env = process.env, timeoutMs = 90_000) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
+      resolve({ code, output: line === undefined ? {} : JSON.parse(line), stderr });
+    });
+  });
+}
 
 /** The collectives of dist-rank.js for rank `rank` of `n`, computed by hand. */
 function expectedCollectives(rank, n = 2) {
@@ -80,4 +127,4 @@ function ddpDifference(loadSafetensors, rankLosses, rankFiles, alone) {
   return worst;
 }
 
-module.exports = { expectedCollectives, ddpNetwork, oneProcessDdp, ddpDifference };
+module.exports = { freePort, runRank, expectedCollectives, ddpNetwork, oneProcessDdp, ddpDifference };
