@@ -2,7 +2,8 @@
 // computed by hand; a Node rank and a PyTorch rank in one group (collectives and
 // DistributedDataParallel training, bit for bit); DDP with 2 ranks × 1 tile against one process
 // with a batch of 2; torchrun launching Node ranks; a killed rank, an unreachable store and
-// mismatched models fail with clear errors within the timeout.
+// mismatched models fail with clear errors within the timeout; where a GPU and the NCCL backend
+// are, the collectives and DDP over NCCL with one rank per GPU.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
