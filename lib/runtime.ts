@@ -47,6 +47,7 @@ function cudaVersionText(version: number): string | null {
 
 /** The libtorch that was loaded, CUDA build or not, visible GPUs and threads. */
 export function info(): RuntimeInfo {
+  const distributedBackends = native.distBackends();
   return {
     libtorchVersion: libtorchRecord.version,
     libtorchPath: libtorchRecord.root,
@@ -56,8 +57,8 @@ export function info(): RuntimeInfo {
     cudaRuntimeVersion: cudaVersionText(native.cudaRuntimeVersion()),
     cudaAvailable: native.cudaIsAvailable(),
     gpus: native.cudaDeviceCount(),
-    distributedBackends: native.distBackends(),
-    ncclMissing: native.distBackends().includes('nccl')
+    distributedBackends,
+    ncclMissing: distributedBackends.includes('nccl')
       ? null
       : (libtorchRecord.ncclMissing ?? 'the build recorded no reason: run npm install again'),
     threads: native.getNumThreads(),

@@ -23,7 +23,10 @@ function printInfo(json: boolean): number {
     ['found by', `${facts.libtorchSource}: ${facts.libtorchReason}`],
     ['CUDA build', facts.cudaBuild ? `yes (CUDA runtime ${facts.cudaRuntimeVersion ?? 'unknown'})` : 'no'],
     ['CUDA available', facts.cudaAvailable ? `yes, ${facts.gpus} GPU(s)` : 'no'],
-    ['distributed', facts.ncclMissing === null ? facts.distributedBackends.join(', ') : `gloo (nccl not built: ${facts.ncclMissing})`],
+    [
+      'distributed',
+      `${facts.distributedBackends.join(', ')}${facts.ncclMissing === null ? '' : ` (nccl not built: ${facts.ncclMissing})`}`,
+    ],
     ['threads', `${facts.threads} (of ${facts.cpus} CPUs)`],
     ['addon', facts.addon],
     ['node', facts.node],

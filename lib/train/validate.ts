@@ -134,13 +134,18 @@ export async function validateAcross(
   const via = collectiveDevice(group, options.device ?? 'cpu');
   try {
     for (const [k, probability] of probabilities.entries()) {
+      const src = k % group.size;
+      if (via === 'cpu') {
+        await broadcast(probability, { group, src });
+        continue;
+      }
       // NCCL broadcasts CUDA tensors only: through the model's GPU and back.
-      const sent = via === 'cpu' ? probability : probability.to(via);
+      const sent = probability.to(via);
       try {
-        await broadcast(sent, { group, src: k % group.size });
-        if (sent !== probability) probability.copy_(sent);
+        await broadcast(sent, { group, src });
+        probability.copy_(sent);
       } finally {
-        if (sent !== probability) sent.dispose();
+        sent.dispose();
       }
     }
   } catch (error) {
