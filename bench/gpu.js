@@ -2,14 +2,24 @@
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
 // augmentation, overlap-tile prediction), CUDA out-of-memory handling, torch.distributed over NCCL
 // (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
-// preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step against the
-// PyTorch reference on the same card. Run by scripts/gpu-check.sh; prints Markdown tables.
+// preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step, and
+// overlap-tile prediction in float32 and float16, against the PyTorch reference on the same card.
+// Run by scripts/gpu-check.sh; prints Markdown tables.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { isDeepStrictEqual } = require('node:util');
 const { execFileSync } = require('node:child_process');
-const { torch, augment, createUNet, predictLogits, runTraining, syntheticCells, prepareSamples } = require('../dist/index.js');
+const {
+  torch,
+  augment,
+  createUNet,
+  predictLogits,
+  predictProbabilities,
+  runTraining,
+  syntheticCells,
+  prepareSamples,
+} = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
 const { loadSafetensors } = require('../dist/io/safetensors.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
@@ -287,6 +297,50 @@ async function ncclRows() {
   if (wrong.length > 0 || ddpFailed.length > 0 || !(difference < 1e-5)) process.exitCode = 1;
 }
 
+/**
+ * Overlap-tile prediction of a SIZE² image (CPU in, float32 probabilities on the CPU out) on the
+ * GPU, best of `repeats` after two warm-ups: our predictProbabilities and the PyTorch loop of
+ * reference/overlap_tile.py, for each preset, image size and precision.
+ * @param {(args: string[]) => { ms: number }} reference
+ */
+function predictionRows(reference) {
+  const rows = [];
+  for (const preset of /** @type {const} */ (['ronneberger2015', 'compact'])) {
+    torch.manualSeed(0);
+    const model = createUNet(preset).to('cuda');
+    // 512²: one tile that covers it; 2048²: the preset's default tile, 8 to a pass.
+    for (const [size, tileSize, batchSize] of /** @type {[number, number, number][]} */ ([
+      [512, model.inputSizeFor(512), 1],
+      [2048, model.defaultTileSize, 8],
+    ])) {
+      const image = torch.randn([1, size, size]);
+      for (const precision of /** @type {const} */ (['float32', 'float16'])) {
+        const once = () => torch.tidy(() => void predictProbabilities(model, image, { tileSize, batchSize, precision, device: 'cuda' }));
+        once();
+        once();
+        let ours = Infinity;
+        for (let k = 0; k < 10; k += 1) {
+          const start = process.hrtime.bigint();
+          once(); // ends with the copy to the CPU
+          ours = Math.min(ours, Number(process.hrtime.bigint() - start) / 1e6);
+        }
+        const theirs = reference(['predict', preset, String(size), String(tileSize), String(batchSize), precision, '10']).ms;
+        rows.push([
+          `${preset} ${size}×${size}`,
+          `${tileSize} × ${batchSize}`,
+          precision,
+          ours.toFixed(2),
+          theirs.toFixed(2),
+          (ours / theirs).toFixed(3),
+        ]);
+      }
+      image.dispose();
+    }
+    model.dispose();
+  }
+  printTable(['image', 'tile × batch', 'precision', 'unet-torch ms', 'PyTorch ms', 'time ratio'], rows);
+}
+
 async function main() {
   if (!torch.cuda.isAvailable()) {
     console.log('torch.cuda.isAvailable() is false: nothing to check');
@@ -296,6 +350,8 @@ async function main() {
   const reference = (preset, size, steps) =>
     JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), preset, String(size), String(steps)], { encoding: 'utf8' }));
   const card = reference('compact', 188, 1).device;
+  const referenceRun = (args) =>
+    JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), ...args], { encoding: 'utf8' }));
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
   section('augmentation on the GPU', () => {
@@ -305,6 +361,7 @@ async function main() {
     );
   });
   await section('train()', trainingRows);
+  section(`overlap-tile prediction against PyTorch on the same card (${card})`, () => predictionRows(referenceRun));
   section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
     const rows = [];
     for (const preset of /** @type {const} */ (['ronneberger2015', 'compact'])) {

@@ -1,6 +1,8 @@
 """The PyTorch side of bench/gpu.js: the reference U-Net's forward pass and training step on
-CUDA (float32, and with AMP), best of N after warm-ups, and peak GPU memory. Needs torch only.
+CUDA (float32, and with AMP), best of N after warm-ups, and peak GPU memory; and overlap-tile
+prediction of an image, the loop a PyTorch user would write (reference/overlap_tile.py).
     python bench/gpu_reference.py PRESET SIZE STEPS  ->  JSON
+    python bench/gpu_reference.py predict PRESET SIZE TILE BATCH PRECISION REPEATS  ->  JSON {ms}
 """
 import json
 import os
@@ -8,10 +10,27 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from reference.overlap_tile import predict  # noqa: E402
 from reference.unet import PRESETS, create_unet, output_extent  # noqa: E402
+
+
+def prediction() -> None:
+    preset, size, tile, batch, precision, repeats = sys.argv[2], *map(int, sys.argv[3:6]), sys.argv[6], int(sys.argv[7])
+    torch.manual_seed(0)
+    model = create_unet(preset).cuda()
+    image = np.random.default_rng(0).standard_normal((1, size, size)).astype(np.float32)
+    for _ in range(2):
+        predict(model, image, tile, precision, "cuda", batch)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(model, image, tile, precision, "cuda", batch)  # ends with the copy to the CPU
+        best = min(best, (time.perf_counter() - start) * 1000)
+    print(json.dumps({"ms": best}))
 
 
 def main() -> None:
@@ -63,4 +82,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    prediction() if sys.argv[1] == "predict" else main()

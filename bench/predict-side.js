@@ -1,7 +1,7 @@
 'use strict';
 // Our side of bench/predict.js and bench/training.js, each case in its own process so that its
 // peak memory is its own:
-//   node bench/predict-side.js predict PRESET SIZE TILE REPEATS THREADS → { ms, peakRssMb }
+//   node bench/predict-side.js predict PRESET SIZE TILE REPEATS THREADS PRECISION → { ms, peakRssMb }
 //   node bench/predict-side.js train PRESET TILE STEPS THREADS AUGMENT  → { tilesPerSecond, peakRssMb, lastLoss }
 const { torch, createUNet, predictProbabilities, runTraining } = require('../dist/index.js');
 const { prepareSamples } = require('../dist/data/dataset.js');
@@ -14,16 +14,17 @@ const model = createUNet(presetArgument(preset));
 async function main() {
   if (what === 'predict') {
     const [size, tile, repeats, threads] = /** @type {[number, number, number, number]} */ (numberArguments(rest, 4));
+    const precision = /** @type {import('../dist').Precision} */ (rest[4]);
     torch.setNumThreads(threads);
     const image = torch.randn([1, size, size]);
     torch.tidy(() => {
-      predictProbabilities(model, image.narrow(1, 0, 64).narrow(2, 0, 64), { tileSize: tile }); // warm-up, as the reference
+      predictProbabilities(model, image.narrow(1, 0, 64).narrow(2, 0, 64), { tileSize: tile, precision }); // warm-up, as the reference
     });
     let best = Infinity;
     for (let k = 0; k < repeats; k += 1) {
       const start = process.hrtime.bigint();
       torch.tidy(() => {
-        predictProbabilities(model, image, { tileSize: tile });
+        predictProbabilities(model, image, { tileSize: tile, precision });
       });
       best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
     }

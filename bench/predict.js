@@ -1,6 +1,7 @@
 'use strict';
 // Overlap-tile prediction of a 512 × 512 and a 2048 × 2048 image with the compact U-Net (572
-// tiles), here and in the PyTorch reference's overlap-tile loop, each side in its own process.
+// tiles), in float32 and (512 × 512) in bfloat16 under autocast, here and in the PyTorch
+// reference's overlap-tile loop, each side in its own process.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { alternate, referencePython, printTable } = require('./support');
@@ -9,17 +10,17 @@ const THREADS = String(Math.min(2, require('node:os').availableParallelism()));
 const PRESET = 'compact';
 const TILE = '572';
 
-function ours(size, repeats) {
+function ours(size, precision, repeats) {
   return JSON.parse(
     execFileSync(
       process.execPath,
-      [path.join(__dirname, 'predict-side.js'), 'predict', PRESET, String(size), TILE, String(repeats), THREADS],
+      [path.join(__dirname, 'predict-side.js'), 'predict', PRESET, String(size), TILE, String(repeats), THREADS, precision],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
     ),
   );
 }
 
-function pytorch(size, repeats) {
+function pytorch(size, precision, repeats) {
   const args = [
     '-m',
     'reference',
@@ -34,24 +35,27 @@ function pytorch(size, repeats) {
     String(repeats),
     '--threads',
     THREADS,
+    '--precision',
+    precision,
   ];
   return JSON.parse(
     execFileSync(referencePython(), args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
   );
 }
 
-const rows = [
-  [512, 2, 2],
-  [2048, 1, 2],
-].map(([size, repeats, rounds]) => {
+const rows = /** @type {[number, string, number, number][]} */ ([
+  [512, 'float32', 2, 2],
+  [2048, 'float32', 1, 2],
+  [512, 'bfloat16', 2, 2],
+]).map(([size, precision, repeats, rounds]) => {
   const { ours: a, theirs: b } = alternate(
     rounds,
     ['ms'],
-    () => ours(size, repeats),
-    () => pytorch(size, repeats),
+    () => ours(size, precision, repeats),
+    () => pytorch(size, precision, repeats),
   );
   return [
-    `${size}×${size}`,
+    `${size}×${size}${precision === 'float32' ? '' : `, ${precision}`}`,
     a.ms.toFixed(0),
     b.ms.toFixed(0),
     (a.ms / b.ms).toFixed(3),

@@ -89,7 +89,7 @@ export { exportOnnx } from './onnx';
 export type { ExportOnnxOptions, TileRule } from './onnx';
 export * as predict from './predict';
 export { labelsFromProbabilities, predictLogits, predictProbabilities } from './predict';
-export type { OutputKind, PostprocessOptions, PredictOptions } from './predict';
+export type { OutputKind, PostprocessOptions, Precision, PredictOptions } from './predict';
 export * as metrics from './metrics';
 export { readImageTiff, readLabelTiff, TiffError } from './io/tiff';
 export type { UNetOptions, PresetName } from './unet';

@@ -15,7 +15,7 @@
         X (2-d .npy) resampled through the field F (.npy, H x W x 2, (dy, dx)) with mirroring.
     python -m reference bench-augment --size 572 --samples 20
         Samples/s of the scipy pipeline (elastic + rotation + flip on image, label, weights).
-    python -m reference bench-predict --preset P --size 2048 --tile 572
+    python -m reference bench-predict --preset P --size 2048 --tile 572 [--precision bfloat16]
         Time of the overlap-tile prediction of a SIZE x SIZE image, and peak memory, as JSON.
     python -m reference bench-train --preset P --tile 316 --steps 20
         Tiles/s of a plain PyTorch training loop (random tile, weighted loss, SGD), as JSON.
@@ -174,11 +174,11 @@ def command_bench_predict(args: argparse.Namespace) -> None:
     torch.manual_seed(0)
     model = build(args.preset, None)
     image = np.random.default_rng(0).standard_normal((1, args.size, args.size)).astype(np.float32)
-    predict(model, image[:, :64, :64], args.tile)  # warm-up
+    predict(model, image[:, :64, :64], args.tile, args.precision)  # warm-up
     best = float("inf")
     for _ in range(args.repeats):
         start = time.perf_counter()
-        probabilities = predict(model, image, args.tile)
+        probabilities = predict(model, image, args.tile, args.precision)
         best = min(best, (time.perf_counter() - start) * 1000)
     print(json.dumps({"ms": best, "peakRssMb": peak_rss_mb(), "shape": list(probabilities.shape)}))
 
@@ -227,6 +227,7 @@ def main(argv: list[str]) -> None:
     bench_predict.add_argument("--size", type=int, default=512)
     bench_predict.add_argument("--tile", type=int, default=572)
     bench_predict.add_argument("--repeats", type=int, default=2)
+    bench_predict.add_argument("--precision", default="float32", choices=["float32", "float16", "bfloat16"])
     bench_train = commands.add_parser("bench-train", help="tiles/s of a plain PyTorch training loop (one random tile per step)")
     bench_train.add_argument("--tile", type=int, default=316)
     bench_train.add_argument("--steps", type=int, default=20)

@@ -15,8 +15,10 @@ import torch.nn.functional as F
 from .unet import UNet, output_extent
 
 
-def predict(model: UNet, image: np.ndarray, tile: int) -> torch.Tensor:
-    """Class probabilities (C, H, W) of a (C, H, W) image by overlap-tile."""
+def predict(model: UNet, image: np.ndarray, tile: int, precision: str = "float32", device: str = "cpu", batch: int = 1) -> torch.Tensor:
+    """Class probabilities (C, H, W), float32 on the CPU, of a (C, H, W) image by overlap-tile:
+    the padded image on `device`, `batch` tiles per forward pass, the network under autocast in
+    `precision` (float32, float16 or bfloat16)."""
     options = model.options
     out = output_extent(tile, options.depth, options.padding)
     margin = (tile - out) // 2
@@ -25,17 +27,20 @@ def predict(model: UNet, image: np.ndarray, tile: int) -> torch.Tensor:
     _, h, w = image.shape
     rows, columns = range(0, h, step), range(0, w, step)
     pad_after = (max(rows) + tile - margin - h, max(columns) + tile - margin - w)
-    padded = np.pad(image, ((0, 0), (margin, pad_after[0]), (margin, pad_after[1])), mode="reflect")
-    result = torch.empty(options.classes, h, w)
+    padded = torch.from_numpy(np.pad(image, ((0, 0), (margin, pad_after[0]), (margin, pad_after[1])), mode="reflect")).to(device)
+    result = torch.empty(options.classes, h, w, device=device)
+    corners = [(top, left) for top in rows for left in columns]
+    autocast = torch.autocast(torch.device(device).type, dtype=getattr(torch, precision), enabled=precision != "float32")
     model.eval()
     with torch.no_grad():
-        for top in rows:
-            for left in columns:
-                x = torch.from_numpy(np.ascontiguousarray(padded[None, :, top:top + tile, left:left + tile]))
-                logits = model(x)[0]
+        for first in range(0, len(corners), batch):
+            group = corners[first:first + batch]
+            with autocast:
+                logits = model(torch.stack([padded[:, top:top + tile, left:left + tile] for top, left in group]))
+            for k, (top, left) in enumerate(group):
                 hh, ww = min(step, h - top), min(step, w - left)
-                result[:, top:top + hh, left:left + ww] = logits[:, :hh, :ww]
-    return torch.softmax(result, 0)
+                result[:, top:top + hh, left:left + ww] = logits[k, :, :hh, :ww]
+    return torch.softmax(result, 0).cpu()
 
 
 def training_steps(model: UNet, image: np.ndarray, target: np.ndarray, weights: np.ndarray, tile: int, steps: int, seed: int = 0) -> list[float]:

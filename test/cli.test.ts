@@ -61,6 +61,14 @@ describe('unet command line', () => {
       [['accuracy', 'data', '--protocols', 'heldout,sometimes'], /--protocols must be one of heldout, cross, got 'sometimes'/],
       [['predict', '--model', 'm', '--out', 'o', 'x.png', '--threads', '0'], /--threads must be at least 1, got 0/],
       [
+        ['predict', '--model', 'm', '--out', 'o', 'x.png', '--precision', 'half'],
+        /--precision must be one of float32, float16, bfloat16, got 'half'/,
+      ],
+      [
+        ['predict', '--model', 'm.onnx', '--out', 'o', 'x.png', '--engine', 'onnxruntime', '--precision', 'float16'],
+        /--device, --exact and --precision are for --engine libtorch/,
+      ],
+      [
         ['train', '--data', 'x', '--out', 'y', '--zoom', '2,1'],
         /--zoom: augment: option 'scale' must be \[min, max\] with 0 < min <= max, got \[2,1\]/,
       ],

@@ -5,9 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { readLabelPng, syntheticCells, type Tensor, torch, unet, UNet } from '../lib';
+import { main } from '../lib/cli/main';
+import { loadNpy } from '../lib/io/npy';
+import { packageRoot } from '../lib/package-root';
 import { writePrediction } from '../lib/predict/outputs';
 import { predictLogits, predictProbabilities, tileGeometry } from '../lib/predict/overlap-tile';
 import { cropMirrored, mirrorIndex } from '../lib/data/mirror';
+import { runPython } from './support/python';
 
 function network(changes: Partial<unet.UNetOptions> = {}): UNet {
   torch.manualSeed(3);
@@ -90,6 +94,37 @@ describe('overlap-tile prediction', () => {
     });
   });
 
+  test.each(['float32', 'bfloat16', 'float16'] as const)(
+    'in %s, the probabilities equal bitwise those of the same overlap-tile loop in PyTorch (reference/overlap_tile.py)',
+    (precision) => {
+      const model = network();
+      const { image } = syntheticCells(11, { height: 70, width: 83 });
+      torch.tidy(() => {
+        const ours = predictProbabilities(model, image, { tileSize: 60, precision });
+        const weights = Object.fromEntries(Object.entries(model.stateDict()).map(([key, value]) => [`weight.${key}`, value]));
+        const theirs = runPython(
+          `from dataclasses import replace
+from reference.overlap_tile import predict
+from reference.unet import PRESETS, UNet
+model = UNet(replace(PRESETS["compact"], depth=3, base_channels=4))
+model.load_state_dict({k[len("weight."):]: v for k, v in inputs.items() if k.startswith("weight.")})
+outputs["probabilities"] = predict(model, inputs["image"].numpy(), 60, precision="${precision}")
+outputs["float32"] = predict(model, inputs["image"].numpy(), 60)`,
+          { ...weights, image },
+        );
+        expect(ours.dtype).toBe('float32');
+        expect(ours.device).toBe('cpu');
+        // The same libtorch kernels on the same tiles and the same autocast: bitwise equal.
+        expect(ours.equal(theirs.probabilities!)).toBe(true);
+        // Half precision did run: its probabilities are not float32's, yet close to them.
+        const fromFloat32 = ours.sub(theirs.float32!).abs().max().item() as number;
+        if (precision === 'float32') expect(fromFloat32).toBe(0);
+        else expect([fromFloat32 > 1e-5, fromFloat32 < 0.05]).toEqual([true, true]);
+      });
+      image.dispose();
+    },
+  );
+
   test('tile sizes that do not fit are refused with the nearest valid ones; wrong channels are named', () => {
     const model = network();
     torch.tidy(() => {
@@ -104,6 +139,9 @@ describe('overlap-tile prediction', () => {
       );
       expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { batchSize: 0 })).toThrow(
         /option 'batchSize' must be a positive integer/,
+      );
+      expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { precision: 'half' as 'float16' })).toThrow(
+        /option 'precision' must be one of float32, float16, bfloat16, got "half"/,
       );
     });
   });
@@ -128,4 +166,36 @@ describe('overlap-tile prediction', () => {
       fs.rmSync(folder, { recursive: true, force: true });
     }
   });
+
+  test('unet predict --precision bfloat16 segments as float32 does, to a few border pixels', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-precision-'));
+    const image = path.join(
+      packageRoot,
+      'examples',
+      'dsb2018',
+      'test',
+      'images',
+      fs.readdirSync(path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images'))[0]!,
+    );
+    const name = path.basename(image, '.png');
+    const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      for (const precision of ['float32', 'bfloat16'])
+        expect(
+          await main(['predict', '--model', 'nuclei', '--no-tta', '--precision', precision, '--out', path.join(folder, precision), image]),
+        ).toBe(0);
+      torch.tidy(() => {
+        const read = (precision: string) => readLabelPng(path.join(folder, precision, `${name}.png`)).gt(0);
+        const differing = read('float32').ne(read('bfloat16')).to('float32').mean().item() as number;
+        const probabilities = (precision: string) => loadNpy(path.join(folder, precision, `${name}.probabilities.npy`));
+        const gap = probabilities('float32').sub(probabilities('bfloat16')).abs().max().item() as number;
+        expect([differing < 0.002, gap > 0, gap < 0.05]).toEqual([true, true, true]);
+      });
+    } finally {
+      quiet.mockRestore();
+      stdout.mockRestore();
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

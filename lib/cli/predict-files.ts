@@ -21,6 +21,7 @@ export interface PredictValues {
   'no-tta'?: boolean;
   exact?: boolean;
   device?: string;
+  precision?: string;
 }
 
 /** The image files named on the command line (folders expanded). */

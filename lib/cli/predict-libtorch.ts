@@ -6,12 +6,12 @@ import { readImages } from '../data/folder';
 import { normaliseImage } from '../data/normalise';
 import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
-import { predictProbabilities } from '../predict/overlap-tile';
+import { PRECISIONS, predictProbabilities } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import { loadTrainedModel } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
 import { localDevice } from '../distributed';
-import { integerOption } from './args';
+import { choiceOption, integerOption } from './args';
 import { applyCommonFlags } from './common-flags';
 import { rankShare } from './launch';
 import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
@@ -19,6 +19,7 @@ import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict
 /** `unet predict` on libtorch: the model's options, weights and description from its folder or file. */
 export function predictFiles(values: PredictValues & { threads?: string; 'max-pixels'?: string }, positionals: string[]): Promise<number> {
   applyCommonFlags(values);
+  const precision = choiceOption('precision', values.precision, PRECISIONS);
   const files = rankShare(inputFiles(positionals));
   const device = localDevice(values.device ?? 'cpu');
   const ttaChoice = ttaFlag(values);
@@ -27,7 +28,7 @@ export function predictFiles(values: PredictValues & { threads?: string; 'max-pi
   model.to(device);
   fs.mkdirSync(values.out!, { recursive: true });
   process.stderr.write(
-    `model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}\n`,
+    `model ${weights} on ${device}: ${description.normalisation} normalisation, ${JSON.stringify(description.postprocess)}${tta ? ', test-time augmentation' : ''}${precision && precision !== 'float32' ? `, ${precision}` : ''}\n`,
   );
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
@@ -35,7 +36,7 @@ export function predictFiles(values: PredictValues & { threads?: string; 'max-pi
     try {
       return tidy(() => {
         const image = normaliseImage(page, description.normalisation);
-        const probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device });
+        const probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device, precision });
         const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
         return { written, width: page.shape[2]!, height: page.shape[1]! };
       });

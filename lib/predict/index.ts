@@ -5,3 +5,5 @@ export { writePrediction } from './outputs';
 export type { PredictionFiles } from './outputs';
 export { predictLogits, predictProbabilities, tileGeometry } from './overlap-tile';
 export type { PredictOptions } from './overlap-tile';
+export { PRECISIONS } from './precision';
+export type { Precision } from './precision';

@@ -1,7 +1,9 @@
 // Overlap-tile prediction (the paper's Fig. 2): an image of any size is segmented tile by tile,
 // each tile's input extended by mirroring where it leaves the image. Tiles start on multiples of
 // the network's total pooling factor, so that, for the valid-convolution network, the stitched
-// result is what one forward pass over the whole (mirror-padded) image would give.
+// result is what one forward pass over the whole (mirror-padded) image would give. The image, the
+// tiles and the stitched scores stay on the network's device: one copy there and one back.
+import { autocast } from '../amp';
 import { noGrad } from '../autograd';
 import { zeros } from '../creation';
 import { OutOfMemoryError, tileOutOfMemory } from '../errors';
@@ -15,6 +17,9 @@ import type { UNet } from '../unet/model';
 import { tensorArg } from '../check';
 import { checkOptions } from '../ops/options';
 import { overlapStep } from '../raster/tiles';
+import { PRECISIONS, type Precision } from './precision';
+
+export { PRECISIONS, type Precision };
 
 /** Options of `predictProbabilities`. */
 export interface PredictOptions {
@@ -34,6 +39,14 @@ export interface PredictOptions {
    * With oneDNN (the default) they agree to about 1e-5: its sums depend on the image's width.
    */
   exact?: boolean;
+  /**
+   * The network's number format (default 'float32'). 'float16' or 'bfloat16' run it under
+   * autocast (PyTorch's `torch.autocast(device_type, dtype)`): the convolutions in that format, the
+   * rest, and the stitched scores, in float32; the scores move by about 1e-2. Faster where the
+   * hardware has the format (bfloat16 on a CPU with AVX-512 BF16, a GPU's tensor cores), slower
+   * elsewhere.
+   */
+  precision?: Precision;
 }
 
 /** How an image is cut into tiles along one axis. */
@@ -57,21 +70,30 @@ function axis(extent: number, step: number): Axis {
   return { starts, step };
 }
 
-function predictOnce(model: UNet, image: Tensor, tileSize: number, batchSize: number, context: number | undefined, device: string): Tensor {
+function predictOnce(
+  model: UNet,
+  image: Tensor,
+  tileSize: number,
+  batchSize: number,
+  context: number | undefined,
+  precision: Precision,
+): Tensor {
   const [, height, width] = image.shape as [number, number, number];
   const { margin, step } = tileGeometry(model, tileSize, context);
   const rows = axis(height, step);
   const columns = axis(width, step);
-  const result = zeros([model.options.classes, height, width]);
+  const result = zeros([model.options.classes, height, width], { device: image.device });
   const tiles = rows.starts.flatMap((top) => columns.starts.map((left) => ({ top, left })));
+  const forward = (input: Tensor): Tensor =>
+    precision === 'float32'
+      ? model.forward(input)
+      : autocast(() => model.forward(input), { deviceType: image.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: precision });
   for (let first = 0; first < tiles.length; first += batchSize) {
     const group = tiles.slice(first, first + batchSize);
     tidy(() => {
-      const input = stack(group.map(({ top, left }) => cropMirrored(image, top - margin, left - margin, tileSize, tileSize))).to(device);
-      const logits = model.forward(input);
+      const scores = forward(stack(group.map(({ top, left }) => cropMirrored(image, top - margin, left - margin, tileSize, tileSize))));
       // With same padding the output has the input's size: skip the context.
       const offset = model.options.padding === 'valid' ? 0 : margin;
-      const scores = logits.cpu();
       group.forEach(({ top, left }, k) => {
         const h = Math.min(step, height - top);
         const w = Math.min(step, width - left);
@@ -109,8 +131,8 @@ const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3
  * with the tile size and the batch, not with the image.
  */
 export function predictLogits(model: UNet, image: Tensor, options: Omit<PredictOptions, 'tta'> = {}): Tensor {
-  return run(model, image, options, (tileSize, batchSize, device) =>
-    predictOnce(model, image, tileSize, batchSize, options.context, device),
+  return run(model, image, options, (source, tileSize, batchSize, precision) =>
+    predictOnce(model, source, tileSize, batchSize, options.context, precision),
   );
 }
 
@@ -120,12 +142,12 @@ export function predictLogits(model: UNet, image: Tensor, options: Omit<PredictO
  * turned predictions' probabilities.
  */
 export function predictProbabilities(model: UNet, image: Tensor, options: PredictOptions = {}): Tensor {
-  return run(model, image, options, (tileSize, batchSize, device) =>
+  return run(model, image, options, (source, tileSize, batchSize, precision) =>
     tidy(() => {
       const passes = options.tta ? SYMMETRIES : SYMMETRIES.slice(0, 1);
       let sum: Tensor | null = null;
       for (const [forward, inverse] of passes) {
-        const probabilities = softmax(inverse(predictOnce(model, forward(image), tileSize, batchSize, options.context, device)), 0);
+        const probabilities = softmax(inverse(predictOnce(model, forward(source), tileSize, batchSize, options.context, precision)), 0);
         sum = sum === null ? probabilities : sum.add(probabilities);
       }
       return passes.length === 1 ? sum! : sum!.div(passes.length);
@@ -137,10 +159,10 @@ function run(
   model: UNet,
   image: Tensor,
   options: PredictOptions,
-  predict: (tileSize: number, batchSize: number, device: string) => Tensor,
+  predict: (source: Tensor, tileSize: number, batchSize: number, precision: Precision) => Tensor,
 ): Tensor {
   tensorArg('predict', 'image', image);
-  options = checkOptions('predict', options, ['tileSize', 'batchSize', 'tta', 'context', 'device', 'exact']);
+  options = checkOptions('predict', options, ['tileSize', 'batchSize', 'tta', 'context', 'device', 'exact', 'precision']);
   if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {
     throw new RangeError(
       `predict: the image must be (C, H, W) with C = ${model.options.inChannels}, got shape [${image.shape.join(', ')}]`,
@@ -150,13 +172,17 @@ function run(
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
+  const precision = options.precision ?? 'float32';
+  if (!PRECISIONS.includes(precision))
+    throw new RangeError(`predict: option 'precision' must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
   const wasTraining = model.training;
   const mkldnn = backends.mkldnn.enabled;
   model.eval();
   if (options.exact) backends.mkldnn.enabled = false;
   try {
-    return noGrad(() => predict(tileSize, batchSize, device));
+    // The result leaves the device as float32 on the CPU, whatever the image's dtype and place.
+    return noGrad(() => tidy(() => predict(image.to({ device, dtype: 'float32' }), tileSize, batchSize, precision).cpu()));
   } catch (error) {
     if (!(error instanceof OutOfMemoryError)) throw error;
     throw tileOutOfMemory('predict', { tileSize, batchSize, smallerTile: model.smallerInputSize(tileSize), device }, error);
