@@ -1,6 +1,7 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
-// augmentation, overlap-tile prediction), CUDA out-of-memory handling, torch.distributed over NCCL
+// augmentation, overlap-tile prediction), CUDA out-of-memory handling, the fused CUDA remap
+// against torch ops, torch.distributed over NCCL
 // (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
 // preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step, and
 // overlap-tile prediction in float32 and float16, against the PyTorch reference on the same card.
@@ -21,6 +22,7 @@ const {
   prepareSamples,
 } = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
+const { resampleWithTorchOps } = require('../dist/augment/resample.js');
 const { loadSafetensors } = require('../dist/io/safetensors.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
 const { ddpDifference, expectedCollectives, freePort, oneProcessDdp, runRank } = require('../test/support/dist-harness.js');
@@ -298,6 +300,73 @@ async function ncclRows() {
 }
 
 /**
+ * The fused CUDA remap (native/remap_kernel.cu) against the torch-ops path (one float64
+ * grid_sample per target) on a batch of 8 samples of 572² (image bicubic, labels nearest, weight
+ * map bilinear) through the paper's elastic field with a rotation and flips: largest differences
+ * and best time of 20 calls each.
+ */
+function fusedRemapRows() {
+  if (augment.cudaResampling() !== 'fused kernel') {
+    console.log(`this build has no CUDA kernels (${torch.info().cudaKernelsMissing}): nothing to compare`);
+    return;
+  }
+  torch.manualSeed(0);
+  torch.tidy(() => {
+    const [batch, size] = [8, 572];
+    const seeds = Array.from({ length: batch }, (_, k) => k);
+    const field = augment
+      .transformField(
+        seeds.map((seed) => augment.drawTransform(seed, { rotation: 180, flip: true })),
+        size,
+        size,
+      )
+      .cuda();
+    /** @type {import('../dist/augment').FieldTarget[]} */
+    const targets = [
+      { input: torch.rand([batch, 1, size, size], { device: 'cuda' }), mode: 'bicubic' },
+      { input: torch.randint(0, 50, [batch, 1, size, size], { device: 'cuda' }), mode: 'nearest' },
+      { input: torch.rand([batch, 1, size, size], { device: 'cuda' }), mode: 'bilinear' },
+    ];
+    const fused = augment.applyFieldTo(field, targets);
+    const ops = resampleWithTorchOps(field, targets);
+    const time = (/** @type {() => unknown} */ run) => {
+      let best = Infinity;
+      for (let k = 0; k < 22; k += 1) {
+        torch.cuda.synchronize();
+        const start = process.hrtime.bigint();
+        torch.tidy(() => void run());
+        torch.cuda.synchronize();
+        if (k >= 2) best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      return best;
+    };
+    const fusedMs = time(() => augment.applyFieldTo(field, targets));
+    const opsMs = time(() => resampleWithTorchOps(field, targets));
+    printTable(
+      ['target', 'max |fused − torch ops|', 'max |value|', 'agrees'],
+      targets.map((target, k) => {
+        const [a, b] = [/** @type {import('../dist').Tensor} */ (fused[k]), /** @type {import('../dist').Tensor} */ (ops[k])];
+        // As test/augment.test.ts asks: labels on all but 1e-3 of the pixels, values to 1e-5.
+        const differing = Number(a.ne(b).sum().item()) / a.numel();
+        const agrees = target.mode === 'nearest' ? differing < 1e-3 : maxAbs(a, b) < 1e-5;
+        if (!agrees) process.exitCode = 1;
+        return [
+          `${target.mode} (${target.input.dtype})`,
+          target.mode === 'nearest' ? `${(differing * 100).toFixed(4)} % of pixels differ` : maxAbs(a, b).toExponential(2),
+          scaleOf(b).toFixed(3),
+          agrees ? 'yes' : 'NO',
+        ];
+      }),
+    );
+    console.log('');
+    printTable(
+      ['8 × 572² samples, 3 targets', 'fused kernel ms', 'torch ops ms', 'speed-up'],
+      [['remap', fusedMs.toFixed(3), opsMs.toFixed(3), (opsMs / fusedMs).toFixed(2)]],
+    );
+  });
+}
+
+/**
  * Overlap-tile prediction of a SIZE² image (CPU in, float32 probabilities on the CPU out) on the
  * GPU, best of `repeats` after two warm-ups: our predictProbabilities and the PyTorch loop of
  * reference/overlap_tile.py, for each preset, image size and precision.
@@ -354,7 +423,8 @@ async function main() {
     JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), ...args], { encoding: 'utf8' }));
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
-  section('augmentation on the GPU', () => {
+  section('the fused CUDA remap against torch ops', fusedRemapRows);
+  section(`augmentation on the GPU (${augment.cudaResampling()})`, () => {
     printTable(
       ['device', 'batch', 'samples/s'],
       [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]),

@@ -17,6 +17,11 @@ export interface LibtorchRecord {
   cuda: boolean;
   /** Why the NCCL backend was not built (null when it was); absent in records of older builds. */
   ncclMissing?: string | null;
+  /** The nvcc that built the addon's CUDA kernels, and for which GPU architectures (null without). */
+  nvcc?: string | null;
+  cudaArchitectures?: string | null;
+  /** Why the CUDA kernels were not built (null when CMake was given an nvcc). */
+  cudaKernelsMissing?: string | null;
   source: 'LIBTORCH' | 'TORCH_PYTHON' | 'python3' | 'venv';
   reason: string;
   python: string | null;
@@ -395,6 +400,8 @@ export interface NativeAddon {
   connectedComponents(mask: T, connectivity: number): T;
   composeField(controlPoints: T | undefined, affine: T, height: number, width: number): T;
   remap(inputs: T[], field: T, modes: string[]): T[];
+  cudaKernelsBuilt(): boolean;
+  remapCuda(inputs: T[], field: T, modes: string[]): T[];
   seededNormal(seed: number, size: number[]): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;

@@ -35,6 +35,10 @@ export interface RuntimeInfo {
   distributedBackends: string[];
   /** Why the NCCL backend was not built, or null. */
   ncclMissing: string | null;
+  /** Whether the addon has its own CUDA kernels (built with nvcc), which CUDA augmentation then uses. */
+  cudaKernels: boolean;
+  /** Why they were not built, or null. */
+  cudaKernelsMissing: string | null;
   threads: number;
   cpus: number;
   addon: string;
@@ -43,6 +47,13 @@ export interface RuntimeInfo {
 
 function cudaVersionText(version: number): string | null {
   return version > 0 ? `${Math.floor(version / 1000)}.${Math.floor((version % 1000) / 10)}` : null;
+}
+
+// The record says why CMake was given no nvcc; with one, only node-gyp (no rule for nvcc) leaves them out.
+function whyNoCudaKernels(): string {
+  if (libtorchRecord.cudaKernelsMissing) return libtorchRecord.cudaKernelsMissing;
+  if (libtorchRecord.nvcc) return 'the addon was built by node-gyp, which has no rule for nvcc: build with npm install (cmake-js)';
+  return 'the build recorded no reason: run npm install again';
 }
 
 /** The libtorch that was loaded, CUDA build or not, visible GPUs and threads. */
@@ -61,6 +72,8 @@ export function info(): RuntimeInfo {
     ncclMissing: distributedBackends.includes('nccl')
       ? null
       : (libtorchRecord.ncclMissing ?? 'the build recorded no reason: run npm install again'),
+    cudaKernels: native.cudaKernelsBuilt(),
+    cudaKernelsMissing: native.cudaKernelsBuilt() ? null : whyNoCudaKernels(),
     threads: native.getNumThreads(),
     cpus: os.availableParallelism(),
     addon: addonFile,

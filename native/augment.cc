@@ -2,8 +2,8 @@
 // Gaussian noise. grid_sample would do the resampling, but it needs normalised coordinates (which
 // float32 cannot hold to a thousandth of a pixel) and costs several passes; here the source point
 // of each output pixel is computed once in double precision and every channel is sampled from it.
-// The arithmetic is grid_sample's (align_corners, reflection padding) so that the CUDA path, which
-// uses grid_sample, agrees.
+// The arithmetic is grid_sample's (align_corners, reflection padding) so that the CUDA paths agree:
+// the fused kernel of remap_kernel.cu where nvcc built it, grid_sample otherwise.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -21,6 +21,10 @@
 #include "bind.h"
 #include "bindings.h"
 #include "parallel.h"
+
+#ifdef UNET_WITH_CUDA_KERNELS
+#include "augment_cuda.h"
+#endif
 
 namespace unet {
 
@@ -521,6 +525,23 @@ void registerAugment(Napi::Env env, Napi::Object exports) {
          });
   define(env, exports, "remap", {"inputs", "field", "modes"},
          [](std::vector<at::Tensor> inputs, T field, std::vector<std::string> modes) { return remap(inputs, field, modes); });
+  // The fused CUDA kernel where nvcc built it (augment_cuda.cc); elsewhere lib/augment/resample.ts
+  // takes the torch-ops path and never calls it.
+  define(env, exports, "cudaKernelsBuilt", {}, [] {
+#ifdef UNET_WITH_CUDA_KERNELS
+    return true;
+#else
+    return false;
+#endif
+  });
+  define(env, exports, "remapCuda", {"inputs", "field", "modes"},
+         [](std::vector<at::Tensor> inputs, T field, std::vector<std::string> modes) -> std::vector<at::Tensor> {
+#ifdef UNET_WITH_CUDA_KERNELS
+           return remapCuda(inputs, field, modes);
+#else
+           TORCH_CHECK(false, "this addon was built without its CUDA kernels (no nvcc, or no CUDA libtorch, at install)");
+#endif
+         });
 
   // Standard normal float32 samples from a generator of their own, so that a sample's noise
   // depends on its seed alone, not on the global generator, the batch or the device.

@@ -2,8 +2,9 @@
 # The CUDA proof on a GPU machine that has no Node.js (../shared/device/README.md): builds the
 # addon against that machine's torch, then runs
 #   bench     bench/gpu.js: CPU vs CUDA results, CUDA out of memory, torch.distributed over NCCL
-#             (the collectives and DDP, one rank per GPU), train() with and without AMP and batches
-#             prepared ahead or when taken, the U-Net against PyTorch on the same card;
+#             (the collectives and DDP, one rank per GPU), the fused CUDA remap against torch ops,
+#             train() with and without AMP and batches prepared ahead or when taken, the U-Net and
+#             overlap-tile prediction (float32, float16) against PyTorch on the same card;
 #   accuracy  the paper's network (preset ronneberger2015) with each set's recipe on the paper's
 #             three sets, GPU_MINUTES (default 1.5) minutes of training each, at most GPU_STEPS
 #             (default 6000) steps, scored on the held-out frames as docs/results.md's table;
@@ -25,14 +26,16 @@ mkdir -p "$out"
 [ -e dist ] || cp -r .gpu/dist dist
 root=$("$TORCH_PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
 start=$(date +%s)
-# The record first: the build takes the NCCL backend's header folders from it.
+# The record first: the build takes the NCCL backend's header folders and the nvcc from it.
 node -e "const l = require('./scripts/libtorch.js'); l.writeRecord(l.findLibtorch({ install: false, log() {} }))"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLIBTORCH_ROOT="$root" -DLIBTORCH_CUDA=ON \
   -DNCCL_INCLUDE_DIRS="$(node scripts/libtorch.js nccl-includes)" \
+  -DUNET_NVCC="$(node scripts/libtorch.js nvcc)" -DUNET_CUDA_ARCHITECTURES="$(node scripts/libtorch.js cuda-architectures)" \
   -DCMAKE_JS_INC="$PWD/node_modules/node-api-headers/include;$PWD/node_modules/node-addon-api" \
   -DCMAKE_LIBRARY_OUTPUT_DIRECTORY="$PWD/build/Release" >"$out/build.log" 2>&1
 cmake --build build --parallel "$(nproc)" >>"$out/build.log" 2>&1 || { tail -40 "$out/build.log"; exit 1; }
 echo "addon built against $root in $(( $(date +%s) - start )) s"
+node dist/cli/main.js info | tee "$out/info.txt"
 # A failing part does not stop the next one; the exit status says whether any failed.
 status=0
 if [ "$what" != accuracy ]; then node bench/gpu.js 2>&1 | tee "$out/gpu.txt" || status=1; fi

@@ -27,6 +27,8 @@ function buildAddon(found, clean) {
     `--CDLIBTORCH_ROOT=${found.root}`,
     `--CDLIBTORCH_CUDA=${found.cuda ? 'ON' : 'OFF'}`,
     `--CDNCCL_INCLUDE_DIRS=${found.ncclIncludes.join(';')}`,
+    `--CDUNET_NVCC=${found.nvcc ?? ''}`,
+    `--CDUNET_CUDA_ARCHITECTURES=${found.cudaArchitectures ?? ''}`,
   ];
   if (hasCommand('ccache')) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   else log('ccache not found: a fresh build compiles every file (apt-get install ccache makes rebuilds fast)');
@@ -45,6 +47,11 @@ function main() {
   log(`chosen because ${found.reason}`);
   log(
     found.ncclMissing === null ? 'distributed backends: gloo and nccl' : `distributed backend: gloo (nccl not built: ${found.ncclMissing})`,
+  );
+  log(
+    found.cudaKernelsMissing === null
+      ? `CUDA kernels: built with ${found.nvcc} for ${found.cudaArchitectures}`
+      : `CUDA kernels: not built (${found.cudaKernelsMissing}); CUDA augmentation runs on torch ops`,
   );
   const previous = readRecord();
   const clean = previous !== null && (previous.root !== found.root || previous.version !== found.version);

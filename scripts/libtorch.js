@@ -76,6 +76,47 @@ function ncclHeaders(root) {
   return missing.length === 0 ? { includes, missing } : { includes: [], missing };
 }
 
+/**
+ * The CUDA toolkit that builds the addon's own kernels (native/remap_kernel.cu): its nvcc, beside
+ * the cuda_runtime_api.h that native/augment_cuda.cc includes through c10's CUDA headers.
+ * Looked for in CUDACXX (an nvcc), CUDA_HOME, CUDA_PATH, /usr/local/cuda and the nvcc on PATH;
+ * null when none has both.
+ */
+function cudaToolkit() {
+  const roots = [];
+  if (process.env.CUDACXX)
+    roots.push({ nvcc: path.resolve(process.env.CUDACXX), root: path.dirname(path.dirname(path.resolve(process.env.CUDACXX))) });
+  for (const root of [process.env.CUDA_HOME, process.env.CUDA_PATH, '/usr/local/cuda']) {
+    if (root) roots.push({ nvcc: path.join(root, 'bin', 'nvcc'), root });
+  }
+  const onPath = spawnSync('sh', ['-c', 'command -v nvcc'], { encoding: 'utf8' }).stdout.trim();
+  if (onPath) roots.push({ nvcc: onPath, root: path.dirname(path.dirname(fs.realpathSync(onPath))) });
+  const found = roots.find(({ nvcc, root }) => fs.existsSync(nvcc) && fs.existsSync(path.join(root, 'include', 'cuda_runtime_api.h')));
+  return found === undefined ? null : { nvcc: found.nvcc };
+}
+
+/**
+ * The GPU architectures nvcc compiles for: UNET_CUDA_ARCHITECTURES (CMake's list syntax), else
+ * those of the GPUs nvidia-smi sees, else every architecture CUDA 13 supports, as machine code,
+ * plus PTX of the newest for GPUs yet to come.
+ */
+function cudaArchitectures() {
+  if (process.env.UNET_CUDA_ARCHITECTURES) return process.env.UNET_CUDA_ARCHITECTURES;
+  const query = spawnSync('nvidia-smi', ['--query-gpu=compute_cap', '--format=csv,noheader'], { encoding: 'utf8' });
+  const visible =
+    query.status === 0
+      ? [
+          ...new Set(
+            query.stdout
+              .split('\n')
+              .map((line) => line.trim().replace('.', ''))
+              .filter((cap) => /^\d+$/.test(cap)),
+          ),
+        ]
+      : [];
+  return visible.length > 0 ? visible.join(';') : '75-real;80-real;86-real;89-real;90-real;100-real;120';
+}
+
 /** Describes the libtorch at `root`, or explains why it is not one. */
 function describe(root, source, reason, python) {
   const lib = path.join(root, 'lib');
@@ -88,6 +129,7 @@ function describe(root, source, reason, python) {
   }
   const cuda = fs.existsSync(path.join(lib, 'libtorch_cuda.so'));
   const nccl = cuda ? ncclHeaders(root) : null;
+  const toolkit = cuda ? cudaToolkit() : null;
   return {
     root,
     lib,
@@ -102,6 +144,15 @@ function describe(root, source, reason, python) {
         : nccl.missing.length > 0
           ? `no folder holds ${nccl.missing.join(', ')} (install nvidia-nccl and the CUDA headers, or set NCCL_INCLUDE_DIR and CUDA_HOME)`
           : null,
+    // The addon's own CUDA kernels are built with this nvcc, for these architectures; otherwise
+    // cudaKernelsMissing says why not, and CUDA augmentation runs on torch ops.
+    nvcc: toolkit?.nvcc ?? null,
+    cudaArchitectures: toolkit === null ? null : cudaArchitectures(),
+    cudaKernelsMissing: !cuda
+      ? 'the libtorch has no CUDA'
+      : toolkit === null
+        ? 'no CUDA toolkit found (nvcc and cuda_runtime_api.h: set CUDACXX or CUDA_HOME, or put nvcc on PATH)'
+        : null,
     source,
     reason,
     python: python ?? null,
@@ -180,7 +231,8 @@ function completeVenv(log) {
 
 /**
  * Finds libtorch. With `install: true` it may create the project venv; otherwise it only looks.
- * Returns { root, lib, includes, version, cuda, ncclIncludes, ncclMissing, source, reason, python }.
+ * Returns { root, lib, includes, version, cuda, ncclIncludes, ncclMissing, nvcc, cudaArchitectures,
+ * cudaKernelsMissing, source, reason, python }.
  */
 function findLibtorch({ install = false, log = () => {} } = {}) {
   if (process.env.LIBTORCH) {
@@ -239,23 +291,28 @@ function writeRecord(found, file = recordFile) {
 
 module.exports = { findLibtorch, readRecord, writeRecord, readVersion, recordFile, LibtorchError, REFERENCE_PACKAGES };
 
-/** The addon's C++ sources: native/*.cc, without the NCCL backend where it cannot be built. */
+/** node-gyp's C++ sources: native/*.cc, without the NCCL backend where it cannot be built. */
 function addonSources(found) {
   const sources = fs.readdirSync(path.join(projectRoot, 'native')).filter((file) => file.endsWith('.cc'));
-  return sources.filter((file) => file !== 'nccl_backend.cc' || found.ncclIncludes.length > 0).map((file) => `native/${file}`);
+  // node-gyp has no rule for nvcc: its builds leave the CUDA kernels out (CMake builds them).
+  return sources
+    .filter((file) => (file !== 'nccl_backend.cc' || found.ncclIncludes.length > 0) && file !== 'augment_cuda.cc')
+    .map((file) => `native/${file}`);
 }
 
 // binding.gyp and scripts/gpu-check.sh ask through command expansion:
-// node scripts/libtorch.js includes|lib|libraries|sources|defines|nccl-includes
+// node scripts/libtorch.js includes|lib|libraries|sources|defines|nccl-includes|nvcc|cuda-architectures
 if (require.main === module) {
   const record = readRecord();
-  // A record written before the NCCL fields existed is described again.
-  const found = record?.ncclIncludes ? record : findLibtorch();
+  // A record written before the CUDA kernel fields existed is described again.
+  const found = record && 'cudaKernelsMissing' in record ? record : findLibtorch();
   const what = process.argv[2];
   if (what === 'includes') process.stdout.write([...found.includes, ...found.ncclIncludes].join(' '));
   else if (what === 'sources') process.stdout.write(addonSources(found).join(' '));
   else if (what === 'defines') process.stdout.write(found.ncclIncludes.length > 0 ? 'UNET_WITH_NCCL' : '');
   else if (what === 'nccl-includes') process.stdout.write(found.ncclIncludes.join(';'));
+  else if (what === 'nvcc') process.stdout.write(found.nvcc ?? '');
+  else if (what === 'cuda-architectures') process.stdout.write(found.cudaArchitectures ?? '');
   else if (what === 'lib') process.stdout.write(found.lib);
   else if (what === 'libraries') {
     const names = found.cuda ? ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda'] : ['torch', 'torch_cpu', 'c10'];

@@ -10,6 +10,9 @@ import { augment, type Tensor, torch } from '../lib';
 import { syntheticCells } from '../lib/data/synthetic';
 import { readLabelPng, writeGrayPng, writeLabelPng } from '../lib/io/png';
 import type { SampleTransform } from '../lib/augment';
+import { resampleWithTorchOps } from '../lib/augment/resample';
+import { native } from '../lib/native';
+import { info } from '../lib/runtime';
 import { runPython } from './support/python';
 
 const NEUTRAL: SampleTransform = {
@@ -221,6 +224,54 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
       const broken = gpu.field.clone();
       broken.indexPut_([0, 5, 5, 0], NaN);
       expect(() => augment.applyField(gpu.image, broken, 'bicubic')).toThrow(/must hold finite displacements, found NaN or infinity/);
+    });
+  });
+
+  test('CUDA resampling: the fused kernel where nvcc built it, torch ops otherwise, and unet info says which', () => {
+    const built = native.cudaKernelsBuilt();
+    expect(augment.cudaResampling()).toBe(built ? 'fused kernel' : 'torch ops');
+    const facts = info();
+    expect(facts.cudaKernels).toBe(built);
+    if (built) expect(facts.cudaKernelsMissing).toBeNull();
+    else {
+      expect(facts.cudaKernelsMissing).toMatch(/\w/);
+      // Never called without the kernels; if it were, it says so.
+      torch.tidy(() => {
+        expect(() => native.remapCuda([torch.zeros([1, 1, 4, 4])], torch.zeros([1, 4, 4, 2]), ['nearest'])).toThrow(
+          /remapCuda\(\): this addon was built without its CUDA kernels/,
+        );
+      });
+    }
+  });
+
+  const fusedTest = torch.cuda.isAvailable() && native.cudaKernelsBuilt() ? test : test.skip;
+  fusedTest('the fused CUDA kernel agrees with torch ops on CUDA and the CPU kernel to float32 rounding, far outside the image too', () => {
+    torch.manualSeed(76);
+    torch.tidy(() => {
+      const [n, h, w] = [3, 61, 47];
+      // Rotations, flips and shifts of up to 3 images: points mirror once, and several times.
+      const transforms = [5, 6, 7].map((seed) => augment.drawTransform(seed, { rotation: 180, flip: true, shift: 150, scale: [0.5, 2] }));
+      const field = augment.transformField(transforms, h, w);
+      const targets: augment.FieldTarget[] = [
+        { input: torch.rand([n, 2, h, w]), mode: 'bicubic' },
+        { input: torch.rand([n, 1, h, w], { dtype: 'float64' }), mode: 'bicubic' },
+        { input: torch.randint(0, 1000, [n, 1, h, w]), mode: 'nearest' },
+        { input: torch.randint(0, 200, [n, 1, h, w]).to('uint8'), mode: 'nearest' },
+        { input: torch.rand([n, 1, h, w]), mode: 'bilinear' },
+      ];
+      const onGpu = targets.map((target) => ({ input: target.input.cuda(), mode: target.mode }));
+      const fused = augment.applyFieldTo(field.cuda(), onGpu);
+      const torchOps = resampleWithTorchOps(field.cuda(), onGpu);
+      const cpu = augment.applyFieldTo(field, targets);
+      fused.forEach((result, k) => {
+        expect([k, result.dtype, result.device]).toEqual([k, targets[k]!.input.dtype, 'cuda:0']);
+        for (const other of [torchOps[k]!.cpu(), cpu[k]!]) {
+          if (targets[k]!.mode === 'nearest') {
+            const share = (result.cpu().ne(other).sum().item() as number) / result.numel();
+            expect([k, share < 1e-3]).toEqual([k, true]);
+          } else expect([k, (result.cpu().sub(other).abs().max().item() as number) < 1e-5]).toEqual([k, true]);
+        }
+      });
     });
   });
 

@@ -17,6 +17,9 @@ describe('unet command line', () => {
     // Gloo always; NCCL exactly when the build says why it is missing is null.
     expect(facts.distributedBackends).toEqual(facts.ncclMissing === null ? ['gloo', 'nccl'] : ['gloo']);
     if (!facts.cudaBuild) expect(facts.ncclMissing).toBe('the libtorch has no CUDA');
+    // The CUDA kernels likewise: built, or a reason.
+    expect(facts.cudaKernels ? facts.cudaKernelsMissing : typeof facts.cudaKernelsMissing).toBe(facts.cudaKernels ? null : 'string');
+    if (!facts.cudaBuild) expect(facts.cudaKernelsMissing).toBe('the libtorch has no CUDA');
   });
 
   test('unet info prints a table', () => {
@@ -24,6 +27,7 @@ describe('unet command line', () => {
     expect(text).toMatch(/^libtorch\s+2\.\d+/m);
     expect(text).toMatch(/^CUDA build\s+(yes|no)/m);
     expect(text).toMatch(/^distributed\s+(gloo, nccl|gloo \(nccl not built: .+\))$/m);
+    expect(text).toMatch(/^CUDA kernels\s+(built: .+|not built \(.+\): CUDA augmentation runs on torch ops)$/m);
   });
 
   test('an unknown verb or option is an error with usage', () => {

@@ -78,15 +78,35 @@ export function applyFieldTo(field: Tensor, targets: readonly FieldTarget[]): Te
   return resampleTargets(field, targets);
 }
 
+/** How `applyField` resamples CUDA tensors in this build: see {@link cudaResampling}. */
+export type CudaResampling = 'fused kernel' | 'torch ops';
+
+/**
+ * 'fused kernel' where the addon was built with nvcc against a CUDA libtorch (one kernel samples
+ * every target from each pixel's source point), else 'torch ops' (one float64 grid_sample per
+ * target). The two agree to float32 rounding; `unet info` says which one this build uses.
+ */
+export function cudaResampling(): CudaResampling {
+  return native.cudaKernelsBuilt() ? 'fused kernel' : 'torch ops';
+}
+
+// The fused kernel interpolates float32 and float64 and copies any dtype for 'nearest'.
+function fusedKernelTakes(target: FieldTarget): boolean {
+  return target.mode === 'nearest' || target.input.dtype === 'float32' || target.input.dtype === 'float64';
+}
+
 /** applyFieldTo without the checks, for fields and targets the caller made itself. */
 export function resampleTargets(field: Tensor, targets: readonly FieldTarget[]): Tensor[] {
   if (targets.length === 0) return [];
-  if (field.device === 'cpu')
-    return native.remap(
-      targets.map((target) => target.input),
-      field,
-      targets.map((target) => target.mode),
-    );
+  const inputs = targets.map((target) => target.input);
+  const modes = targets.map((target) => target.mode);
+  if (field.device === 'cpu') return native.remap(inputs, field, modes);
+  if (cudaResampling() === 'fused kernel' && targets.every(fusedKernelTakes)) return native.remapCuda(inputs, field, modes);
+  return resampleWithTorchOps(field, targets);
+}
+
+/** The torch-ops path on any device: one grid_sample per target (what CUDA uses without the fused kernel). */
+export function resampleWithTorchOps(field: Tensor, targets: readonly FieldTarget[]): Tensor[] {
   return targets.map((target) => gridSampleField(target.input, field, target.mode));
 }
 

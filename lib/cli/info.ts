@@ -4,7 +4,7 @@ import { defineCommand } from './command';
 /** `unet info` */
 export const infoCommand = defineCommand({
   name: 'info',
-  summary: 'the libtorch in use, CUDA, GPUs, distributed backends and threads (--json for JSON)',
+  summary: 'the libtorch in use, CUDA, GPUs, distributed backends, CUDA kernels and threads (--json for JSON)',
   synopsis: '[--json]',
   flags: { json: { type: 'boolean', help: 'print the facts as JSON' } },
   run(values) {
@@ -26,6 +26,12 @@ function printInfo(json: boolean): number {
     [
       'distributed',
       `${facts.distributedBackends.join(', ')}${facts.ncclMissing === null ? '' : ` (nccl not built: ${facts.ncclMissing})`}`,
+    ],
+    [
+      'CUDA kernels',
+      facts.cudaKernels
+        ? 'built: CUDA augmentation resamples in one fused kernel'
+        : `not built (${facts.cudaKernelsMissing}): CUDA augmentation runs on torch ops`,
     ],
     ['threads', `${facts.threads} (of ${facts.cpus} CPUs)`],
     ['addon', facts.addon],

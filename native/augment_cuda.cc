@@ -1,0 +1,76 @@
+// The CUDA remap's torch side: checks the tensors, makes the results and launches the fused kernel
+// of remap_kernel.cu on the current stream of the field's device.
+#include "augment_cuda.h"
+
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include <algorithm>
+
+#include "remap_kernel.h"
+
+namespace unet {
+
+namespace {
+
+kernels::RemapMode parseMode(const std::string& mode) {
+  if (mode == "nearest") return kernels::RemapMode::Nearest;
+  if (mode == "bilinear") return kernels::RemapMode::Bilinear;
+  if (mode == "bicubic") return kernels::RemapMode::Bicubic;
+  TORCH_CHECK_VALUE(false, "mode must be 'nearest', 'bilinear' or 'bicubic', got '", mode, "'");
+}
+
+kernels::RemapElement elementOf(const at::Tensor& input, kernels::RemapMode mode) {
+  if (input.scalar_type() == at::kFloat) return kernels::RemapElement::Float32;
+  if (input.scalar_type() == at::kDouble) return kernels::RemapElement::Float64;
+  TORCH_CHECK_VALUE(mode == kernels::RemapMode::Nearest, "the CUDA kernel interpolates float32 and float64 inputs, got ",
+                    input.scalar_type());
+  switch (input.element_size()) {
+    case 1:
+      return kernels::RemapElement::Bytes1;
+    case 2:
+      return kernels::RemapElement::Bytes2;
+    case 4:
+      return kernels::RemapElement::Bytes4;
+    default:
+      TORCH_CHECK_VALUE(input.element_size() == 8, "'nearest' copies elements of 1, 2, 4 or 8 bytes, got ", input.scalar_type());
+      return kernels::RemapElement::Bytes8;
+  }
+}
+
+}  // namespace
+
+std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field, const std::vector<std::string>& modes) {
+  TORCH_CHECK_VALUE(!inputs.empty() && modes.size() == inputs.size(), "inputs and modes must be non-empty and of one length, got ",
+                    inputs.size(), " and ", modes.size());
+  TORCH_CHECK_VALUE(field.is_cuda() && field.dim() == 4 && field.size(3) == 2, "field must be a CUDA (N, H, W, 2) tensor, got ",
+                    field.sizes(), " on ", field.device());
+  const int64_t samples = field.size(0), height = field.size(1), width = field.size(2);
+  const c10::cuda::CUDAGuard guard(field.device());
+  std::vector<at::Tensor> sources, results;
+  std::vector<kernels::RemapTarget> targets;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const at::Tensor& input = inputs[k];
+    const kernels::RemapMode mode = parseMode(modes[k]);
+    TORCH_CHECK_VALUE(input.device() == field.device(), "inputs must be on the field's device ", field.device(), ", got ", input.device());
+    TORCH_CHECK_VALUE(input.dim() == 4 && input.size(0) == samples && input.size(2) == height && input.size(3) == width,
+                      "inputs must be (N, C, H, W) with (N, H, W) = (", samples, ", ", height, ", ", width, ") as the field, got ",
+                      input.sizes());
+    const kernels::RemapElement element = elementOf(input, mode);
+    sources.push_back(input.contiguous());
+    results.push_back(at::empty_like(sources.back(), at::MemoryFormat::Contiguous));
+    targets.push_back({sources.back().const_data_ptr(), results.back().mutable_data_ptr(), input.size(1), mode, element});
+  }
+  const at::Tensor displacement = (field.scalar_type() == at::kDouble ? field : field.to(at::kFloat)).contiguous();
+  void* stream = c10::cuda::getCurrentCUDAStream(field.device().index()).stream();
+  for (size_t first = 0; first < targets.size(); first += kernels::kRemapTargetsPerLaunch) {
+    const int count = static_cast<int>(std::min<size_t>(kernels::kRemapTargetsPerLaunch, targets.size() - first));
+    const char* failure = kernels::launchRemap(targets.data() + first, count, displacement.const_data_ptr(),
+                                               displacement.scalar_type() == at::kDouble, samples, height, width, stream);
+    TORCH_CHECK(failure == nullptr, "the CUDA remap kernel did not launch: ", failure);
+  }
+  return results;
+}
+
+}  // namespace unet
