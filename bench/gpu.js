@@ -24,6 +24,7 @@ const {
 const { normaliseImage } = require('../dist/data/dataset.js');
 const { resampleWithTorchOps } = require('../dist/augment/resample.js');
 const { loadSafetensors } = require('../dist/io/safetensors.js');
+const { saveNpy } = require('../dist/io/npy.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
 const { ddpDifference, expectedCollectives, freePort, oneProcessDdp, runRank } = require('../test/support/dist-harness.js');
 
@@ -136,13 +137,15 @@ section('CUDA out of memory', () => {
   printTable(['case', 'result', 'as expected'], rows);
 });
 
-async function trainingRows() {
+/** @param {(args: string[]) => any} reference */
+async function trainingRows(reference) {
   const raw = [1, 2].map((seed) => {
     const { image, label } = syntheticCells(seed, { height: 600, width: 600 });
     return { name: `cells${seed}`, image: normaliseImage(image), label };
   });
   const samples = prepareSamples(raw, 'instances', 2);
   const rows = [];
+  let ours = 0; // float32, batches prepared ahead: train()'s default on CUDA
   // Batches prepared one step ahead (train()'s default on CUDA) against prepared when taken.
   const configurations = [
     { amp: false, prefetch: false },
@@ -173,6 +176,7 @@ async function trainingRows() {
         }
       },
     });
+    if (!amp && prefetch) ours = rate;
     rows.push([
       `${amp ? 'AMP (float16 autocast, GradScaler)' : 'float32'}, batches ${prefetch ? 'prepared ahead' : 'prepared when taken'}`,
       String(result.step),
@@ -182,9 +186,38 @@ async function trainingRows() {
     ]);
     torch.dispose([...model.parameters()]);
   }
+  // The loops a PyTorch user would write on the same samples (reference/training_loop.py): scipy
+  // augmentation in DataLoader workers, and torch-ops augmentation on the GPU.
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-gpu-samples-'));
+  samples.forEach((sample, k) => {
+    saveNpy(path.join(folder, `${k}.image.npy`), sample.image.squeeze(0));
+    saveNpy(path.join(folder, `${k}.target.npy`), sample.target);
+    saveNpy(path.join(folder, `${k}.weights.npy`), sample.weights);
+  });
+  const workers = Math.max(1, Math.min(8, os.availableParallelism() - 2));
+  const pytorchLoop = (/** @type {string} */ augmentation, /** @type {string} */ label) => {
+    const theirs = reference(['train-loop', folder, 'ronneberger2015', '572', '30', augmentation, String(workers)]);
+    rows.push([label, '30', theirs.tilesPerSecond.toFixed(2), '', `… → ${theirs.lastLoss.toFixed(3)}`]);
+    return /** @type {number} */ (theirs.tilesPerSecond);
+  };
+  const loaderRate = pytorchLoop('loader', `PyTorch loop, scipy augmentation in a DataLoader with ${workers} workers`);
+  const deviceRate = pytorchLoop('device', 'PyTorch loop, augmentation in torch ops on the GPU');
+  fs.rmSync(folder, { recursive: true, force: true });
   printTable(
     ['train() of ronneberger2015, 572 tiles, augmentation', 'steps', 'tiles/s (steps 11–30)', 'peak GPU MB above the model', 'loss'],
     rows,
+  );
+  // Issue 20's targets: train() (float32, batches prepared ahead) against the bare step and the
+  // DataLoader loop.
+  const bare = 1000 / oursStepTimes('ronneberger2015', 572, 10).train.ms;
+  console.log('');
+  printTable(
+    ['train() float32, prepared ahead, against', 'tiles/s', 'ratio', 'target'],
+    [
+      ['the bare training step (no data, no augmentation)', bare.toFixed(2), (ours / bare).toFixed(3), '>= 0.9'],
+      ['the PyTorch DataLoader loop', loaderRate.toFixed(2), (ours / loaderRate).toFixed(3), '>= 1.5'],
+      ['the PyTorch loop with torch-ops augmentation', deviceRate.toFixed(2), (ours / deviceRate).toFixed(3), ''],
+    ],
   );
 }
 
@@ -430,7 +463,7 @@ async function main() {
       [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]),
     );
   });
-  await section('train()', trainingRows);
+  await section('train() against the loops a PyTorch user would write', () => trainingRows(referenceRun));
   section(`overlap-tile prediction against PyTorch on the same card (${card})`, () => predictionRows(referenceRun));
   section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
     const rows = [];

@@ -3,6 +3,9 @@ CUDA (float32, and with AMP), best of N after warm-ups, and peak GPU memory; and
 prediction of an image, the loop a PyTorch user would write (reference/overlap_tile.py).
     python bench/gpu_reference.py PRESET SIZE STEPS  ->  JSON
     python bench/gpu_reference.py predict PRESET SIZE TILE BATCH PRECISION REPEATS  ->  JSON {ms}
+    python bench/gpu_reference.py train-loop FOLDER PRESET TILE STEPS loader|device WORKERS  ->  JSON
+        the training loop of reference/training_loop.py on the samples FOLDER holds (K.image.npy,
+        K.target.npy, K.weights.npy), on CUDA: {tilesPerSecond, lastLoss}
 """
 import json
 import os
@@ -15,6 +18,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from reference.overlap_tile import predict  # noqa: E402
+from reference.training_loop import train_tiles_per_second  # noqa: E402
 from reference.unet import PRESETS, create_unet, output_extent  # noqa: E402
 
 
@@ -81,5 +85,14 @@ def main() -> None:
     print(json.dumps(results))
 
 
+def training_loop() -> None:
+    folder, preset, tile, steps, augment, workers = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], int(sys.argv[7])
+    count = len([name for name in os.listdir(folder) if name.endswith(".image.npy")])
+    images, targets, weights = ([np.load(os.path.join(folder, f"{k}.{part}.npy")) for k in range(count)] for part in ("image", "target", "weights"))
+    torch.manual_seed(0)
+    model = create_unet(preset)
+    print(json.dumps(train_tiles_per_second(model, images, targets, weights, tile, steps, augment, "cuda", workers)))
+
+
 if __name__ == "__main__":
-    prediction() if sys.argv[1] == "predict" else main()
+    {"predict": prediction, "train-loop": training_loop}.get(sys.argv[1], main)()
