@@ -1,7 +1,7 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
 // augmentation, overlap-tile prediction), CUDA out-of-memory handling, the fused CUDA remap
-// against torch ops, torch.distributed over NCCL
+// against torch ops, the training step captured in a CUDA graph against eager, torch.distributed over NCCL
 // (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
 // preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step, and
 // overlap-tile prediction in float32 and float16, against the PyTorch reference on the same card.
@@ -400,6 +400,77 @@ function fusedRemapRows() {
 }
 
 /**
+ * One SGD step (forward, cross-entropy, backward, update) of each preset on one 572² tile, eager
+ * and captured in a CUDA graph (torch.cuda.graph), on the same data: the losses of 20 steps each
+ * (eval mode on both, so that no random numbers are drawn) and the time a step takes over those 20.
+ */
+function cudaGraphRows() {
+  if (!torch.info().cudaKernels) {
+    console.log(`this build has no CUDA code (${torch.info().cudaKernelsMissing}): no CUDA graphs`);
+    return;
+  }
+  const rows = [];
+  for (const preset of /** @type {const} */ (['compact', 'ronneberger2015'])) {
+    torch.manualSeed(0);
+    const x = torch.randn([1, 1, 572, 572], { device: 'cuda' });
+    const out = createUNet(preset).outputSize(572);
+    const target = torch.randint(0, 2, [1, out, out], { device: 'cuda' });
+    const run = (/** @type {boolean} */ graphed) => {
+      torch.manualSeed(1);
+      const model = createUNet(preset).to('cuda').eval();
+      const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
+      const step = () => {
+        const loss = F.crossEntropy(model.forward(x), target);
+        loss.backward();
+        optimizer.step();
+        return loss;
+      };
+      // Two eager steps first (the momentum buffers, cuDNN's choices); then 20 timed.
+      /** @type {number[]} */
+      const losses = [];
+      for (let k = 0; k < 2; k += 1) {
+        optimizer.zeroGrad();
+        losses.push(Number(torch.tidy(() => step().item())));
+      }
+      optimizer.zeroGrad();
+      const graph = graphed ? new torch.cuda.CUDAGraph() : null;
+      const staticLoss = graph ? torch.tidy(() => torch.cuda.graph(graph, () => torch.keep(step()))) : null;
+      const stepLosses = [];
+      torch.cuda.synchronize();
+      const start = process.hrtime.bigint();
+      for (let k = 0; k < 20; k += 1) {
+        if (graph && staticLoss) {
+          graph.replay();
+          stepLosses.push(staticLoss.clone());
+        } else {
+          optimizer.zeroGrad();
+          stepLosses.push(torch.tidy(() => torch.keep(step().detach())));
+        }
+      }
+      torch.cuda.synchronize();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6 / 20;
+      for (const loss of stepLosses) losses.push(Number(loss.item()));
+      torch.dispose(stepLosses);
+      if (graph) graph.reset();
+      optimizer.zeroGrad();
+      if (staticLoss) staticLoss.dispose();
+      model.dispose();
+      return { ms, losses };
+    };
+    const eager = run(false);
+    const graphed = run(true);
+    const worst = Math.max(...eager.losses.map((value, k) => Math.abs(value - (graphed.losses[k] ?? Number.NaN)) / Math.abs(value)));
+    if (!(worst <= 1e-3)) process.exitCode = 1;
+    rows.push([preset, eager.ms.toFixed(3), graphed.ms.toFixed(3), (eager.ms / graphed.ms).toFixed(2), worst.toExponential(2)]);
+    torch.dispose([x, target]);
+  }
+  printTable(
+    ['one SGD step on a 572² tile', 'eager ms', 'CUDA graph ms', 'speed-up (compact: >= 1.3)', 'max relative loss difference'],
+    rows,
+  );
+}
+
+/**
  * Overlap-tile prediction of a SIZE² image (CPU in, float32 probabilities on the CPU out) on the
  * GPU, best of `repeats` after two warm-ups: our predictProbabilities and the PyTorch loop of
  * reference/overlap_tile.py, for each preset, image size and precision.
@@ -457,6 +528,7 @@ async function main() {
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
   section('the fused CUDA remap against torch ops', fusedRemapRows);
+  section('CUDA graphs: the training step captured against eager', cudaGraphRows);
   section(`augmentation on the GPU (${augment.cudaResampling()})`, () => {
     printTable(
       ['device', 'batch', 'samples/s'],

@@ -53,5 +53,6 @@ export function emptyCache(): void {
 }
 
 export type { CudaMemoryStats };
+export { CUDAGraph, graph } from './cuda-graph';
 /** PyTorch's `torch.cuda.OutOfMemoryError`: the same class as `torch.OutOfMemoryError`. */
 export { OutOfMemoryError } from './errors';

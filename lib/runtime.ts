@@ -35,7 +35,7 @@ export interface RuntimeInfo {
   distributedBackends: string[];
   /** Why the NCCL backend was not built, or null. */
   ncclMissing: string | null;
-  /** Whether the addon has its own CUDA kernels (built with nvcc), which CUDA augmentation then uses. */
+  /** Whether the addon has its own CUDA code (built with nvcc): the fused remap CUDA augmentation then uses, and CUDA graphs. */
   cudaKernels: boolean;
   /** Why they were not built, or null. */
   cudaKernelsMissing: string | null;

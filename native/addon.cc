@@ -91,6 +91,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerWeightMap(env, exports);
   registerAugment(env, exports);
   registerDistributed(env, exports);
+  registerCudaGraph(env, exports);
   return exports;
 }
 

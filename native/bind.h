@@ -317,6 +317,28 @@ Napi::Value toJs(Napi::Env env, std::tuple<T...> values) {
   return array;
 }
 
+// --- C++ objects held by JS --------------------------------------------------------------------
+
+// A JS External holding one C++ object (a process group, a DDP reducer, a CUDA graph), tagged so
+// that a wrong or foreign value is refused by name; the object is deleted when JS collects it.
+template <typename T>
+struct Tagged {
+  static Napi::Value wrap(Napi::Env env, T* object, const napi_type_tag& tag) {
+    auto external = Napi::External<T>::New(env, object, [](Napi::Env, T* held) { delete held; });
+    if (napi_type_tag_object(env, external, &tag) != napi_ok) throw Napi::Error::New(env);
+    return external;
+  }
+  static T& unwrap(Napi::Env env, const Napi::Value& value, const napi_type_tag& tag, const char* binding, const char* argument,
+                   const char* kind) {
+    bool tagged = false;
+    if (value.IsExternal() && napi_check_object_type_tag(env, value, &tag, &tagged) != napi_ok) throw Napi::Error::New(env);
+    if (!tagged)
+      throw Napi::TypeError::New(
+          env, std::string(binding) + "(): argument '" + argument + "' must be a " + kind + ", got " + describeValue(value));
+    return *value.As<Napi::External<T>>().Data();
+  }
+};
+
 // --- the binding itself -------------------------------------------------------------------------
 
 template <typename F>

@@ -20,5 +20,6 @@ void registerWeightMap(Napi::Env env, Napi::Object exports);
 void registerAugment(Napi::Env env, Napi::Object exports);
 void registerCpuCache(Napi::Env env, Napi::Object exports);
 void registerDistributed(Napi::Env env, Napi::Object exports);
+void registerCudaGraph(Napi::Env env, Napi::Object exports);
 
 }  // namespace unet

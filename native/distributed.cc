@@ -33,29 +33,6 @@ namespace unet {
 namespace {
 using c10d::ProcessGroup;
 
-void check(Napi::Env env, napi_status status) {
-  if (status != napi_ok) throw Napi::Error::New(env);
-}
-
-// A JS External holding one C++ object, tagged so that a wrong or foreign value is refused by name.
-template <typename T>
-struct Tagged {
-  static Napi::Value wrap(Napi::Env env, T* object, const napi_type_tag& tag) {
-    auto external = Napi::External<T>::New(env, object, [](Napi::Env, T* held) { delete held; });
-    check(env, napi_type_tag_object(env, external, &tag));
-    return external;
-  }
-  static T& unwrap(Napi::Env env, const Napi::Value& value, const napi_type_tag& tag, const char* binding, const char* argument,
-                   const char* kind) {
-    bool tagged = false;
-    if (value.IsExternal()) check(env, napi_check_object_type_tag(env, value, &tag, &tagged));
-    if (!tagged)
-      throw Napi::TypeError::New(
-          env, std::string(binding) + "(): argument '" + argument + "' must be a " + kind + ", got " + describeValue(value));
-    return *value.As<Napi::External<T>>().Data();
-  }
-};
-
 struct GroupHolder {
   c10::intrusive_ptr<ProcessGroup> group;
 };

@@ -27,7 +27,9 @@ describe('unet command line', () => {
     expect(text).toMatch(/^libtorch\s+2\.\d+/m);
     expect(text).toMatch(/^CUDA build\s+(yes|no)/m);
     expect(text).toMatch(/^distributed\s+(gloo, nccl|gloo \(nccl not built: .+\))$/m);
-    expect(text).toMatch(/^CUDA kernels\s+(built: .+|not built \(.+\): CUDA augmentation runs on torch ops)$/m);
+    expect(text).toMatch(
+      /^CUDA kernels\s+(built: .+; CUDA graphs|not built \(.+\): CUDA augmentation runs on torch ops; no CUDA graphs)$/m,
+    );
   });
 
   test('an unknown verb or option is an error with usage', () => {

@@ -30,8 +30,8 @@ function printInfo(json: boolean): number {
     [
       'CUDA kernels',
       facts.cudaKernels
-        ? 'built: CUDA augmentation resamples in one fused kernel'
-        : `not built (${facts.cudaKernelsMissing}): CUDA augmentation runs on torch ops`,
+        ? 'built: CUDA augmentation resamples in one fused kernel; CUDA graphs'
+        : `not built (${facts.cudaKernelsMissing}): CUDA augmentation runs on torch ops; no CUDA graphs`,
     ],
     ['threads', `${facts.threads} (of ${facts.cpus} CPUs)`],
     ['addon', facts.addon],
