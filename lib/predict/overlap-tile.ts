@@ -127,8 +127,9 @@ const SYMMETRIES: [(x: Tensor) => Tensor, (x: Tensor) => Tensor][] = [0, 1, 2, 3
 
 /**
  * Class scores (classes, H, W), float32 on the CPU, of an image (C, H, W) normalised as for
- * training, by overlap-tile prediction (no test-time augmentation). Memory for the network grows
- * with the tile size and the batch, not with the image.
+ * training, by overlap-tile prediction (no test-time augmentation). The network's memory grows
+ * with the tile size and the batch, not with the image; on a GPU the image and its scores
+ * (classes × H × W floats, twice that with test-time augmentation) are on the device too.
  */
 export function predictLogits(model: UNet, image: Tensor, options: Omit<PredictOptions, 'tta'> = {}): Tensor {
   return run(model, image, options, (source, tileSize, batchSize, precision) =>
