@@ -21,6 +21,7 @@
 #include "bind.h"
 #include "bindings.h"
 #include "parallel.h"
+#include "resample_math.h"
 
 #ifdef UNET_WITH_CUDA_KERNELS
 #include "augment_cuda.h"
@@ -30,6 +31,9 @@ namespace unet {
 
 namespace {
 using T = const at::Tensor&;
+using resample::cubicWeights;
+using resample::reflect;
+using resample::reflectIndex;
 
 enum class Mode { Nearest, Bilinear, Bicubic };
 
@@ -40,44 +44,10 @@ Mode parseMode(const std::string& mode) {
   TORCH_CHECK_VALUE(false, "mode must be 'nearest', 'bilinear' or 'bicubic', got '", mode, "'");
 }
 
-// A coordinate mirrored about the outer pixel centres 0 and size - 1 as often as needed
-// (grid_sample's reflection with align_corners). `x` must be finite.
-inline double reflect(double x, int64_t size) {
-  const double span = static_cast<double>(size - 1);
-  if (x >= 0 && x <= span) return x;
-  if (size == 1) return 0;
-  // One reflection covers every point within a span of the image, which is nearly all of them.
-  const double once = x < 0 ? -x : 2 * span - x;
-  if (once >= 0 && once <= span) return once;
-  const double folded = std::fmod(std::fabs(x), 2 * span);
-  return std::min(folded <= span ? folded : 2 * span - folded, span);
-}
-
 // floor() without a libm call (the x86-64 baseline has no rounding instruction).
 int64_t floorIndex(double x) {
   const int64_t truncated = static_cast<int64_t>(x);
   return truncated - (x < static_cast<double>(truncated) ? 1 : 0);
-}
-
-// reflect() for whole pixel positions, in integers: the mirror image repeats every 2 (size - 1).
-int64_t reflectIndex(int64_t index, int64_t size) {
-  if (index >= 0 && index < size) return index;
-  if (size == 1) return 0;
-  const int64_t period = 2 * (size - 1);
-  const int64_t folded = ((index % period) + period) % period;
-  return folded < size ? folded : period - folded;
-}
-
-// Keys' cubic convolution kernel with a = -0.75, as PyTorch's bicubic modes use.
-template <typename Real>
-inline void cubicWeights(Real t, Real weights[4]) {
-  constexpr Real a = -0.75;
-  auto near = [](Real x) { return ((a + 2) * x - (a + 3)) * x * x + 1; };
-  auto far = [](Real x) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; };
-  weights[0] = far(t + 1);
-  weights[1] = near(t);
-  weights[2] = near(1 - t);
-  weights[3] = far(2 - t);
 }
 
 // Float images are interpolated in float (fractions taken from double-precision coordinates), the rest in double.

@@ -1,52 +1,26 @@
 // Resampling through a displacement field on the GPU, fused: one thread per output pixel computes
 // its source point once, in double precision, and samples every target from it (image bicubic,
 // labels nearest, weight map bilinear), where the torch-ops path runs one grid_sample per target
-// in float64. The arithmetic is that of the CPU kernel (augment.cc) and of grid_sample with
-// align_corners and reflection padding, so the three agree to float32 rounding.
+// in float64. The arithmetic is that of the CPU kernel (augment.cc, with which it shares
+// resample_math.h) and of grid_sample with align_corners and reflection padding, so the three agree
+// to float32 rounding.
 #include <cuda_runtime.h>
 
 #include "remap_kernel.h"
+#include "resample_math.h"
 
 namespace unet::kernels {
 
 namespace {
 
+using resample::cubicWeights;
+using resample::reflect;
+using resample::reflectIndex;
+
 struct TargetList {
   RemapTarget targets[kRemapTargetsPerLaunch];
   int count;
 };
-
-// A coordinate mirrored about the outer pixel centres 0 and size - 1 as often as needed.
-__device__ double reflectCoordinate(double x, int64_t size) {
-  const double span = static_cast<double>(size - 1);
-  if (x >= 0 && x <= span) return x;
-  if (size == 1) return 0;
-  const double once = x < 0 ? -x : 2 * span - x;
-  if (once >= 0 && once <= span) return once;
-  const double folded = fmod(fabs(x), 2 * span);
-  return fmin(folded <= span ? folded : 2 * span - folded, span);
-}
-
-// A whole pixel position mirrored into [0, size): the mirror image repeats every 2 (size - 1).
-__device__ int64_t reflectIndex(int64_t index, int64_t size) {
-  if (index >= 0 && index < size) return index;
-  if (size == 1) return 0;
-  const int64_t period = 2 * (size - 1);
-  const int64_t folded = ((index % period) + period) % period;
-  return folded < size ? folded : period - folded;
-}
-
-// Keys' cubic convolution kernel with a = -0.75, as PyTorch's bicubic modes use.
-template <typename Real>
-__device__ void cubicWeights(Real t, Real weights[4]) {
-  const Real a = -0.75;
-  auto near = [a](Real x) { return ((a + 2) * x - (a + 3)) * x * x + 1; };
-  auto far = [a](Real x) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; };
-  weights[0] = far(t + 1);
-  weights[1] = near(t);
-  weights[2] = near(1 - t);
-  weights[3] = far(2 - t);
-}
 
 // Where one output pixel samples: the whole pixel at or before its mirrored source point, the
 // fraction beyond it, and the nearest pixel (half to even, as grid_sample rounds).
@@ -110,8 +84,8 @@ __global__ void remapKernel(TargetList list, const Displacement* field, int64_t 
   double column = static_cast<double>(pixel % width) + static_cast<double>(field[2 * index + 1]);
   // As on the CPU, a point that is not finite is taken as (0, 0); the caller checks the field.
   if (!isfinite(row) || !isfinite(column)) row = column = 0;
-  row = reflectCoordinate(row, height);
-  column = reflectCoordinate(column, width);
+  row = reflect(row, height);
+  column = reflect(column, width);
   SourcePoint p;
   p.row = static_cast<int64_t>(row);  // mirrored points are >= 0, where truncation is floor
   p.column = static_cast<int64_t>(column);
