@@ -17,6 +17,7 @@ function hasCommand(name) {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
+/** Builds the addon with cmake-js; returns cmake-js's exit status. */
 function buildAddon(found, clean) {
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
   const args = [
@@ -32,17 +33,11 @@ function buildAddon(found, clean) {
   ];
   if (hasCommand('ccache')) args.push('--CDCMAKE_CXX_COMPILER_LAUNCHER=ccache');
   else log('ccache not found: a fresh build compiles every file (apt-get install ccache makes rebuilds fast)');
-  const result = spawnSync(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' });
-  if (result.status !== 0) {
-    throw new LibtorchError(
-      `the addon did not build against ${found.root} (cmake-js exited with ${result.status}). ` +
-        'Check that cmake >= 3.18 and a C++20 compiler (g++ 11+) are installed; the output above names the failing step.',
-    );
-  }
+  return spawnSync(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' }).status;
 }
 
 function main() {
-  const found = findLibtorch({ install: true, log });
+  let found = findLibtorch({ install: true, log });
   log(`libtorch ${found.version} (${found.cuda ? 'CUDA build' : 'CPU build'}) at ${found.root}`);
   log(`chosen because ${found.reason}`);
   log(
@@ -50,13 +45,30 @@ function main() {
   );
   log(
     found.cudaKernelsMissing === null
-      ? `CUDA kernels: built with ${found.nvcc} for ${found.cudaArchitectures}`
+      ? `CUDA kernels: building them with ${found.nvcc} for ${found.cudaArchitectures}`
       : `CUDA kernels: not built (${found.cudaKernelsMissing}); CUDA augmentation runs on torch ops`,
   );
   const previous = readRecord();
   const clean = previous !== null && (previous.root !== found.root || previous.version !== found.version);
   if (clean) log(`libtorch changed from ${previous.version} at ${previous.root}: rebuilding from scratch`);
-  buildAddon(found, clean);
+  let status = buildAddon(found, clean);
+  if (status !== 0 && found.nvcc !== null) {
+    // The kernels are an optimisation: an nvcc that cannot compile them must not cost the install.
+    log(`the build with the CUDA kernels failed (the output above says why): building without them`);
+    found = {
+      ...found,
+      nvcc: null,
+      cudaArchitectures: null,
+      cudaKernelsMissing: `${found.nvcc} did not compile them (see npm install's output)`,
+    };
+    status = buildAddon(found, false);
+  }
+  if (status !== 0) {
+    throw new LibtorchError(
+      `the addon did not build against ${found.root} (cmake-js exited with ${status}). ` +
+        'Check that cmake >= 3.18 and a C++20 compiler (g++ 11+) are installed; the output above names the failing step.',
+    );
+  }
   writeRecord(found);
   log(`addon built: ${path.join('build', 'Release', 'unet_torch.node')}`);
 }
