@@ -413,7 +413,9 @@ function cudaGraphRows() {
   for (const preset of /** @type {const} */ (['compact', 'ronneberger2015'])) {
     torch.manualSeed(0);
     const x = torch.randn([1, 1, 572, 572], { device: 'cuda' });
-    const out = createUNet(preset).outputSize(572);
+    const probe = createUNet(preset);
+    const out = probe.outputSize(572);
+    probe.dispose();
     const target = torch.randint(0, 2, [1, out, out], { device: 'cuda' });
     const run = (/** @type {boolean} */ graphed) => {
       torch.manualSeed(1);

@@ -169,14 +169,8 @@ outputs["float32"] = predict(model, inputs["image"].numpy(), 60)`,
 
   test('unet predict --precision bfloat16 segments as float32 does, to a few border pixels', async () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-precision-'));
-    const image = path.join(
-      packageRoot,
-      'examples',
-      'dsb2018',
-      'test',
-      'images',
-      fs.readdirSync(path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images'))[0]!,
-    );
+    const samples = path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images');
+    const image = path.join(samples, fs.readdirSync(samples)[0]!);
     const name = path.basename(image, '.png');
     const quiet = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
