@@ -13,7 +13,7 @@ import { nn, optim, runTraining, syntheticCells, torch, UNet, unet } from '../li
 import { launchPlan, rankEnvironment, rankShare } from '../lib/cli/launch';
 import { main } from '../lib/cli/main';
 import { normaliseImage, prepareSamples } from '../lib/data/dataset';
-import { ProcessGroup, resolveRendezvous } from '../lib/distributed';
+import { localDevice, localRank, ProcessGroup, resolveRendezvous } from '../lib/distributed';
 import { loadSafetensors } from '../lib/io/safetensors';
 import { predictProbabilities } from '../lib/predict';
 import { loadTrainedModel } from '../lib/unet/model-files';
@@ -422,6 +422,17 @@ describe('the rendezvous', () => {
     expect(() => resolveRendezvous({ initMethod: 'tcp://host:1' }, {})).toThrow(/needs the options 'rank' and 'worldSize'/);
     expect(() => resolveRendezvous({ initMethod: 'file:///tmp/x' }, {})).toThrow(/must be 'env:\/\/' or 'tcp:\/\/host:port'/);
     expect(() => resolveRendezvous({ rank: 4 }, env)).toThrow(/rank 4 is not below the world size 4/);
+    // The local rank and device: from LOCAL_RANK, and bad arguments named (the fuzzer found null).
+    expect([
+      localRank({}),
+      localRank({ LOCAL_RANK: '3' }),
+      localDevice('cuda', { LOCAL_RANK: '1' }),
+      localDevice('cpu', { LOCAL_RANK: '1' }),
+    ]).toEqual([0, 3, 'cuda:1', 'cpu']);
+    expect(() => localRank({ LOCAL_RANK: '-1' })).toThrow(/LOCAL_RANK must be an integer >= 0, got '-1'/);
+    expect(() => localRank(null as never)).toThrow(/localRank\(\): argument 'env' must be an object, got null/);
+    expect(() => localDevice(5 as never)).toThrow(/localDevice\(\): argument 'device' must be a string, got number/);
+    expect(() => localDevice('cuda', null as never)).toThrow(/localDevice\(\): argument 'env' must be an object, got null/);
   });
   test("the launcher sets torchrun's variables for each local rank; a rank ignores the launch flags", () => {
     const plan = launchPlan({ 'nproc-per-node': '4', nnodes: '2', 'node-rank': '1', 'master-addr': '10.0.0.1' }, {});

@@ -2,6 +2,7 @@
 // group over Gloo or NCCL, built exactly as PyTorch builds it so that Node and PyTorch ranks can
 // share a group, and the collectives. Every call that waits on peers returns a Promise: the event loop
 // keeps turning while a rank waits.
+import { objectArg } from '../check';
 import { native } from '../native';
 import { div_ } from '../ops/math';
 import { checkOptions, oneOf } from '../ops/options';
@@ -268,12 +269,14 @@ export function destroyProcessGroup(group?: ProcessGroup): void {
  * `--nproc-per-node`) started, as PyTorch scripts pick their GPU; any other device is kept.
  */
 export function localDevice(device: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof device !== 'string') throw new TypeError(`localDevice(): argument 'device' must be a string, got ${typeof device}`);
+  objectArg('localDevice', 'env', env);
   return device === 'cuda' && env.LOCAL_RANK !== undefined ? `cuda:${localRank(env)}` : device;
 }
 
 /** The local rank torchrun (or `unet train --nproc-per-node`) gives this process: `LOCAL_RANK`, 0 if unset. */
 export function localRank(env: NodeJS.ProcessEnv = process.env): number {
-  const value = env.LOCAL_RANK;
+  const value = objectArg<NodeJS.ProcessEnv>('localRank', 'env', env).LOCAL_RANK;
   if (value === undefined || value === '') return 0;
   const rank = Number(value);
   if (!Number.isInteger(rank) || rank < 0) throw new RangeError(`LOCAL_RANK must be an integer >= 0, got '${value}'`);
