@@ -61,7 +61,8 @@ function main() {
       cudaArchitectures: null,
       cudaKernelsMissing: `${found.nvcc} did not compile them (see npm install's output)`,
     };
-    status = buildAddon(found, false);
+    // From scratch: the failed configuration stays in CMake's cache otherwise.
+    status = buildAddon(found, true);
   }
   if (status !== 0) {
     throw new LibtorchError(
