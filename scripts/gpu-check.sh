@@ -39,7 +39,8 @@ build() { # $1: the nvcc for the CUDA kernels, or nothing
 # Without the kernels if they do not compile there: the rest of the check still runs.
 if ! build "$(node scripts/libtorch.js nvcc)"; then
   tail -40 "$out/build.log"
-  echo "the build with the CUDA kernels failed (above): building without them"
+  echo "the build with the CUDA kernels failed (above): building without them, from scratch"
+  rm -rf build
   build "" || { tail -40 "$out/build.log"; exit 1; }
 fi
 echo "addon built against $root in $(( $(date +%s) - start )) s"

@@ -59,7 +59,7 @@ function main() {
       ...found,
       nvcc: null,
       cudaArchitectures: null,
-      cudaKernelsMissing: `${found.nvcc} did not compile them (see npm install's output)`,
+      cudaKernelsMissing: `${found.nvcc} did not compile them; npm install's output says why`,
     };
     // From scratch: the failed configuration stays in CMake's cache otherwise.
     status = buildAddon(found, true);
