@@ -21,6 +21,7 @@
 #include "bind.h"
 #include "bindings.h"
 #include "parallel.h"
+#include "remap_kernel.h"
 #include "resample_math.h"
 
 #ifdef UNET_WITH_CUDA_KERNELS
@@ -35,13 +36,39 @@ using resample::cubicWeights;
 using resample::reflect;
 using resample::reflectIndex;
 
-enum class Mode { Nearest, Bilinear, Bicubic };
+// One mode type for the CPU and CUDA remaps (remap_kernel.h has no torch headers).
+using Mode = kernels::RemapMode;
 
 Mode parseMode(const std::string& mode) {
   if (mode == "nearest") return Mode::Nearest;
   if (mode == "bilinear") return Mode::Bilinear;
   if (mode == "bicubic") return Mode::Bicubic;
   TORCH_CHECK_VALUE(false, "mode must be 'nearest', 'bilinear' or 'bicubic', got '", mode, "'");
+}
+
+// What the CPU and CUDA remaps both ask of their arguments: inputs and modes of one length, a
+// field (N, H, W, 2) on `device`, inputs (N, C, H, W) on it too, interpolation only of floating
+// inputs. Returns the parsed modes.
+std::vector<Mode> checkRemap(const std::vector<at::Tensor>& inputs, T field, const std::vector<std::string>& modes,
+                             c10::DeviceType device) {
+  TORCH_CHECK_VALUE(!inputs.empty() && modes.size() == inputs.size(), "inputs and modes must be non-empty and of one length, got ",
+                    inputs.size(), " and ", modes.size());
+  TORCH_CHECK_VALUE(field.device().type() == device && field.dim() == 4 && field.size(3) == 2, "field must be a ",
+                    c10::DeviceTypeName(device), " (N, H, W, 2) tensor, got ", field.sizes(), " on ", field.device());
+  const int64_t samples = field.size(0), height = field.size(1), width = field.size(2);
+  std::vector<Mode> parsed;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const at::Tensor& input = inputs[k];
+    const Mode mode = parseMode(modes[k]);
+    TORCH_CHECK_VALUE(input.device() == field.device(), "inputs must be on the field's device ", field.device(), ", got ", input.device());
+    TORCH_CHECK_VALUE(input.dim() == 4 && input.size(0) == samples && input.size(2) == height && input.size(3) == width,
+                      "inputs must be (N, C, H, W) with (N, H, W) = (", samples, ", ", height, ", ", width, ") as the field, got ",
+                      input.sizes());
+    TORCH_CHECK_VALUE(mode == Mode::Nearest || at::isFloatingType(input.scalar_type()), "only 'nearest' resamples a ", input.scalar_type(),
+                      " input; interpolation needs a floating dtype");
+    parsed.push_back(mode);
+  }
+  return parsed;
 }
 
 // floor() without a libm call (the x86-64 baseline has no rounding instruction).
@@ -346,24 +373,14 @@ struct RemapJob {
 // out_k(n, c, y, x) = inputs_k(n, c, y + dy, x + dx), (dy, dx) = field(n, y, x), mirrored at the
 // borders. The inputs share the field, so each pixel's source point is computed once for them all.
 std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, const std::vector<std::string>& modes) {
-  TORCH_CHECK_VALUE(!inputs.empty() && modes.size() == inputs.size(), "inputs and modes must be non-empty and of one length, got ",
-                    inputs.size(), " and ", modes.size());
-  TORCH_CHECK_VALUE(field.is_cpu() && field.dim() == 4 && field.size(3) == 2, "field must be a CPU (N, H, W, 2) tensor, got ",
-                    field.sizes());
+  const std::vector<Mode> parsed = checkRemap(inputs, field, modes, c10::DeviceType::CPU);
   const int64_t samples = field.size(0), height = field.size(1), width = field.size(2);
   TORCH_CHECK_VALUE(height < (int64_t{1} << 31) && width < (int64_t{1} << 31), "remap takes images of under 2^31 pixels a side, got ",
                     height, " x ", width);
   std::vector<RemapJob> jobs;
   for (size_t k = 0; k < inputs.size(); ++k) {
-    const at::Tensor& input = inputs[k];
-    const Mode mode = parseMode(modes[k]);
-    TORCH_CHECK_VALUE(input.is_cpu(), "remap runs on CPU tensors");
-    TORCH_CHECK_VALUE(input.dim() == 4 && input.size(0) == samples && input.size(2) == height && input.size(3) == width,
-                      "inputs must be (N, C, H, W) with (N, H, W) = (", samples, ", ", height, ", ", width, ") as the field, got ",
-                      input.sizes());
-    TORCH_CHECK_VALUE(mode == Mode::Nearest || at::isFloatingType(input.scalar_type()), "only 'nearest' resamples a ", input.scalar_type(),
-                      " input; interpolation needs a floating dtype");
-    const at::Tensor source = input.contiguous();
+    const Mode mode = parsed[k];
+    const at::Tensor source = inputs[k].contiguous();
     at::Tensor result = at::empty_like(source);
     const int64_t itemSize = source.element_size(), channels = source.size(1);
     jobs.push_back({source, result, spanKernelFor(mode, source.scalar_type()), static_cast<const char*>(source.const_data_ptr()),
@@ -507,7 +524,7 @@ void registerAugment(Napi::Env env, Napi::Object exports) {
   define(env, exports, "remapCuda", {"inputs", "field", "modes"},
          [](std::vector<at::Tensor> inputs, T field, std::vector<std::string> modes) -> std::vector<at::Tensor> {
 #ifdef UNET_WITH_CUDA_KERNELS
-           return remapCuda(inputs, field, modes);
+           return remapCuda(inputs, field, checkRemap(inputs, field, modes, c10::DeviceType::CUDA));
 #else
            TORCH_CHECK(false, "this addon was built without its CUDA kernels (no nvcc, or no CUDA libtorch, at install)");
 #endif

@@ -1,5 +1,5 @@
-// The CUDA remap's torch side: checks the tensors, makes the results and launches the fused kernel
-// of remap_kernel.cu on the current stream of the field's device.
+// The CUDA remap's torch side: takes the tensors augment.cc has checked (checkRemap), makes the
+// results and launches the fused kernel of remap_kernel.cu on the current stream of the field's device.
 #include "augment_cuda.h"
 
 #include <ATen/ATen.h>
@@ -13,13 +13,6 @@
 namespace unet {
 
 namespace {
-
-kernels::RemapMode parseMode(const std::string& mode) {
-  if (mode == "nearest") return kernels::RemapMode::Nearest;
-  if (mode == "bilinear") return kernels::RemapMode::Bilinear;
-  if (mode == "bicubic") return kernels::RemapMode::Bicubic;
-  TORCH_CHECK_VALUE(false, "mode must be 'nearest', 'bilinear' or 'bicubic', got '", mode, "'");
-}
 
 kernels::RemapElement elementOf(const at::Tensor& input, kernels::RemapMode mode) {
   if (input.scalar_type() == at::kFloat) return kernels::RemapElement::Float32;
@@ -41,26 +34,17 @@ kernels::RemapElement elementOf(const at::Tensor& input, kernels::RemapMode mode
 
 }  // namespace
 
-std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field, const std::vector<std::string>& modes) {
-  TORCH_CHECK_VALUE(!inputs.empty() && modes.size() == inputs.size(), "inputs and modes must be non-empty and of one length, got ",
-                    inputs.size(), " and ", modes.size());
-  TORCH_CHECK_VALUE(field.is_cuda() && field.dim() == 4 && field.size(3) == 2, "field must be a CUDA (N, H, W, 2) tensor, got ",
-                    field.sizes(), " on ", field.device());
+std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field,
+                                  const std::vector<kernels::RemapMode>& modes) {
   const int64_t samples = field.size(0), height = field.size(1), width = field.size(2);
   const c10::cuda::CUDAGuard guard(field.device());
   std::vector<at::Tensor> sources, results;
   std::vector<kernels::RemapTarget> targets;
   for (size_t k = 0; k < inputs.size(); ++k) {
-    const at::Tensor& input = inputs[k];
-    const kernels::RemapMode mode = parseMode(modes[k]);
-    TORCH_CHECK_VALUE(input.device() == field.device(), "inputs must be on the field's device ", field.device(), ", got ", input.device());
-    TORCH_CHECK_VALUE(input.dim() == 4 && input.size(0) == samples && input.size(2) == height && input.size(3) == width,
-                      "inputs must be (N, C, H, W) with (N, H, W) = (", samples, ", ", height, ", ", width, ") as the field, got ",
-                      input.sizes());
-    const kernels::RemapElement element = elementOf(input, mode);
-    sources.push_back(input.contiguous());
+    const kernels::RemapElement element = elementOf(inputs[k], modes[k]);
+    sources.push_back(inputs[k].contiguous());
     results.push_back(at::empty_like(sources.back(), at::MemoryFormat::Contiguous));
-    targets.push_back({sources.back().const_data_ptr(), results.back().mutable_data_ptr(), input.size(1), mode, element});
+    targets.push_back({sources.back().const_data_ptr(), results.back().mutable_data_ptr(), inputs[k].size(1), modes[k], element});
   }
   const at::Tensor displacement = (field.scalar_type() == at::kDouble ? field : field.to(at::kFloat)).contiguous();
   void* stream = c10::cuda::getCurrentCUDAStream(field.device().index()).stream();

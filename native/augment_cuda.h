@@ -4,13 +4,16 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <string>
 #include <vector>
+
+#include "remap_kernel.h"
 
 namespace unet {
 
 // remap() of augment.cc for CUDA tensors, in one fused kernel: out_k(n, c, y, x) =
 // inputs_k(n, c, y + dy, x + dx) mirrored at the borders, each pixel's source point computed once.
-std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field, const std::vector<std::string>& modes);
+// The arguments have passed augment.cc's checks (checkRemap), which parsed the modes.
+std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field,
+                                  const std::vector<kernels::RemapMode>& modes);
 
 }  // namespace unet
