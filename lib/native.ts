@@ -401,14 +401,14 @@ export interface NativeAddon {
   composeField(controlPoints: T | undefined, affine: T, height: number, width: number): T;
   remap(inputs: T[], field: T, modes: string[]): T[];
   cudaKernelsBuilt(): boolean;
+  remapCuda(inputs: T[], field: T, modes: string[]): T[];
+  seededNormal(seed: number, size: number[]): T;
   // CUDA graphs (native/cuda_graph.cc)
   cudaGraphNew(): unknown;
   cudaGraphCaptureBegin(graph: unknown, device: string): void;
   cudaGraphCaptureEnd(graph: unknown): void;
   cudaGraphReplay(graph: unknown): void;
   cudaGraphReset(graph: unknown): void;
-  remapCuda(inputs: T[], field: T, modes: string[]): T[];
-  seededNormal(seed: number, size: number[]): T;
   // mixed precision (native/amp.cc)
   autocastEnabled(deviceType: string): boolean;
   autocastDtype(deviceType: string): DType;

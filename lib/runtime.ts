@@ -59,6 +59,7 @@ function whyNoCudaKernels(): string {
 /** The libtorch that was loaded, CUDA build or not, visible GPUs and threads. */
 export function info(): RuntimeInfo {
   const distributedBackends = native.distBackends();
+  const cudaKernels = native.cudaKernelsBuilt();
   return {
     libtorchVersion: libtorchRecord.version,
     libtorchPath: libtorchRecord.root,
@@ -72,8 +73,8 @@ export function info(): RuntimeInfo {
     ncclMissing: distributedBackends.includes('nccl')
       ? null
       : (libtorchRecord.ncclMissing ?? 'the build recorded no reason: run npm install again'),
-    cudaKernels: native.cudaKernelsBuilt(),
-    cudaKernelsMissing: native.cudaKernelsBuilt() ? null : whyNoCudaKernels(),
+    cudaKernels,
+    cudaKernelsMissing: cudaKernels ? null : whyNoCudaKernels(),
     threads: native.getNumThreads(),
     cpus: os.availableParallelism(),
     addon: addonFile,

@@ -19,8 +19,6 @@ import { checkOptions } from '../ops/options';
 import { overlapStep } from '../raster/tiles';
 import { PRECISIONS, type Precision } from './precision';
 
-export { PRECISIONS, type Precision };
-
 /** Options of `predictProbabilities`. */
 export interface PredictOptions {
   /** Input tile extent (valid for the network); default: 572 for the paper's depth, else the smallest valid extent ≥ 256 + margins. */
