@@ -242,7 +242,9 @@ export interface NativeAddon {
   diag(input: T, diagonal: number): T;
   // conversions, shape, indexing, joining (native/ops_shape.cc)
   toDtype(input: T, dtype: DType): T;
-  toDevice(input: T, device: string): T;
+  toDevice(input: T, device: string, nonBlocking?: boolean): T;
+  pinMemory(input: T): T;
+  isPinned(input: T): boolean;
   clone(input: T, memoryFormat: MemoryFormat | undefined): T;
   detach(input: T): T;
   alias(input: T): T;

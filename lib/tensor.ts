@@ -21,6 +21,13 @@ export interface ToOptions {
   device?: string;
   /** Lay the result out this way (`'channelsLast'` for NHWC convolutions). */
   memoryFormat?: MemoryFormat;
+  /**
+   * With a CUDA `device`: queue the copy on the current stream and return without waiting for the
+   * stream (PyTorch's `non_blocking`), so that the host goes on while the device works; the copy
+   * is ordered before everything queued after it. Fully asynchronous from {@link Tensor.pinMemory}
+   * memory. Copies to the CPU always wait, so that their values can be read at once.
+   */
+  nonBlocking?: boolean;
 }
 
 /**
@@ -103,7 +110,10 @@ export class Tensor {
     }
     const options: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
     const steps: ((input: Tensor) => Tensor)[] = [];
-    if (options.device !== undefined) steps.push((input) => native.toDevice(input, options.device!));
+    if (options.nonBlocking !== undefined && typeof options.nonBlocking !== 'boolean')
+      throw new TypeError(`to(): option 'nonBlocking' must be a boolean, got ${typeof options.nonBlocking}`);
+    const device = options.device;
+    if (device !== undefined) steps.push((input) => native.toDevice(input, device, options.nonBlocking === true && device !== 'cpu'));
     if (options.dtype !== undefined) steps.push((input) => native.toDtype(input, options.dtype!));
     if (options.memoryFormat !== undefined) steps.push((input) => native.contiguous(input, options.memoryFormat!));
     return steps.reduce<Tensor>((input, step) => {
@@ -111,6 +121,19 @@ export class Tensor {
       if (input !== this) input.dispose();
       return output;
     }, this);
+  }
+
+  /**
+   * A copy of this CPU tensor in page-locked (pinned) host memory, from which copies to a CUDA
+   * device with `nonBlocking` run asynchronously. Needs CUDA.
+   */
+  pinMemory(): Tensor {
+    return native.pinMemory(this);
+  }
+
+  /** Whether this tensor lies in pinned host memory (see {@link Tensor.pinMemory}). */
+  get isPinned(): boolean {
+    return native.isPinned(this);
   }
 
   /** This tensor on the CPU. */

@@ -36,7 +36,16 @@ c10::List<std::optional<at::Tensor>> indexList(Napi::Value indices) {
 void registerShapeOps(Napi::Env env, Napi::Object exports) {
   // conversions
   define(env, exports, "toDtype", {"input", "dtype"}, [](T input, at::ScalarType dtype) { return input.to(dtype); });
-  define(env, exports, "toDevice", {"input", "device"}, [](T input, c10::Device device) { return input.to(device); });
+  // nonBlocking: a copy from pinned (or, host to device, any) memory is queued on the current
+  // stream without the host waiting for the stream (PyTorch's non_blocking).
+  define(env, exports, "toDevice", {"input", "device", "nonBlocking"},
+         [](T input, c10::Device device, std::optional<bool> nonBlocking) { return input.to(device, nonBlocking.value_or(false)); });
+  define(env, exports, "pinMemory", {"input"}, [](T input) {
+    TORCH_CHECK_VALUE(input.device().is_cpu(), "only a CPU tensor can be pinned, got one on ", input.device());
+    TORCH_CHECK_VALUE(at::hasCUDA(), "pinned memory needs CUDA, which this libtorch or machine does not have");
+    return input.pin_memory();
+  });
+  define(env, exports, "isPinned", {"input"}, [](T input) { return input.is_pinned(); });
   define(env, exports, "clone", {"input", "memoryFormat"},
          [](T input, std::optional<c10::MemoryFormat> format) { return input.clone(format); });
   define(env, exports, "detach", {"input"}, [](T input) { return input.detach(); });

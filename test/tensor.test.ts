@@ -133,6 +133,12 @@ for name, value in inputs.items():
       expect(t.cpu().device).toBe('cpu');
       expect(t.clone().add_(1).toArray()).toEqual([1.7, -1.2].map((v) => Math.fround(Math.fround(v) + 1)));
       expect(t.toArray()).toEqual([1.7, -1.2].map((v) => Math.fround(v)));
+      // Copies to the CPU always wait: nonBlocking changes nothing there.
+      expect(t.to({ device: 'cpu', dtype: 'float64', nonBlocking: true }).toArray()).toEqual(t.to('float64').toArray());
+      expect(() => t.to({ device: 'cpu', nonBlocking: 'yes' as unknown as boolean })).toThrow(
+        /to\(\): option 'nonBlocking' must be a boolean, got string/,
+      );
+      expect(t.isPinned).toBe(false);
     });
   });
 
@@ -146,6 +152,19 @@ for name, value in inputs.items():
       expect(torch.zeros([2], { device: 'cuda:0' }).device).toBe('cuda:0');
       expect(torch.cuda.memoryStats().allocated).toBeGreaterThan(0);
       torch.cuda.synchronize();
+    });
+  });
+  (cuda ? test : test.skip)('pinned memory, and copies to CUDA that do not wait, give the same values', () => {
+    torch.tidy(() => {
+      const host = torch.arange(0, 1 << 20, 1, { dtype: 'float32' });
+      const pinned = host.pinMemory();
+      expect([host.isPinned, pinned.isPinned]).toEqual([false, true]);
+      const queued = pinned.to({ device: 'cuda', nonBlocking: true });
+      expect(queued.device).toBe('cuda:0');
+      // The copy is ordered before what follows on the stream: the sum sees all of it.
+      expect(queued.sum().item()).toBe(host.sum().item());
+      expect(host.to({ device: 'cuda', nonBlocking: true }).cpu().equal(host)).toBe(true);
+      expect(() => queued.pinMemory()).toThrow(/pinMemory\(\): only a CPU tensor can be pinned, got one on cuda:0/);
     });
   });
   (cuda ? test : test.skip)('CUDA out of memory is an OutOfMemoryError; earlier tensors and the device stay usable', () => {
@@ -166,6 +185,7 @@ for name, value in inputs.items():
       expect(() => torch.cuda.synchronize()).toThrow(/CUDA is not available/);
       expect(() => torch.zeros([1], { device: 'cuda' })).toThrow(/zeros\(\): argument 'device' is 'cuda' but CUDA is not available/);
       expect(() => torch.cuda.emptyCache()).not.toThrow();
+      torch.tidy(() => expect(() => torch.zeros([2]).pinMemory()).toThrow(/pinMemory\(\): pinned memory needs CUDA/));
     });
   }
 });
