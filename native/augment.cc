@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bind.h"
@@ -32,6 +33,8 @@ namespace unet {
 
 namespace {
 using T = const at::Tensor&;
+using resample::CubicTaps;
+using resample::cubicTaps;
 using resample::cubicWeights;
 using resample::reflect;
 using resample::reflectIndex;
@@ -69,12 +72,6 @@ std::vector<Mode> checkRemap(const std::vector<at::Tensor>& inputs, T field, con
     parsed.push_back(mode);
   }
   return parsed;
-}
-
-// floor() without a libm call (the x86-64 baseline has no rounding instruction).
-int64_t floorIndex(double x) {
-  const int64_t truncated = static_cast<int64_t>(x);
-  return truncated - (x < static_cast<double>(truncated) ? 1 : 0);
 }
 
 // Float images are interpolated in float (fractions taken from double-precision coordinates), the rest in double.
@@ -416,47 +413,36 @@ std::vector<at::Tensor> remap(const std::vector<at::Tensor>& inputs, T field, co
   return results;
 }
 
-// Where output pixel x samples the coarse grid in PyTorch's align_corners bicubic upsampling: the
-// four taps (clamped to the grid) and their weights.
-struct CubicTaps {
-  int64_t index[4];
-  double weight[4];
-};
-
-std::vector<CubicTaps> upsampleTaps(int64_t gridSize, int64_t outputSize) {
-  const double scale = outputSize > 1 ? static_cast<double>(gridSize - 1) / static_cast<double>(outputSize - 1) : 0;
-  std::vector<CubicTaps> taps(outputSize);
-  for (int64_t x = 0; x < outputSize; ++x) {
-    const double real = scale * static_cast<double>(x);
-    const int64_t first = floorIndex(real);
-    cubicWeights(real - static_cast<double>(first), taps[x].weight);
-    for (int k = 0; k < 4; ++k) taps[x].index[k] = std::min(std::max(first - 1 + k, int64_t{0}), gridSize - 1);
-  }
-  return taps;
+// The checks composeField makes on the CPU and CUDA alike; returns the grid (gy, gx), (0, 0)
+// without control points.
+std::pair<int64_t, int64_t> checkCompose(const std::optional<at::Tensor>& controlPoints, T affine, int64_t height, int64_t width) {
+  TORCH_CHECK_VALUE(height >= 1 && width >= 1, "height and width must be positive, got ", height, " x ", width);
+  TORCH_CHECK_VALUE(affine.dim() == 2 && affine.size(1) == 6, "affine must be (N, 6), got ", affine.sizes());
+  if (!controlPoints) return {0, 0};
+  const at::Tensor& points = *controlPoints;
+  TORCH_CHECK_VALUE(
+      points.dim() == 4 && points.size(0) == affine.size(0) && points.size(1) == 2 && points.size(2) >= 2 && points.size(3) >= 2,
+      "controlPoints must be (N, 2, gy, gx) with N = ", affine.size(0), " and at least 2 x 2 points, got ", points.sizes());
+  TORCH_CHECK_VALUE(points.device() == affine.device(), "controlPoints must be on the device of affine (", affine.device(), "), got ",
+                    points.device());
+  return {points.size(2), points.size(3)};
 }
 
 // The displacement fields (N, H, W, 2), float32 (computed in double), of control points (N, 2, gy, gx) upsampled bicubically
 // (the elastic part, in the output's frame) followed by the affine maps (N, 6) = (m00, m01, m10,
 // m11, ty, tx) about the centre c: source = c + M (p + elastic(p) - c) + t; field = source - p.
-at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64_t height, int64_t width) {
-  TORCH_CHECK_VALUE(height >= 1 && width >= 1, "height and width must be positive, got ", height, " x ", width);
-  TORCH_CHECK_VALUE(affine.dim() == 2 && affine.size(1) == 6, "affine must be (N, 6), got ", affine.sizes());
+// On the CPU here; field_kernel.cu computes the same bits on CUDA.
+at::Tensor composeField(const std::optional<at::Tensor>& controlPoints, T affine, int64_t height, int64_t width) {
+  const auto [gridY, gridX] = checkCompose(controlPoints, affine, height, width);
   const int64_t samples = affine.size(0);
-  const at::Tensor maps = affine.to(at::kDouble).cpu().contiguous();
-  at::Tensor points;
-  int64_t gridY = 0, gridX = 0;
-  if (controlPoints) {
-    points = controlPoints->to(at::kDouble).cpu().contiguous();
-    TORCH_CHECK_VALUE(points.dim() == 4 && points.size(0) == samples && points.size(1) == 2 && points.size(2) >= 2 && points.size(3) >= 2,
-                      "controlPoints must be (N, 2, gy, gx) with N = ", samples, " and at least 2 x 2 points, got ", points.sizes());
-    gridY = points.size(2);
-    gridX = points.size(3);
-  }
+  const at::Tensor maps = affine.to(at::kDouble).contiguous();
+  const at::Tensor points = controlPoints ? controlPoints->to(at::kDouble).contiguous() : at::Tensor();
   at::Tensor out = at::empty({samples, height, width, 2}, at::kFloat);
   float* result = out.mutable_data_ptr<float>();
   const double centreY = static_cast<double>(height - 1) / 2, centreX = static_cast<double>(width - 1) / 2;
-  const std::vector<CubicTaps> rowTaps = controlPoints ? upsampleTaps(gridY, height) : std::vector<CubicTaps>{};
-  const std::vector<CubicTaps> columnTaps = controlPoints ? upsampleTaps(gridX, width) : std::vector<CubicTaps>{};
+  std::vector<CubicTaps> rowTaps, columnTaps;
+  for (int64_t y = 0; controlPoints && y < height; ++y) rowTaps.push_back(cubicTaps(gridY, height, y));
+  for (int64_t x = 0; controlPoints && x < width; ++x) columnTaps.push_back(cubicTaps(gridX, width, x));
   std::vector<double> columns(width);
   for (int64_t x = 0; x < width; ++x) columns[x] = static_cast<double>(x);
   for (int64_t n = 0; n < samples; ++n) {
@@ -465,18 +451,12 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
     std::vector<double> alongX(2 * gridY * width);
     if (controlPoints) {
       const double* c = points.const_data_ptr<double>() + n * 2 * gridY * gridX;
-      for (int64_t row = 0; row < 2 * gridY; ++row) {
-        for (int64_t x = 0; x < width; ++x) {
-          const CubicTaps& tap = columnTaps[x];
-          const double* line = c + row * gridX;
-          alongX[row * width + x] = line[tap.index[0]] * tap.weight[0] + line[tap.index[1]] * tap.weight[1] +
-                                    line[tap.index[2]] * tap.weight[2] + line[tap.index[3]] * tap.weight[3];
-        }
-      }
+      for (int64_t row = 0; row < 2 * gridY; ++row)
+        for (int64_t x = 0; x < width; ++x) alongX[row * width + x] = resample::sumTaps(columnTaps[x], c + row * gridX, 1);
     }
-    const double m00 = m[0], m01 = m[1], m10 = m[2], m11 = m[3], offsetY = centreY + m[4], offsetX = centreX + m[5];
+    const double offsetY = centreY + m[4], offsetX = centreX + m[5];
     parallelFor(height, rowsPerChunk(width), [&](int64_t firstRow, int64_t endRow) {
-      // Plain loops over whole rows, which the compiler vectorises.
+      // Plain loops over whole rows, which the compiler vectorises; the sum in sumTaps' order.
       std::vector<double> elasticY(width, 0.0), elasticX(width, 0.0);
       for (int64_t y = firstRow; y < endRow; ++y) {
         if (controlPoints) {
@@ -495,8 +475,8 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
         const double row = static_cast<double>(y);
         for (int64_t x = 0; x < width; ++x) {
           const double qy = row + elasticY[x] - centreY, qx = columns[x] + elasticX[x] - centreX;
-          target[2 * x] = static_cast<float>((m00 * qy + m01 * qx + offsetY) - row);
-          target[2 * x + 1] = static_cast<float>((m10 * qy + m11 * qx + offsetX) - columns[x]);
+          target[2 * x] = resample::displacement(m[0], m[1], qy, qx, offsetY, row);
+          target[2 * x + 1] = resample::displacement(m[2], m[3], qy, qx, offsetX, columns[x]);
         }
       }
     });
@@ -506,9 +486,18 @@ at::Tensor composeField(std::optional<at::Tensor> controlPoints, T affine, int64
 }  // namespace
 
 void registerAugment(Napi::Env env, Napi::Object exports) {
+  // The field lies where affine (and the control points) lie: on CUDA, our kernel composes it
+  // there (the torch-ops path of transformField composes it on the CPU and copies it instead).
   define(env, exports, "composeField", {"controlPoints", "affine", "height", "width"},
          [](std::optional<at::Tensor> controlPoints, T affine, int64_t height, int64_t width) {
-           return composeField(std::move(controlPoints), affine, height, width);
+           if (affine.device().is_cpu()) return composeField(controlPoints, affine, height, width);
+#ifdef UNET_WITH_CUDA_KERNELS
+           TORCH_CHECK_VALUE(affine.is_cuda(), "affine must be a CPU or CUDA tensor, got one on ", affine.device());
+           const auto [gridY, gridX] = checkCompose(controlPoints, affine, height, width);
+           return composeFieldCuda(controlPoints, affine, gridY, gridX, height, width);
+#else
+           TORCH_CHECK(false, "this addon was built without its CUDA kernels (no nvcc, or no CUDA libtorch, at install): compose on the CPU");
+#endif
          });
   define(env, exports, "remap", {"inputs", "field", "modes"},
          [](std::vector<at::Tensor> inputs, T field, std::vector<std::string> modes) { return remap(inputs, field, modes); });

@@ -1,5 +1,6 @@
-// The CUDA remap's torch side: takes the tensors augment.cc has checked (checkRemap), makes the
-// results and launches the fused kernel of remap_kernel.cu on the current stream of the field's device.
+// The torch side of the augmentation's CUDA kernels: takes the tensors augment.cc has checked, makes
+// the results and launches the kernels of remap_kernel.cu and field_kernel.cu on the current
+// stream of their device.
 #include "augment_cuda.h"
 
 #include <ATen/ATen.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 
+#include "field_kernel.h"
 #include "remap_kernel.h"
 
 namespace unet {
@@ -55,6 +57,20 @@ std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const a
     TORCH_CHECK(failure == nullptr, "the CUDA remap kernel did not launch: ", failure);
   }
   return results;
+}
+
+at::Tensor composeFieldCuda(const std::optional<at::Tensor>& controlPoints, const at::Tensor& affine, int64_t gridY, int64_t gridX,
+                            int64_t height, int64_t width) {
+  const c10::cuda::CUDAGuard guard(affine.device());
+  const at::Tensor maps = affine.to(at::kDouble).contiguous();
+  const at::Tensor points = controlPoints ? controlPoints->to(at::kDouble).contiguous() : at::Tensor();
+  at::Tensor field = at::empty({affine.size(0), height, width, 2}, affine.options().dtype(at::kFloat));
+  void* stream = c10::cuda::getCurrentCUDAStream(affine.device().index()).stream();
+  const char* failure =
+      kernels::launchComposeField(controlPoints ? points.const_data_ptr<double>() : nullptr, maps.const_data_ptr<double>(), affine.size(0),
+                                  gridY, gridX, height, width, field.mutable_data_ptr<float>(), stream);
+  TORCH_CHECK(failure == nullptr, "the CUDA field kernel did not launch: ", failure);
+  return field;
 }
 
 }  // namespace unet

@@ -4,6 +4,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <optional>
 #include <vector>
 
 #include "remap_kernel.h"
@@ -15,5 +16,10 @@ namespace unet {
 // The arguments have passed augment.cc's checks (checkRemap), which parsed the modes.
 std::vector<at::Tensor> remapCuda(const std::vector<at::Tensor>& inputs, const at::Tensor& field,
                                   const std::vector<kernels::RemapMode>& modes);
+
+// composeField() of augment.cc for CUDA tensors (affine, and the control points where given, on
+// one CUDA device; checked by augment.cc): the same fields, to the bit, on that device.
+at::Tensor composeFieldCuda(const std::optional<at::Tensor>& controlPoints, const at::Tensor& affine, int64_t gridY, int64_t gridX,
+                            int64_t height, int64_t width);
 
 }  // namespace unet

@@ -50,4 +50,45 @@ UNET_HOST_DEVICE inline void cubicWeights(Real t, Real weights[4]) {
   weights[3] = ((a * far1 - 5 * a) * far1 + 8 * a) * far1 - 4 * a;
 }
 
+// floor() without a libm call (the x86-64 baseline has no rounding instruction).
+UNET_HOST_DEVICE inline int64_t floorIndex(double x) {
+  const int64_t truncated = static_cast<int64_t>(x);
+  return truncated - (x < static_cast<double>(truncated) ? 1 : 0);
+}
+
+// Where output pixel `x` of `outputSize` samples a coarse grid of `gridSize` points in PyTorch's
+// align_corners bicubic upsampling (upsample_bicubic2d): the four taps, clamped to the grid, and
+// their weights.
+struct CubicTaps {
+  int64_t index[4];
+  double weight[4];
+};
+
+UNET_HOST_DEVICE inline CubicTaps cubicTaps(int64_t gridSize, int64_t outputSize, int64_t x) {
+  const double scale = outputSize > 1 ? static_cast<double>(gridSize - 1) / static_cast<double>(outputSize - 1) : 0;
+  const double real = scale * static_cast<double>(x);
+  const int64_t first = floorIndex(real);
+  CubicTaps taps;
+  cubicWeights(real - static_cast<double>(first), taps.weight);
+  for (int k = 0; k < 4; ++k) {
+    const int64_t index = first - 1 + k;
+    taps.index[k] = index < 0 ? 0 : (index > gridSize - 1 ? gridSize - 1 : index);
+  }
+  return taps;
+}
+
+// The taps' weighted sum of values[index * stride], added in upsample_bicubic2d's order. The CPU
+// and CUDA field compositions sum in this order, without fused multiply-adds (field_kernel.cu is
+// compiled with --fmad=false), so that the two give the same bits.
+UNET_HOST_DEVICE inline double sumTaps(const CubicTaps& taps, const double* values, int64_t stride) {
+  return values[taps.index[0] * stride] * taps.weight[0] + values[taps.index[1] * stride] * taps.weight[1] +
+         values[taps.index[2] * stride] * taps.weight[2] + values[taps.index[3] * stride] * taps.weight[3];
+}
+
+// One component of a pixel's displacement: its source point offset + m0·qy + m1·qx (q: the
+// elastically moved pixel about the centre, offset: the centre plus the shift) minus its position.
+UNET_HOST_DEVICE inline float displacement(double m0, double m1, double qy, double qx, double offset, double position) {
+  return static_cast<float>((m0 * qy + m1 * qx + offset) - position);
+}
+
 }  // namespace unet::resample

@@ -77,8 +77,8 @@ function ncclHeaders(root) {
 }
 
 /**
- * The CUDA toolkit that builds the addon's own kernels (native/remap_kernel.cu): its nvcc, beside
- * the cuda_runtime_api.h that native/augment_cuda.cc includes through c10's CUDA headers.
+ * The CUDA toolkit that builds the addon's own kernels (native/*.cu): its nvcc, beside the
+ * cuda_runtime_api.h that native/augment_cuda.cc includes through c10's CUDA headers.
  * Looked for in CUDACXX (an nvcc), CUDA_HOME, CUDA_PATH, /usr/local/cuda and the nvcc on PATH;
  * null when none has both.
  */

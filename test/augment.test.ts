@@ -275,6 +275,23 @@ outputs["gridSample"] = torch.nn.functional.grid_sample(image, grid, mode="bicub
     });
   });
 
+  fusedTest('fields composed on the GPU by the CUDA kernel are the CPU fields, bit for bit, in every shape', () => {
+    torch.tidy(() => {
+      const cases: [augment.AugmentOptions, number, number][] = [
+        [{ rotation: 180, flip: true, shift: 20, scale: [0.7, 1.4] }, 572, 572],
+        [{ elastic: { grid: [5, 4], sigma: 30 }, rotation: 45 }, 61, 47],
+        [{ elastic: false, rotation: 30 }, 33, 90],
+        [{ elastic: { grid: [2, 2] } }, 1, 7],
+      ];
+      for (const [options, h, w] of cases) {
+        const transforms = [1, 2, 3].map((seed) => augment.drawTransform(seed, options));
+        const cpu = augment.transformField(transforms, h, w);
+        const gpu = augment.transformField(transforms, h, w, 'cuda');
+        expect([h, w, gpu.device, gpu.cpu().equal(cpu)]).toEqual([h, w, 'cuda:0', true]);
+      }
+    });
+  });
+
   test('bad options, sizes and files are refused with the argument named', () => {
     torch.tidy(() => {
       const image = torch.rand([1, 1, 10, 10]);

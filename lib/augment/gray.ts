@@ -4,11 +4,12 @@ import { tidy } from '../memory';
 import { native } from '../native';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
+import { upload } from '../upload';
 import type { SampleTransform } from './transform';
 import { arrayArg, tensorArg } from '../check';
 
 function perSample(values: number[], image: Tensor): Tensor {
-  return makeTensor(values, { dtype: image.dtype, device: image.device }).reshape([values.length, 1, 1, 1]);
+  return upload(makeTensor(values, { dtype: image.dtype }), image.device).reshape([values.length, 1, 1, 1]);
 }
 
 /** Whether `transform` changes gray values at all. */
@@ -58,9 +59,7 @@ export function adjustGray(images: Tensor, transforms: SampleTransform[]): Tenso
     if (transforms.some((t) => t.noiseStd !== 0)) {
       // Each sample's noise from its own generator, drawn on the CPU, so no device or batch changes it.
       const shape = images.shape.slice(1);
-      const noise = stack(transforms.map((t) => native.seededNormal(t.noiseSeed, shape)))
-        .to(out.device)
-        .to(out.dtype);
+      const noise = upload(stack(transforms.map((t) => native.seededNormal(t.noiseSeed, shape))), out.device).to(out.dtype);
       out = out.add(
         noise.mul(
           perSample(

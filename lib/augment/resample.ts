@@ -1,5 +1,5 @@
 // Resampling through a displacement field, with mirroring at the borders.
-import { tensor as makeTensor } from '../creation';
+import { arange } from '../creation';
 import { tidy } from '../memory';
 import { native } from '../native';
 import { gridSample } from '../nn/functional';
@@ -47,14 +47,9 @@ function checkField(fn: string, field: Tensor): void {
 function gridSampleField(input: Tensor, field: Tensor, mode: ResampleMode): Tensor {
   return tidy(() => {
     const [, , h, w] = input.shape as [number, number, number, number];
-    const ys = makeTensor(
-      Array.from({ length: h }, (_, k) => k),
-      { dtype: 'float64', device: field.device },
-    ).reshape([1, h, 1]);
-    const xs = makeTensor(
-      Array.from({ length: w }, (_, k) => k),
-      { dtype: 'float64', device: field.device },
-    ).reshape([1, 1, w]);
+    // Made on the device: a copy from the host would wait for the device's queue.
+    const ys = arange(0, h, 1, { dtype: 'float64', device: field.device }).reshape([1, h, 1]);
+    const xs = arange(0, w, 1, { dtype: 'float64', device: field.device }).reshape([1, 1, w]);
     const sourceY = field.to('float64').select(3, 0).add(ys);
     const sourceX = field.to('float64').select(3, 1).add(xs);
     const grid = stack([sourceX.mul(2 / Math.max(w - 1, 1)).sub(1), sourceY.mul(2 / Math.max(h - 1, 1)).sub(1)], 3);

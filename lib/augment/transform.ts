@@ -5,6 +5,7 @@ import { tensor as makeTensor } from '../creation';
 import { tidy } from '../memory';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
+import { upload } from '../upload';
 import { SeededRandom } from './random';
 import { arrayArg, objectArg } from '../check';
 
@@ -122,8 +123,9 @@ export function drawTransform(seed: number, options: AugmentOptions = {}): Sampl
  * The displacement fields (N, H, W, 2), float32 (computed in float64), in pixels, last axis (dy, dx), of the geometric
  * part of `transforms`: out(y, x) = in(y + dy, x + dx). The elastic displacement (the control
  * points upsampled as align_corners bicubic interpolation) applies in the output's frame;
- * rotation, flips and scale act about the tile's centre, then the shift. Computed on the CPU in
- * double precision, so a field is the same whatever the device it is then moved to.
+ * rotation, flips and scale act about the tile's centre, then the shift. Computed in double
+ * precision on `device` where the addon has its CUDA kernels (only the transforms' numbers are
+ * copied there), else on the CPU and copied: either way the same bits, whatever the device.
  */
 export function transformField(transforms: SampleTransform[], height: number, width: number, device = 'cpu'): Tensor {
   arrayArg('transformField', 'transforms', transforms);
@@ -141,14 +143,19 @@ export function transformField(transforms: SampleTransform[], height: number, wi
       const fx = t.flipX ? -1 : 1;
       return [c * fy, -s * fx, s * fy, c * fx, t.shiftY, t.shiftX];
     });
+    // Composed where the kernel runs: on the CPU, or on CUDA by the addon's own kernel.
+    const where = device.startsWith('cuda') && native.cudaKernelsBuilt() ? device : 'cpu';
     const points = grids.has('none')
       ? undefined
-      : makeTensor(
-          transforms.map((t) => t.controlPoints!),
-          { dtype: 'float64' },
+      : upload(
+          makeTensor(
+            transforms.map((t) => t.controlPoints!),
+            { dtype: 'float64' },
+          ),
+          where,
         );
-    const field = native.composeField(points, makeTensor(affine, { dtype: 'float64' }), height, width);
-    return device === 'cpu' ? field : field.to(device);
+    const field = native.composeField(points, upload(makeTensor(affine, { dtype: 'float64' }), where), height, width);
+    return where === device ? field : upload(field, device);
   });
 }
 

@@ -4,6 +4,7 @@ import { tensor as makeTensor } from '../creation';
 import { tidy } from '../memory';
 import { mirrorIndex } from '../raster/tiles';
 import type { Tensor } from '../tensor';
+import { upload } from '../upload';
 
 export { mirrorIndex };
 
@@ -14,7 +15,7 @@ export function cropMirrored(x: Tensor, top: number, left: number, height: numbe
     const axis = (start: number, length: number, extent: number, dim: number, input: Tensor): Tensor => {
       if (start >= 0 && start + length <= extent) return input.narrow(dim, start, length);
       const indices = BigInt64Array.from({ length }, (_, k) => BigInt(mirrorIndex(start + k, extent)));
-      return input.indexSelect(dim, makeTensor(indices, { device: x.device }));
+      return input.indexSelect(dim, upload(makeTensor(indices), x.device));
     };
     return axis(left, width, w, x.ndim - 1, axis(top, height, h, x.ndim - 2, x));
   });
