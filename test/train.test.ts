@@ -325,8 +325,13 @@ describe('validation never loses steps; bad combinations fail before the first s
     await expect(runTraining({ model, train: borders, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(
       /has target class 2, but the network has 2 classes/,
     );
+    // The loss does not check the weights at every step (that would wait for the GPU): train() does, once per sample.
+    const negative = samples(1, 48).map((sample) => ({ ...sample, weights: sample.weights.neg() }));
+    await expect(runTraining({ model, train: negative, steps: 2, tileSize: 188, onEvent })).rejects.toThrow(
+      /train\(\): training sample '.+' has weights that are negative or NaN/,
+    );
     expect(steps).toEqual([]);
-    release([...data, ...borders]);
+    release([...data, ...borders, ...negative]);
   }, 60_000);
 
   test('unet train --tile 188 on the compact network validates, checkpoints and says which tile validation uses; --val-tile 188 is refused by its flag', () => {

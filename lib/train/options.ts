@@ -269,7 +269,8 @@ export function settingsOf(options: TrainOptions): Settings {
   };
 }
 
-// Every sample's targets must be classes of the network, and one normalisation must hold for all.
+// Every sample's targets must be classes of the network, its weights >= 0 (the training loss
+// does not check them again at every step), and one normalisation must hold for all.
 export function checkSamples(samples: TrainingSample[], classes: number, what: string): Normalisation {
   const normalisations = new Set(samples.map((sample) => sample.normalisation ?? 'zscore'));
   if (normalisations.size > 1) throw new RangeError(`train(): the ${what} samples mix normalisations (${[...normalisations].join(', ')})`);
@@ -279,6 +280,8 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
       throw new RangeError(
         `train(): ${what} sample '${sample.name}' has target class ${top}, but the network has ${classes} classes (a 'borders' target needs 3)`,
       );
+    if (!tidy(() => sample.weights.ge(0).all().item() as boolean))
+      throw new RangeError(`train(): ${what} sample '${sample.name}' has weights that are negative or NaN`);
   }
   return [...normalisations][0] ?? 'zscore';
 }

@@ -12,7 +12,7 @@ import type { Optimizer } from '../optim/optimizer';
 import { manualSeed } from '../runtime';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
-import { weightedCrossEntropy } from '../weightmap/loss';
+import { weightedLoss } from '../weightmap/loss';
 import type { Settings } from './options';
 import { stepSeed } from './seeds';
 import { sampleTiles } from './tiles';
@@ -116,38 +116,64 @@ export interface StepContext {
 }
 
 /**
- * Accumulates step `step`'s gradients into the model's parameters; returns this process's mean
- * loss. Across N ranks, rank r draws the tiles that parts r·A … r·A + A − 1 of one process
+ * A step's losses, one per accumulated batch, still on the device: read them (`read()`) once the
+ * optimizer's step is queued, so that the device has that work while the host waits for them.
+ */
+export class StepLoss {
+  constructor(private readonly parts: Tensor[]) {}
+
+  /** This process's mean loss over the step's batches; frees the parts. */
+  read(): number {
+    try {
+      return this.parts.reduce((sum, part) => sum + (part.item() as number) / this.parts.length, 0);
+    } finally {
+      this.dispose();
+    }
+  }
+
+  /** Frees the parts unread (the step failed). */
+  dispose(): void {
+    dispose(this.parts);
+  }
+}
+
+/**
+ * Accumulates step `step`'s gradients into the model's parameters; returns this process's losses.
+ * Across N ranks, rank r draws the tiles that parts r·A … r·A + A − 1 of one process
  * accumulating N·A batches would draw, and backward leaves every rank with the average over all
  * ranks: N ranks × `accumulate` A train as one process with `accumulate` N·A.
  */
-export function accumulateGradients({ model, batches, settings, scaler, parallel }: StepContext, step: number): number {
-  let loss = 0;
+export function accumulateGradients({ model, batches, settings, scaler, parallel }: StepContext, step: number): StepLoss {
+  const parts: Tensor[] = [];
   const forward = (input: Tensor): Tensor => (parallel ? (parallel.wrapped.forward(input) as Tensor) : model.forward(input));
   const first = (parallel?.rank ?? 0) * settings.accumulate;
   for (let part = 0; part < settings.accumulate; part += 1) {
     const index = first + part;
     const next =
       part + 1 < settings.accumulate ? { step, index: index + 1 } : step < settings.steps ? { step: step + 1, index: first } : null;
-    const run = (): number => {
+    const run = (): Tensor => {
       const batch = batches.take(step, index);
       try {
         return tidy(() => {
           manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
-          const lossOf = (): ReturnType<typeof weightedCrossEntropy> =>
-            weightedCrossEntropy(forward(batch.input), batch.label, batch.weights);
+          const lossOf = (): Tensor => weightedLoss(forward(batch.input), batch.label, batch.weights);
           const value = settings.amp ? autocast(lossOf, { deviceType: 'cuda' }) : lossOf();
           const scaled = value.div(settings.accumulate);
           (scaler ? scaler.scale(scaled) : scaled).backward();
-          if (next !== null) batches.prefetch(next.step, next.index); // before the loss is read: see TrainingBatches
-          return value.item() as number;
+          if (next !== null) batches.prefetch(next.step, next.index); // see TrainingBatches
+          return keep(value.detach());
         });
       } finally {
         dispose(batch);
       }
     };
-    // Only the last part's backward all-reduces: the others accumulate locally (DDP's no_sync).
-    loss += (parallel !== null && part < settings.accumulate - 1 ? parallel.wrapped.noSync(run) : run()) / settings.accumulate;
+    try {
+      // Only the last part's backward all-reduces: the others accumulate locally (DDP's no_sync).
+      parts.push(parallel !== null && part < settings.accumulate - 1 ? parallel.wrapped.noSync(run) : run());
+    } catch (error) {
+      dispose(parts);
+      throw error;
+    }
   }
-  return loss;
+  return new StepLoss(parts);
 }

@@ -20,7 +20,7 @@ import { calibrateModel } from './calibrate';
 import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type TrainOptions, type TrainResult } from './options';
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
-import { accumulateGradients, makeOptimizer, makeScheduler, TrainingBatches } from './step';
+import { accumulateGradients, makeOptimizer, makeScheduler, type StepLoss, TrainingBatches } from './step';
 import { validate, validateAcross, type ValidationScores } from './validate';
 
 export type { TrainEvent, TrainOptions, TrainResult } from './options';
@@ -157,10 +157,10 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
         return { step, stopped: true, history, losses };
       }
       step += 1;
-      let loss: number;
+      let stepLoss: StepLoss;
       optimizer.zeroGrad();
       try {
-        loss = accumulateGradients({ model, batches, settings, scaler, parallel: wrapped ? { wrapped, rank } : null }, step);
+        stepLoss = accumulateGradients({ model, batches, settings, scaler, parallel: wrapped ? { wrapped, rank } : null }, step);
       } catch (error) {
         if (!(error instanceof OutOfMemoryError)) throw error;
         const smallerTile = model.smallerInputSize(settings.tileSize);
@@ -170,14 +170,21 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
           error,
         );
       }
-      if (scaler) {
-        scaler.step(optimizer);
-        scaler.update();
-      } else {
-        optimizer.step();
-      }
       const lr = optimizer.paramGroups[0]!.lr;
-      scheduler?.step();
+      try {
+        if (scaler) {
+          scaler.step(optimizer);
+          scaler.update();
+        } else {
+          optimizer.step();
+        }
+        scheduler?.step();
+      } catch (error) {
+        stepLoss.dispose();
+        throw error;
+      }
+      // Read once the optimizer's work is queued: on a GPU the device is busy while the host waits.
+      let loss = stepLoss.read();
       timeUp = Date.now() >= deadline;
       if (wrapped && group) ({ loss, stopping, timeUp } = await agree(group, device, loss, options.signal?.aborted ?? false, timeUp));
       losses.push(loss);

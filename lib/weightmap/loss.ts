@@ -68,12 +68,27 @@ export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Te
   }
   if (!weights.dtype.startsWith('float'))
     throw new TypeError(`weightedCrossEntropy(): argument 'weights' must be floating point, got ${weights.dtype}`);
+  if (!tidy(() => crop3(weights, h, w).ge(0).all().item() as boolean))
+    throw new RangeError("weightedCrossEntropy(): argument 'weights' holds negative or NaN values");
+  return weightedLoss(logits, target, weights, reduction, options.ignoreIndex ?? -100);
+}
+
+/**
+ * `weightedCrossEntropy` without its checks, for tensors the caller made itself (the training
+ * loop's batches, whose weights train() checked once per sample). Reading the weights' check
+ * back would make the host wait for the forward pass at every step on a GPU.
+ */
+export function weightedLoss(
+  logits: Tensor,
+  target: Tensor,
+  weights: Tensor,
+  reduction: WeightedReduction = 'mean',
+  ignoreIndex = -100,
+): Tensor {
+  const [, , h, w] = logits.shape as [number, number, number, number];
   return tidy(() => {
     const t = crop3(target, h, w);
     const wt = crop3(weights, h, w);
-    if (!(wt.ge(0).all().item() as boolean))
-      throw new RangeError("weightedCrossEntropy(): argument 'weights' holds negative or NaN values");
-    const ignoreIndex = options.ignoreIndex ?? -100;
     const perPixel = crossEntropy(logits, t, { reduction: 'none', ignoreIndex }).mul(wt);
     if (reduction === 'none') return perPixel;
     if (reduction === 'sum') return perPixel.sum();
