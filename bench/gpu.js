@@ -3,7 +3,8 @@
 // augmentation, overlap-tile prediction), CUDA out-of-memory handling, the fused CUDA remap
 // against torch ops, the training step captured in a CUDA graph against eager, torch.distributed over NCCL
 // (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
-// preset with and without AMP and with batches prepared ahead or when taken, and the U-Net's forward pass and training step, and
+// preset with and without AMP and with batches prepared ahead or when taken, where a training step's time goes (each
+// phase alone), and the U-Net's forward pass and training step, and
 // overlap-tile prediction in float32 and float16, against the PyTorch reference on the same card.
 // Run by scripts/gpu-check.sh; prints Markdown tables.
 const fs = require('node:fs');
@@ -22,7 +23,10 @@ const {
   prepareSamples,
 } = require('../dist/index.js');
 const { normaliseImage } = require('../dist/data/dataset.js');
-const { resampleWithTorchOps } = require('../dist/augment/resample.js');
+const { resampleTargets, resampleWithTorchOps } = require('../dist/augment/resample.js');
+const { PAPER_AUGMENTATION } = require('../dist/train/recipes.js');
+const { sampleTiles } = require('../dist/train/tiles.js');
+const { weightedLoss } = require('../dist/weightmap/loss.js');
 const { loadSafetensors } = require('../dist/io/safetensors.js');
 const { saveNpy } = require('../dist/io/npy.js');
 const { augmentSamplesPerSecond, crossEntropyStep, printTable } = require('./support');
@@ -219,6 +223,74 @@ async function trainingRows(reference) {
       ['the PyTorch loop with torch-ops augmentation', deviceRate.toFixed(2), (ours / deviceRate).toFixed(3), ''],
     ],
   );
+}
+
+// Issue 20's profile: each phase of a train() step of the paper's preset (572² tiles, one per
+// step, the paper's augmentation, SGD) run alone between two synchronisations, so that a phase's
+// time is its host work and the device's work together, with nothing overlapped. Against
+// train()'s time per tile (the section above), the difference is what prefetching hides.
+function profileRows() {
+  const raw = [1, 2].map((seed) => {
+    const { image, label } = syntheticCells(seed, { height: 600, width: 600 });
+    return { name: `cells${seed}`, image: normaliseImage(image), label };
+  });
+  const samples = prepareSamples(raw, 'instances', 2).map((sample) => ({
+    ...sample,
+    image: sample.image.cuda(),
+    target: sample.target.cuda(),
+    weights: sample.weights.cuda(),
+  }));
+  torch.manualSeed(0);
+  const model = createUNet('ronneberger2015').to('cuda');
+  model.train();
+  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
+  /** @type {Map<string, number[]>} */
+  const phases = new Map();
+  const timed = (/** @type {string} */ name, /** @type {() => any} */ work) => {
+    torch.cuda.synchronize();
+    const start = performance.now();
+    const result = work();
+    torch.cuda.synchronize();
+    phases.set(name, [...(phases.get(name) ?? []), performance.now() - start]);
+    return result;
+  };
+  const kernels = augment.cudaResampling() === 'fused kernel';
+  for (let step = 0; step < 25; step += 1) {
+    if (step === 5) phases.clear(); // the first steps warm the allocator and cuDNN up
+    torch.tidy(() => {
+      const tiles = timed('tiles drawn and cut on the GPU, mirrored', () => sampleTiles(samples, 1, 572, new augment.SeededRandom(step)));
+      const transforms = timed('transform drawn (host)', () => [augment.drawTransform(step, PAPER_AUGMENTATION)]);
+      timed('(field composed on the CPU and copied, for comparison)', () => augment.transformField(transforms, 572, 572).cuda());
+      const field = timed(`field composed on the GPU (${kernels ? 'our kernel' : 'no kernel: on the CPU, copied'})`, () =>
+        augment.transformField(transforms, 572, 572, 'cuda'),
+      );
+      const [image, label, weights] = timed(`image, labels, weights resampled (${augment.cudaResampling()})`, () =>
+        resampleTargets(field, [
+          { input: tiles.image, mode: 'bicubic' },
+          { input: tiles.target.unsqueeze(1), mode: 'nearest' },
+          { input: tiles.weights.unsqueeze(1), mode: 'bilinear' },
+        ]),
+      );
+      const input = timed('gray values', () => augment.adjustGray(image, transforms));
+      optimizer.zeroGrad();
+      const logits = timed('forward', () => model.forward(input));
+      const loss = timed('weighted loss', () => weightedLoss(logits, label.squeeze(1), weights.squeeze(1)));
+      timed('backward', () => loss.backward());
+      timed('optimizer step (SGD, momentum 0.99)', () => optimizer.step());
+    });
+  }
+  const means = [...phases].map(
+    ([name, times]) => /** @type {[string, number]} */ ([name, times.reduce((a, b) => a + b, 0) / times.length]),
+  );
+  const total = means.filter(([name]) => !name.startsWith('(')).reduce((sum, [, ms]) => sum + ms, 0);
+  printTable(
+    ['phase of a step (ronneberger2015, 572², batch 1), synchronised', 'ms (mean of 20 steps)', 'share'],
+    [
+      ...means.map(([name, ms]) => [name, ms.toFixed(2), name.startsWith('(') ? '' : `${((100 * ms) / total).toFixed(1)} %`]),
+      ['all phases one after the other', total.toFixed(2), '100 %'],
+    ],
+  );
+  torch.dispose([...model.parameters(), ...samples.flatMap((sample) => [sample.image, sample.target, sample.weights])]);
 }
 
 /** @typedef {{ ms: number, peakMb: number }} Timing */
@@ -537,6 +609,7 @@ async function main() {
       [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]),
     );
   });
+  section("where a training step's time goes", profileRows);
   await section('train() against the loops a PyTorch user would write', () => trainingRows(referenceRun));
   section(`overlap-tile prediction against PyTorch on the same card (${card})`, () => predictionRows(referenceRun));
   section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
