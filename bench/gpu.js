@@ -1,7 +1,7 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
-// augmentation, overlap-tile prediction), CUDA out-of-memory handling, the fused CUDA remap
-// against torch ops, the training step captured in a CUDA graph against eager, torch.distributed over NCCL
+// augmentation, overlap-tile prediction), CUDA out-of-memory handling, the addon's CUDA kernels
+// (fields against the CPU's, the fused remap against torch ops), the training step captured in a CUDA graph against eager, torch.distributed over NCCL
 // (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
 // preset with and without AMP and with batches prepared ahead or when taken, where a training step's time goes (each
 // phase alone), and the U-Net's forward pass and training step, and
@@ -419,13 +419,12 @@ function fusedRemapRows() {
   torch.tidy(() => {
     const [batch, size] = [8, 572];
     const seeds = Array.from({ length: batch }, (_, k) => k);
-    const field = augment
-      .transformField(
-        seeds.map((seed) => augment.drawTransform(seed, { rotation: 180, flip: true })),
-        size,
-        size,
-      )
-      .cuda();
+    // The paper's elastic deformation with rotations and flips, composed on the CPU and by field_kernel.cu.
+    const transforms = seeds.map((seed) => augment.drawTransform(seed, { rotation: 180, flip: true }));
+    const cpuField = augment.transformField(transforms, size, size);
+    const field = augment.transformField(transforms, size, size, 'cuda');
+    const fieldBitsDiffering = Number(field.cpu().ne(cpuField).sum().item());
+    if (fieldBitsDiffering !== 0) process.exitCode = 1;
     /** @type {import('../dist/augment').FieldTarget[]} */
     const targets = [
       { input: torch.rand([batch, 1, size, size], { device: 'cuda' }), mode: 'bicubic' },
@@ -447,6 +446,19 @@ function fusedRemapRows() {
     };
     const fusedMs = time(() => augment.applyFieldTo(field, targets));
     const opsMs = time(() => resampleWithTorchOps(field, targets));
+    const composeMs = time(() => augment.transformField(transforms, size, size, 'cuda'));
+    const composeOnCpuMs = time(() => augment.transformField(transforms, size, size).cuda());
+    printTable(
+      ['8 × 572² fields (elastic, rotation, flips)', 'values differing from the CPU', 'agrees'],
+      [
+        [
+          'composed on the GPU by field_kernel.cu',
+          `${fieldBitsDiffering} of ${field.numel()}`,
+          fieldBitsDiffering === 0 ? 'yes (bitwise)' : 'NO',
+        ],
+      ],
+    );
+    console.log('');
     printTable(
       ['target', 'max |fused − torch ops|', 'max |value|', 'agrees'],
       targets.map((target, k) => {
@@ -467,6 +479,11 @@ function fusedRemapRows() {
     printTable(
       ['8 × 572² samples, 3 targets', 'fused kernel ms', 'torch ops ms', 'speed-up'],
       [['remap', fusedMs.toFixed(3), opsMs.toFixed(3), (opsMs / fusedMs).toFixed(2)]],
+    );
+    console.log('');
+    printTable(
+      ['8 fields of 572²', 'composed on the GPU ms', 'on the CPU and copied ms', 'speed-up'],
+      [['field', composeMs.toFixed(3), composeOnCpuMs.toFixed(3), (composeOnCpuMs / composeMs).toFixed(2)]],
     );
   });
 }
@@ -601,7 +618,7 @@ async function main() {
     JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), ...args], { encoding: 'utf8' }));
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
   await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
-  section('the fused CUDA remap against torch ops', fusedRemapRows);
+  section("the addon's CUDA kernels: fields against the CPU's, the fused remap against torch ops", fusedRemapRows);
   section('CUDA graphs: the training step captured against eager', cudaGraphRows);
   section(`augmentation on the GPU (${augment.cudaResampling()})`, () => {
     printTable(
