@@ -141,13 +141,18 @@ section('CUDA out of memory', () => {
   printTable(['case', 'result', 'as expected'], rows);
 });
 
-/** @param {(args: string[]) => any} reference */
-async function trainingRows(reference) {
+/** The two 600² synthetic cell images that train() and the profile both train on, as training samples. */
+function syntheticTrainingSamples() {
   const raw = [1, 2].map((seed) => {
     const { image, label } = syntheticCells(seed, { height: 600, width: 600 });
     return { name: `cells${seed}`, image: normaliseImage(image), label };
   });
-  const samples = prepareSamples(raw, 'instances', 2);
+  return prepareSamples(raw, 'instances', 2);
+}
+
+/** @param {(args: string[]) => any} reference */
+async function trainingRows(reference) {
+  const samples = syntheticTrainingSamples();
   const rows = [];
   let ours = 0; // float32, batches prepared ahead: train()'s default on CUDA
   // Batches prepared one step ahead (train()'s default on CUDA) against prepared when taken.
@@ -234,11 +239,7 @@ async function trainingRows(reference) {
 // time is its host work and the device's work together, with nothing overlapped. Against
 // train()'s time per tile (the section above), the difference is what prefetching hides.
 function profileRows() {
-  const raw = [1, 2].map((seed) => {
-    const { image, label } = syntheticCells(seed, { height: 600, width: 600 });
-    return { name: `cells${seed}`, image: normaliseImage(image), label };
-  });
-  const samples = prepareSamples(raw, 'instances', 2).map((sample) => ({
+  const samples = syntheticTrainingSamples().map((sample) => ({
     ...sample,
     image: sample.image.cuda(),
     target: sample.target.cuda(),
