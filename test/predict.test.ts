@@ -141,7 +141,7 @@ outputs["float32"] = predict(model, inputs["image"].numpy(), 60)`,
         /option 'batchSize' must be a positive integer/,
       );
       expect(() => predictLogits(model, torch.zeros([1, 20, 20]), { precision: 'half' as 'float16' })).toThrow(
-        /option 'precision' must be one of float32, float16, bfloat16, got "half"/,
+        /predict\(\): option 'precision' must be one of 'float32', 'float16', 'bfloat16', got 'half'/,
       );
     });
   });

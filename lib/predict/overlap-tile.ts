@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor';
 import { cropMirrored } from '../data/mirror';
 import type { UNet } from '../unet/model';
 import { tensorArg } from '../check';
-import { checkOptions } from '../ops/options';
+import { checkOptions, oneOf } from '../ops/options';
 import { overlapStep } from '../raster/tiles';
 import { PRECISIONS, type Precision } from './precision';
 
@@ -171,9 +171,7 @@ function run(
   const batchSize = options.batchSize ?? 1;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`predict: option 'batchSize' must be a positive integer, got ${batchSize}`);
-  const precision = options.precision ?? 'float32';
-  if (!PRECISIONS.includes(precision))
-    throw new RangeError(`predict: option 'precision' must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
+  const precision = oneOf('predict', 'precision', options.precision ?? 'float32', PRECISIONS);
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
   const wasTraining = model.training;
   const mkldnn = backends.mkldnn.enabled;

@@ -4,10 +4,12 @@ import { crossEntropy } from '../nn/functional';
 import type { Tensor } from '../tensor';
 import { centreCrop } from '../ops/crop';
 import { tensorArg } from '../check';
-import { checkOptions } from '../ops/options';
+import { checkOptions, oneOf } from '../ops/options';
 
+/** The reductions `weightedCrossEntropy` takes. */
+export const WEIGHTED_REDUCTIONS = ['mean', 'weightedMean', 'sum', 'none'] as const;
 /** How `weightedCrossEntropy` reduces the weighted per-pixel losses. */
-export type WeightedReduction = 'mean' | 'weightedMean' | 'sum' | 'none';
+export type WeightedReduction = (typeof WEIGHTED_REDUCTIONS)[number];
 
 /** Options of `weightedCrossEntropy`. */
 export interface WeightedCrossEntropyOptions {
@@ -37,12 +39,7 @@ export function weightedCrossEntropy(logits: Tensor, target: Tensor, weights: Te
   ] as const)
     tensorArg('weightedCrossEntropy', name, value);
   options = checkOptions('weightedCrossEntropy', options, ['reduction', 'ignoreIndex']);
-  const reduction = options.reduction ?? 'mean';
-  if (!['mean', 'weightedMean', 'sum', 'none'].includes(reduction)) {
-    throw new TypeError(
-      `weightedCrossEntropy(): option 'reduction' must be one of 'mean', 'weightedMean', 'sum', 'none', got '${String(reduction)}'`,
-    );
-  }
+  const reduction = oneOf('weightedCrossEntropy', 'reduction', options.reduction ?? 'mean', WEIGHTED_REDUCTIONS);
   if (logits.ndim !== 4)
     throw new RangeError(`weightedCrossEntropy(): argument 'logits' must be (N, C, H, W), got shape [${logits.shape}]`);
   const [n, , h, w] = logits.shape as [number, number, number, number];
