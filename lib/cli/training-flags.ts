@@ -3,15 +3,20 @@
 import { type AugmentOptions, validateAugmentOptions } from '../augment/transform';
 import type { LabelKind } from '../data/dataset';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
-import { TARGET_KINDS, WEIGHT_KINDS, type TargetOptions } from '../data/targets';
+import { DEFAULT_BORDER_WIDTH, TARGET_KINDS, type TargetOptions, WEIGHT_KINDS } from '../data/targets';
 import { PAPER_AUGMENTATION, RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
-import { OPTIMIZERS, SCHEDULES } from '../train/options';
+import { OPTIMIZERS, SCHEDULES, TRAINING_DEFAULTS } from '../train/options';
 import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
 import { PRESETS, type PresetName } from '../unet/presets';
+import { WEIGHT_MAP_PRESETS } from '../weightmap/presets';
 import { choiceOption, integerOption, numberOption, pairOption } from './args';
 import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command';
+
+const { ronneberger2015: PAPER, falk2019: FALK } = WEIGHT_MAP_PRESETS;
+/** The steps `unet train` makes when neither --steps nor a recipe's --minutes says. */
+const DEFAULT_STEPS = 2000;
 
 /** The shared training flags, with their usage. */
 export const TRAINING_FLAGS = {
@@ -30,10 +35,18 @@ export const TRAINING_FLAGS = {
     help: `${TARGET_KINDS.join(' | ')} (default cells; borders adds a class where cells touch)`,
   },
   gaps: { type: 'boolean', help: 'one-pixel gaps between touching cells in the targets (cells target)' },
-  weights: { type: 'string', placeholder: 'KIND', help: `${WEIGHT_KINDS.join(' | ')} (default paper: w0 10, sigma 5; falk2019: 50, 6)` },
+  weights: {
+    type: 'string',
+    placeholder: 'KIND',
+    help: `${WEIGHT_KINDS.join(' | ')} (default paper: w0 ${PAPER.w0}, sigma ${PAPER.sigma}; falk2019: ${FALK.w0}, ${FALK.sigma})`,
+  },
   w0: { type: 'string', placeholder: 'X', help: "the weight map's border weight" },
   sigma: { type: 'string', placeholder: 'X', help: "the weight map's border width in pixels" },
-  'border-width': { type: 'string', placeholder: 'N', help: 'borders target: how far the border class reaches into a cell (default 2)' },
+  'border-width': {
+    type: 'string',
+    placeholder: 'N',
+    help: `borders target: how far the border class reaches into a cell (default ${DEFAULT_BORDER_WIDTH})`,
+  },
   'background-weight': {
     type: 'string',
     placeholder: 'X',
@@ -47,10 +60,14 @@ export const TRAINING_FLAGS = {
   steps: {
     type: 'string',
     placeholder: 'N',
-    help: "optimizer steps (default 2000; with --recipe and --minutes, the recipe's steps in that time)",
+    help: `optimizer steps (default ${DEFAULT_STEPS}; with --recipe and --minutes, the recipe's steps in that time)`,
   },
   minutes: { type: 'string', placeholder: 'M', help: 'train at most M minutes, then end as after the last step (validation, calibration)' },
-  'epoch-steps': { type: 'string', placeholder: 'N', help: 'steps between validations and checkpoints (default 50)' },
+  'epoch-steps': {
+    type: 'string',
+    placeholder: 'N',
+    help: `steps between validations and checkpoints (default ${TRAINING_DEFAULTS.stepsPerEpoch})`,
+  },
   tile: {
     type: 'string',
     placeholder: 'S',
@@ -59,11 +76,19 @@ export const TRAINING_FLAGS = {
   'val-tile': { type: 'string', placeholder: 'S', help: "prediction tile of validation (default the network's default tile)" },
   batch: { type: 'string', placeholder: 'B', help: 'tiles per batch (default 1)' },
   accumulate: { type: 'string', placeholder: 'K', help: 'batches per optimizer step (default 1)' },
-  optimizer: { type: 'string', placeholder: 'NAME', help: `${OPTIMIZERS.join(' | ')} (default sgd, the paper's)` },
-  lr: { type: 'string', placeholder: 'X', help: 'learning rate (default 0.01 for SGD, 1e-3 for Adam)' },
-  momentum: { type: 'string', placeholder: 'X', help: 'SGD momentum (default 0.99)' },
+  optimizer: {
+    type: 'string',
+    placeholder: 'NAME',
+    help: `${OPTIMIZERS.join(' | ')} (default ${TRAINING_DEFAULTS.optimizer}, the paper's)`,
+  },
+  lr: {
+    type: 'string',
+    placeholder: 'X',
+    help: `learning rate (default ${TRAINING_DEFAULTS.lr.sgd} for SGD, ${TRAINING_DEFAULTS.lr.adam} for Adam)`,
+  },
+  momentum: { type: 'string', placeholder: 'X', help: `SGD momentum (default ${TRAINING_DEFAULTS.momentum})` },
   'weight-decay': { type: 'string', placeholder: 'X', help: 'weight decay (default 0)' },
-  schedule: { type: 'string', placeholder: 'NAME', help: `${SCHEDULES.join(' | ')} (default constant)` },
+  schedule: { type: 'string', placeholder: 'NAME', help: `${SCHEDULES.join(' | ')} (default ${TRAINING_DEFAULTS.schedule})` },
   'no-augment': { type: 'boolean', help: 'no elastic deformation, rotation, flips or gray values' },
   zoom: {
     type: 'string',
@@ -120,9 +145,9 @@ export interface TrainingRequest {
 
 type TrainingFlagValues = FlagValues<typeof TRAINING_FLAGS>;
 
-/** Without --steps: the steps a recipe makes in --minutes on the reference machine, else 2000. */
+/** Without --steps: the steps a recipe makes in --minutes on the reference machine, else DEFAULT_STEPS. */
 function plannedSteps(minutes: number | undefined, stepsPerMinute: number | undefined): number {
-  return minutes !== undefined && stepsPerMinute !== undefined ? Math.max(1, Math.round(minutes * stepsPerMinute)) : 2000;
+  return minutes !== undefined && stepsPerMinute !== undefined ? Math.max(1, Math.round(minutes * stepsPerMinute)) : DEFAULT_STEPS;
 }
 
 /** The augmentation of `--no-augment` and `--zoom` over the recipe's (or the library's default). */

@@ -4,10 +4,13 @@ import * as path from 'node:path';
 import { saveNpy } from '../io/npy';
 import { readLabelPng, writeColourPng } from '../io/png';
 import { tidy } from '../memory';
+import { WEIGHT_MAP_PRESET_NAMES, WEIGHT_MAP_PRESETS } from '../weightmap/presets';
 import { type WeightMapOptions, weightMap } from '../weightmap/weight-map';
 import { choiceOption, numberOption, pairOption } from './args';
 import { applyCommonFlags } from './common-flags';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
+
+const { ronneberger2015: PAPER, falk2019: FALK } = WEIGHT_MAP_PRESETS;
 
 /** `unet weightmap` */
 export const weightMapCommand = defineCommand({
@@ -19,14 +22,18 @@ export const weightMapCommand = defineCommand({
     out: { type: 'string', placeholder: 'FILE', help: '.npy (the float32 map) or .png (a picture of it)' },
     mask: { type: 'boolean', help: 'the image is a class mask: split its foreground into cells (connected components)' },
     connectivity: { type: 'string', placeholder: '4|8', help: 'neighbourhood of those components (default 4)' },
-    w0: { type: 'string', placeholder: 'N', help: 'border weight (default 10)' },
-    sigma: { type: 'string', placeholder: 'N', help: 'border width in pixels (default 5)' },
+    w0: { type: 'string', placeholder: 'N', help: `border weight (default ${PAPER.w0}, the preset's)` },
+    sigma: { type: 'string', placeholder: 'N', help: `border width in pixels (default ${PAPER.sigma}, the preset's)` },
     'class-weights': {
       type: 'string',
       placeholder: 'KIND',
       help: 'balance | none | BG,CELL: the class term (default balance: N / (C · n_c))',
     },
-    preset: { type: 'string', placeholder: 'NAME', help: "ronneberger2015 | falk2019 (the authors' 2019 release: w0 50, σ 6, gaps)" },
+    preset: {
+      type: 'string',
+      placeholder: 'NAME',
+      help: `${WEIGHT_MAP_PRESET_NAMES.join(' | ')} (falk2019, the authors' 2019 release: w0 ${FALK.w0}, σ ${FALK.sigma}, gaps)`,
+    },
     gaps: { type: 'boolean', help: 'insert one-pixel background gaps between touching cells first' },
     'max-pixels': COMMON_FLAGS['max-pixels'],
   },
@@ -55,7 +62,7 @@ function writeWeightMap(
       classWeightsText === undefined || classWeightsText === 'balance' || classWeightsText === 'none'
         ? (classWeightsText as 'balance' | 'none' | undefined)
         : pairOption('class-weights', classWeightsText),
-    preset: choiceOption('preset', values.preset, ['ronneberger2015', 'falk2019'] as const),
+    preset: choiceOption('preset', values.preset, WEIGHT_MAP_PRESET_NAMES),
     insertGaps: values.gaps,
   };
   const extension = path.extname(out).toLowerCase();

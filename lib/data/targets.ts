@@ -42,6 +42,8 @@ export interface TargetOptions {
 export const TARGET_KINDS: readonly TargetKind[] = ['cells', 'borders'];
 /** The weight kinds, in the order the docs list them. */
 export const WEIGHT_KINDS: readonly WeightKind[] = ['paper', 'falk2019', 'balance', 'none'];
+/** How far the `borders` target's border class reaches into a cell unless told, in pixels. */
+export const DEFAULT_BORDER_WIDTH = 2;
 
 /** Checks target options, naming the bad one. */
 export function checkTargetOptions(options: TargetOptions): void {
@@ -109,7 +111,7 @@ export function trainingTargets(
     if (options.target === 'borders') {
       const [height, width] = instances.shape as [number, number];
       const values = labelValues(instances);
-      const border = touchingBorders(values, height, width, options.borderWidth ?? 2);
+      const border = touchingBorders(values, height, width, options.borderWidth ?? DEFAULT_BORDER_WIDTH);
       const interiors = labelTensor(
         values.map((id, k) => (border[k] === 1 ? 0 : id)),
         height,

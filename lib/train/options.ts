@@ -27,6 +27,22 @@ export const SCHEDULES = ['constant', 'poly', 'cosine'] as const;
 /** One of `SCHEDULES`. */
 export type ScheduleName = (typeof SCHEDULES)[number];
 
+/** train()'s defaults that the command line's help names too (the paper's where it has one). */
+export const TRAINING_DEFAULTS = {
+  optimizer: 'sgd',
+  /** The learning rate of each optimizer. */
+  lr: { sgd: 0.01, adam: 1e-3, adamw: 1e-3 },
+  momentum: 0.99,
+  schedule: 'constant',
+  stepsPerEpoch: 50,
+} as const satisfies {
+  optimizer: OptimizerName;
+  lr: Record<OptimizerName, number>;
+  momentum: number;
+  schedule: ScheduleName;
+  stepsPerEpoch: number;
+};
+
 /** Options of `train`. */
 export interface TrainOptions {
   /** The network to train (on `device`); its state is updated in place. */
@@ -209,12 +225,12 @@ export function settingsOf(options: TrainOptions): Settings {
     throw new TypeError(
       `train(): option 'processGroup' must be a ProcessGroup (torch.distributed.initProcessGroup()), got ${String(options.processGroup)}`,
     );
-  const optimizer = oneOf('train', 'optimizer', options.optimizer ?? 'sgd', OPTIMIZERS);
-  const schedule = oneOf('train', 'schedule', options.schedule ?? 'constant', SCHEDULES);
+  const optimizer = oneOf('train', 'optimizer', options.optimizer ?? TRAINING_DEFAULTS.optimizer, OPTIMIZERS);
+  const schedule = oneOf('train', 'schedule', options.schedule ?? TRAINING_DEFAULTS.schedule, SCHEDULES);
   const model = options.model;
   const tileSize = options.tileSize ?? model.defaultTileSize;
   model.outputSize(tileSize); // throws with the nearest valid sizes
-  const lr = options.lr ?? (optimizer === 'sgd' ? 0.01 : 1e-3);
+  const lr = options.lr ?? TRAINING_DEFAULTS.lr[optimizer];
   if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
   const augment = options.augment ?? PAPER_AUGMENTATION;
   if (augment) validateAugmentOptions(augment);
@@ -245,13 +261,13 @@ export function settingsOf(options: TrainOptions): Settings {
   }
   return {
     steps: positiveInteger('steps', options.steps),
-    stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? 50),
+    stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? TRAINING_DEFAULTS.stepsPerEpoch),
     tileSize,
     batchSize: positiveInteger('batchSize', options.batchSize ?? 1),
     accumulate: positiveInteger('accumulate', options.accumulate ?? 1),
     optimizer,
     lr,
-    momentum: options.momentum ?? 0.99,
+    momentum: options.momentum ?? TRAINING_DEFAULTS.momentum,
     weightDecay: options.weightDecay ?? 0,
     schedule,
     augment,

@@ -10,13 +10,14 @@ import { pad, stack } from '../ops/join';
 import { index } from '../ops/indexing';
 import { Tensor } from '../tensor';
 import { describe } from '../check';
-import { checkOptions } from '../ops/options';
+import { checkOptions, oneOf } from '../ops/options';
+import { WEIGHT_MAP_PRESET_NAMES, WEIGHT_MAP_PRESETS, type WeightMapPreset } from './presets';
 
 /** How the weight map is computed; defaults are the paper's. */
 export interface WeightMapOptions {
-  /** Border weight (default 10). */
+  /** Border weight (default: the preset's, 10 for the paper's). */
   w0?: number;
-  /** Border width in pixels (default 5). */
+  /** Border width in pixels (default: the preset's, 5 for the paper's). */
   sigma?: number;
   /** `balance` (default): N / (C · n_c) per image; `none`: 1; or [background, cell] weights. */
   classWeights?: 'balance' | 'none' | [number, number];
@@ -30,7 +31,7 @@ export interface WeightMapOptions {
    * `falk2019`: the authors' 2019 release: w0 50, σ 6, background 0.1 + 0.9·exp(−d1²/(2·10²)),
    * cells 1, gaps inserted. Explicit options override it.
    */
-  preset?: 'ronneberger2015' | 'falk2019';
+  preset?: WeightMapPreset;
   /** Terms below this are left out (default 1e-6 · w0): it bounds the windows the distances are computed in. */
   tolerance?: number;
 }
@@ -129,12 +130,10 @@ export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): T
   if (labels instanceof Tensor && labels.ndim === 3) {
     return tidy(() => stack(Array.from({ length: labels.shape[0]! }, (_, k) => weightMap(labels.select(0, k), options))));
   }
-  const falk = options.preset === 'falk2019';
-  if (options.preset !== undefined && options.preset !== 'ronneberger2015' && !falk) {
-    throw new TypeError(`weightMap(): option 'preset' must be 'ronneberger2015' or 'falk2019', got '${String(options.preset)}'`);
-  }
-  const w0 = options.w0 ?? (falk ? 50 : 10);
-  const sigma = options.sigma ?? (falk ? 6 : 5);
+  const preset = oneOf('weightMap', 'preset', options.preset ?? 'ronneberger2015', WEIGHT_MAP_PRESET_NAMES);
+  const falk = preset === 'falk2019';
+  const w0 = options.w0 ?? WEIGHT_MAP_PRESETS[preset].w0;
+  const sigma = options.sigma ?? WEIGHT_MAP_PRESETS[preset].sigma;
   if (!(w0 >= 0) || !(sigma > 0)) throw new RangeError(`weightMap(): w0 must be >= 0 and sigma > 0, got w0 ${w0}, sigma ${sigma}`);
   const tolerance = options.tolerance ?? 1e-6 * Math.max(w0, 1);
   if (!(tolerance > 0)) throw new RangeError(`weightMap(): option 'tolerance' must be > 0, got ${tolerance}`);
