@@ -51,9 +51,11 @@ export function calibratePostprocess(
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
   if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
-    const threshold = isbiScoresOf(samples, probabilities, ['randError']).bestThreshold.randError;
-    const postprocess = { ...base, threshold, minSize: 0 };
-    return { postprocess, scores: scoreValidation(samples, probabilities, postprocess, selectBy), trials: [] };
+    // The Rand error is taken over every threshold at once: its best threshold is the choice.
+    const isbi = isbiScoresOf(samples, probabilities, ['randError']);
+    const postprocess = { ...base, threshold: isbi.bestThreshold.randError, minSize: 0 };
+    const scores = scoreValidation(samples, probabilities, postprocess, selectBy, { isbiRandError: isbi.randError });
+    return { postprocess, scores, trials: [] };
   }
   const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
   const trials = CALIBRATION_THRESHOLDS.flatMap((threshold) =>

@@ -49,13 +49,21 @@ export function validationProbabilities(model: UNet, samples: TrainingSample[], 
   return samples.map((sample) => predictProbabilities(model, sample.image, options));
 }
 
-/** Scores probabilities (one per sample) the way `validate` does; `loss` is passed through. */
+/** Measures a caller has already computed, which `scoreValidation` passes through. */
+export interface KnownScores {
+  /** The validation loss (NaN when not given). */
+  loss?: number;
+  /** The ISBI 2012 Rand error, best over its thresholds (computed when `selectBy` is `rand` and it is not given). */
+  isbiRandError?: number;
+}
+
+/** Scores probabilities (one per sample) the way `validate` does; `known` measures are passed through. */
 export function scoreValidation(
   samples: TrainingSample[],
   probabilities: Tensor[],
   postprocess: PostprocessOptions,
   selectBy: SelectBy,
-  loss = NaN,
+  known: KnownScores = {},
 ): ValidationScores {
   const instanceLabels = postprocess.kind !== 'classes';
   const predicted = samples.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
@@ -65,13 +73,13 @@ export function scoreValidation(
         ? scoreImage(sample.name, predicted[k]!, sample.instances)
         : scoreImage(sample.name, predicted[k]!, sample.target, probabilities[k]!.shape[0]),
     );
-    const scores: ValidationScores = { loss, ...meanScores(images), score: NaN };
+    const scores: ValidationScores = { loss: known.loss ?? NaN, ...meanScores(images), score: NaN };
     if (instanceLabels) {
       const ctc = ctcScores(samples.map((sample, k) => ({ name: sample.name, predicted: predicted[k]!, reference: sample.instances })));
       scores.seg = ctc.seg;
       scores.det = ctc.det;
     }
-    if (selectBy === 'rand') scores.isbiRandError = isbiScoresOf(samples, probabilities, ['randError']).randError;
+    if (selectBy === 'rand') scores.isbiRandError = known.isbiRandError ?? isbiScoresOf(samples, probabilities, ['randError']).randError;
     scores.score = selectionScore(scores, selectBy);
     if (selectBy === 'seg' && instanceLabels) {
       // The post-processing is chosen at the end (calibrate.ts); an epoch is judged by its best of
@@ -177,7 +185,7 @@ function scoreProbabilities(
           ) as number),
         0,
       ) / samples.length;
-    return scoreValidation(samples, probabilities, postprocess, selectBy, loss);
+    return scoreValidation(samples, probabilities, postprocess, selectBy, { loss });
   } finally {
     for (const p of probabilities) p.dispose();
   }
