@@ -42,6 +42,20 @@ describe('unet command line', () => {
     expect(spawnSync(process.execPath, [cli], { encoding: 'utf8' }).status).toBe(2);
   });
 
+  test('the overview and an unknown verb need no libtorch: neither loads the addon', () => {
+    const noAddon = path.join(__dirname, 'support', 'no-addon.js');
+    const overview = spawnSync(process.execPath, ['-r', noAddon, cli, '--help'], { encoding: 'utf8' });
+    expect([overview.status, overview.stderr]).toEqual([0, '']);
+    expect(overview.stdout).toMatch(/^ {2}train +train a U-Net/m);
+    const unknown = spawnSync(process.execPath, ['-r', noAddon, cli, 'frobnicate'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'[\s\S]*commands:/);
+    // A libtorch verb does load it (the preload's refusal is what fails).
+    expect(spawnSync(process.execPath, ['-r', noAddon, cli, 'info'], { encoding: 'utf8' }).stderr).toMatch(
+      /the unet-torch addon was loaded/,
+    );
+  });
+
   test('every verb answers --help with its usage, and usage errors with exit status 2', () => {
     const verbs = ['start', 'train', 'predict', 'eval', 'accuracy', 'info', 'demo', 'weightmap', 'augment', 'compare'];
     const overview = execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });

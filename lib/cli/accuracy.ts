@@ -181,7 +181,6 @@ export function accuracyTable(rows: AccuracyRow[]): string {
 /** `unet accuracy` */
 export const accuracyCommand = defineCommand({
   name: 'accuracy',
-  summary: 'the results table: train each benchmark set with its recipe for a fixed time, score held-out frames as the challenges do',
   synopsis: 'DATA [options]',
   positionals: [1, 1],
   flags: {

@@ -61,7 +61,6 @@ const AUGMENT_FLAGS = {
 /** `unet augment` */
 export const augmentCommand = defineCommand({
   name: 'augment',
-  summary: 'one augmented sample (elastic, rotation, flips, gray values) as PNGs, with a preview',
   synopsis: '<image.png> [<label.png>] --out DIR [options]',
   positionals: [1, 2],
   flags: AUGMENT_FLAGS,

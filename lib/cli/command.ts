@@ -26,8 +26,6 @@ export type FlagValues<F extends Flags> = { [K in keyof F]?: F[K]['type'] extend
 /** A verb of the `unet` command. */
 export interface CommandSpec<F extends Flags> {
   name: string;
-  /** One line for `unet --help`. */
-  summary: string;
   /** What follows `unet NAME` in the usage line, e.g. '--data DIR --out RUN [options]'. */
   synopsis: string;
   flags: F;
@@ -43,7 +41,6 @@ export interface CommandSpec<F extends Flags> {
 /** A declared command, ready to run with its arguments. */
 export interface Command {
   name: string;
-  summary: string;
   usage(): string;
   run(args: string[]): Promise<number>;
 }
@@ -67,7 +64,6 @@ export function defineCommand<F extends Flags>(spec: CommandSpec<F>): Command {
     `usage: unet ${spec.name} ${spec.synopsis}\n${flagUsage(flags)}\n${spec.epilogue ? `${spec.epilogue.trimEnd()}\n` : ''}`;
   return {
     name: spec.name,
-    summary: spec.summary,
     usage,
     async run(args: string[]): Promise<number> {
       let values: Record<string, string | boolean | undefined>;

@@ -34,7 +34,6 @@ function format(value: number): string {
 /** `unet compare` */
 export const compareCommand = defineCommand({
   name: 'compare',
-  summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time',
   synopsis: '[options]',
   flags: {
     preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },

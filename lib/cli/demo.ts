@@ -4,7 +4,6 @@ import { defineCommand } from './command';
 /** `unet demo` */
 export const demoCommand = defineCommand({
   name: 'demo',
-  summary: 'a short tour of tensors, autograd and memory scopes',
   synopsis: '',
   flags: {},
   run: demo,

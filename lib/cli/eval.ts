@@ -84,7 +84,6 @@ function row(scores: Omit<ImageScores, 'name'>, name: string): string {
 /** `unet eval` */
 export const evalCommand = defineCommand({
   name: 'eval',
-  summary: "score predicted labels against the truth: the challenges' SEG/DET or ISBI 2012 measures, IoU, Dice, Rand and warping error",
   synopsis: '--pred DIR --truth DIR [options]',
   flags: {
     pred: {

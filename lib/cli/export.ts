@@ -10,7 +10,6 @@ import { defineCommand } from './command';
 /** `unet export` */
 export const exportCommand = defineCommand({
   name: 'export',
-  summary: 'write a trained or shipped model as ONNX, for onnxruntime in Node or the browser',
   synopsis: '--model RUN --out FILE.onnx [options]',
   flags: {
     model: {

@@ -4,7 +4,6 @@ import { defineCommand } from './command';
 /** `unet info` */
 export const infoCommand = defineCommand({
   name: 'info',
-  summary: 'the libtorch in use, CUDA, GPUs, distributed backends, CUDA kernels and threads (--json for JSON)',
   synopsis: '[--json]',
   flags: { json: { type: 'boolean', help: 'print the facts as JSON' } },
   run(values) {

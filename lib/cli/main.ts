@@ -10,25 +10,67 @@ function withTorch(load: () => Command): () => Command {
   };
 }
 
-// Each verb's module loads when that verb runs (`unet --help` loads them all for their summaries),
-// so that a verb that needs no libtorch (`predict --engine onnxruntime`, `serve`) never loads the addon.
-const COMMANDS: [string, () => Command][] = [
-  ['start', withTorch(() => (require('./start') as typeof import('./start')).startCommand)],
-  ['train', withTorch(() => (require('./train') as typeof import('./train')).trainCommand)],
-  ['predict', () => (require('./predict') as typeof import('./predict')).predictCommand],
-  ['eval', withTorch(() => (require('./eval') as typeof import('./eval')).evalCommand)],
-  ['export', withTorch(() => (require('./export') as typeof import('./export')).exportCommand)],
-  ['accuracy', withTorch(() => (require('./accuracy') as typeof import('./accuracy')).accuracyCommand)],
-  ['info', withTorch(() => (require('./info') as typeof import('./info')).infoCommand)],
-  ['demo', withTorch(() => (require('./demo') as typeof import('./demo')).demoCommand)],
-  ['weightmap', withTorch(() => (require('./weightmap') as typeof import('./weightmap')).weightMapCommand)],
-  ['augment', withTorch(() => (require('./augment') as typeof import('./augment')).augmentCommand)],
-  ['compare', withTorch(() => (require('./compare') as typeof import('./compare')).compareCommand)],
-  ['serve', () => (require('./serve') as typeof import('./serve')).serveCommand],
-];
+/** A verb of `unet`: its line in the overview, and its module, loaded when the verb runs. */
+interface Verb {
+  summary: string;
+  load: () => Command;
+}
+
+// Only the verb that runs is loaded, so that the overview and a verb that needs no libtorch
+// (`predict --engine onnxruntime`, `serve`) never load the addon.
+const VERBS: Record<string, Verb> = {
+  start: {
+    summary: 'what npm start runs: train on the sample nuclei for a few minutes, segment and score the held-out ones',
+    load: withTorch(() => (require('./start') as typeof import('./start')).startCommand),
+  },
+  train: {
+    summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, calibration; --resume)',
+    load: withTorch(() => (require('./train') as typeof import('./train')).trainCommand),
+  },
+  predict: {
+    summary: 'segment images of any size by overlap-tile with a trained or shipped model (labels, probabilities, overlay)',
+    load: () => (require('./predict') as typeof import('./predict')).predictCommand,
+  },
+  eval: {
+    summary: "score predicted labels against the truth: the challenges' SEG/DET or ISBI 2012 measures, IoU, Dice, Rand and warping error",
+    load: withTorch(() => (require('./eval') as typeof import('./eval')).evalCommand),
+  },
+  export: {
+    summary: 'write a trained or shipped model as ONNX, for onnxruntime in Node or the browser',
+    load: withTorch(() => (require('./export') as typeof import('./export')).exportCommand),
+  },
+  accuracy: {
+    summary: 'the results table: train each benchmark set with its recipe for a fixed time, score held-out frames as the challenges do',
+    load: withTorch(() => (require('./accuracy') as typeof import('./accuracy')).accuracyCommand),
+  },
+  info: {
+    summary: 'the libtorch in use, CUDA, GPUs, distributed backends, CUDA kernels and threads (--json for JSON)',
+    load: withTorch(() => (require('./info') as typeof import('./info')).infoCommand),
+  },
+  demo: {
+    summary: 'a short tour of tensors, autograd and memory scopes',
+    load: withTorch(() => (require('./demo') as typeof import('./demo')).demoCommand),
+  },
+  weightmap: {
+    summary: "the paper's border weight map of a label image, as .npy or a .png picture",
+    load: withTorch(() => (require('./weightmap') as typeof import('./weightmap')).weightMapCommand),
+  },
+  augment: {
+    summary: 'one augmented sample (elastic, rotation, flips, gray values) as PNGs, with a preview',
+    load: withTorch(() => (require('./augment') as typeof import('./augment')).augmentCommand),
+  },
+  compare: {
+    summary: 'the U-Net here and in PyTorch side by side: values, gradients, 20 SGD steps, time',
+    load: withTorch(() => (require('./compare') as typeof import('./compare')).compareCommand),
+  },
+  serve: {
+    summary: 'serve the browser page that segments images with an exported model (onnxruntime-web)',
+    load: () => (require('./serve') as typeof import('./serve')).serveCommand,
+  },
+};
 
 function usage(): string {
-  const lines = COMMANDS.map(([, load]) => load()).map((command) => `  ${command.name.padEnd(10)} ${command.summary}`);
+  const lines = Object.entries(VERBS).map(([name, verb]) => `  ${name.padEnd(10)} ${verb.summary}`);
   return `usage: unet <command> [options]   (unet <command> --help for its options)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
@@ -39,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find(([verb]) => verb === name)?.[1]();
+  const command = Object.hasOwn(VERBS, name) ? VERBS[name]!.load() : undefined;
   if (!command) {
     process.stderr.write(`unet: unknown command '${name}'\n\n${usage()}`);
     return 2;

@@ -17,7 +17,6 @@ import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict
 /** `unet predict` */
 export const predictCommand = defineCommand({
   name: 'predict',
-  summary: 'segment images of any size by overlap-tile with a trained or shipped model (labels, probabilities, overlay)',
   synopsis: '--model RUN --out DIR INPUT... [options]',
   positionals: [1, Infinity],
   flags: {

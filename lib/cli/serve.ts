@@ -59,7 +59,6 @@ export function serveStatic(root: string, port: number, host: string): Promise<h
 /** `unet serve` */
 export const serveCommand = defineCommand({
   name: 'serve',
-  summary: 'serve the browser page that segments images with an exported model (onnxruntime-web)',
   synopsis: '[options]',
   flags: {
     port: { type: 'string', placeholder: 'N', help: 'port (default 8080; 0: any free port)' },

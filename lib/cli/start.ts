@@ -14,7 +14,6 @@ import { trainCommand } from './train';
 /** `unet start` */
 export const startCommand = defineCommand({
   name: 'start',
-  summary: 'what npm start runs: train on the sample nuclei for a few minutes, segment and score the held-out ones',
   synopsis: '[--minutes M] [--out DIR]',
   flags: {
     minutes: { type: 'string', placeholder: 'M', help: 'training time (default 3)' },

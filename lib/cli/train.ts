@@ -85,7 +85,6 @@ export async function trainRun(
 /** `unet train` */
 export const trainCommand = defineCommand({
   name: 'train',
-  summary: 'train a U-Net on images/ and labels/ (checkpoints, validation, calibration; --resume)',
   synopsis: '--data DIR --out RUN [options]',
   flags: {
     data: {

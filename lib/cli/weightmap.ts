@@ -15,7 +15,6 @@ const { ronneberger2015: PAPER, falk2019: FALK } = WEIGHT_MAP_PRESETS;
 /** `unet weightmap` */
 export const weightMapCommand = defineCommand({
   name: 'weightmap',
-  summary: "the paper's border weight map of a label image, as .npy or a .png picture",
   synopsis: '<label.png> --out <map.npy|map.png> [options]',
   positionals: [1, 1],
   flags: {

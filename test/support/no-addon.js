@@ -1,5 +1,5 @@
 'use strict';
-// Preloaded (`node -r`) by test/engine.test.ts: loading the unet-torch addon throws, so that a
+// Preloaded (`node -r`) by test/engine.test.ts and test/cli.test.ts: loading the unet-torch addon throws, so that a
 // command that needs it fails and one that runs without it (predict --engine onnxruntime) proves so.
 const Module = require('node:module');
 
