@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { nn, optim, runTraining, syntheticCells, torch, UNet, unet } from '../lib';
 import { launchPlan, rankEnvironment, rankShare } from '../lib/cli/launch';
 import { main } from '../lib/cli/main';
-import { normaliseImage, prepareSamples } from '../lib/data/dataset';
+import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
 import { localDevice, localRank, ProcessGroup, resolveRendezvous } from '../lib/distributed';
 import { loadSafetensors } from '../lib/io/safetensors';
 import { predictProbabilities } from '../lib/predict';
@@ -20,7 +20,14 @@ import { loadTrainedModel } from '../lib/unet/model-files';
 import { packageRoot } from '../lib/package-root';
 import { referencePython } from './support/python';
 // Plain JS shared with bench/gpu.js, which checks NCCL on a GPU machine without jest.
-const { ddpDifference, expectedCollectives: expectedFor, freePort, oneProcessDdp, runRank } = require('./support/dist-harness.js');
+const {
+  ddpDifference,
+  expectedCollectives: expectedFor,
+  freePort,
+  oneProcessDdp,
+  runRank,
+  trainingSetup: harnessTrainingSetup,
+} = require('./support/dist-harness.js');
 
 const RANK_SCRIPT = path.join(__dirname, 'support', 'dist-rank.js');
 
@@ -214,17 +221,9 @@ describe('SyncBatchNorm', () => {
 });
 
 describe('train() across ranks', () => {
-  /** dist-rank.js's trainingSetup: generated cells and a small U-Net. */
-  function trainingSetup() {
-    const raw = [1, 2, 3].map((seed) => {
-      const { image, label } = syntheticCells(seed, { height: 64, width: 64 });
-      return { name: `cells${seed}`, image: normaliseImage(image), label };
-    });
-    const samples = prepareSamples(raw, 'instances', 2);
-    torch.manualSeed(0);
-    const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
-    return { model, train: samples.slice(0, 2), validation: samples.slice(2) };
-  }
+  /** The ranks' training scenario (dist-harness.js) over this library. */
+  const trainingSetup = (): { model: UNet; train: TrainingSample[]; validation: TrainingSample[] } =>
+    harnessTrainingSetup({ torch, unet, UNet, syntheticCells, normaliseImage, prepareSamples });
   const trainRanks = async (out: string, steps: number, resume = false) => {
     const port = await freePort();
     const extra = [out, String(steps), ...(resume ? ['resume'] : [])];

@@ -75,6 +75,22 @@ function ddpNetwork(nn) {
 }
 
 /**
+ * The training scenario's data and model, the same on every rank and in the test: generated
+ * cells (two to train on, one to validate) and a small U-Net from seed 0.
+ * @param {{ torch: any, unet: any, UNet: any, syntheticCells: any, normaliseImage: any, prepareSamples: any }} modules
+ */
+function trainingSetup({ torch, unet, UNet, syntheticCells, normaliseImage, prepareSamples }) {
+  const raw = [1, 2, 3].map((seed) => {
+    const { image, label } = syntheticCells(seed, { height: 64, width: 64 });
+    return { name: `cells${seed}`, image: normaliseImage(image), label };
+  });
+  const samples = prepareSamples(raw, 'instances', 2);
+  torch.manualSeed(0);
+  const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
+  return { model, train: samples.slice(0, 2), validation: samples.slice(2) };
+}
+
+/**
  * What DDP with `n` ranks × 1 tile must equal: one process training on the same tiles as a batch
  * of `n`, from rank 0's initial weights. Returns each step's loss, the last step's gradients and
  * the final weights (on the CPU).
@@ -127,4 +143,4 @@ function ddpDifference(loadSafetensors, rankLosses, rankFiles, alone) {
   return worst;
 }
 
-module.exports = { freePort, runRank, expectedCollectives, ddpNetwork, oneProcessDdp, ddpDifference };
+module.exports = { freePort, runRank, expectedCollectives, ddpNetwork, trainingSetup, oneProcessDdp, ddpDifference };

@@ -5,7 +5,7 @@
 const { torch, nn, optim, unet, UNet, runTraining, syntheticCells } = require('../../dist/index.js');
 const { normaliseImage, prepareSamples } = require('../../dist/data/dataset.js');
 const { saveSafetensors } = require('../../dist/io/safetensors.js');
-const { ddpNetwork } = require('./dist-harness.js');
+const { ddpNetwork, trainingSetup: harnessTrainingSetup } = require('./dist-harness.js');
 
 const d = torch.distributed;
 /** @typedef {import('../../dist').Tensor} Tensor */
@@ -99,17 +99,8 @@ async function ddp(steps = 10) {
   return { rank: r, losses };
 }
 
-/** Generated cells and a small U-Net, as in test/train.test.ts; the same on every rank and in the test. */
-function trainingSetup() {
-  const raw = [1, 2, 3].map((seed) => {
-    const { image, label } = syntheticCells(seed, { height: 64, width: 64 });
-    return { name: `cells${seed}`, image: normaliseImage(image), label };
-  });
-  const samples = prepareSamples(raw, 'instances', 2);
-  torch.manualSeed(0);
-  const model = new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8 });
-  return { model, train: samples.slice(0, 2), validation: samples.slice(2) };
-}
+/** dist-harness.js's training scenario over the built library. */
+const trainingSetup = () => harnessTrainingSetup({ torch, unet, UNet, syntheticCells, normaliseImage, prepareSamples });
 
 /** train() across the ranks into OUT (argument 4): `train STEPS [resume]`. */
 async function training() {
