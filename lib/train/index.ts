@@ -14,4 +14,4 @@ export type { MetricsRecord } from './run-folder';
 export { RECIPES, recipe } from './recipes';
 export type { Recipe, RecipeName } from './recipes';
 export { SELECT_BY, scoreValidation, selectionScore, validate } from './validate';
-export type { SelectBy, ValidateOptions, ValidationScores } from './validate';
+export type { KnownScores, SelectBy, ValidateOptions, ValidationScores } from './validate';
