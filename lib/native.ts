@@ -153,6 +153,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   setNumThreads(threads: number): void;
   manualSeed(seed: number): void;
+  cpuCapability(): string;
   mkldnnEnabled(): boolean;
   setMkldnnEnabled(enabled: boolean): void;
   libmPow(base: number, exponent: number): number;

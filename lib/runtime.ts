@@ -41,6 +41,10 @@ export interface RuntimeInfo {
   cudaKernelsMissing: string | null;
   threads: number;
   cpus: number;
+  /** The CPU's model name, as the operating system reports it. */
+  cpuModel: string;
+  /** The instruction set of libtorch's CPU kernels (`backends.cpu.getCpuCapability()`). */
+  cpuCapability: string;
   addon: string;
   node: string;
 }
@@ -77,6 +81,8 @@ export function info(): RuntimeInfo {
     cudaKernelsMissing: cudaKernels ? null : whyNoCudaKernels(),
     threads: native.getNumThreads(),
     cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model.trim() || 'unknown',
+    cpuCapability: native.cpuCapability(),
     addon: addonFile,
     node: process.version,
   };
@@ -97,6 +103,17 @@ export function pyPow(base: number, exponent: number): number {
  * network then gives bitwise the same value for a pixel in a tile as in the whole image.
  */
 export const backends = {
+  cpu: {
+    /**
+     * The instruction set libtorch's CPU kernels dispatch to on this CPU ('DEFAULT', 'AVX2',
+     * 'AVX512', …), as `torch.backends.cpu.get_cpu_capability()`. `ATEN_CPU_CAPABILITY` caps it.
+     * Kernels of different instruction sets round differently in the last bits, so a training run
+     * is bitwise repeatable only on CPUs that dispatch alike (see docs/results.md).
+     */
+    getCpuCapability(): string {
+      return native.cpuCapability();
+    },
+  },
   mkldnn: {
     get enabled(): boolean {
       return native.mkldnnEnabled();

@@ -1,6 +1,7 @@
 // The libtorch runtime: version, threads, seeding, and CUDA devices and memory.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/CachingDeviceAllocator.h>
 #include <torch/cuda.h>
@@ -38,6 +39,7 @@ void registerRuntime(Napi::Env env, Napi::Object exports) {
     TORCH_CHECK_VALUE(threads > 0, "threads must be positive, got ", threads);
     at::set_num_threads(static_cast<int>(threads));
   });
+  define(env, exports, "cpuCapability", {}, [] { return at::get_cpu_capability(); });
   define(env, exports, "mkldnnEnabled", {}, [] { return at::globalContext().userEnabledMkldnn(); });
   define(env, exports, "setMkldnnEnabled", {"enabled"}, [](bool enabled) { at::globalContext().setUserEnabledMkldnn(enabled); });
   define(env, exports, "manualSeed", {"seed"}, [](int64_t seed) { at::manual_seed(static_cast<uint64_t>(seed)); });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 
 import { type AccuracyRow, accuracyTable } from '../lib/cli/accuracy';
 import { trainingRequest } from '../lib/cli/training-flags';
+import { referencePython } from '../lib/reference';
 import { PAPER_AUGMENTATION, RECIPES } from '../lib/train/recipes';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -20,6 +21,21 @@ describe('unet command line', () => {
     // The CUDA kernels likewise: built, or a reason.
     expect(facts.cudaKernels ? facts.cudaKernelsMissing : typeof facts.cudaKernelsMissing).toBe(facts.cudaKernels ? null : 'string');
     if (!facts.cudaBuild) expect(facts.cudaKernelsMissing).toBe('the libtorch has no CUDA');
+    expect(typeof facts.cpuModel).toBe('string');
+  });
+
+  test("the CPU kernels' instruction set is PyTorch's, capped by ATEN_CPU_CAPABILITY as in PyTorch", () => {
+    const python = 'import torch; print(torch.backends.cpu.get_cpu_capability())';
+    for (const cap of [undefined, 'default']) {
+      const env = cap === undefined ? process.env : { ...process.env, ATEN_CPU_CAPABILITY: cap };
+      const facts = JSON.parse(execFileSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8', env })) as Record<
+        string,
+        unknown
+      >;
+      const pytorch = execFileSync(referencePython(), ['-c', python], { encoding: 'utf8', env }).trim();
+      expect(facts.cpuCapability).toBe(pytorch);
+      if (cap === 'default') expect(facts.cpuCapability).toBe('DEFAULT');
+    }
   });
 
   test('unet info prints a table', () => {

@@ -33,6 +33,7 @@ function printInfo(json: boolean): number {
         : `not built (${facts.cudaKernelsMissing}): CUDA augmentation runs on torch ops; no CUDA graphs`,
     ],
     ['threads', `${facts.threads} (of ${facts.cpus} CPUs)`],
+    ['CPU', `${facts.cpuModel}, kernels ${facts.cpuCapability}`],
     ['addon', facts.addon],
     ['node', facts.node],
   ];

@@ -44,7 +44,8 @@ const VERBS: Record<string, Verb> = {
     load: withTorch(() => (require('./accuracy') as typeof import('./accuracy')).accuracyCommand),
   },
   info: {
-    summary: 'the libtorch in use, CUDA, GPUs, distributed backends, CUDA kernels and threads (--json for JSON)',
+    summary:
+      "the libtorch in use, CUDA, GPUs, distributed backends, CUDA kernels, threads, and the CPU with its kernels' instruction set (--json for JSON)",
     load: withTorch(() => (require('./info') as typeof import('./info')).infoCommand),
   },
   demo: {
