@@ -98,9 +98,9 @@ export function pyPow(base: number, exponent: number): number {
 }
 
 /**
- * Switches of libtorch's CPU back-ends, as `torch.backends` in PyTorch. With oneDNN (mkldnn) off,
- * CPU convolutions use libtorch's own kernels, whose sums do not depend on the image size: a
- * network then gives bitwise the same value for a pixel in a tile as in the whole image.
+ * Switches and facts of libtorch's CPU back-ends, as `torch.backends` in PyTorch. With oneDNN
+ * (mkldnn) off, CPU convolutions use libtorch's own kernels, whose sums do not depend on the image
+ * size: a network then gives bitwise the same value for a pixel in a tile as in the whole image.
  */
 export const backends = {
   cpu: {

@@ -1,6 +1,7 @@
 'use strict';
-// Preloaded (`node -r`) by test/engine.test.ts and test/cli.test.ts: loading the unet-torch addon throws, so that a
-// command that needs it fails and one that runs without it (predict --engine onnxruntime) proves so.
+// Preloaded (`node -r`) by test/engine.test.ts and test/cli.test.ts: loading the unet-torch addon
+// throws, so that a command that needs it fails and one that runs without it (predict --engine
+// onnxruntime, the `unet` overview) proves so.
 const Module = require('node:module');
 
 const extensions = /** @type {Record<string, (module: unknown, filename: string) => void>} */ (/** @type {any} */ (Module)._extensions);
