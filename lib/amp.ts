@@ -1,6 +1,8 @@
 // Mixed precision: the autocast scope and a GradScaler that behaves as PyTorch's
 // torch.amp.GradScaler (dynamic scale, steps skipped on inf/NaN gradients, state dict).
+import { functionArg } from './check';
 import { full } from './creation';
+import { checkOptions } from './ops/options';
 import type { DType } from './dtype';
 import { isPromiseLike, keep, tidy } from './memory';
 import { native } from './native';
@@ -22,6 +24,8 @@ export interface AutocastOptions {
  * float16 or bfloat16, the rest in float32. Synchronous, nestable, restored when `fn` throws.
  */
 export function autocast<R>(fn: () => R, options: AutocastOptions = {}): R {
+  functionArg('autocast', 'fn', fn);
+  options = checkOptions('autocast', options, ['deviceType', 'dtype', 'enabled', 'cacheEnabled']);
   const deviceType = options.deviceType ?? 'cuda';
   const dtype = options.dtype ?? (deviceType === 'cuda' ? 'float16' : 'bfloat16');
   const previous = {

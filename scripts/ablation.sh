@@ -5,6 +5,8 @@
 # The `start-*` arms are `npm start`'s: the nuclei recipe on the 16 sample images of
 # examples/dsb2018/train (validation: 3 of them, seeded), 900 steps (about its 3 minutes), scored
 # on the 4 images of examples/dsb2018/test; DATA_DIR is not used by them.
+# ABLATION_SEED=N trains an arm with seed N instead of 0 (into ARM-seedN), to see what a seed moves;
+# for the start-* arms it also draws the 3 validation images anew.
 # usage: scripts/ablation.sh DATA_DIR [ARM...]      (DATA_DIR holds the benchmark sets, e.g. ../shared/data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,26 +14,30 @@ data="${1:?usage: scripts/ablation.sh DATA_DIR [ARM...]}"
 shift
 out="${ABLATION_OUT:-runs/ablation}"
 steps="${ABLATION_STEPS:-1500}"
+seed="${ABLATION_SEED:-0}"
+# An arm's folder; seed 0's keeps the arm's name, as in the tables.
+folder() { if [ "$seed" = 0 ]; then echo "$out/$1"; else echo "$out/$1-seed$seed"; fi; }
 
 run() { # name set flags...
   local name="$1" set="$2"
   shift 2
-  echo "== ablation $name ($set, $steps steps): $*"
+  echo "== ablation $name ($set, $steps steps, seed $seed): $*"
   # The arm's row of the results table (printed after the set and again in the table at the end):
   # validation and test scores.
   node dist/cli/main.js accuracy "$data" --sets "$set" --protocols heldout --steps "$steps" --minutes 600 \
-    --out "$out/$name" "$@" | grep -F "| $set | heldout |" | tail -n 1
+    --seed "$seed" --out "$(folder "$name")" "$@" | grep -F "| $set | heldout |" | tail -n 1
 }
 
 run_start() { # name flags...
-  local name="$1" samples=examples/dsb2018
+  local name="$1" samples=examples/dsb2018 run
   shift
-  echo "== ablation $name (npm start's sample nuclei): $*"
+  run=$(folder "$name")
+  echo "== ablation $name (npm start's sample nuclei, seed $seed): $*"
   # The progress (stderr) prints the choice with its validation scores; the summary (stdout) without.
-  node dist/cli/main.js train --data "$samples/train" --out "$out/$name" --recipe nuclei "$@" 2>&1 >/dev/null |
+  node dist/cli/main.js train --data "$samples/train" --out "$run" --overwrite --recipe nuclei --seed "$seed" "$@" 2>&1 >/dev/null |
     grep 'post-processing chosen'
-  node dist/cli/main.js predict --model "$out/$name" --out "$out/$name/test-predictions" "$samples/test/images" 2>/dev/null >/dev/null
-  node dist/cli/main.js eval --protocol ctc --pred "$out/$name/test-predictions" --truth "$samples/test/labels" | tail -n 1
+  node dist/cli/main.js predict --model "$run" --out "$run/test-predictions" "$samples/test/images" 2>/dev/null >/dev/null
+  node dist/cli/main.js eval --protocol ctc --pred "$run/test-predictions" --truth "$samples/test/labels" | tail -n 1
 }
 
 declare -A ARMS=(

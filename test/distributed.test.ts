@@ -285,10 +285,12 @@ describe('train() across ranks', () => {
   test('a 2-rank checkpoint resumes exactly in 2 ranks, is refused by 1 process, and predicts in 1 process', async () => {
     const whole = path.join(folder, 'whole');
     const parts = path.join(folder, 'resumed');
-    await trainRanks(whole, 6);
+    const straight = await trainRanks(whole, 6);
     await trainRanks(parts, 3);
     const resumed = await trainRanks(parts, 6, true);
     expect(resumed[0]!.step).toBe(6);
+    // Every rank returns the whole run's losses, those before the resumption included.
+    for (const rank of [0, 1]) expect(resumed[rank]!.losses).toEqual(straight[0]!.losses);
     const [a, b] = [finalWeights(whole), finalWeights(parts)];
     for (const name of Object.keys(a)) expect(torch.equal(a[name]!, b[name]!)).toBe(true);
 

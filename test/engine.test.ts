@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { PNG } from 'pngjs';
+
 import { torch } from '../lib';
 import { main } from '../lib/cli/main';
 import { normaliseImage } from '../lib/data/normalise';
@@ -18,7 +20,8 @@ import { readImagePng, readLabelPng } from '../lib/io/png';
 import { connectedComponents, labelValues } from '../lib/labels';
 import { componentValues } from '../lib/raster/labels';
 import { NORMALISATIONS, normaliseRaster } from '../lib/raster/normalise';
-import { decodeImagePng } from '../lib/raster/png';
+import { decodeImagePng, decodeLabelPng, writeLabelRasterPng } from '../lib/raster/png';
+import { encodeLabelPng } from '../web/png-encode';
 import { packageRoot } from '../lib/package-root';
 
 const SAMPLES = path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images');
@@ -157,7 +160,34 @@ const engine = require(${JSON.stringify(path.join(packageRoot, 'dist', 'engine')
     const onnx = path.join(folder, 'refusals.onnx');
     expect((await quiet(['export', '--model', 'nuclei', '--out', onnx])).code).toBe(0);
     await expect(quiet(['predict', '--engine', 'onnxruntime', '--model', onnx, '--tile', '290', '--out', folder, SAMPLES])).rejects.toThrow(
-      /290 is not a valid tile size for this network \(valid: \d+ \+ k·16\); the nearest valid sizes are 284 and 300/,
+      /290 is not a valid tile size for this network \(valid: \d+ \+ k·16: with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 284 and 300/,
+    );
+  });
+});
+
+describe("the browser page's label download", () => {
+  test('its PNG encoder and unet predict write label ids by one rule: 8 bits up to 255, 16 above, nothing outside 0..65535', async () => {
+    for (const ids of [
+      [0, 1, 255, 7, 0, 3],
+      [0, 300, 65535, 2, 256, 0],
+    ]) {
+      const raster = { height: 2, width: 3, data: Int32Array.from(ids) };
+      const written = path.join(folder, 'predict.png');
+      writeLabelRasterPng(written, raster);
+      const downloaded = path.join(folder, 'page.png');
+      fs.writeFileSync(downloaded, await encodeLabelPng(raster.data, 3, 2));
+      for (const file of [written, downloaded]) {
+        // pngjs, not our decoder, reads the depth and the samples.
+        const png = PNG.sync.read(fs.readFileSync(file), { skipRescale: true });
+        expect([file, png.depth, png.colorType]).toEqual([file, Math.max(...ids) > 255 ? 16 : 8, 0]);
+        expect(Array.from(decodeLabelPng(file).data)).toEqual(ids);
+      }
+    }
+    expect(() => writeLabelRasterPng(path.join(folder, 'x.png'), { height: 1, width: 2, data: Int32Array.from([0, 65536]) })).toThrow(
+      /writeLabelPng\(\): label ids must be in 0\.\.65535, got 65536/,
+    );
+    await expect(encodeLabelPng(Int32Array.from([-1, 0]), 2, 1)).rejects.toThrow(
+      /encodeLabelPng\(\): label ids must be in 0\.\.65535, got -1/,
     );
   });
 });

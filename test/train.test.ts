@@ -16,6 +16,7 @@ import { runTraining, type TrainOptions } from '../lib/train/trainer';
 import type { Tensor } from '../lib/tensor';
 import { TrainingBatches } from '../lib/train/step';
 import { sampleTiles } from '../lib/train/tiles';
+import { TRAINING_DEFAULTS } from '../lib/train/options';
 import { SeededRandom } from '../lib/augment/random';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
@@ -196,7 +197,7 @@ describe('train()', () => {
     release(data);
   }, 120_000);
 
-  test('the event loop turns between steps; an aborted run writes a checkpoint and stops; bad options are refused by name', async () => {
+  test('the event loop turns between steps; an aborted run writes a checkpoint and stops; defaults fill what is not given; bad options are refused by name', async () => {
     const data = samples(2, 64);
     const model = tinyNetwork();
     const controller = new AbortController();
@@ -219,7 +220,20 @@ describe('train()', () => {
     clearInterval(timer);
     expect(ticksAtStep[3]!).toBeGreaterThan(ticksAtStep[0]!);
     expect(result).toMatchObject({ step: 4, stopped: true });
-    expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
+    const checkpoint = loadCheckpoint(path.join(folder, 'checkpoint.pt'));
+    expect(checkpoint.step).toBe(4);
+    // What was not given is TRAINING_DEFAULTS' (the command line's help names the same constant).
+    const { lr, optimizer, ...rest } = TRAINING_DEFAULTS;
+    expect(checkpoint.settings).toMatchObject({ ...rest, optimizer, lr: lr[optimizer] });
+    await expect(runTraining({ model, train: data, steps: 1, learningRate: 0.1 } as TrainOptions)).rejects.toThrow(
+      /train\(\): unknown option 'learningRate'; known options: model, train, validation,/,
+    );
+    // Refused before the run folder is touched: the aborted run's metrics stay.
+    const metrics = fs.readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8');
+    await expect(runTraining({ model, train: data, steps: 1, outDir: folder, minutes: 0 })).rejects.toThrow(
+      /train\(\): option 'minutes' must be > 0, got 0/,
+    );
+    expect(fs.readFileSync(path.join(folder, 'metrics.jsonl'), 'utf8')).toBe(metrics);
     await expect(runTraining({ model, train: data, steps: 0 })).rejects.toThrow(/option 'steps' must be a positive integer/);
     await expect(runTraining({ model, train: data, steps: 1, tileSize: 41 })).rejects.toThrow(/nearest valid/);
     await expect(runTraining({ model, train: data, steps: 1, optimizer: 'lbfgs' as never })).rejects.toThrow(
@@ -469,7 +483,7 @@ describe('separating touching cells', () => {
 });
 
 describe('unet train, predict and eval', () => {
-  test('train → predict → eval on a folder of PNGs, then --resume continues', () => {
+  test('train → predict → eval on a folder of PNGs, then --resume continues; a run is not trained over without --overwrite', () => {
     writeFolder(path.join(folder, 'data'), 4, 80);
     const run = path.join(folder, 'run');
     const common = [
@@ -497,6 +511,17 @@ describe('unet train, predict and eval', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(resumed).toMatch(/finished at step 15/);
+    // Without --resume, a folder that holds a run is refused and left as it was.
+    const checkpoint = fs.readFileSync(path.join(run, 'checkpoint.pt'));
+    const refused = spawnSync(process.execPath, [cli, 'train', ...common, '--steps', '5'], { encoding: 'utf8' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `unet: ${run} holds a training run (checkpoint.pt): continue it with --resume, or replace it with --overwrite`,
+    );
+    expect(fs.readFileSync(path.join(run, 'checkpoint.pt')).equals(checkpoint)).toBe(true);
+    const contradiction = spawnSync(process.execPath, [cli, 'train', ...common, '--resume', '--overwrite'], { encoding: 'utf8' });
+    expect(contradiction.status).toBe(2);
+    expect(contradiction.stderr).toMatch(/unet train: --resume and --overwrite contradict each other/);
     const predicted = execFileSync(
       process.execPath,
       [cli, 'predict', '--model', run, '--out', path.join(folder, 'pred'), '--tile', '220', path.join(folder, 'data', 'images')],
@@ -530,6 +555,13 @@ describe('unet train, predict and eval', () => {
     expect(json.images).toHaveLength(4);
     expect(json.mean.iou[1]).toBeGreaterThan(0);
     probabilities.dispose();
+    // --overwrite trains afresh in the folder.
+    const again = execFileSync(process.execPath, [cli, 'train', ...common, '--steps', '5', '--overwrite'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(again).toMatch(/finished at step 5/);
+    expect(loadCheckpoint(path.join(run, 'checkpoint.pt')).step).toBe(5);
   }, 180_000);
 
   test("unet eval --protocol ctc and isbi2012 print the challenges' scores", () => {

@@ -4,6 +4,7 @@
 import { type Tensor, createUNet, optim, torch, unet } from '../lib';
 import { runPython } from './support/python';
 import { optionCombinations, pythonOptions } from './support/unet-combos';
+import { isValidTile } from '../lib/raster/tile-rule';
 import { skipCrops } from '../lib/unet/size';
 
 const F = torch.nn.functional;
@@ -21,7 +22,7 @@ describe('the paper preset', () => {
     expect(model.isValidInputSize(572)).toBe(true);
     expect(model.isValidInputSize(570)).toBe(false);
     expect(() => model.outputSize(570)).toThrow(
-      /UNet: 570 is not a valid tile size \(with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 556 and 572/,
+      /UNet: 570 is not a valid tile size for this network \(valid: 188 \+ k·16: with valid convolutions and depth 5 every pooling must see an even size\); the nearest valid sizes are 556 and 572/,
     );
     expect(() => torch.tidy(() => model.forward(torch.zeros([1, 1, 572, 570])))).toThrow(/nearest valid sizes are 556 and 572/);
     expect(() => torch.tidy(() => model.forward(torch.zeros([1, 3, 572, 572])))).toThrow(/UNet: expected 1 input channel\(s\), got 3/);
@@ -35,6 +36,54 @@ describe('the paper preset', () => {
     expect(skipCrops({ depth: 5, padding: 'valid' })).toEqual([8, 32, 80, 176]);
     expect(skipCrops({ depth: 3, padding: 'same' })).toEqual([0, 0]);
     model.dispose();
+  });
+
+  test('the series rule that exported models carry gives the valid sizes the network computes, for every depth and padding; sizes that are no number are refused, not searched for ever', () => {
+    const model = torch.tidy(() => createUNet('compact'));
+    // Infinity once sent the search for the nearest valid size into an endless loop.
+    for (const size of [Infinity, -Infinity, Number.NaN])
+      expect(() => model.outputSize(size)).toThrow(
+        new RangeError(
+          `UNet: ${size} is not a valid tile size for this network (valid: 188 + k·16: with valid convolutions and depth 5 every pooling must see an even size)`,
+        ),
+      );
+    // 2^53 + 1 is 2^53 in a double: the search for an input from 2^53 on never moved.
+    expect(() => unet.inputExtentFor(2 ** 53, { depth: 5, padding: 'valid' })).toThrow(/the output size must be a positive integer/);
+    expect(unet.inputExtentFor(2 ** 52, { depth: 5, padding: 'valid' })).toBe(2 ** 52 + 188);
+    expect(() => unet.nearestValidExtents(Infinity, { depth: 5, padding: 'valid' })).toThrow(
+      /nearestValidExtents\(\): argument 'input': the size must be a finite number, got Infinity/,
+    );
+    model.dispose();
+    for (const padding of ['valid', 'same'] as const)
+      for (let depth = 1; depth <= 6; depth += 1) {
+        const spec = { depth, padding };
+        const rule = unet.extentRule(spec);
+        const sizes = Array.from({ length: 800 }, (_, k) => k + 1);
+        expect([padding, depth, sizes.filter((s) => isValidTile(rule, s))]).toEqual([
+          padding,
+          depth,
+          sizes.filter((s) => unet.outputExtent(s, spec) !== null),
+        ]);
+        // The smallest input for an output, against a search over every input size.
+        for (const output of [1, 2, 17, 100, 256, 388])
+          expect([padding, depth, output, unet.inputExtentFor(output, spec)]).toEqual([
+            padding,
+            depth,
+            output,
+            Array.from({ length: 2000 }, (_, k) => k + 1).find((input) => (unet.outputExtent(input, spec) ?? 0) >= output),
+          ]);
+        for (const s of [1, 37, 250, 571, 799]) {
+          const { below, above } = unet.nearestValidExtents(s, spec);
+          const valid = Array.from({ length: 900 }, (_, k) => k + 1).filter((t) => unet.isValidExtent(t, spec));
+          expect([padding, depth, s, below, above]).toEqual([
+            padding,
+            depth,
+            s,
+            valid.filter((t) => t <= s).pop() ?? null,
+            valid.find((t) => t >= s),
+          ]);
+        }
+      }
   });
 
   test('seeded weights, state-dict keys, logits and every gradient on a 572 tile equal PyTorch', () => {
@@ -177,5 +226,43 @@ for k, options in enumerate(combos):
     expect(() => new unet.UNet({ ...base, dropout: 1 })).toThrow(/option 'dropout' must be in \[0, 1\), got 1/);
     expect(() => new unet.UNet({ ...base, normalization: 'group', groups: 5 })).toThrow(/divisible by groups \(5\)/);
     expect(() => createUNet('tiny' as 'compact')).toThrow(/unknown U-Net preset 'tiny'; known: ronneberger2015, compact, padded/);
+    expect(() => new unet.UNet({ ...base, depth: 17 })).toThrow(/UNet: option 'depth' must be at most 16, got 17/);
+  });
+
+  test('the size arithmetic, the crop and the model files name a bad argument (the fuzzer found each unchecked)', () => {
+    const spec = { depth: 5, padding: 'valid' } as const;
+    expect(() => unet.outputExtent(64, undefined as never)).toThrow(
+      new TypeError("outputExtent(): argument 'spec' must be an object { depth, padding }, got undefined"),
+    );
+    expect(() => unet.extentRule({ ...spec, depth: 40 })).toThrow(
+      /extentRule\(\): argument 'spec': depth must be an integer in 1..16, got 40/,
+    );
+    expect(() => unet.isValidExtent(64, { ...spec, padding: 'mirror' as 'same' })).toThrow(
+      /isValidExtent\(\): argument 'spec': padding must be 'valid' or 'same', got mirror/,
+    );
+    expect(() => unet.inputExtentFor(Symbol('size') as never, spec)).toThrow(
+      /inputSizeFor\(\): the output size must be a positive integer, got Symbol\(size\)/,
+    );
+    const model = torch.tidy(() => createUNet('compact'));
+    expect(() => model.smallerInputSize(Symbol('size') as never)).toThrow(
+      /UNet.smallerInputSize\(\): argument 'input' must be a positive number/,
+    );
+    torch.tidy(() => {
+      const map = torch.zeros([1, 2, 8, 8]);
+      expect(unet.centreCrop(map, 4, 6).shape).toEqual([1, 2, 4, 6]);
+      expect(() => unet.centreCrop(map, 10, 4)).toThrow(/centreCrop\(\): argument 'height' must be an integer in 0..8, got 10/);
+      expect(() => unet.centreCrop(map.select(0, 0), 4, 4)).toThrow(
+        /centreCrop\(\): argument 'map' must be \(N, C, H, W\), got shape \[2,8,8\]/,
+      );
+      expect(() => unet.centreCrop(undefined as never, 4, 4)).toThrow(/centreCrop\(\): argument 'map' must be a Tensor, got undefined/);
+    });
+    expect(() => unet.saveModelConfig('somewhere', {} as never)).toThrow(/saveModelConfig\(\): argument 'model' must be a UNet/);
+    expect(() => unet.defaultDescription(undefined as never)).toThrow(
+      /defaultDescription\(\): argument 'options' must be an object, got undefined/,
+    );
+    expect(() => unet.loadTrainedModel(Symbol('run') as never)).toThrow(/loadTrainedModel\(\): argument 'location' must be a file path/);
+    // A name of Object.prototype is not a shipped model.
+    expect(() => unet.loadPretrained('toString')).toThrow(/unknown pretrained model 'toString'; the package ships: nuclei/);
+    model.dispose();
   });
 });

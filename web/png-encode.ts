@@ -1,5 +1,6 @@
-// A grayscale PNG encoder for the page's label download (8-bit, or 16-bit when an id exceeds
-// 255, as `unet predict` writes them), on the platform's CompressionStream: no library.
+// A grayscale PNG encoder for the page's label download, on the platform's CompressionStream: no
+// library. Its bit depth follows `unet predict`'s rule (labelPngBitDepth).
+import { labelPngBitDepth } from '../lib/raster/labels';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -25,9 +26,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** Label ids (row-major) as the bytes of a grayscale PNG. */
 export async function encodeLabelPng(ids: Int32Array, width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
-  const max = ids.reduce((a, b) => Math.max(a, b), 0);
-  if (max > 65535) throw new RangeError(`label ids must be at most 65535, got ${max}`);
-  const bytesPerSample = max > 255 ? 2 : 1;
+  const bytesPerSample = labelPngBitDepth('encodeLabelPng', ids) / 8;
   const stride = 1 + width * bytesPerSample;
   const raw = new Uint8Array(height * stride);
   for (let y = 0; y < height; y += 1)

@@ -294,7 +294,7 @@ async function accuracy(
           steps,
           trainingMinutes,
           threads: getNumThreads(),
-          seed: request.train.seed ?? 0,
+          seed: request.train.seed,
           validation: calibrated,
           test: scored.scores,
           postprocess: scored.postprocess,

@@ -24,7 +24,8 @@ export const startCommand = defineCommand({
     const run = values.out ?? path.join('runs', 'quickstart');
     const data = path.join(packageRoot, 'examples', 'dsb2018');
     const steps: [Command, string[]][] = [
-      [trainCommand, ['--data', path.join(data, 'train'), '--out', run, '--recipe', 'nuclei', '--minutes', String(minutes)]],
+      // A demo: each start trains afresh into its folder.
+      [trainCommand, ['--data', path.join(data, 'train'), '--out', run, '--overwrite', '--recipe', 'nuclei', '--minutes', String(minutes)]],
       [predictCommand, ['--model', run, '--out', path.join(run, 'predictions'), path.join(data, 'test', 'images')]],
       [
         evalCommand,

@@ -8,12 +8,13 @@ import { backendFor, destroyProcessGroup, initProcessGroup, localDevice, type Pr
 import { classesFor } from '../data/targets';
 import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
+import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
 import { folderWeights } from '../unet/model-files';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
 import { applyCommonFlags } from './common-flags';
-import { defineCommand, withFlags } from './command';
+import { defineCommand, UsageError, withFlags } from './command';
 import { LAUNCH_FLAGS, launchPlan, launchRanks } from './launch';
 import { progressPrinter } from './progress';
 import { describeRequest, OPTION_FLAGS, TRAINING_FLAGS, trainingRequest, type TrainingRequest } from './training-flags';
@@ -41,7 +42,7 @@ export async function trainRun(
   const device = localDevice(request.train.device ?? 'cpu');
   if (device.startsWith('cuda') && !cudaIsAvailable()) throw new Error(`--device ${device}: CUDA is not available here (see unet info)`);
   const classes = request.labels === 'classes' ? request.classes : classesFor('instances', request.targets);
-  manualSeed(request.train.seed ?? 0);
+  manualSeed(request.train.seed);
   const model = createUNet(request.preset, { inChannels: train[0]!.image.shape[0]!, classes }).to(device);
   const quiet = (): void => {};
   const postprocess = request.labels === 'classes' ? { kind: 'classes' as const } : { kind: request.targets.target ?? 'cells' };
@@ -97,28 +98,33 @@ export const trainCommand = defineCommand({
     'val-fraction': { type: 'string', placeholder: 'F', help: 'share of --data held out for validation (default 0.2)' },
     ...TRAINING_FLAGS,
     resume: { type: 'boolean', help: 'continue from RUN/checkpoint.pt exactly where it stopped' },
+    overwrite: { type: 'boolean', help: 'train afresh in a RUN that holds a run, replacing its checkpoint, weights and metrics' },
     ...LAUNCH_FLAGS,
   },
   required: ['data', 'out'],
   epilogue: `Writes RUN/model.json (the network, normalisation and post-processing chosen on the validation
 images), checkpoint.pt (every epoch; Ctrl-C writes one too), best.safetensors, final.safetensors,
-metrics.jsonl and curves.png.
+metrics.jsonl and curves.png. A RUN that holds a run (its checkpoint.pt) is continued with --resume
+or replaced with --overwrite; without either it is refused, so that no trained run is lost.
 
 Across ranks (--nproc-per-node, or started by torchrun, which sets RANK and WORLD_SIZE): each rank
 draws its own tiles, gradients are averaged as DistributedDataParallel averages them, validation is
 split over the ranks, and rank 0 alone prints and writes RUN. N ranks × --accumulate A train as one
 process with --accumulate N·A. --resume needs the same number of ranks.`,
   async run(values) {
+    const out = values.out!;
+    if (values.resume && values.overwrite) throw new UsageError('--resume and --overwrite contradict each other');
+    if (!values.resume && !values.overwrite && RunFolder.holdsRun(out))
+      throw new Error(`${out} holds a training run (checkpoint.pt): continue it with --resume, or replace it with --overwrite`);
     const plan = launchPlan(values);
     if (plan) return launchRanks(plan, process.argv.slice(1));
     applyCommonFlags(values);
     const request = trainingRequest(values);
-    const out = values.out!;
     const samples = loadTrainingSamples(values.data!, request);
     const { train, validation } =
       values.val !== undefined
         ? { train: samples, validation: loadTrainingSamples(values.val, request) }
-        : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed ?? 0);
+        : splitSamples(samples, numberOption('val-fraction', values['val-fraction']) ?? 0.2, request.train.seed);
     const device = request.train.device ?? 'cpu';
     // A rank of several (ours or torchrun's) joins the others through torchrun's variables, over
     // NCCL on GPUs where this build has it, as PyTorch scripts choose.

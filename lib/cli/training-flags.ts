@@ -1,7 +1,7 @@
 // The training flags `unet train` and `unet accuracy` share: one declaration of each flag, its
 // usage line, and how flags over a recipe become what train() and the data loaders take.
 import { type AugmentOptions, validateAugmentOptions } from '../augment/transform';
-import type { LabelKind } from '../data/dataset';
+import { LABEL_KINDS, type LabelKind } from '../data/targets';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { DEFAULT_BORDER_WIDTH, TARGET_KINDS, type TargetOptions, WEIGHT_KINDS } from '../data/targets';
 import { PAPER_AUGMENTATION, RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
@@ -25,7 +25,7 @@ export const TRAINING_FLAGS = {
     placeholder: 'NAME',
     help: `start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)`,
   },
-  labels: { type: 'string', placeholder: 'KIND', help: 'auto (default) | instances | mask | classes' },
+  labels: { type: 'string', placeholder: 'KIND', help: `auto (default) | ${LABEL_KINDS.join(' | ')}` },
   preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
   classes: { type: 'string', placeholder: 'N', help: 'classes of --labels classes (default 2)' },
   normalise: { type: 'string', placeholder: 'MODE', help: `${NORMALISATIONS.join(' | ')} (default zscore; recorded for prediction)` },
@@ -50,12 +50,12 @@ export const TRAINING_FLAGS = {
   'background-weight': {
     type: 'string',
     placeholder: 'X',
-    help: 'chance of a tile centred on background relative to a cell (default 1; 0.1 favours cells)',
+    help: `chance of a tile centred on background relative to a cell (default ${TRAINING_DEFAULTS.backgroundWeight}; 0.1 favours cells)`,
   },
   'image-sampling': {
     type: 'string',
     placeholder: 'KIND',
-    help: `${IMAGE_SAMPLINGS.join(' | ')}: how often an image gives a tile (default area: by its pixels; equal: every image as often)`,
+    help: `${IMAGE_SAMPLINGS.join(' | ')}: how often an image gives a tile, area by its pixels, equal every image as often (default ${TRAINING_DEFAULTS.imageSampling})`,
   },
   steps: {
     type: 'string',
@@ -74,8 +74,8 @@ export const TRAINING_FLAGS = {
     help: 'training tile extent, valid for the network (default 572, or the nearest to 256 + margins)',
   },
   'val-tile': { type: 'string', placeholder: 'S', help: "prediction tile of validation (default the network's default tile)" },
-  batch: { type: 'string', placeholder: 'B', help: 'tiles per batch (default 1)' },
-  accumulate: { type: 'string', placeholder: 'K', help: 'batches per optimizer step (default 1)' },
+  batch: { type: 'string', placeholder: 'B', help: `tiles per batch (default ${TRAINING_DEFAULTS.batchSize})` },
+  accumulate: { type: 'string', placeholder: 'K', help: `batches per optimizer step (default ${TRAINING_DEFAULTS.accumulate})` },
   optimizer: {
     type: 'string',
     placeholder: 'NAME',
@@ -87,7 +87,7 @@ export const TRAINING_FLAGS = {
     help: `learning rate (default ${TRAINING_DEFAULTS.lr.sgd} for SGD, ${TRAINING_DEFAULTS.lr.adam} for Adam)`,
   },
   momentum: { type: 'string', placeholder: 'X', help: `SGD momentum (default ${TRAINING_DEFAULTS.momentum})` },
-  'weight-decay': { type: 'string', placeholder: 'X', help: 'weight decay (default 0)' },
+  'weight-decay': { type: 'string', placeholder: 'X', help: `weight decay (default ${TRAINING_DEFAULTS.weightDecay})` },
   schedule: { type: 'string', placeholder: 'NAME', help: `${SCHEDULES.join(' | ')} (default ${TRAINING_DEFAULTS.schedule})` },
   'no-augment': { type: 'boolean', help: 'no elastic deformation, rotation, flips or gray values' },
   zoom: {
@@ -101,7 +101,7 @@ export const TRAINING_FLAGS = {
   device: { type: 'string', placeholder: 'D', help: 'cpu (default) | cuda | cuda:N' },
   amp: { type: 'boolean', help: 'CUDA: mixed precision' },
   'channels-last': { type: 'boolean', help: 'CUDA: channels-last memory format' },
-  seed: { type: 'string', placeholder: 'N', help: 'seed of every random choice (default 0)' },
+  seed: { type: 'string', placeholder: 'N', help: `seed of every random choice (default ${TRAINING_DEFAULTS.seed})` },
   ...COMMON_FLAGS,
 } as const satisfies Flags;
 
@@ -140,7 +140,7 @@ export interface TrainingRequest {
   targets: TargetOptions;
   minutes: number | undefined;
   /** train()'s options besides the model, the samples and the run folder. */
-  train: Omit<TrainOptions, 'model' | 'train' | 'validation'>;
+  train: Omit<TrainOptions, 'model' | 'train' | 'validation' | 'seed'> & { seed: number };
 }
 
 type TrainingFlagValues = FlagValues<typeof TRAINING_FLAGS>;
@@ -178,7 +178,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
     }
   }
   const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? base.preset ?? 'compact';
-  const labels = choiceOption('labels', values.labels, ['auto', 'instances', 'mask', 'classes'] as const) ?? base.labels ?? 'auto';
+  const labels = choiceOption('labels', values.labels, ['auto', ...LABEL_KINDS] as const) ?? base.labels ?? 'auto';
   const targets: TargetOptions = { ...base.targets };
   const target = choiceOption('target', values.target, TARGET_KINDS);
   if (target !== undefined) targets.target = target;
@@ -223,7 +223,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       amp: values.amp,
       channelsLast: values['channels-last'],
       device: values.device ?? 'cpu',
-      seed: integerOption('seed', values.seed) ?? 0,
+      seed: integerOption('seed', values.seed) ?? TRAINING_DEFAULTS.seed,
     }),
   };
 }

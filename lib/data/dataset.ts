@@ -1,19 +1,13 @@
 // Training and evaluation samples: an image (normalised per image) and its label image, with the
 // class targets and weight maps the loss needs, computed once per label.
+import { arrayArg, describe, objectArg, tensorArg } from '../check';
 import { keep } from '../memory';
 import type { Tensor } from '../tensor';
 import type { Normalisation } from './normalise';
-import { trainingTargets, type TargetOptions } from './targets';
+import { type LabelKind, trainingTargets, type TargetOptions } from './targets';
 
 export { normaliseImage } from './normalise';
-export { trainingTargets } from './targets';
-
-/**
- * What a label image holds: `instances` (0 background, one id per cell: the paper's cell
- * tracking data), `mask` (a binary foreground mask, e.g. 0/255, whose connected components are
- * the cells: ISBI 2012's membranes), or `classes` (0..C-1 per pixel).
- */
-export type LabelKind = 'instances' | 'mask' | 'classes';
+export { LABEL_KINDS, type LabelKind, trainingTargets } from './targets';
 
 /** One image with its labels. */
 export interface Sample {
@@ -36,8 +30,25 @@ export interface TrainingSample extends Sample {
   instances: Tensor;
 }
 
+/**
+ * `samples` checked as `fn`'s argument `name`: an array of samples, each an object with a name,
+ * an image and a label (and, when `prepared`, the targets, weights and instances of
+ * prepareSamples), each of them a Tensor.
+ */
+export function samplesArg<S extends Sample>(fn: string, name: string, samples: unknown, prepared: boolean): S[] {
+  const parts = prepared ? (['image', 'label', 'target', 'weights', 'instances'] as const) : (['image', 'label'] as const);
+  for (const [k, sample] of arrayArg<unknown>(fn, name, samples).entries()) {
+    objectArg(fn, `${name}[${k}]`, sample);
+    if (typeof (sample as Sample).name !== 'string')
+      throw new TypeError(`${fn}(): argument '${name}[${k}]' must have a name (a string), got ${describe((sample as Sample).name)}`);
+    for (const part of parts) tensorArg(fn, `${name}[${k}].${part}`, (sample as Record<string, unknown>)[part]);
+  }
+  return samples as S[];
+}
+
 /** Guesses what a label image holds: two values of which one is 0 make a mask, more make instances. */
 export function guessLabelKind(label: Tensor): Exclude<LabelKind, 'classes'> {
+  tensorArg('guessLabelKind', 'label', label);
   const seen = new Set<number>();
   for (const value of label.to('int32').toTypedArray() as Int32Array) {
     seen.add(value);
@@ -56,7 +67,7 @@ export function prepareSamples(
   classes: number,
   targets: TargetOptions = {},
 ): TrainingSample[] {
-  return samples.map((sample) => {
+  return samplesArg<Sample>('prepareSamples', 'samples', samples, false).map((sample) => {
     const resolved = kind === 'auto' ? guessLabelKind(sample.label) : kind;
     const { target, weights, instances } = trainingTargets(sample.label, resolved, classes, targets);
     return { ...sample, target: keep(target), weights: keep(weights), instances: keep(instances) };

@@ -2,6 +2,7 @@
 // PNG or TIFF; a multi-page TIFF is one sample per page.
 import * as path from 'node:path';
 
+import { arrayArg, pathArg } from '../check';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';
@@ -19,11 +20,13 @@ export class DatasetError extends Error {
 
 /** Every image of a file: one for PNG, one per page for TIFF. */
 export function readImages(file: string): Tensor[] {
+  pathArg('readImages', 'file', file);
   return isTiffFile(file) ? readImageTiff(file) : [readImagePng(file)];
 }
 
 /** Every label image of a file: one for PNG, one per page for TIFF. */
 export function readLabels(file: string): Tensor[] {
+  pathArg('readLabels', 'file', file);
   return isTiffFile(file) ? readLabelTiff(file) : [readLabelPng(file)];
 }
 
@@ -37,6 +40,7 @@ function imageFiles(folder: string): Map<string, string> {
 
 /** The image files of `folder` (PNG and TIFF), sorted, for prediction. */
 export function listImages(folder: string): string[] {
+  pathArg('listImages', 'folder', folder);
   return [...imageFiles(folder).values()];
 }
 
@@ -86,7 +90,10 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
  * one, when there are two or more) chosen by a seeded shuffle go to validation.
  */
 export function splitSamples<T extends { name: string }>(samples: T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
-  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`splitSamples(): 'fraction' must be in [0, 1), got ${fraction}`);
+  arrayArg('splitSamples', 'samples', samples);
+  if (!(typeof fraction === 'number' && fraction >= 0 && fraction < 1))
+    throw new RangeError(`splitSamples(): 'fraction' must be in [0, 1), got ${String(fraction)}`);
+  if (typeof seed !== 'number') throw new TypeError(`splitSamples(): argument 'seed' must be a number, got ${typeof seed}`);
   const count = samples.length < 2 || fraction === 0 ? 0 : Math.max(1, Math.round(samples.length * fraction));
   // A seeded Fisher–Yates over the names' order, independent of the file system's.
   const order = samples.map((_, k) => k);

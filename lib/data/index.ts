@@ -7,5 +7,5 @@ export { NORMALISATIONS, normaliseImage } from './normalise';
 export type { Normalisation } from './normalise';
 export { syntheticCells } from './synthetic';
 export type { SyntheticOptions, SyntheticSample } from './synthetic';
-export { TARGET_KINDS, WEIGHT_KINDS, checkTargetOptions, classesFor, trainingTargets } from './targets';
+export { LABEL_KINDS, TARGET_KINDS, WEIGHT_KINDS, checkTargetOptions, classesFor, trainingTargets } from './targets';
 export type { TargetKind, TargetOptions, WeightKind } from './targets';

@@ -1,6 +1,7 @@
 // A generator of touching cells for tests, the default training data and demos: irregular
 // ellipses packed closely (so that many touch and the border weights matter), textured, on a
 // dim background, blurred and noisy, with one id per cell.
+import { objectArg } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { SeededRandom } from '../augment/random';
@@ -56,6 +57,7 @@ function blur(values: Float32Array, height: number, width: number): Float32Array
 
 /** Generates one image of touching cells from `seed` (the same seed gives the same image). */
 export function syntheticCells(seed: number, options: SyntheticOptions = {}): SyntheticSample {
+  objectArg('syntheticCells', 'options', options);
   const { height = 256, width = 256, noise = 0.04 } = options;
   const [minRadius, maxRadius] = options.radius ?? [9, 20];
   const count = options.cells ?? Math.round((height * width) / 700);

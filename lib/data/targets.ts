@@ -1,12 +1,22 @@
 // What the network is trained to output for a label image, and how much each pixel counts:
 // the class targets and the loss weights, computed once per label image.
+import { positiveIntegerArg, tensorArg } from '../check';
 import { tensor as makeTensor } from '../creation';
 import { connectedComponents, labelTensor, labelValues, touchingBorders } from '../labels';
 import { tidy } from '../memory';
 import { where } from '../ops/compare';
+import { oneOf } from '../ops/options';
 import type { Tensor } from '../tensor';
 import { insertGaps, weightMap, type WeightMapOptions } from '../weightmap/weight-map';
-import type { LabelKind } from './dataset';
+
+/**
+ * What a label image can hold: `instances` (0 background, one id per cell: the paper's cell
+ * tracking data), `mask` (a binary foreground mask, e.g. 0/255, whose connected components are
+ * the cells: ISBI 2012's membranes), or `classes` (0..C-1 per pixel).
+ */
+export const LABEL_KINDS = ['instances', 'mask', 'classes'] as const;
+/** One of `LABEL_KINDS`. */
+export type LabelKind = (typeof LABEL_KINDS)[number];
 
 /**
  * - `cells`: 2 classes, background and cell (the paper's);
@@ -47,6 +57,10 @@ export const DEFAULT_BORDER_WIDTH = 2;
 
 /** Checks target options, naming the bad one. */
 export function checkTargetOptions(options: TargetOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new TypeError(
+      `target options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+    );
   if (options.target !== undefined && !TARGET_KINDS.includes(options.target))
     throw new RangeError(`option 'target' must be one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(options.target)}`);
   if (options.weights !== undefined && !WEIGHT_KINDS.includes(options.weights))
@@ -73,6 +87,7 @@ function weightsOf(instances: Tensor, options: TargetOptions): Tensor {
 
 /** The classes a network needs for a label kind and target. */
 export function classesFor(kind: LabelKind, options: TargetOptions, classes?: number): number {
+  checkTargetOptions(options);
   if (kind === 'classes') return classes ?? 2;
   return options.target === 'borders' ? 3 : 2;
 }
@@ -84,6 +99,9 @@ export function trainingTargets(
   classes: number,
   options: TargetOptions = {},
 ): { target: Tensor; weights: Tensor; instances: Tensor } {
+  tensorArg('trainingTargets', 'label', label);
+  oneOf('trainingTargets', 'kind', kind, LABEL_KINDS);
+  positiveIntegerArg('trainingTargets', 'classes', classes);
   checkTargetOptions(options);
   return tidy(() => {
     if (kind === 'classes') {

@@ -10,6 +10,34 @@ export interface Picture {
   rgb: Uint8Array;
 }
 
+/**
+ * Checks that `fn`'s argument `name` is a Tensor. Only its shape is read here (the class itself
+ * would load the addon into the browser page), so a tensor is known by its shape.
+ */
+function tensorLike(fn: string, name: string, value: unknown): Tensor {
+  const shape = (value as { shape?: unknown } | null | undefined)?.shape;
+  if (value === null || typeof value !== 'object' || !Array.isArray(shape))
+    throw new TypeError(`${fn}(): argument '${name}' must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+  return value as Tensor;
+}
+
+/** Checks that `fn`'s argument `name` is a Picture: `height` × `width` × 3 bytes. */
+function checkPicture(fn: string, name: string, value: unknown): Picture {
+  const { height, width, rgb } = (value ?? {}) as Partial<Picture>;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    !(rgb instanceof Uint8Array) ||
+    !Number.isInteger(height) ||
+    !Number.isInteger(width) ||
+    height! < 0 ||
+    width! < 0 ||
+    rgb.length !== height! * width! * 3
+  )
+    throw new TypeError(`${fn}(): argument '${name}' must be a picture { height, width, rgb: height × width × 3 bytes }`);
+  return value as Picture;
+}
+
 function sizeOf(map: Tensor, what: string): [number, number] {
   if (map.ndim !== 2) throw new RangeError(`${what} must be 2-d (H, W), got shape [${map.shape}]`);
   return map.shape as [number, number];
@@ -17,6 +45,7 @@ function sizeOf(map: Tensor, what: string): [number, number] {
 
 /** An image (H, W), (1, H, W) or RGB (3, H, W) with values in [0, 1] (clamped). */
 export function imagePicture(image: Tensor): Picture {
+  tensorLike('imagePicture', 'image', image);
   const planes = image.ndim === 2 ? 1 : image.shape[0]!;
   if (!(image.ndim === 2 || (image.ndim === 3 && (planes === 1 || planes === 3)))) {
     throw new RangeError(`imagePicture(): the image must be (H, W), (1, H, W) or (3, H, W), got shape [${image.shape}]`);
@@ -33,6 +62,10 @@ export function imagePicture(image: Tensor): Picture {
 
 /** A distinct, stable colour per id (golden-ratio hues), black for 0. */
 export function labelColour(id: number): [number, number, number] {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+    throw new RangeError(
+      `labelColour(): argument 'id' must be a label id (an integer >= 0), got ${typeof id === 'number' ? id : typeof id}`,
+    );
   if (id === 0) return [0, 0, 0];
   const hue = (id * 0.618033988749895) % 1;
   const channel = (shift: number): number => Math.round(255 * (0.55 + 0.45 * Math.cos(2 * Math.PI * (hue + shift))));
@@ -41,6 +74,8 @@ export function labelColour(id: number): [number, number, number] {
 
 /** Labels (H, W) in colour, or blended over `image` (as `imagePicture` takes it) with cell outlines. */
 export function labelPicture(labels: Tensor, image?: Tensor, opacity = 0.35): Picture {
+  tensorLike('labelPicture', 'labels', labels);
+  if (image !== undefined) tensorLike('labelPicture', 'image', image);
   const [height, width] = sizeOf(labels, 'labelPicture(): the labels');
   return labelPictureOf(labels.to('int32').toTypedArray() as Int32Array, height, width, image ? imagePicture(image) : undefined, opacity);
 }
@@ -90,6 +125,10 @@ export function stretchedPicture(data: Float32Array, channels: number, height: n
 
 /** Pictures in rows (each row left to right), with `gap` white pixels between them. */
 export function panel(rows: Picture[][], gap = 8): Picture {
+  if (!Array.isArray(rows) || rows.length === 0 || !rows.every((row) => Array.isArray(row) && row.length > 0))
+    throw new TypeError("panel(): argument 'rows' must be a non-empty array of non-empty arrays of pictures");
+  for (const row of rows) for (const picture of row) checkPicture('panel', 'rows', picture);
+  if (!Number.isInteger(gap) || gap < 0) throw new RangeError(`panel(): argument 'gap' must be an integer >= 0, got ${String(gap)}`);
   const width = Math.max(...rows.map((row) => row.reduce((sum, p) => sum + p.width, 0) + gap * (row.length - 1)));
   const heights = rows.map((row) => Math.max(...row.map((p) => p.height)));
   const height = heights.reduce((sum, h) => sum + h, 0) + gap * (rows.length - 1);

@@ -2,6 +2,7 @@
 // grayscale ids), and pictures out: gray images, label images, colour maps and RGB pictures.
 import { PNG } from 'pngjs';
 
+import { pathArg, tensorArg } from '../check';
 import { native } from '../native';
 import { decodeImagePng, decodeLabelPng, type ReadImageOptions, writeLabelRasterPng, writePicturePng } from '../raster/png';
 import type { Tensor } from '../tensor';
@@ -39,6 +40,8 @@ const RAMP: [number, number, number][] = [
 
 /** Writes a float (H, W) map as a colour PNG, 0 black to the map's maximum white-yellow, atomically. */
 export function writeColourPng(file: string, map: Tensor): void {
+  pathArg('writeColourPng', 'file', file);
+  tensorArg('writeColourPng', 'map', map);
   if (map.ndim !== 2) throw new RangeError(`writeColourPng(): the map must be 2-d (H, W), got shape [${map.shape}]`);
   const [height, width] = map.shape as [number, number];
   const values = map.to('float32').toTypedArray() as Float32Array;
@@ -57,6 +60,8 @@ export function writeColourPng(file: string, map: Tensor): void {
 
 /** Writes a gray image (H, W), values in [0, 1] (clamped), as an 8-bit grayscale PNG, atomically. */
 export function writeGrayPng(file: string, image: Tensor): void {
+  pathArg('writeGrayPng', 'file', file);
+  tensorArg('writeGrayPng', 'image', image);
   if (image.ndim !== 2) throw new RangeError(`writeGrayPng(): the image must be 2-d (H, W), got shape [${image.shape}]`);
   const [height, width] = image.shape as [number, number];
   const values = image.to('float32').toTypedArray() as Float32Array;
@@ -67,6 +72,8 @@ export function writeGrayPng(file: string, image: Tensor): void {
 
 /** Writes integer labels (H, W) as a grayscale PNG (8-bit, or 16-bit when an id exceeds 255), atomically. */
 export function writeLabelPng(file: string, labels: Tensor): void {
+  pathArg('writeLabelPng', 'file', file);
+  tensorArg('writeLabelPng', 'labels', labels);
   if (labels.ndim !== 2) throw new RangeError(`writeLabelPng(): the labels must be 2-d (H, W), got shape [${labels.shape}]`);
   const [height, width] = labels.shape as [number, number];
   writeLabelRasterPng(file, { height, width, data: labels.to('int32').toTypedArray() as Int32Array });

@@ -1,7 +1,7 @@
 // Label images (H, W) of integer ids as tensors: connected components on the addon's kernel, and
 // the array functions of lib/raster/labels. One typed home for what data, prediction and the
 // metrics need, so that none of them calls the addon's kernels by hand.
-import { tensorArg } from '../check';
+import { describe, tensorArg } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { native } from '../native';
@@ -24,11 +24,22 @@ function label2d(caller: string, name: string, labels: Tensor): [number, number]
 
 /** The values of a 2-d label tensor as int32, row by row. */
 export function labelValues(labels: Tensor): Int32Array {
+  tensorArg('labelValues', 'labels', labels);
   return tidy(() => labels.to({ device: 'cpu', dtype: 'int32' }).contiguous().toTypedArray() as Int32Array);
 }
 
 /** An int32 (H, W) tensor from row-major ids. */
 export function labelTensor(values: Int32Array, height: number, width: number): Tensor {
+  if (!(values instanceof Int32Array))
+    throw new TypeError(`labelTensor(): argument 'values' must be an Int32Array, got ${describe(values)}`);
+  for (const [name, extent] of [
+    ['height', height],
+    ['width', width],
+  ] as const)
+    if (!Number.isInteger(extent) || extent < 0)
+      throw new RangeError(`labelTensor(): argument '${name}' must be an integer >= 0, got ${describe(extent)}`);
+  if (values.length !== height * width)
+    throw new RangeError(`labelTensor(): argument 'values' must hold ${height}×${width} ids, got ${values.length}`);
   return tidy(() => tensor(values).reshape([height, width]));
 }
 

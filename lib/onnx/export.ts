@@ -16,7 +16,7 @@ import { packageRoot } from '../package-root';
 import type { Tensor } from '../tensor';
 import { type DoubleConv, type NormLayer, UNet, type UpStep } from '../unet/model';
 import { type ModelDescription, defaultDescription } from '../unet/model-files';
-import { inputExtentFor, skipCrops } from '../unet/size';
+import { extentRule, skipCrops } from '../unet/size';
 import { GraphBuilder, floatTensorInfo } from './graph';
 import { ONNX_INPUT, ONNX_METADATA, ONNX_OUTPUT, type TileRule } from './metadata';
 import { encodeModel } from './proto';
@@ -38,17 +38,8 @@ export interface ExportOnnxOptions {
 /** The tile rule of a network. */
 export function tileRule(model: UNet): TileRule {
   if (!(model instanceof UNet)) throw new TypeError(`tileRule(): argument 'model' must be a UNet, got ${describe(model)}`);
-  const spec = model.sizeSpec;
-  const inputStep = 2 ** (spec.depth - 1);
-  const smallestInput = inputExtentFor(1, spec);
-  return {
-    padding: spec.padding,
-    depth: spec.depth,
-    smallestInput,
-    inputStep,
-    margin: model.marginFor(smallestInput),
-    defaultTile: model.defaultTileSize,
-  };
+  const rule = extentRule(model.sizeSpec);
+  return { ...rule, margin: model.marginFor(rule.smallestInput), defaultTile: model.defaultTileSize };
 }
 
 function weights(tensor: Tensor): Float32Array {

@@ -1,7 +1,10 @@
 // What an exported U-Net's metadata holds, and a reader of it that needs no protobuf library (a
 // ModelProto's metadata_props, field 14, are its only top-level fields read), so that Node and the
 // browser page find the tile rule and the post-processing the same way.
+import type { TileRule } from '../raster/tile-rule';
 import type { ModelDescription } from '../unet/model-files';
+
+export type { TileRule } from '../raster/tile-rule';
 
 /** Metadata keys of an exported U-Net. */
 export const ONNX_METADATA = {
@@ -14,20 +17,6 @@ export const ONNX_METADATA = {
 /** The graph's input and output names. */
 export const ONNX_INPUT = 'image';
 export const ONNX_OUTPUT = 'logits';
-
-/**
- * Which input extents the network takes and what it loses: valid extents are
- * `smallestInput + k · inputStep` (k ≥ 0), and the output is the input less `margin` on each side.
- */
-export interface TileRule {
-  padding: 'valid' | 'same';
-  depth: number;
-  smallestInput: number;
-  inputStep: number;
-  margin: number;
-  /** The tile `unet predict` uses unless told otherwise. */
-  defaultTile: number;
-}
 
 /** An exported U-Net's tile rule and description. */
 export interface UNetMetadata {

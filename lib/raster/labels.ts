@@ -2,6 +2,55 @@
 // seeded growth, borders between instances and thinning. No libtorch: the tensor path
 // (lib/labels), the ONNX engine and the browser page all use these.
 
+/**
+ * Checks `fn`'s argument `name`: a `type` of `height` × `width` pixels, row-major, with `height`
+ * and `width` integers >= 0 (without them, any length). Errors name the argument, as the
+ * library's other checks do, since these functions are public (`labels.*`).
+ */
+function checkPixels(
+  fn: string,
+  name: string,
+  values: unknown,
+  type: typeof Int32Array | typeof Uint8Array | 'array-like',
+  height?: unknown,
+  width?: unknown,
+): void {
+  const typeName = type === 'array-like' ? 'an array of numbers' : `an ${type.name}`;
+  const fits = type === 'array-like' ? ArrayBuffer.isView(values) || Array.isArray(values) : values instanceof type;
+  if (!fits) throw new TypeError(`${fn}(): argument '${name}' must be ${typeName}, got ${describeValue(values)}`);
+  if (height === undefined && width === undefined) return;
+  for (const [extent, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const)
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+      throw new RangeError(`${fn}(): argument '${extent}' must be an integer >= 0, got ${describeValue(value)}`);
+  const length = (values as ArrayLike<number>).length;
+  if (length !== (height as number) * (width as number))
+    throw new RangeError(`${fn}(): argument '${name}' must hold ${String(height)}×${String(width)} pixels, got ${length}`);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'object') return value.constructor?.name ? `a ${value.constructor.name}` : 'an object';
+  return typeof value === 'number' ? String(value) : `a ${typeof value}`;
+}
+
+/**
+ * The bit depth of a grayscale PNG of label `ids`: 8, or 16 when an id exceeds 255. `unet
+ * predict` and the browser page write label images by this one rule; an id outside 0..65535 fits
+ * neither and is refused, naming `fn`.
+ */
+export function labelPngBitDepth(fn: string, ids: ArrayLike<number>): 8 | 16 {
+  let max = 0;
+  for (let k = 0; k < ids.length; k += 1) {
+    const id = ids[k]!;
+    if (!(id >= 0 && id <= 65535)) throw new RangeError(`${fn}(): label ids must be in 0..65535, got ${id}`);
+    if (id > max) max = id;
+  }
+  return max > 255 ? 16 : 8;
+}
+
 /** Pixel neighbourhood of a connected component: 4 (edges) or 8 (edges and corners). */
 export type Connectivity = 4 | 8;
 
@@ -11,8 +60,7 @@ export type Connectivity = 4 | 8;
  * (`connectedComponents` in lib/labels).
  */
 export function componentValues(mask: ArrayLike<number>, height: number, width: number, connectivity: Connectivity = 4): Int32Array {
-  if (mask.length !== height * width)
-    throw new RangeError(`componentValues(): the mask must hold ${height}×${width} pixels, got ${mask.length}`);
+  checkPixels('componentValues', 'mask', mask, 'array-like', height, width);
   if (connectivity !== 4 && connectivity !== 8)
     throw new RangeError(`componentValues(): option 'connectivity' must be 4 or 8, got ${String(connectivity)}`);
   const ids = new Int32Array(mask.length);
@@ -47,6 +95,7 @@ export function componentValues(mask: ArrayLike<number>, height: number, width: 
 
 /** Pixels per id: index k holds the area of id k (index 0: background). */
 export function areas(values: Int32Array): number[] {
+  checkPixels('areas', 'values', values, Int32Array);
   const counts: number[] = [];
   for (const id of values) {
     if (id < 0) throw new RangeError(`label ids must be >= 0, found ${id}`);
@@ -57,6 +106,7 @@ export function areas(values: Int32Array): number[] {
 
 /** Ids renumbered 1..K in raster order of their first pixel (0 stays 0). */
 export function relabelSequential(values: Int32Array): Int32Array {
+  checkPixels('relabelSequential', 'values', values, Int32Array);
   const next = new Map<number, number>();
   return values.map((id) => {
     if (id === 0) return 0;
@@ -71,7 +121,9 @@ export function relabelSequential(values: Int32Array): Int32Array {
 
 /** Objects smaller than `minSize` pixels become background; the others are renumbered 1..K. */
 export function removeSmallObjects(values: Int32Array, minSize: number): Int32Array {
-  if (!(minSize >= 0)) throw new RangeError(`removeSmallObjects(): 'minSize' must be >= 0, got ${minSize}`);
+  checkPixels('removeSmallObjects', 'values', values, Int32Array);
+  if (!(typeof minSize === 'number' && minSize >= 0))
+    throw new RangeError(`removeSmallObjects(): 'minSize' must be >= 0, got ${describeValue(minSize)}`);
   const area = areas(values);
   return relabelSequential(values.map((id) => (id !== 0 && area[id]! < minSize ? 0 : id)));
 }
@@ -83,8 +135,8 @@ export function removeSmallObjects(values: Int32Array, minSize: number): Int32Ar
  * reaches stay 0. Returns new ids (the seeds' ids).
  */
 export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number, width: number): Int32Array {
-  if (seeds.length !== height * width || allowed.length !== height * width)
-    throw new RangeError(`growSeeds(): seeds and allowed must both hold ${height}×${width} pixels`);
+  checkPixels('growSeeds', 'seeds', seeds, Int32Array, height, width);
+  checkPixels('growSeeds', 'allowed', allowed, Uint8Array, height, width);
   const out = Int32Array.from(seeds);
   let frontier: number[] = [];
   for (let k = 0; k < out.length; k += 1) if (out[k] !== 0) frontier.push(k);
@@ -115,8 +167,9 @@ export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number
  * 8-neighbourhood) of a pixel of another object: where touching instances meet. 1 marks them.
  */
 export function touchingBorders(values: Int32Array, height: number, width: number, borderWidth = 1): Uint8Array {
+  checkPixels('touchingBorders', 'values', values, Int32Array, height, width);
   if (!Number.isInteger(borderWidth) || borderWidth < 1)
-    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${borderWidth}`);
+    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${describeValue(borderWidth)}`);
   const border = new Uint8Array(values.length);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
@@ -184,6 +237,7 @@ const THIN_NEIGHBOURS: [number, number][] = [
  * the image counts as 0). Returns 0/1 pixels.
  */
 export function thin(mask: Uint8Array, height: number, width: number): Uint8Array {
+  checkPixels('thin', 'mask', mask, Uint8Array, height, width);
   const image = Uint8Array.from(mask, (v) => (v !== 0 ? 1 : 0));
   const codes = new Uint8Array(image.length);
   for (let changed = true; changed; ) {

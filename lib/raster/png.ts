@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 
 import { writeFileAtomic } from '../io/atomic';
-import { checkImageSize } from '../io/limits';
+import { checkImagePath, checkImageSize } from '../io/limits';
 import type { Picture } from '../io/picture';
 import type { ImageRaster, LabelRaster } from './image';
+import { labelPngBitDepth } from './labels';
 
 /** Options of the PNG readers. */
 export interface ReadImageOptions {
@@ -25,6 +26,7 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // The size in the header (IHDR, the first chunk) is checked before pngjs allocates for it.
 function decode(file: string, options: ReadImageOptions): PNG & { colorType: number; depth: number } {
+  checkImagePath('PNG reader', file);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -77,7 +79,11 @@ export function decodeLabelPng(file: string, options: ReadImageOptions = {}): La
 }
 
 /** Writes an RGB picture as a PNG, atomically. */
-export function writePicturePng(file: string, { rgb, height, width }: Picture): void {
+export function writePicturePng(file: string, picture: Picture): void {
+  checkImagePath('writePicturePng()', file);
+  if (picture === null || typeof picture !== 'object' || !(picture.rgb instanceof Uint8Array))
+    throw new TypeError("writePicturePng(): argument 'picture' must be a picture { height, width, rgb }");
+  const { rgb, height, width } = picture;
   if (rgb.length !== height * width * 3)
     throw new RangeError(`writePicturePng(): expected ${height} × ${width} × 3 bytes, got ${rgb.length}`);
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
@@ -87,13 +93,9 @@ export function writePicturePng(file: string, { rgb, height, width }: Picture): 
 
 /** Writes label ids as a grayscale PNG (8-bit, or 16-bit when an id exceeds 255), atomically. */
 export function writeLabelRasterPng(file: string, { height, width, data: values }: LabelRaster): void {
+  checkImagePath('writeLabelPng()', file);
   if (values.length !== height * width) throw new RangeError(`writeLabelPng(): expected ${height} × ${width} ids, got ${values.length}`);
-  let max = 0;
-  for (const value of values) {
-    if (value < 0 || value > 65535) throw new RangeError(`writeLabelPng(): label ids must be in 0..65535, got ${value}`);
-    if (value > max) max = value;
-  }
-  const bitDepth = max > 255 ? 16 : 8;
+  const bitDepth = labelPngBitDepth('writeLabelPng', values);
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth });
   // pngjs takes 16-bit samples in the machine's byte order and swaps them itself.
   png.data = Buffer.from(bitDepth === 16 ? Uint16Array.from(values).buffer : Uint8Array.from(values).buffer);

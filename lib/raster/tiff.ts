@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 
 import { decode, type TiffIfd } from 'tiff';
 
-import { checkImageSize, checkTotalPixels } from '../io/limits';
+import { checkImagePath, checkImageSize, checkTotalPixels } from '../io/limits';
 import type { ImageRaster, LabelRaster } from './image';
 import type { ReadImageOptions } from './png';
 
@@ -17,6 +17,7 @@ export class TiffError extends Error {
 // The pages' sizes are read first (their directories only) and checked against the limit, all
 // pages together, before any pixel data is decoded.
 function pages(file: string, options: ReadImageOptions): TiffIfd[] {
+  checkImagePath('TIFF reader', file);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);

@@ -2,10 +2,17 @@
 // tiles (onnxruntime in Node or the browser): the same tiles, mirroring, stitching, soft-max and
 // test-time augmentation as lib/predict/overlap-tile on tensors, so that both give the same
 // probabilities up to the runtimes' rounding.
-import type { TileRule } from '../onnx/metadata';
+import { invalidTileMessage, isValidTile, type TileRule } from './tile-rule';
 
 /** Position p mirrored into [0, n) about the outer pixels (… 2 1 | 0 1 2 … n-1 | n-2 …), as often as needed. */
 export function mirrorIndex(p: number, n: number): number {
+  if (!Number.isSafeInteger(p)) throw new RangeError(`mirrorIndex(): argument 'p' must be an integer, got ${String(p)}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`mirrorIndex(): argument 'n' must be a positive integer, got ${String(n)}`);
+  return mirrored(p, n);
+}
+
+// mirrorIndex for positions and extents already known to be integers: the tile loops' form.
+function mirrored(p: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   const m = ((p % period) + period) % period;
@@ -46,13 +53,7 @@ export interface PlanePredictOptions {
 
 /** The input margin and the stride between tiles for a tile size. */
 export function tileGeometryOf(rule: TileRule, tileSize: number, context?: number): { margin: number; step: number } {
-  if (!Number.isInteger(tileSize) || tileSize < rule.smallestInput || (tileSize - rule.smallestInput) % rule.inputStep !== 0) {
-    const below = tileSize < rule.smallestInput ? null : tileSize - ((tileSize - rule.smallestInput) % rule.inputStep);
-    const above = below === null ? rule.smallestInput : below + rule.inputStep;
-    throw new RangeError(
-      `predict: ${tileSize} is not a valid tile size for this network (valid: ${rule.smallestInput} + k·${rule.inputStep}); the nearest valid sizes are ${[below, above].filter((size) => size !== null && size !== tileSize).join(' and ')}`,
-    );
-  }
+  if (!isValidTile(rule, tileSize)) throw new RangeError(`predict: ${invalidTileMessage(rule, tileSize)}`);
   return overlapStep(rule.padding, rule.inputStep, rule.margin, tileSize, context);
 }
 
@@ -105,8 +106,8 @@ async function logitsOnce(
         const plane = data.subarray(c * height * width, (c + 1) * height * width);
         const base = (k * channels + c) * area;
         for (let y = 0; y < tileSize; y += 1) {
-          const row = mirrorIndex(top - margin + y, height) * width;
-          for (let x = 0; x < tileSize; x += 1) input[base + y * tileSize + x] = plane[row + mirrorIndex(left - margin + x, width)]!;
+          const row = mirrored(top - margin + y, height) * width;
+          for (let x = 0; x < tileSize; x += 1) input[base + y * tileSize + x] = plane[row + mirrored(left - margin + x, width)]!;
         }
       }
     });

@@ -4,7 +4,7 @@
 // overall segmentation measure OP_CSB = (SEG + DET) / 2, in which false objects cost through
 // DET: SEG alone kept every speck of foreground as a cell. The ISBI 2012 measure takes the
 // threshold of its best Rand error.
-import type { TrainingSample } from '../data/dataset';
+import { samplesArg, type TrainingSample } from '../data/dataset';
 import { areas, labelValues } from '../labels';
 import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
@@ -12,7 +12,7 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../predict/ins
 import type { PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
-import { isbiScoresOf, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
+import { checkScoringArgs, isbiScoresOf, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
 
 /** Foreground thresholds tried. */
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -21,6 +21,7 @@ export const CALIBRATION_SIZE_FRACTIONS: readonly number[] = [0, 0.05, 0.1, 0.2,
 
 /** The median pixel count of the cells of the training samples (0 without any). */
 export function medianCellArea(samples: TrainingSample[]): number {
+  samplesArg('medianCellArea', 'samples', samples, true);
   const all = samples.flatMap((sample) =>
     areas(labelValues(sample.instances))
       .slice(1)
@@ -49,6 +50,9 @@ export function calibratePostprocess(
   selectBy: SelectBy,
   typicalArea: number,
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
+  checkScoringArgs('calibratePostprocess', samples, probabilities, base, selectBy);
+  if (typeof typicalArea !== 'number' || !(typicalArea >= 0))
+    throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);
   if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
     // The Rand error is taken over every threshold at once: its best threshold is the choice.

@@ -1,6 +1,7 @@
 // Training checkpoints: model, optimizer, scheduler and gradient-scaler state with the step and
 // the run's settings, in one torch.save file (PyTorch loads it with weights_only=True), written
 // atomically so that a process killed while writing leaves the previous checkpoint intact.
+import { objectArg, pathArg } from '../check';
 import { loadTorch, saveTorch, type TorchValue } from '../io/torch-file';
 import type { SchedulerStateDict } from '../optim/lr-scheduler';
 import type { OptimizerStateDict } from '../optim/optimizer';
@@ -29,6 +30,8 @@ export class CheckpointError extends Error {
 
 /** Writes a checkpoint as one torch.save file, atomically; PyTorch reads it with weights_only=True. */
 export function saveCheckpoint<S, H>(file: string, checkpoint: Checkpoint<S, H>): void {
+  pathArg('saveCheckpoint', 'file', file);
+  objectArg('saveCheckpoint', 'checkpoint', checkpoint);
   saveTorch(file, {
     format: FORMAT,
     version: 1,

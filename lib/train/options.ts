@@ -3,17 +3,18 @@
 // records and what a resumed run must agree with.
 import type { AugmentOptions } from '../augment';
 import { validateAugmentOptions } from '../augment';
-import type { TrainingSample } from '../data/dataset';
+import { describe } from '../check';
+import { samplesArg, type TrainingSample } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import { ProcessGroup } from '../distributed';
 import { tidy } from '../memory';
 import { checkOptions, oneOf } from '../ops/options';
 import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
 import { tileGeometry } from '../predict/overlap-tile';
-import type { UNet } from '../unet/model';
+import { UNet } from '../unet/model';
 import type { CalibrationTrial } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
-import { checkBackgroundWeight, IMAGE_SAMPLINGS, type ImageSampling } from './tiles';
+import { checkBackgroundWeight, IMAGE_SAMPLINGS, type ImageSampling, TILE_SAMPLING_DEFAULTS } from './tiles';
 import type { HistoryEntry } from './run-folder';
 import { SELECT_BY, type SelectBy, type ValidationScores } from './validate';
 
@@ -27,20 +28,46 @@ export const SCHEDULES = ['constant', 'poly', 'cosine'] as const;
 /** One of `SCHEDULES`. */
 export type ScheduleName = (typeof SCHEDULES)[number];
 
-/** train()'s defaults that the command line's help names too (the paper's where it has one). */
+/**
+ * train()'s defaults: where an option is not given, its value here (the paper's where it has one).
+ * The command line's help names them from here too.
+ */
 export const TRAINING_DEFAULTS = {
+  /** The paper's SGD with momentum. */
   optimizer: 'sgd',
   /** The learning rate of each optimizer. */
   lr: { sgd: 0.01, adam: 1e-3, adamw: 1e-3 },
+  /** The paper's SGD momentum. */
   momentum: 0.99,
+  weightDecay: 0,
   schedule: 'constant',
+  /** Steps between validations and checkpoints. */
   stepsPerEpoch: 50,
+  /** The paper's one large tile per batch. */
+  batchSize: 1,
+  /** Batches whose gradients add up before each optimizer step. */
+  accumulate: 1,
+  /** How tiles are drawn: images by area, centres uniform over each. */
+  ...TILE_SAMPLING_DEFAULTS,
+  tta: false,
+  amp: false,
+  channelsLast: false,
+  seed: 0,
 } as const satisfies {
   optimizer: OptimizerName;
   lr: Record<OptimizerName, number>;
   momentum: number;
+  weightDecay: number;
   schedule: ScheduleName;
   stepsPerEpoch: number;
+  batchSize: number;
+  accumulate: number;
+  backgroundWeight: number;
+  imageSampling: ImageSampling;
+  tta: boolean;
+  amp: boolean;
+  channelsLast: boolean;
+  seed: number;
 };
 
 /** Options of `train`. */
@@ -66,42 +93,43 @@ export interface TrainOptions {
    * (default true with validation and cells).
    */
   calibrate?: boolean;
-  /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it). */
+  /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it; default {@link TRAINING_DEFAULTS}). */
   tta?: boolean;
-  /** Relative chance of a tile centred on background rather than a cell (default 1: uniform; the authors use 0.1). */
+  /** Relative chance of a tile centred on background rather than a cell (default {@link TRAINING_DEFAULTS}: uniform). */
   backgroundWeight?: number;
-  /** How a tile's image is drawn: `area` (default: in proportion to its pixels) or `equal` (every image as often). */
+  /** How a tile's image is drawn: `area` (in proportion to its pixels) or `equal` (every image as often); default {@link TRAINING_DEFAULTS}. */
   imageSampling?: ImageSampling;
   /** Facts about the run to record in model.json's `training` field (the CLI records its data options). */
   record?: Record<string, unknown>;
   /** Optimizer steps in all (each of `accumulate` batches of `batchSize` tiles). */
   steps: number;
-  /** Steps between validations and checkpoints (default 50). */
+  /** Steps between validations and checkpoints (default {@link TRAINING_DEFAULTS}). */
   stepsPerEpoch?: number;
   /** Input tile extent, valid for the network (default 572 for depth 5 with valid convolutions). */
   tileSize?: number;
-  /** Tiles per batch (default 1, the paper's one large tile). */
+  /** Tiles per batch (default {@link TRAINING_DEFAULTS}: the paper's one large tile). */
   batchSize?: number;
-  /** Batches whose gradients add up before each optimizer step (default 1). */
+  /** Batches whose gradients add up before each optimizer step (default {@link TRAINING_DEFAULTS}). */
   accumulate?: number;
-  /** 'sgd' (the paper's, default), 'adam' or 'adamw'. */
+  /** One of {@link OPTIMIZERS} (default {@link TRAINING_DEFAULTS}: the paper's SGD). */
   optimizer?: OptimizerName;
-  /** Learning rate (default 0.01 for SGD, 1e-3 for Adam/AdamW). */
+  /** Learning rate (default {@link TRAINING_DEFAULTS}, by optimizer). */
   lr?: number;
-  /** SGD momentum (default 0.99, the paper's). */
+  /** SGD momentum (default {@link TRAINING_DEFAULTS}: the paper's). */
   momentum?: number;
+  /** Weight decay of the optimizer (default {@link TRAINING_DEFAULTS}). */
   weightDecay?: number;
-  /** Learning-rate schedule over `steps`: 'constant' (default), 'poly' (power 0.9) or 'cosine'. */
+  /** Learning-rate schedule over `steps`: 'constant', 'poly' (power 0.9) or 'cosine' (default {@link TRAINING_DEFAULTS}). */
   schedule?: ScheduleName;
   /** Augmentation per tile (default `PAPER_AUGMENTATION`); false for none. */
   augment?: AugmentOptions | false;
-  /** Mixed precision (CUDA only): autocast to float16 and a gradient scaler. */
+  /** Mixed precision (CUDA only): autocast to float16 and a gradient scaler (default {@link TRAINING_DEFAULTS}). */
   amp?: boolean;
-  /** channels_last memory format for the model and the tiles (CUDA convolutions prefer it). */
+  /** channels_last memory format for the model and the tiles (CUDA convolutions prefer it; default {@link TRAINING_DEFAULTS}). */
   channelsLast?: boolean;
   /** Where the tiles go (default: where the model's parameters are). */
   device?: string;
-  /** Seed of every random choice (default 0). */
+  /** Seed of every random choice (default {@link TRAINING_DEFAULTS}). */
   seed?: number;
   /** Folder for checkpoint.pt, best/final weights, metrics.jsonl and curves.png (optional). */
   outDir?: string;
@@ -149,42 +177,42 @@ export interface TrainResult {
   postprocess?: PostprocessOptions;
 }
 
-/** Every option train() knows: any other is refused by name. */
-const TRAIN_OPTION_NAMES: (keyof TrainOptions)[] = [
-  'model',
-  'train',
-  'validation',
-  'validationTileSize',
-  'postprocess',
-  'selectBy',
-  'calibrate',
-  'tta',
-  'backgroundWeight',
-  'imageSampling',
-  'record',
-  'steps',
-  'stepsPerEpoch',
-  'tileSize',
-  'batchSize',
-  'accumulate',
-  'optimizer',
-  'lr',
-  'momentum',
-  'weightDecay',
-  'schedule',
-  'augment',
-  'amp',
-  'channelsLast',
-  'device',
-  'seed',
-  'outDir',
-  'resume',
-  'signal',
-  'prefetch',
-  'minutes',
-  'onEvent',
-  'processGroup',
-];
+/** Every option train() knows, each once (the compiler checks the list against TrainOptions): any other is refused by name. */
+const TRAIN_OPTION_NAMES = Object.keys({
+  model: true,
+  train: true,
+  validation: true,
+  validationTileSize: true,
+  postprocess: true,
+  selectBy: true,
+  calibrate: true,
+  tta: true,
+  backgroundWeight: true,
+  imageSampling: true,
+  record: true,
+  steps: true,
+  stepsPerEpoch: true,
+  tileSize: true,
+  batchSize: true,
+  accumulate: true,
+  optimizer: true,
+  lr: true,
+  momentum: true,
+  weightDecay: true,
+  schedule: true,
+  augment: true,
+  amp: true,
+  channelsLast: true,
+  device: true,
+  seed: true,
+  outDir: true,
+  resume: true,
+  signal: true,
+  prefetch: true,
+  minutes: true,
+  onEvent: true,
+  processGroup: true,
+} satisfies Record<keyof TrainOptions, true>) as (keyof TrainOptions)[];
 
 /** train()'s options with every default filled in and checked: what a checkpoint records. */
 export interface Settings {
@@ -220,7 +248,11 @@ function positiveInteger(name: string, value: number): number {
 
 /** The settings of `options`, checked (each bad option named) before any step is spent. */
 export function settingsOf(options: TrainOptions): Settings {
+  if (options === undefined) throw new TypeError("train(): options must be an object with 'model', 'train' and 'steps'");
   checkOptions('train', options, TRAIN_OPTION_NAMES);
+  if (!(options.model instanceof UNet)) throw new TypeError(`train(): option 'model' must be a UNet, got ${describe(options.model)}`);
+  samplesArg('train', 'options.train', options.train, true);
+  if (options.validation !== undefined) samplesArg('train', 'options.validation', options.validation, true);
   if (options.processGroup !== undefined && !(options.processGroup instanceof ProcessGroup))
     throw new TypeError(
       `train(): option 'processGroup' must be a ProcessGroup (torch.distributed.initProcessGroup()), got ${String(options.processGroup)}`,
@@ -234,10 +266,12 @@ export function settingsOf(options: TrainOptions): Settings {
   if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
   const augment = options.augment ?? PAPER_AUGMENTATION;
   if (augment) validateAugmentOptions(augment);
-  const backgroundWeight = checkBackgroundWeight('train', options.backgroundWeight ?? 1);
+  const backgroundWeight = checkBackgroundWeight('train', options.backgroundWeight ?? TRAINING_DEFAULTS.backgroundWeight);
+  if (options.minutes !== undefined && !(typeof options.minutes === 'number' && options.minutes > 0))
+    throw new RangeError(`train(): option 'minutes' must be > 0, got ${String(options.minutes)}`);
   if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
     throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
-  const imageSampling = oneOf('train', 'imageSampling', options.imageSampling ?? 'area', IMAGE_SAMPLINGS);
+  const imageSampling = oneOf('train', 'imageSampling', options.imageSampling ?? TRAINING_DEFAULTS.imageSampling, IMAGE_SAMPLINGS);
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
   const selectBy = oneOf('train', 'selectBy', options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg'), SELECT_BY);
@@ -263,24 +297,24 @@ export function settingsOf(options: TrainOptions): Settings {
     steps: positiveInteger('steps', options.steps),
     stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? TRAINING_DEFAULTS.stepsPerEpoch),
     tileSize,
-    batchSize: positiveInteger('batchSize', options.batchSize ?? 1),
-    accumulate: positiveInteger('accumulate', options.accumulate ?? 1),
+    batchSize: positiveInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize),
+    accumulate: positiveInteger('accumulate', options.accumulate ?? TRAINING_DEFAULTS.accumulate),
     optimizer,
     lr,
     momentum: options.momentum ?? TRAINING_DEFAULTS.momentum,
-    weightDecay: options.weightDecay ?? 0,
+    weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
     schedule,
     augment,
-    amp: options.amp ?? false,
-    channelsLast: options.channelsLast ?? false,
-    seed: options.seed ?? 0,
+    amp: options.amp ?? TRAINING_DEFAULTS.amp,
+    channelsLast: options.channelsLast ?? TRAINING_DEFAULTS.channelsLast,
+    seed: options.seed ?? TRAINING_DEFAULTS.seed,
     model: model.options,
     backgroundWeight,
     imageSampling,
     validationTileSize,
     postprocess,
     selectBy,
-    tta: options.tta ?? false,
+    tta: options.tta ?? TRAINING_DEFAULTS.tta,
     worldSize: options.processGroup?.size ?? 1,
   };
 }

@@ -103,7 +103,7 @@ export type RecipeName = keyof typeof RECIPES;
 
 /** The recipe of a name, or a clear error listing the names. */
 export function recipe(name: string): Recipe {
-  const found = (RECIPES as Record<string, Recipe>)[name];
-  if (found === undefined) throw new RangeError(`unknown recipe '${name}'; known: ${Object.keys(RECIPES).join(', ')}`);
-  return found;
+  if (typeof name !== 'string' || !Object.hasOwn(RECIPES, name))
+    throw new RangeError(`unknown recipe '${String(name)}'; known: ${Object.keys(RECIPES).join(', ')}`);
+  return (RECIPES as Record<string, Recipe>)[name]!;
 }

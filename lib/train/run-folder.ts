@@ -26,6 +26,14 @@ export type MetricsRecord =
   | { step: number; loss: number; lr: number; elapsedMs: number }
   | { epoch: number; step: number; validation: ValidationScores | null };
 
+/** The step losses among lines of metrics.jsonl. */
+function lossesOf(lines: string[]): number[] {
+  return lines.map((line) => JSON.parse(line) as MetricsRecord).flatMap((record) => ('loss' in record ? [record.loss] : []));
+}
+
+/** The checkpoint's name in a run folder: its presence says a run was trained there. */
+const CHECKPOINT_FILE = 'checkpoint.pt';
+
 /** The files of one training run. */
 export class RunFolder {
   readonly checkpointFile: string;
@@ -34,13 +42,18 @@ export class RunFolder {
   /** The run folder `dir`, created when missing. */
   constructor(readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    this.checkpointFile = path.join(dir, 'checkpoint.pt');
+    this.checkpointFile = path.join(dir, CHECKPOINT_FILE);
     this.metricsFile = path.join(dir, 'metrics.jsonl');
   }
 
   /** Whether a checkpoint was written (a run to resume). */
   hasCheckpoint(): boolean {
-    return fs.existsSync(this.checkpointFile);
+    return RunFolder.holdsRun(this.dir);
+  }
+
+  /** Whether the folder `dir` holds a training run (its checkpoint), without creating it. */
+  static holdsRun(dir: string): boolean {
+    return fs.existsSync(path.join(dir, CHECKPOINT_FILE));
   }
 
   /** The checkpoint, checked part by part. */
@@ -65,13 +78,22 @@ export class RunFolder {
 
   /** Keeps the lines of metrics.jsonl up to `step` (what a checkpoint covers) and returns their losses. */
   truncateMetrics(step: number): number[] {
+    const kept = this.metricsUpTo(step);
+    if (fs.existsSync(this.metricsFile)) writeFileAtomic(this.metricsFile, kept.map((line) => `${line}\n`).join(''));
+    return lossesOf(kept);
+  }
+
+  /** The losses of metrics.jsonl up to `step`, the file left as it is (what a rank other than 0 reads on resuming). */
+  lossesUpTo(step: number): number[] {
+    return lossesOf(this.metricsUpTo(step));
+  }
+
+  private metricsUpTo(step: number): string[] {
     if (!fs.existsSync(this.metricsFile)) return [];
-    const kept = fs
+    return fs
       .readFileSync(this.metricsFile, 'utf8')
       .split('\n')
       .filter((line) => line !== '' && (JSON.parse(line) as MetricsRecord).step <= step);
-    writeFileAtomic(this.metricsFile, kept.map((line) => `${line}\n`).join(''));
-    return kept.map((line) => JSON.parse(line) as MetricsRecord).flatMap((record) => ('loss' in record ? [record.loss] : []));
   }
 
   /** Adds a line to metrics.jsonl. */

@@ -1,8 +1,9 @@
 // Tiles for training: regions of an image read with mirroring where they leave it (the
 // overlap-tile strategy's padding), drawn at random positions from the samples, optionally
 // preferring positions on cells (the authors' release draws background at a tenth of the rate).
-import type { SeededRandom } from '../augment/random';
-import type { TrainingSample } from '../data/dataset';
+import { SeededRandom } from '../augment/random';
+import { positiveIntegerArg } from '../check';
+import { samplesArg, type TrainingSample } from '../data/dataset';
 import { cropMirrored } from '../data/mirror';
 import { tidy } from '../memory';
 import { stack } from '../ops/join';
@@ -43,6 +44,14 @@ export type ImageSampling = 'area' | 'equal';
 /** The image sampling kinds, for option checks and flags. */
 export const IMAGE_SAMPLINGS: readonly ImageSampling[] = ['area', 'equal'];
 
+/** How tiles are drawn unless told: images by area, centres uniform over each (train()'s defaults too). */
+export const TILE_SAMPLING_DEFAULTS = {
+  /** Tiles centred on background as often as on cells (the authors use 0.1). */
+  backgroundWeight: 1,
+  /** Images give tiles in proportion to their pixels. */
+  imageSampling: 'area',
+} as const satisfies { backgroundWeight: number; imageSampling: ImageSampling };
+
 /**
  * `value` if it is a relative chance of a tile centred on background, in (0, 1] (1: uniform);
  * otherwise a RangeError naming `fn`'s option `backgroundWeight`.
@@ -55,18 +64,22 @@ export function checkBackgroundWeight(fn: string, value: number): number {
 
 /**
  * Draws `count` tiles of `size` × `size` with `random`. A tile's image is drawn by
- * `imageSampling` (default `area`) and its centre is a pixel drawn with weight 1 on foreground
- * (target > 0) and `backgroundWeight` on background; the defaults draw an image in proportion to
- * its area and a centre uniform over it. The tile is read with mirroring.
+ * `imageSampling` and its centre is a pixel drawn with weight 1 on foreground (target > 0) and
+ * `backgroundWeight` on background; the defaults ({@link TILE_SAMPLING_DEFAULTS}) draw an image in
+ * proportion to its area and a centre uniform over it. The tile is read with mirroring.
  */
 export function sampleTiles(
   samples: TrainingSample[],
   count: number,
   size: number,
   random: SeededRandom,
-  backgroundWeight = 1,
-  imageSampling: ImageSampling = 'area',
+  backgroundWeight: number = TILE_SAMPLING_DEFAULTS.backgroundWeight,
+  imageSampling: ImageSampling = TILE_SAMPLING_DEFAULTS.imageSampling,
 ): TileBatch {
+  samplesArg('sampleTiles', 'samples', samples, true);
+  positiveIntegerArg('sampleTiles', 'count', count);
+  positiveIntegerArg('sampleTiles', 'size', size);
+  if (!(random instanceof SeededRandom)) throw new TypeError("sampleTiles(): argument 'random' must be a SeededRandom");
   checkBackgroundWeight('sampleTiles', backgroundWeight);
   oneOf('sampleTiles', 'imageSampling', imageSampling, IMAGE_SAMPLINGS);
   const weightOf = (sample: TrainingSample): number => {

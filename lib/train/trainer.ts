@@ -72,7 +72,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   });
   let step = 0;
   let history: HistoryEntry[] = [];
-  let losses: number[] = [];
+  let resumed = false;
   if (options.resume && runFolder?.hasCheckpoint()) {
     const saved = runFolder.readCheckpoint();
     const difference = sameRun(saved.settings, settings);
@@ -83,17 +83,20 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
     if (scaler && saved.scaler) scaler.loadStateDict(saved.scaler);
     step = saved.step;
     history = saved.history;
-    // metrics.jsonl keeps what the checkpoint covers; later lines of the interrupted run go.
-    losses = folder?.truncateMetrics(step) ?? [];
-  } else {
-    folder?.resetMetrics();
+    resumed = true;
   }
   // Wrapping copies rank 0's weights to every rank; backward then averages gradients across ranks.
   // Batch normalisation (the padded preset) then takes its statistics over every rank's tiles.
+  // It also checks that the ranks agree: metrics.jsonl is rewritten only after it.
   const wrapped =
     group !== null && group.size > 1
       ? new DistributedDataParallel(SyncBatchNorm.convertSyncBatchnorm(model, group), { processGroup: group })
       : null;
+  // metrics.jsonl keeps what the checkpoint covers; later lines of the interrupted run go. The
+  // other ranks read the same losses, so that every rank returns the whole run's.
+  let losses: number[] = [];
+  if (resumed) losses = folder ? folder.truncateMetrics(step) : runFolder!.lossesUpTo(step);
+  else folder?.resetMetrics();
   folder?.writeDescription(description(settings.postprocess));
   const emit = (event: TrainEvent): TrainEvent => {
     options.onEvent?.(event);
@@ -138,8 +141,6 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const tilesPerStep = settings.batchSize * settings.accumulate * settings.worldSize;
   const start = Date.now();
   const firstStep = step;
-  if (options.minutes !== undefined && !(options.minutes > 0))
-    throw new RangeError(`train(): option 'minutes' must be > 0, got ${options.minutes}`);
   const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
   let timeUp = false;
   model.train();

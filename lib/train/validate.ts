@@ -2,8 +2,9 @@
 // prediction will (the model's post-processing), and scored: the image scores, the cell tracking
 // challenge's pooled SEG and DET for cells, the ISBI 2012 Rand error for membrane masks. One of
 // them chooses the best model.
+import { arrayArg, objectArg, tensorArg } from '../check';
 import { empty } from '../creation';
-import type { TrainingSample } from '../data/dataset';
+import { samplesArg, type TrainingSample } from '../data/dataset';
 import { broadcast, collectiveDevice, type ProcessGroup } from '../distributed';
 import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
@@ -12,7 +13,8 @@ import { type IsbiMeasure, type IsbiScores, isbiScores } from '../metrics/isbi20
 import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
 import { predictProbabilities, type PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
-import type { UNet } from '../unet/model';
+import { oneOf } from '../ops/options';
+import { UNet } from '../unet/model';
 import { weightedCrossEntropy } from '../weightmap/loss';
 
 /**
@@ -57,6 +59,22 @@ export interface KnownScores {
   isbiRandError?: number;
 }
 
+/**
+ * Checks the arguments that scoring takes, naming `fn`'s bad one: prepared samples, a probability
+ * map (a Tensor) for each, a post-processing and a selection measure.
+ */
+export function checkScoringArgs(fn: string, samples: unknown, probabilities: unknown, postprocess: unknown, selectBy: unknown): void {
+  samplesArg(fn, 'samples', samples, true);
+  const maps = arrayArg<unknown>(fn, 'probabilities', probabilities);
+  for (const [k, map] of maps.entries()) tensorArg(fn, `probabilities[${k}]`, map);
+  if (maps.length !== (samples as unknown[]).length)
+    throw new RangeError(
+      `${fn}(): argument 'probabilities' must hold one map per sample (${(samples as unknown[]).length}), got ${maps.length}`,
+    );
+  objectArg(fn, 'postprocess', postprocess);
+  oneOf(fn, 'selectBy', selectBy, SELECT_BY);
+}
+
 /** Scores probabilities (one per sample) the way `validate` does; `known` measures are passed through. */
 export function scoreValidation(
   samples: TrainingSample[],
@@ -65,6 +83,8 @@ export function scoreValidation(
   selectBy: SelectBy,
   known: KnownScores = {},
 ): ValidationScores {
+  checkScoringArgs('scoreValidation', samples, probabilities, postprocess, selectBy);
+  objectArg('scoreValidation', 'known', known);
   const instanceLabels = postprocess.kind !== 'classes';
   const predicted = samples.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
   try {
@@ -103,6 +123,8 @@ export function scoreValidation(
 
 /** The value `selectBy` compares, higher is better (NaN when the scores lack it). */
 export function selectionScore(scores: ValidationScores, selectBy: SelectBy): number {
+  objectArg('selectionScore', 'scores', scores);
+  oneOf('selectionScore', 'selectBy', selectBy, SELECT_BY);
   switch (selectBy) {
     case 'seg':
       return scores.seg ?? NaN;
@@ -117,6 +139,11 @@ export function selectionScore(scores: ValidationScores, selectBy: SelectBy): nu
 
 /** Predicts and scores the validation samples. */
 export function validate(model: UNet, samples: TrainingSample[], options: ValidateOptions): ValidationScores {
+  if (!(model instanceof UNet)) throw new TypeError("validate(): argument 'model' must be a UNet");
+  samplesArg('validate', 'samples', samples, true);
+  objectArg('validate', 'options', options);
+  oneOf('validate', 'selectBy', options.selectBy, SELECT_BY);
+  objectArg('validate', 'options.postprocess', options.postprocess);
   const { postprocess, selectBy, ...predictOptions } = options;
   return scoreProbabilities(samples, validationProbabilities(model, samples, predictOptions), postprocess, selectBy);
 }

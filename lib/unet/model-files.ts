@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { describe, objectArg, pathArg } from '../check';
 import type { Normalisation } from '../data/normalise';
 import { writeFileAtomic } from '../io/atomic';
 import { loadSafetensors } from '../io/safetensors';
@@ -56,6 +57,7 @@ const FORMAT = 'unet-torch-model';
 
 /** The description of a network with the defaults: z-score normalisation, plain components, no TTA. */
 export function defaultDescription(options: UNetOptions): ModelDescription {
+  objectArg('defaultDescription', 'options', options);
   return { options, normalisation: 'zscore', postprocess: { kind: options.classes === 2 ? 'cells' : 'classes' }, tta: false };
 }
 
@@ -66,11 +68,14 @@ export function saveModelDescription(folder: string, description: ModelDescripti
 
 /** Writes `folder/model.json` for a network with the default description. */
 export function saveModelConfig(folder: string, model: UNet): void {
+  pathArg('saveModelConfig', 'folder', folder);
+  if (!(model instanceof UNet)) throw new TypeError(`saveModelConfig(): argument 'model' must be a UNet, got ${describe(model)}`);
   saveModelDescription(folder, defaultDescription(model.options));
 }
 
 /** Reads `folder/model.json`; older files without the prediction fields get the defaults. */
 export function readModelDescription(configFile: string): ModelDescription {
+  pathArg('readModelDescription', 'configFile', configFile);
   if (!fs.existsSync(configFile)) throw new Error(`${configFile} is missing: it holds the network's options (training writes it)`);
   let config: Partial<ModelDescription> & { format?: string };
   try {
@@ -140,6 +145,7 @@ export function folderWeights(folder: string): string | undefined {
  * traced in PyTorch and saved as TorchScript .pt) with `model.json` beside it, with its description.
  */
 export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
+  pathArg('loadTrainedModel', 'location', location);
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
   const folder = isFolder ? location : path.dirname(location);
   const description = readModelDescription(path.join(folder, 'model.json'));

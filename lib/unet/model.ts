@@ -11,7 +11,7 @@ import { Dropout, Identity, LeakyReLU, MaxPool2d, ReLU, Upsample } from '../nn/m
 import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import { ModuleList } from '../nn/modules/container';
 import type { Tensor } from '../tensor';
-import { type SizeSpec, inputExtentFor, invalidExtentMessage, nearestValidExtents, outputExtent } from './size';
+import { type SizeSpec, inputExtentFor, invalidExtentMessage, MAX_DEPTH, nearestValidExtents, outputExtent } from './size';
 import { tensorArg } from '../check';
 
 /** The choices that make a U-Net. */
@@ -217,6 +217,8 @@ export class UNet extends Module {
    * memory), or null if there is none: what to try when a tile does not fit in memory.
    */
   smallerInputSize(input: number): number | null {
+    if (typeof input !== 'number' || !(input > 0))
+      throw new RangeError(`UNet.smallerInputSize(): argument 'input' must be a positive number, got ${String(input)}`);
     return nearestValidExtents(Math.floor(input * 0.75), this.sizeSpec).below;
   }
   /** Pixels lost at each side of a tile (0 with same padding). */
@@ -260,11 +262,13 @@ export class UNet extends Module {
 
 function validateOptions(o: UNetOptions): void {
   const positive = (name: keyof UNetOptions, value: number): void => {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`UNet: option '${name}' must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`UNet: option '${name}' must be a positive integer, got ${String(value)}`);
   };
   positive('inChannels', o.inChannels);
   positive('classes', o.classes);
   positive('depth', o.depth);
+  if (o.depth > MAX_DEPTH) throw new RangeError(`UNet: option 'depth' must be at most ${MAX_DEPTH}, got ${o.depth}`);
   positive('baseChannels', o.baseChannels);
   const choice = <K extends keyof UNetOptions>(name: K, allowed: readonly UNetOptions[K][]): void => {
     if (!allowed.includes(o[name]))

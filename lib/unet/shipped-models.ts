@@ -16,8 +16,8 @@ export type PretrainedName = keyof typeof PRETRAINED;
 
 /** The folder of a shipped model. */
 export function pretrainedFolder(name: string): string {
-  if (!(name in PRETRAINED))
-    throw new RangeError(`unknown pretrained model '${name}'; the package ships: ${Object.keys(PRETRAINED).join(', ')}`);
+  if (typeof name !== 'string' || !Object.hasOwn(PRETRAINED, name))
+    throw new RangeError(`unknown pretrained model '${String(name)}'; the package ships: ${Object.keys(PRETRAINED).join(', ')}`);
   const folder = path.join(packageRoot, 'models', name);
   if (!fs.existsSync(path.join(folder, 'model.json')))
     throw new Error(`${folder}: the pretrained model '${name}' is missing from this installation`);
@@ -26,7 +26,9 @@ export function pretrainedFolder(name: string): string {
 
 /** A model location for prediction: a folder or file when one exists, else the name of a shipped model. */
 export function resolveModel(location: string): string {
+  if (typeof location !== 'string' || location === '')
+    throw new TypeError(`resolveModel(): argument 'location' must be a folder, a file or a shipped model's name, got ${typeof location}`);
   if (fs.existsSync(location)) return location;
-  if (location in PRETRAINED) return pretrainedFolder(location);
+  if (Object.hasOwn(PRETRAINED, location)) return pretrainedFolder(location);
   throw new Error(`${location}: no such model folder or file, and not a shipped model (${Object.keys(PRETRAINED).join(', ')})`);
 }

@@ -1,7 +1,9 @@
 // Size arithmetic of the U-Net: which tile sizes fit, what comes out, what goes in for a wanted
 // output, and the margin lost per side. With valid (unpadded) convolutions every pooling must
 // see an even size and the output is smaller than the input; with same padding the input must
-// divide by 2^(depth-1) and the output has its size.
+// divide by 2^(depth-1) and the output has its size. Either way the valid extents form an
+// arithmetic series, the rule (lib/raster/tile-rule) that an exported model carries too.
+import { type ExtentRule, invalidTileMessage, nearestValidTiles } from '../raster/tile-rule';
 
 /** The parts of the architecture that fix its sizes. */
 export interface SizeSpec {
@@ -13,8 +15,28 @@ export interface SizeSpec {
 /** Pixels each 3×3 level loses with valid convolutions: two convolutions, one pixel per side each. */
 const LOSS_PER_LEVEL = 4;
 
+/** The deepest U-Net the size arithmetic takes: a pooling factor of 2^15 is beyond any image. */
+export const MAX_DEPTH = 16;
+
+/** `spec` if it is a SizeSpec; otherwise an error naming `fn`'s argument 'spec' and what is wrong. */
+function checkedSpec(fn: string, spec: unknown): SizeSpec {
+  if (spec === null || typeof spec !== 'object')
+    throw new TypeError(`${fn}(): argument 'spec' must be an object { depth, padding }, got ${spec === null ? 'null' : typeof spec}`);
+  const { depth, padding } = spec as Partial<SizeSpec>;
+  if (!Number.isInteger(depth) || depth! < 1 || depth! > MAX_DEPTH)
+    throw new RangeError(`${fn}(): argument 'spec': depth must be an integer in 1..${MAX_DEPTH}, got ${String(depth)}`);
+  if (padding !== 'valid' && padding !== 'same')
+    throw new RangeError(`${fn}(): argument 'spec': padding must be 'valid' or 'same', got ${String(padding)}`);
+  return { depth: depth!, padding };
+}
+
 /** The output extent for one input extent, or null when that extent does not fit the network. */
 export function outputExtent(input: number, spec: SizeSpec): number | null {
+  return extentOut(input, checkedSpec('outputExtent', spec));
+}
+
+// outputExtent for a checked spec: what the searches below call once per size.
+function extentOut(input: number, spec: SizeSpec): number | null {
   if (!Number.isInteger(input) || input <= 0) return null;
   if (spec.padding === 'same') return input % 2 ** (spec.depth - 1) === 0 ? input : null;
   let size = input;
@@ -31,47 +53,52 @@ export function outputExtent(input: number, spec: SizeSpec): number | null {
 
 /** Whether an extent (one side of a tile) fits the network. */
 export function isValidExtent(input: number, spec: SizeSpec): boolean {
-  return outputExtent(input, spec) !== null;
+  return extentOut(input, checkedSpec('isValidExtent', spec)) !== null;
 }
 
-/** The nearest valid extents at or below and at or above `input` (either may be missing). */
-export function nearestValidExtents(input: number, spec: SizeSpec): { below: number | null; above: number | null } {
-  let below: number | null = null;
-  for (let size = Math.max(1, Math.floor(input)); size >= 1; size -= 1) {
-    if (isValidExtent(size, spec)) {
-      below = size;
-      break;
-    }
+/**
+ * The valid extents of `spec` as a series: the smallest, then every 2^(depth-1) pixels (each
+ * pooling halves, so one more pixel of the deepest level is that many at the input).
+ */
+export function extentRule(spec: SizeSpec): ExtentRule {
+  const { depth, padding } = checkedSpec('extentRule', spec);
+  return { padding, depth, smallestInput: smallestInputFor(1, spec), inputStep: 2 ** (depth - 1) };
+}
+
+/** The nearest valid extents at or below and at or above `input` (below is null when there is none). */
+export function nearestValidExtents(input: number, spec: SizeSpec): { below: number | null; above: number } {
+  const rule = extentRule(checkedSpec('nearestValidExtents', spec));
+  try {
+    return nearestValidTiles(rule, input);
+  } catch (error) {
+    throw new RangeError(`nearestValidExtents(): argument 'input': ${(error as Error).message}`);
   }
-  let above: number | null = null;
-  for (let size = Math.max(1, Math.ceil(input)); size <= Math.ceil(input) + 2 ** (spec.depth + 1) + 8 * spec.depth; size += 1) {
-    if (isValidExtent(size, spec)) {
-      above = size;
-      break;
-    }
-  }
-  return { below, above };
 }
 
 /** The smallest valid input extent whose output is at least `output`. */
 export function inputExtentFor(output: number, spec: SizeSpec): number {
-  if (!Number.isInteger(output) || output <= 0)
-    throw new RangeError(`inputSizeFor(): the output size must be a positive integer, got ${output}`);
-  for (let size = output; ; size += 1) {
-    const out = outputExtent(size, spec);
-    if (out !== null && out >= output) return size;
-  }
+  if (!Number.isSafeInteger(output) || output <= 0)
+    throw new RangeError(`inputSizeFor(): the output size must be a positive integer, got ${String(output)}`);
+  const input = smallestInputFor(output, checkedSpec('inputExtentFor', spec));
+  if (!Number.isSafeInteger(input)) throw new RangeError(`inputSizeFor(): no input extent of a safe integer size gives ${output} pixels`);
+  return input;
+}
+
+// inputExtentFor for a checked spec and output. The smallest valid extent is found by trying
+// sizes; past it the valid extents come every 2^(depth-1) pixels and each loses the same number
+// of pixels (none with same padding), so the answer is the first valid extent from output + loss.
+function smallestInputFor(output: number, spec: SizeSpec): number {
+  let smallest = 1;
+  while (extentOut(smallest, spec) === null) smallest += 1;
+  const loss = smallest - extentOut(smallest, spec)!;
+  const step = 2 ** (spec.depth - 1);
+  const wanted = Math.max(smallest, output + loss);
+  return smallest + Math.ceil((wanted - smallest) / step) * step;
 }
 
 /** The explanation of why `input` does not fit, naming the nearest extents that do. */
 export function invalidExtentMessage(input: number, spec: SizeSpec): string {
-  const { below, above } = nearestValidExtents(input, spec);
-  const near = [below, above].filter((size): size is number => size !== null && size !== input);
-  const rule =
-    spec.padding === 'same'
-      ? `with same padding and depth ${spec.depth} the size must divide by ${2 ** (spec.depth - 1)}`
-      : `with valid convolutions and depth ${spec.depth} every pooling must see an even size`;
-  return `${input} is not a valid tile size (${rule}); the nearest valid sizes are ${near.join(' and ')}`;
+  return invalidTileMessage(extentRule(checkedSpec('invalidExtentMessage', spec)), input);
 }
 
 /**
@@ -80,6 +107,7 @@ export function invalidExtentMessage(input: number, spec: SizeSpec): string {
  * input; the paper's network (depth 5) crops 8, 32, 80 and 176 (64 → 56, …, 568 → 392).
  */
 export function skipCrops(spec: SizeSpec): number[] {
+  checkedSpec('skipCrops', spec);
   if (spec.padding === 'same') return new Array<number>(Math.max(spec.depth - 1, 0)).fill(0);
   const skips: number[] = [];
   let size = inputExtentFor(1, spec);

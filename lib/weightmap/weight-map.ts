@@ -9,7 +9,7 @@ import { where } from '../ops/compare';
 import { pad, stack } from '../ops/join';
 import { index } from '../ops/indexing';
 import { Tensor } from '../tensor';
-import { describe } from '../check';
+import { describe, tensorArg } from '../check';
 import { checkOptions, oneOf } from '../ops/options';
 import { WEIGHT_MAP_PRESET_NAMES, WEIGHT_MAP_PRESETS, type WeightMapPreset } from './presets';
 
@@ -71,6 +71,7 @@ function fromLabelImage(labels: LabelImage, name: string): Tensor {
 
 /** The labels as a 2-d int32 CPU tensor (a copy), checking what they are. */
 export function labelTensor(input: LabelImage, name = 'labels'): Tensor {
+  if (typeof name !== 'string') throw new TypeError(`labelTensor(): argument 'name' must be a string, got ${describe(name)}`);
   const labels = fromLabelImage(input, name);
   if (!INTEGER_DTYPES.includes(labels.dtype))
     throw new TypeError(`weightMap(): argument '${name}' must hold integer labels, got dtype ${labels.dtype}`);
@@ -84,6 +85,8 @@ export function labelTensor(input: LabelImage, name = 'labels'): Tensor {
 
 /** Cell pixels that touch (8-neighbourhood) a cell with a smaller id become background: one-pixel gaps. */
 export function insertGaps(labels: Tensor): Tensor {
+  tensorArg('insertGaps', 'labels', labels);
+  if (labels.ndim !== 2) throw new RangeError(`insertGaps(): argument 'labels' must be a 2-d (H, W) image, got shape [${labels.shape}]`);
   return tidy(() => {
     const [h, w] = labels.shape as [number, number];
     const padded = pad(labels.unsqueeze(0), [1, 1, 1, 1]).squeeze(0);

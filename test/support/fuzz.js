@@ -1,11 +1,13 @@
 'use strict';
 // The seeded fuzzer of the public API: calls every function of torch, torch.nn.functional,
-// torch.cuda, the tensor methods, the module and optimizer constructors, and the U-Net, weight
-// map, augmentation and prediction entry points with wrong types, shapes, dtypes, devices,
-// disposed tensors, NaN/Inf, empty and huge sizes. A case passes when the call returns or throws
-// an Error with a message from the library's own checks; anything else (a non-Error thrown, an
-// unchecked JavaScript TypeError, an abort, a crash) is a failure, and a crash shows as this
-// process dying, which the caller checks.
+// torch.cuda, the tensor methods, the module and optimizer constructors, the package entry's
+// functions and its namespaces (unet, data, labels, predict, training, weightmap, augment,
+// metrics, onnx, amp, cpu) and the U-Net's size methods with wrong types, shapes, dtypes,
+// devices, disposed tensors, NaN/Inf, empty and huge sizes. A case passes when the call returns
+// or throws (or its Promise rejects) with an Error whose message comes from the library's own
+// checks; anything else (a non-Error thrown, an unchecked JavaScript TypeError, an abort, a
+// crash, a call that never ends) is a failure, and a crash or a hang shows as this process dying
+// or timing out, which the caller checks.
 //   node test/support/fuzz.js SEED COUNT   → prints JSON { cases, returned, threw, failures }
 const path = require('node:path');
 const os = require('node:os');
@@ -96,6 +98,10 @@ function targets() {
   add(augment, 'augment.');
   add(metrics, 'metrics.');
   add(library.onnx, 'onnx.');
+  add(library.unet, 'unet.');
+  for (const namespace of ['data', 'labels', 'predict', 'training', 'weightmap', 'amp', 'cpu']) add(library[namespace], `${namespace}.`);
+  // The package entry's own functions (readers, writers, pictures, post-processing), not its classes.
+  add(library, '');
   list.push(['torch.jit.load', (...args) => torch.jit.load(...args)]);
   // torch.distributed's synchronous functions; its async ones would start a rendezvous that waits for peers.
   const { distributed } = torch;
@@ -117,6 +123,8 @@ function targets() {
   list.push(['createUNet', (...args) => createUNet(...args)]);
   const tiny = createUNet('compact', { depth: 2, baseChannels: 2 });
   list.push(['UNet.forward', (...args) => tiny.forward(...args)]);
+  for (const name of ['outputSize', 'inputSizeFor', 'isValidInputSize', 'smallerInputSize', 'marginFor'])
+    list.push([`UNet.${name}`, (...args) => tiny[name](...args)]);
   list.push(['predictProbabilities', (...args) => predictProbabilities(tiny, ...args)]);
   return list;
 }
@@ -124,32 +132,59 @@ function targets() {
 const all = targets();
 /** @type {{ cases: number, returned: number, threw: number, failures: string[] }} */
 const summary = { cases: 0, returned: 0, threw: 0, failures: [] };
-for (let k = 0; k < count; k += 1) {
-  const [name, call] = pick(all);
-  const args = Array.from({ length: Math.floor(random() * 4) }, argument);
-  summary.cases += 1;
-  try {
-    torch.tidy(() => {
-      const result = call(...args);
-      if (result && typeof result.then === 'function') result.catch(() => {});
-    });
-    summary.returned += 1;
-  } catch (error) {
-    summary.threw += 1;
-    if (process.env.FUZZ_SHOW && random() < 0.05)
-      process.stderr.write(
-        `${name}: ${error instanceof Error ? error.constructor.name : typeof error}: ${String(error instanceof Error ? error.message : error).slice(0, 160)}\n`,
-      );
-    // An error JavaScript raised inside the library (a property of undefined, a non-function
-    // called) means the input was never checked: that fails like a non-Error thrown.
-    const unchecked =
-      error instanceof Error &&
-      /Cannot read propert|is not a function|is not iterable|Cannot convert|Cannot destructure|Maximum call stack/.test(error.message);
-    if (!(error instanceof Error) || typeof error.message !== 'string' || error.message.length === 0 || unchecked) {
-      summary.failures.push(
-        `${name}(${args.map((a) => (a instanceof library.Tensor ? 'Tensor' : typeof a)).join(', ')}): ${error instanceof Error ? error.message : `threw ${String(error)}`}`,
-      );
-    }
+
+/**
+ * Counts a thrown or rejected `error`; an error JavaScript raised inside the library (a property
+ * of undefined, a non-function called) means the input was never checked: that fails like a
+ * non-Error thrown.
+ */
+function judge(name, args, error) {
+  summary.threw += 1;
+  if (process.env.FUZZ_SHOW && random() < 0.05)
+    process.stderr.write(
+      `${name}: ${error instanceof Error ? error.constructor.name : typeof error}: ${String(error instanceof Error ? error.message : error).slice(0, 160)}\n`,
+    );
+  const unchecked =
+    error instanceof Error &&
+    /Cannot read propert|is not a function|is not iterable|Cannot convert|Cannot destructure|Maximum call stack/.test(error.message);
+  if (!(error instanceof Error) || typeof error.message !== 'string' || error.message.length === 0 || unchecked) {
+    summary.failures.push(
+      `${name}(${args.map((a) => (a instanceof library.Tensor ? 'Tensor' : typeof a)).join(', ')}): ${error instanceof Error ? error.message : `threw ${String(error)}`}`,
+    );
   }
 }
-process.stdout.write(JSON.stringify(summary));
+
+async function fuzz() {
+  for (let k = 0; k < count; k += 1) {
+    const [name, call] = pick(all);
+    const args = Array.from({ length: Math.floor(random() * 4) }, argument);
+    summary.cases += 1;
+    /** @type {PromiseLike<unknown> | null} */
+    let pending = null;
+    try {
+      torch.tidy(() => {
+        const result = call(...args);
+        // tidy() refuses a Promise; it is taken out and awaited below.
+        if (result && typeof result.then === 'function') pending = result;
+        else return result;
+      });
+    } catch (error) {
+      judge(name, args, error);
+      continue;
+    }
+    // A Promise is judged by how it settles: a rejection counts as a throw (the functions that
+    // would wait for peers are not fuzzed, so every one settles).
+    if (pending) {
+      try {
+        await pending;
+      } catch (error) {
+        judge(name, args, error);
+        continue;
+      }
+    }
+    summary.returned += 1;
+  }
+  process.stdout.write(JSON.stringify(summary));
+}
+
+fuzz();
