@@ -1,19 +1,9 @@
 // Argument checks of the TypeScript layer, for functions that read an argument before any
 // native call could check it: the error names the function, the argument and what came, in the
-// words the native layer uses.
+// words the native layer uses. These know the Tensor class, and so load the addon; the checks
+// that need no libtorch are in lib/arguments.ts.
+import { describe } from './arguments';
 import { Tensor } from './tensor';
-
-/** A value as argument errors describe it. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (value instanceof Tensor) return 'a Tensor';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number') return `the number ${value}`;
-  if (typeof value === 'string') return `the string '${value}'`;
-  if (typeof value === 'symbol' || typeof value === 'bigint') return `a ${typeof value}`;
-  return typeof value === 'object' ? 'an object that is not a Tensor' : `a ${typeof value}`;
-}
 
 /** `value` when it is a Tensor; a TypeError naming the argument otherwise. */
 export function tensorArg(fn: string, name: string, value: unknown): Tensor {
@@ -47,13 +37,6 @@ export function iterableArg<T>(fn: string, name: string, value: unknown, expecte
     throw new TypeError(`${fn}(): argument '${name}' must be ${expected}, got ${describe(value)}`);
   }
   return value as Iterable<T>;
-}
-
-/** `value` when it is a non-empty string (a file path); a TypeError naming the argument otherwise. */
-export function pathArg(fn: string, name: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '')
-    throw new TypeError(`${fn}(): argument '${name}' must be a file path (a non-empty string), got ${describe(value)}`);
-  return value;
 }
 
 /** `value` when it is a positive integer; a TypeError naming the argument otherwise. */

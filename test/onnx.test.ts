@@ -135,7 +135,7 @@ describe('exportOnnx', () => {
 
   test('refuses what it cannot export, by name', () => {
     const model = createUNet('compact', { depth: 2, baseChannels: 2 });
-    expect(() => unetToOnnx(new nn.Sequential(new nn.Conv2d(1, 1, 3)) as never)).toThrow(/exportOnnx\(\): model must be a UNet/);
+    expect(() => unetToOnnx(new nn.Sequential(new nn.Conv2d(1, 1, 3)) as never)).toThrow(/exportOnnx\(\): argument 'model' must be a UNet/);
     expect(() => unetToOnnx(model, { opset: 11 })).toThrow(/exportOnnx\(\): option 'opset' must be one of 17, 18, 19, 20, 21, got 11/);
     expect(() => exportOnnx(model, path.join(folder, 'no-such-folder', 'model.onnx'))).toThrow(/the folder does not exist/);
     model.dispose();

@@ -3,7 +3,8 @@
 import { loadNpy, saveNpy } from '../io/npy';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
-import { pathArg, tensorArg } from '../check';
+import { pathArg } from '../arguments';
+import { tensorArg } from '../check';
 
 /** Writes one field (H, W, 2) as float32 .npy, atomically. */
 export function saveField(file: string, field: Tensor): void {

@@ -1,6 +1,6 @@
 // A small seeded random source for augmentation parameters. Each sample's parameters come from
 // its own seed, independent of torch's generator, the batch size and the device.
-import { describe } from '../check';
+import { describe } from '../arguments';
 
 /** Uniform [0, 1) numbers from a 32-bit seed (mulberry32), and Gaussians from them (Box–Muller). */
 export class SeededRandom {

@@ -1,6 +1,7 @@
 // Training and evaluation samples: an image (normalised per image) and its label image, with the
 // class targets and weight maps the loss needs, computed once per label.
-import { arrayArg, describe, objectArg, tensorArg } from '../check';
+import { describe } from '../arguments';
+import { arrayArg, objectArg, tensorArg } from '../check';
 import { keep } from '../memory';
 import type { Tensor } from '../tensor';
 import type { Normalisation } from './normalise';

@@ -2,7 +2,8 @@
 // PNG or TIFF; a multi-page TIFF is one sample per page.
 import * as path from 'node:path';
 
-import { arrayArg, pathArg } from '../check';
+import { pathArg } from '../arguments';
+import { arrayArg } from '../check';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';

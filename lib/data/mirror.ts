@@ -1,7 +1,8 @@
 // Regions of an image read with mirroring where they leave it: the overlap-tile strategy's
 // padding, shared by training tiles and prediction tiles.
 import { tensor as makeTensor } from '../creation';
-import { describe, tensorArg } from '../check';
+import { describe } from '../arguments';
+import { tensorArg } from '../check';
 import { tidy } from '../memory';
 import { mirrorIndex } from '../raster/tiles';
 import type { Tensor } from '../tensor';

@@ -27,14 +27,6 @@ export function setMaxImagePixels(pixels: number): void {
 
 const advice = "if the file is trusted, raise the limit with option 'maxPixels' or setMaxImagePixels()";
 
-/** Refuses an image file name that is not a path (a non-empty string), naming `reader`. */
-export function checkImagePath(reader: string, file: unknown): void {
-  if (typeof file !== 'string' || file === '')
-    throw new TypeError(
-      `${reader}: the file must be a path (a non-empty string), got ${typeof file === 'string' ? 'an empty string' : typeof file}`,
-    );
-}
-
 /** Refuses a declared image size over `limit` (default: the limit set), before anything is decoded. */
 export function checkImageSize(file: string, width: number, height: number, limit = maxPixels): void {
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) {

@@ -7,7 +7,8 @@ import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { NPY_MAGIC, npyBytes } from '../raster/npy';
 import { writeFileAtomic } from './atomic';
-import { pathArg, tensorArg } from '../check';
+import { pathArg } from '../arguments';
+import { tensorArg } from '../check';
 
 /** Thrown for a file that is not a readable .npy file; the message names the file and the fault. */
 export class NpyError extends Error {

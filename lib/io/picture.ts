@@ -22,7 +22,7 @@ function tensorLike(fn: string, name: string, value: unknown): Tensor {
 }
 
 /** Checks that `fn`'s argument `name` is a Picture: `height` × `width` × 3 bytes. */
-function checkPicture(fn: string, name: string, value: unknown): Picture {
+export function checkPicture(fn: string, name: string, value: unknown): Picture {
   const { height, width, rgb } = (value ?? {}) as Partial<Picture>;
   if (
     value === null ||

@@ -2,7 +2,8 @@
 // grayscale ids), and pictures out: gray images, label images, colour maps and RGB pictures.
 import { PNG } from 'pngjs';
 
-import { pathArg, tensorArg } from '../check';
+import { pathArg } from '../arguments';
+import { tensorArg } from '../check';
 import { native } from '../native';
 import { decodeImagePng, decodeLabelPng, type ReadImageOptions, writeLabelRasterPng, writePicturePng } from '../raster/png';
 import type { Tensor } from '../tensor';

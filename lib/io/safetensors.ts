@@ -6,7 +6,8 @@ import { type DType, ELEMENT_SIZE } from '../dtype';
 import { native } from '../native';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
-import { objectArg, pathArg, tensorArg } from '../check';
+import { pathArg } from '../arguments';
+import { objectArg, tensorArg } from '../check';
 
 const CODES: Record<DType, string> = {
   float32: 'F32',

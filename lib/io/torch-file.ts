@@ -10,7 +10,7 @@ import { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
 import { type PickleGlobal, PickleError, unpickle } from './pickle';
 import { ArchiveError, ZipReader } from './zip';
-import { pathArg } from '../check';
+import { pathArg } from '../arguments';
 
 /** What a torch file holds: tensors inside dicts and lists, with numbers, strings, booleans and null. */
 export type TorchValue = Tensor | number | string | boolean | null | TorchValue[] | { [key: string]: TorchValue };

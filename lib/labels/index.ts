@@ -1,11 +1,11 @@
 // Label images (H, W) of integer ids as tensors: connected components on the addon's kernel, and
 // the array functions of lib/raster/labels. One typed home for what data, prediction and the
 // metrics need, so that none of them calls the addon's kernels by hand.
-import { describe, tensorArg } from '../check';
+import { tensorArg } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { native } from '../native';
-import type { Connectivity } from '../raster/labels';
+import { type Connectivity, checkPixels } from '../raster/labels';
 import type { Tensor } from '../tensor';
 
 export type { Connectivity } from '../raster/labels';
@@ -30,16 +30,7 @@ export function labelValues(labels: Tensor): Int32Array {
 
 /** An int32 (H, W) tensor from row-major ids. */
 export function labelTensor(values: Int32Array, height: number, width: number): Tensor {
-  if (!(values instanceof Int32Array))
-    throw new TypeError(`labelTensor(): argument 'values' must be an Int32Array, got ${describe(values)}`);
-  for (const [name, extent] of [
-    ['height', height],
-    ['width', width],
-  ] as const)
-    if (!Number.isInteger(extent) || extent < 0)
-      throw new RangeError(`labelTensor(): argument '${name}' must be an integer >= 0, got ${describe(extent)}`);
-  if (values.length !== height * width)
-    throw new RangeError(`labelTensor(): argument 'values' must hold ${height}×${width} ids, got ${values.length}`);
+  checkPixels('labelTensor', 'values', values, Int32Array, height, width);
   return tidy(() => tensor(values).reshape([height, width]));
 }
 

@@ -1,7 +1,8 @@
 // The cell tracking challenge's segmentation and detection measures, as its evaluation tools
 // (SEGMeasure, DETMeasure) define them: SEG pooled over every reference object of every frame,
 // DET from the AOGM-D graph edits. Frames are (predicted, reference) pairs of instance labels.
-import { arrayArg, describe } from '../check';
+import { describe } from '../arguments';
+import { arrayArg } from '../check';
 import { labelValues } from '../labels';
 import { Tensor } from '../tensor';
 

@@ -4,7 +4,8 @@ import { tidy } from '../memory';
 import { connectedComponents } from '../labels';
 import type { Tensor } from '../tensor';
 import { adaptedRandError, classScores, segScore, warpingError } from './segmentation';
-import { arrayArg, describe, tensorArg } from '../check';
+import { describe } from '../arguments';
+import { arrayArg, tensorArg } from '../check';
 
 /** One image's scores. */
 export interface ImageScores {

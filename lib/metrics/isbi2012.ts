@@ -11,7 +11,8 @@
 //   - V_Rand and V_Info after thinning (the current leaderboard): the membranes of both images
 //     thinned to one pixel first, then the foreground-restricted Rand F-score and its
 //     information-theoretic counterpart 2·I(S;T) / (H(S) + H(T)).
-import { arrayArg, describe } from '../check';
+import { describe } from '../arguments';
+import { arrayArg } from '../check';
 import { tensor } from '../creation';
 import { tidy } from '../memory';
 import { connectedComponents, labelValues, thin } from '../labels';

@@ -2,7 +2,7 @@
 // 2012 challenge (as scikit-image's `adapted_rand_error`), the warping error (Jain et al. 2010),
 // and the cell tracking challenge's SEG score. Inputs are label tensors (H, W) of the same size.
 import { labelTensor } from '../labels';
-import { describe } from '../check';
+import { describe } from '../arguments';
 import { Tensor } from '../tensor';
 
 function values(labels: Tensor, what: string, shape?: number[]): Int32Array {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { describe, pathArg } from '../check';
+import { pathArg } from '../arguments';
 import { writeFileAtomic } from '../io/atomic';
 import { checkOptions } from '../ops/options';
 import { Identity } from '../nn/modules/layers';
@@ -14,7 +14,7 @@ import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import type { Conv2d, ConvTranspose2d } from '../nn/modules/conv';
 import { packageRoot } from '../package-root';
 import type { Tensor } from '../tensor';
-import { type DoubleConv, type NormLayer, UNet, type UpStep } from '../unet/model';
+import { type DoubleConv, type NormLayer, type UNet, type UpStep, unetArg } from '../unet/model';
 import { type ModelDescription, defaultDescription } from '../unet/model-files';
 import { extentRule, skipCrops } from '../unet/size';
 import { GraphBuilder, floatTensorInfo } from './graph';
@@ -37,7 +37,7 @@ export interface ExportOnnxOptions {
 
 /** The tile rule of a network. */
 export function tileRule(model: UNet): TileRule {
-  if (!(model instanceof UNet)) throw new TypeError(`tileRule(): argument 'model' must be a UNet, got ${describe(model)}`);
+  unetArg('tileRule', "argument 'model'", model);
   const rule = extentRule(model.sizeSpec);
   return { ...rule, margin: model.marginFor(rule.smallestInput), defaultTile: model.defaultTileSize };
 }
@@ -51,10 +51,8 @@ function weights(tensor: Tensor): Float32Array {
 
 /** The ONNX model of `model` as bytes (see {@link exportOnnx}). */
 export function unetToOnnx(model: UNet, options: ExportOnnxOptions = {}): Uint8Array {
-  if (!(model instanceof UNet))
-    throw new TypeError(
-      `exportOnnx(): model must be a UNet (a generic Module has no known graph; the U-Net family is what this exporter writes), got ${describe(model)}`,
-    );
+  // A generic Module has no known graph: the U-Net family is what this exporter writes.
+  unetArg('exportOnnx', "argument 'model'", model);
   options = checkOptions('exportOnnx', options, ['opset', 'description']);
   const opset = options.opset ?? 17;
   const irVersion = ONNX_OPSETS[opset];

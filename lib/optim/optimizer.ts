@@ -5,7 +5,8 @@ import { noGrad } from '../autograd';
 import { keep, tidy } from '../memory';
 import { clearGrad } from '../nn/module';
 import { Tensor } from '../tensor';
-import { describe, iterableArg } from '../check';
+import { describe } from '../arguments';
+import { iterableArg } from '../check';
 import type { TorchValue } from '../io/torch-file';
 
 /** Per-parameter optimizer state: tensors (moments, step counters) and plain values. */

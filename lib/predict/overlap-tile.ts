@@ -13,8 +13,8 @@ import { softmax } from '../nn/functional';
 import { stack } from '../ops/join';
 import type { Tensor } from '../tensor';
 import { cropMirrored } from '../data/mirror';
-import { UNet } from '../unet/model';
-import { describe, tensorArg } from '../check';
+import { type UNet, unetArg } from '../unet/model';
+import { tensorArg } from '../check';
 import { checkOptions, oneOf } from '../ops/options';
 import { overlapStep } from '../raster/tiles';
 import { PRECISIONS, type Precision } from './precision';
@@ -55,15 +55,9 @@ interface Axis {
   step: number;
 }
 
-/** `model` if it is a UNet; a TypeError naming `fn`'s argument otherwise. */
-function modelArg(fn: string, model: unknown): UNet {
-  if (!(model instanceof UNet)) throw new TypeError(`${fn}(): argument 'model' must be a UNet, got ${describe(model)}`);
-  return model;
-}
-
 /** The tile geometry for a model and tile size: the input margin and the stride between tiles. */
 export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
-  modelArg('tileGeometry', model);
+  unetArg('tileGeometry', "argument 'model'", model);
   if (!model.isValidInputSize(tileSize)) model.outputSize(tileSize); // throws, naming the nearest valid sizes
   const { padding, depth } = model.options;
   return overlapStep(padding, 2 ** (depth - 1), padding === 'valid' ? model.marginFor(tileSize) : 0, tileSize, context);
@@ -167,7 +161,7 @@ function run(
   options: PredictOptions,
   predict: (source: Tensor, tileSize: number, batchSize: number, precision: Precision) => Tensor,
 ): Tensor {
-  modelArg('predict', model);
+  unetArg('predict', "argument 'model'", model);
   tensorArg('predict', 'image', image);
   options = checkOptions('predict', options, ['tileSize', 'batchSize', 'tta', 'context', 'device', 'exact', 'precision']);
   if (image.ndim !== 3 || image.shape[0] !== model.options.inChannels) {

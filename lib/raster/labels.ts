@@ -1,13 +1,14 @@
 // Label images as plain int32 arrays (row-major H × W ids, 0 the background): components, sizes,
 // seeded growth, borders between instances and thinning. No libtorch: the tensor path
 // (lib/labels), the ONNX engine and the browser page all use these.
+import { describe } from '../arguments';
 
 /**
  * Checks `fn`'s argument `name`: a `type` of `height` × `width` pixels, row-major, with `height`
  * and `width` integers >= 0 (without them, any length). Errors name the argument, as the
  * library's other checks do, since these functions are public (`labels.*`).
  */
-function checkPixels(
+export function checkPixels(
   fn: string,
   name: string,
   values: unknown,
@@ -17,23 +18,17 @@ function checkPixels(
 ): void {
   const typeName = type === 'array-like' ? 'an array of numbers' : `an ${type.name}`;
   const fits = type === 'array-like' ? ArrayBuffer.isView(values) || Array.isArray(values) : values instanceof type;
-  if (!fits) throw new TypeError(`${fn}(): argument '${name}' must be ${typeName}, got ${describeValue(values)}`);
+  if (!fits) throw new TypeError(`${fn}(): argument '${name}' must be ${typeName}, got ${describe(values)}`);
   if (height === undefined && width === undefined) return;
   for (const [extent, value] of [
     ['height', height],
     ['width', width],
   ] as const)
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-      throw new RangeError(`${fn}(): argument '${extent}' must be an integer >= 0, got ${describeValue(value)}`);
+      throw new RangeError(`${fn}(): argument '${extent}' must be an integer >= 0, got ${describe(value)}`);
   const length = (values as ArrayLike<number>).length;
   if (length !== (height as number) * (width as number))
     throw new RangeError(`${fn}(): argument '${name}' must hold ${String(height)}×${String(width)} pixels, got ${length}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return value.constructor?.name ? `a ${value.constructor.name}` : 'an object';
-  return typeof value === 'number' ? String(value) : `a ${typeof value}`;
 }
 
 /**
@@ -123,7 +118,7 @@ export function relabelSequential(values: Int32Array): Int32Array {
 export function removeSmallObjects(values: Int32Array, minSize: number): Int32Array {
   checkPixels('removeSmallObjects', 'values', values, Int32Array);
   if (!(typeof minSize === 'number' && minSize >= 0))
-    throw new RangeError(`removeSmallObjects(): 'minSize' must be >= 0, got ${describeValue(minSize)}`);
+    throw new RangeError(`removeSmallObjects(): 'minSize' must be >= 0, got ${describe(minSize)}`);
   const area = areas(values);
   return relabelSequential(values.map((id) => (id !== 0 && area[id]! < minSize ? 0 : id)));
 }
@@ -169,7 +164,7 @@ export function growSeeds(seeds: Int32Array, allowed: Uint8Array, height: number
 export function touchingBorders(values: Int32Array, height: number, width: number, borderWidth = 1): Uint8Array {
   checkPixels('touchingBorders', 'values', values, Int32Array, height, width);
   if (!Number.isInteger(borderWidth) || borderWidth < 1)
-    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${describeValue(borderWidth)}`);
+    throw new RangeError(`touchingBorders(): 'borderWidth' must be a positive integer, got ${describe(borderWidth)}`);
   const border = new Uint8Array(values.length);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {

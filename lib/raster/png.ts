@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import { PNG } from 'pngjs';
 
 import { writeFileAtomic } from '../io/atomic';
-import { checkImagePath, checkImageSize } from '../io/limits';
-import type { Picture } from '../io/picture';
+import { pathArg } from '../arguments';
+import { checkImageSize } from '../io/limits';
+import { checkPicture, type Picture } from '../io/picture';
 import type { ImageRaster, LabelRaster } from './image';
 import { labelPngBitDepth } from './labels';
 
@@ -25,8 +26,8 @@ export class PngError extends Error {
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // The size in the header (IHDR, the first chunk) is checked before pngjs allocates for it.
-function decode(file: string, options: ReadImageOptions): PNG & { colorType: number; depth: number } {
-  checkImagePath('PNG reader', file);
+function decode(fn: string, file: string, options: ReadImageOptions): PNG & { colorType: number; depth: number } {
+  pathArg(fn, 'file', file);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -49,7 +50,7 @@ function decode(file: string, options: ReadImageOptions): PNG & { colorType: num
  * three for colour (palette images expanded, alpha dropped).
  */
 export function decodeImagePng(file: string, options: ReadImageOptions = {}): ImageRaster {
-  const png = decode(file, options);
+  const png = decode('decodeImagePng', file, options);
   const { width, height } = png;
   const gray = png.colorType === 0 || png.colorType === 4;
   const channels = gray ? 1 : 3;
@@ -63,7 +64,7 @@ export function decodeImagePng(file: string, options: ReadImageOptions = {}): Im
 
 /** A grayscale PNG (8 or 16 bits) as int32 (H × W) ids; colour images are refused. */
 export function decodeLabelPng(file: string, options: ReadImageOptions = {}): LabelRaster {
-  const png = decode(file, options);
+  const png = decode('decodeLabelPng', file, options);
   const colorType = png.colorType;
   if (colorType !== 0 && colorType !== 4) {
     const kind = colorType === 3 ? 'palette' : 'RGB';
@@ -80,12 +81,8 @@ export function decodeLabelPng(file: string, options: ReadImageOptions = {}): La
 
 /** Writes an RGB picture as a PNG, atomically. */
 export function writePicturePng(file: string, picture: Picture): void {
-  checkImagePath('writePicturePng()', file);
-  if (picture === null || typeof picture !== 'object' || !(picture.rgb instanceof Uint8Array))
-    throw new TypeError("writePicturePng(): argument 'picture' must be a picture { height, width, rgb }");
-  const { rgb, height, width } = picture;
-  if (rgb.length !== height * width * 3)
-    throw new RangeError(`writePicturePng(): expected ${height} × ${width} × 3 bytes, got ${rgb.length}`);
+  pathArg('writePicturePng', 'file', file);
+  const { rgb, height, width } = checkPicture('writePicturePng', 'picture', picture);
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
   writeFileAtomic(file, PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false }));
@@ -93,7 +90,7 @@ export function writePicturePng(file: string, picture: Picture): void {
 
 /** Writes label ids as a grayscale PNG (8-bit, or 16-bit when an id exceeds 255), atomically. */
 export function writeLabelRasterPng(file: string, { height, width, data: values }: LabelRaster): void {
-  checkImagePath('writeLabelPng()', file);
+  pathArg('writeLabelPng', 'file', file);
   if (values.length !== height * width) throw new RangeError(`writeLabelPng(): expected ${height} × ${width} ids, got ${values.length}`);
   const bitDepth = labelPngBitDepth('writeLabelPng', values);
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth });

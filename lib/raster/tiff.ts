@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 
 import { decode, type TiffIfd } from 'tiff';
 
-import { checkImagePath, checkImageSize, checkTotalPixels } from '../io/limits';
+import { pathArg } from '../arguments';
+import { checkImageSize, checkTotalPixels } from '../io/limits';
 import type { ImageRaster, LabelRaster } from './image';
 import type { ReadImageOptions } from './png';
 
@@ -16,8 +17,8 @@ export class TiffError extends Error {
 
 // The pages' sizes are read first (their directories only) and checked against the limit, all
 // pages together, before any pixel data is decoded.
-function pages(file: string, options: ReadImageOptions): TiffIfd[] {
-  checkImagePath('TIFF reader', file);
+function pages(fn: string, file: string, options: ReadImageOptions): TiffIfd[] {
+  pathArg(fn, 'file', file);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -49,7 +50,7 @@ function pages(file: string, options: ReadImageOptions): TiffIfd[] {
  * float samples as stored; one channel for gray, three for colour (alpha dropped).
  */
 export function decodeImageTiff(file: string, options: ReadImageOptions = {}): ImageRaster[] {
-  return pages(file, options).map((page, index) => {
+  return pages('decodeImageTiff', file, options).map((page, index) => {
     const { width, height } = page;
     const components = page.components;
     const channels = components >= 3 ? 3 : 1;
@@ -67,7 +68,7 @@ export function decodeImageTiff(file: string, options: ReadImageOptions = {}): I
 
 /** Every page of a single-channel integer TIFF as int32 (H × W) label ids. */
 export function decodeLabelTiff(file: string, options: ReadImageOptions = {}): LabelRaster[] {
-  return pages(file, options).map((page, index) => {
+  return pages('decodeLabelTiff', file, options).map((page, index) => {
     if (page.components !== 1 || page.sampleFormat === 3) {
       throw new TiffError(
         `${file}: page ${index} is not a label image (one channel of integers expected, got ${page.components} channel(s)${page.sampleFormat === 3 ? ' of floats' : ''})`,

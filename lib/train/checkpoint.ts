@@ -1,7 +1,8 @@
 // Training checkpoints: model, optimizer, scheduler and gradient-scaler state with the step and
 // the run's settings, in one torch.save file (PyTorch loads it with weights_only=True), written
 // atomically so that a process killed while writing leaves the previous checkpoint intact.
-import { objectArg, pathArg } from '../check';
+import { pathArg } from '../arguments';
+import { objectArg } from '../check';
 import { loadTorch, saveTorch, type TorchValue } from '../io/torch-file';
 import type { SchedulerStateDict } from '../optim/lr-scheduler';
 import type { OptimizerStateDict } from '../optim/optimizer';

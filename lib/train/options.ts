@@ -3,7 +3,6 @@
 // records and what a resumed run must agree with.
 import type { AugmentOptions } from '../augment';
 import { validateAugmentOptions } from '../augment';
-import { describe } from '../check';
 import { samplesArg, type TrainingSample } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import { ProcessGroup } from '../distributed';
@@ -11,7 +10,7 @@ import { tidy } from '../memory';
 import { checkOptions, oneOf } from '../ops/options';
 import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
 import { tileGeometry } from '../predict/overlap-tile';
-import { UNet } from '../unet/model';
+import { type UNet, unetArg } from '../unet/model';
 import type { CalibrationTrial } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
 import { checkBackgroundWeight, IMAGE_SAMPLINGS, type ImageSampling, TILE_SAMPLING_DEFAULTS } from './tiles';
@@ -250,7 +249,7 @@ function positiveInteger(name: string, value: number): number {
 export function settingsOf(options: TrainOptions): Settings {
   if (options === undefined) throw new TypeError("train(): options must be an object with 'model', 'train' and 'steps'");
   checkOptions('train', options, TRAIN_OPTION_NAMES);
-  if (!(options.model instanceof UNet)) throw new TypeError(`train(): option 'model' must be a UNet, got ${describe(options.model)}`);
+  unetArg('train', "option 'model'", options.model);
   samplesArg('train', 'options.train', options.train, true);
   if (options.validation !== undefined) samplesArg('train', 'options.validation', options.validation, true);
   if (options.processGroup !== undefined && !(options.processGroup instanceof ProcessGroup))

@@ -14,7 +14,7 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../predict/ins
 import { predictProbabilities, type PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import { oneOf } from '../ops/options';
-import { UNet } from '../unet/model';
+import { type UNet, unetArg } from '../unet/model';
 import { weightedCrossEntropy } from '../weightmap/loss';
 
 /**
@@ -139,7 +139,7 @@ export function selectionScore(scores: ValidationScores, selectBy: SelectBy): nu
 
 /** Predicts and scores the validation samples. */
 export function validate(model: UNet, samples: TrainingSample[], options: ValidateOptions): ValidationScores {
-  if (!(model instanceof UNet)) throw new TypeError("validate(): argument 'model' must be a UNet");
+  unetArg('validate', "argument 'model'", model);
   samplesArg('validate', 'samples', samples, true);
   objectArg('validate', 'options', options);
   oneOf('validate', 'selectBy', options.selectBy, SELECT_BY);

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { describe, objectArg, pathArg } from '../check';
+import { pathArg } from '../arguments';
+import { objectArg } from '../check';
 import type { Normalisation } from '../data/normalise';
 import { writeFileAtomic } from '../io/atomic';
 import { loadSafetensors } from '../io/safetensors';
@@ -15,7 +16,7 @@ import { ZipReader } from '../io/zip';
 import { ScriptModule } from '../nn/script-module';
 import { tidy } from '../memory';
 import type { Tensor } from '../tensor';
-import { UNet, type UNetOptions } from './model';
+import { UNet, type UNetOptions, unetArg } from './model';
 
 /**
  * What the classes of a network mean, and so how its probabilities become labels:
@@ -69,7 +70,7 @@ export function saveModelDescription(folder: string, description: ModelDescripti
 /** Writes `folder/model.json` for a network with the default description. */
 export function saveModelConfig(folder: string, model: UNet): void {
   pathArg('saveModelConfig', 'folder', folder);
-  if (!(model instanceof UNet)) throw new TypeError(`saveModelConfig(): argument 'model' must be a UNet, got ${describe(model)}`);
+  unetArg('saveModelConfig', "argument 'model'", model);
   saveModelDescription(folder, defaultDescription(model.options));
 }
 

@@ -12,6 +12,7 @@ import { BatchNorm2d, GroupNorm, InstanceNorm2d } from '../nn/modules/norm';
 import { ModuleList } from '../nn/modules/container';
 import type { Tensor } from '../tensor';
 import { type SizeSpec, inputExtentFor, invalidExtentMessage, MAX_DEPTH, nearestValidExtents, outputExtent } from './size';
+import { describe } from '../arguments';
 import { tensorArg } from '../check';
 
 /** The choices that make a U-Net. */
@@ -285,4 +286,13 @@ function validateOptions(o: UNetOptions): void {
   if (o.normalization === 'group' && o.baseChannels % o.groups !== 0) {
     throw new RangeError(`UNet: group normalisation needs baseChannels (${o.baseChannels}) divisible by groups (${o.groups})`);
   }
+}
+
+/**
+ * `value` when it is a UNet; a TypeError naming `fn` and `what` (`argument 'model'`, `option
+ * 'model'`) otherwise.
+ */
+export function unetArg(fn: string, what: string, value: unknown): UNet {
+  if (!(value instanceof UNet)) throw new TypeError(`${fn}(): ${what} must be a UNet, got ${describe(value)}`);
+  return value;
 }

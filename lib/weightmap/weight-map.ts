@@ -9,7 +9,8 @@ import { where } from '../ops/compare';
 import { pad, stack } from '../ops/join';
 import { index } from '../ops/indexing';
 import { Tensor } from '../tensor';
-import { describe, tensorArg } from '../check';
+import { describe } from '../arguments';
+import { tensorArg } from '../check';
 import { checkOptions, oneOf } from '../ops/options';
 import { WEIGHT_MAP_PRESET_NAMES, WEIGHT_MAP_PRESETS, type WeightMapPreset } from './presets';
 

@@ -6,7 +6,7 @@ import { cat } from '../../ops/join';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
-import { describe } from '../../check';
+import { describe } from '../../arguments';
 import { checkOptions } from '../../ops/options';
 
 /** Options of `BatchNorm2d`. */
