@@ -30,5 +30,7 @@ for (const name of chosen) {
     process.exit(2);
   }
   console.log(`\n## ${name}: ${BENCHMARKS[name]}\n`);
+  const started = process.hrtime.bigint();
   execFileSync(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit', env });
+  console.log(`\n(${name}: ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`);
 }
