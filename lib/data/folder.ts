@@ -2,7 +2,7 @@
 // PNG or TIFF; a multi-page TIFF is one sample per page.
 import * as path from 'node:path';
 
-import { pathArg } from '../arguments';
+import { describe, pathArg } from '../arguments';
 import { arrayArg } from '../check';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
@@ -94,7 +94,7 @@ export function splitSamples<T extends { name: string }>(samples: T[], fraction:
   arrayArg('splitSamples', 'samples', samples);
   if (!(typeof fraction === 'number' && fraction >= 0 && fraction < 1))
     throw new RangeError(`splitSamples(): 'fraction' must be in [0, 1), got ${String(fraction)}`);
-  if (typeof seed !== 'number') throw new TypeError(`splitSamples(): argument 'seed' must be a number, got ${typeof seed}`);
+  if (typeof seed !== 'number') throw new TypeError(`splitSamples(): argument 'seed' must be a number, got ${describe(seed)}`);
   const count = samples.length < 2 || fraction === 0 ? 0 : Math.max(1, Math.round(samples.length * fraction));
   // A seeded Fisher–Yates over the names' order, independent of the file system's.
   const order = samples.map((_, k) => k);

@@ -1,5 +1,6 @@
 // What the network is trained to output for a label image, and how much each pixel counts:
 // the class targets and the loss weights, computed once per label image.
+import { describe } from '../arguments';
 import { positiveIntegerArg, tensorArg } from '../check';
 import { tensor as makeTensor } from '../creation';
 import { connectedComponents, labelTensor, labelValues, touchingBorders } from '../labels';
@@ -58,9 +59,7 @@ export const DEFAULT_BORDER_WIDTH = 2;
 /** Checks target options, naming the bad one. */
 export function checkTargetOptions(options: TargetOptions): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options))
-    throw new TypeError(
-      `target options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
-    );
+    throw new TypeError(`target options must be an object, got ${describe(options)}`);
   if (options.target !== undefined && !TARGET_KINDS.includes(options.target))
     throw new RangeError(`option 'target' must be one of ${TARGET_KINDS.join(', ')}, got ${JSON.stringify(options.target)}`);
   if (options.weights !== undefined && !WEIGHT_KINDS.includes(options.weights))

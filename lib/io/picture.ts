@@ -1,6 +1,7 @@
 // Pictures for people to look at: gray images, label images in colour, overlays, and panels
 // of them side by side, as 8-bit RGB. Only types come from the tensor layer: the ONNX engine
 // uses the array functions here without libtorch.
+import { describe } from '../arguments';
 import type { Tensor } from '../tensor';
 
 /** An 8-bit RGB picture, pixels interleaved (H × W × 3). */
@@ -17,7 +18,7 @@ export interface Picture {
 function tensorLike(fn: string, name: string, value: unknown): Tensor {
   const shape = (value as { shape?: unknown } | null | undefined)?.shape;
   if (value === null || typeof value !== 'object' || !Array.isArray(shape))
-    throw new TypeError(`${fn}(): argument '${name}' must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(`${fn}(): argument '${name}' must be a Tensor, got ${describe(value)}`);
   return value as Tensor;
 }
 
@@ -63,9 +64,7 @@ export function imagePicture(image: Tensor): Picture {
 /** A distinct, stable colour per id (golden-ratio hues), black for 0. */
 export function labelColour(id: number): [number, number, number] {
   if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
-    throw new RangeError(
-      `labelColour(): argument 'id' must be a label id (an integer >= 0), got ${typeof id === 'number' ? id : typeof id}`,
-    );
+    throw new RangeError(`labelColour(): argument 'id' must be a label id (an integer >= 0), got ${describe(id)}`);
   if (id === 0) return [0, 0, 0];
   const hue = (id * 0.618033988749895) % 1;
   const channel = (shift: number): number => Math.round(255 * (0.55 + 0.45 * Math.cos(2 * Math.PI * (hue + shift))));

@@ -10,7 +10,7 @@ import { pathArg } from '../arguments';
 import { checkImageSize } from '../io/limits';
 import { checkPicture, type Picture } from '../io/picture';
 import type { ImageRaster, LabelRaster } from './image';
-import { labelPngBitDepth } from './labels';
+import { checkPixels, labelPngBitDepth } from './labels';
 
 /** Options of the PNG readers. */
 export interface ReadImageOptions {
@@ -91,7 +91,7 @@ export function writePicturePng(file: string, picture: Picture): void {
 /** Writes label ids as a grayscale PNG (8-bit, or 16-bit when an id exceeds 255), atomically. */
 export function writeLabelRasterPng(file: string, { height, width, data: values }: LabelRaster): void {
   pathArg('writeLabelPng', 'file', file);
-  if (values.length !== height * width) throw new RangeError(`writeLabelPng(): expected ${height} × ${width} ids, got ${values.length}`);
+  checkPixels('writeLabelPng', 'labels', values, 'array-like', height, width);
   const bitDepth = labelPngBitDepth('writeLabelPng', values);
   const png = new PNG({ width, height, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth });
   // pngjs takes 16-bit samples in the machine's byte order and swaps them itself.

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { describe } from '../arguments';
 import { packageRoot } from '../package-root';
 
 /** The models in the package, with what each segments. */
@@ -27,7 +28,9 @@ export function pretrainedFolder(name: string): string {
 /** A model location for prediction: a folder or file when one exists, else the name of a shipped model. */
 export function resolveModel(location: string): string {
   if (typeof location !== 'string' || location === '')
-    throw new TypeError(`resolveModel(): argument 'location' must be a folder, a file or a shipped model's name, got ${typeof location}`);
+    throw new TypeError(
+      `resolveModel(): argument 'location' must be a folder, a file or a shipped model's name, got ${describe(location)}`,
+    );
   if (fs.existsSync(location)) return location;
   if (Object.hasOwn(PRETRAINED, location)) return pretrainedFolder(location);
   throw new Error(`${location}: no such model folder or file, and not a shipped model (${Object.keys(PRETRAINED).join(', ')})`);

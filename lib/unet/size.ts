@@ -3,6 +3,7 @@
 // see an even size and the output is smaller than the input; with same padding the input must
 // divide by 2^(depth-1) and the output has its size. Either way the valid extents form an
 // arithmetic series, the rule (lib/raster/tile-rule) that an exported model carries too.
+import { describe } from '../arguments';
 import { type ExtentRule, invalidTileMessage, nearestValidTiles } from '../raster/tile-rule';
 
 /** The parts of the architecture that fix its sizes. */
@@ -21,7 +22,7 @@ export const MAX_DEPTH = 16;
 /** `spec` if it is a SizeSpec; otherwise an error naming `fn`'s argument 'spec' and what is wrong. */
 function checkedSpec(fn: string, spec: unknown): SizeSpec {
   if (spec === null || typeof spec !== 'object')
-    throw new TypeError(`${fn}(): argument 'spec' must be an object { depth, padding }, got ${spec === null ? 'null' : typeof spec}`);
+    throw new TypeError(`${fn}(): argument 'spec' must be an object { depth, padding }, got ${describe(spec)}`);
   const { depth, padding } = spec as Partial<SizeSpec>;
   if (!Number.isInteger(depth) || depth! < 1 || depth! > MAX_DEPTH)
     throw new RangeError(`${fn}(): argument 'spec': depth must be an integer in 1..${MAX_DEPTH}, got ${String(depth)}`);
