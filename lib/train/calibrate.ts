@@ -12,7 +12,14 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../predict/ins
 import type { PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
-import { checkScoringArgs, isbiScoresOf, scoreValidation, type SelectBy, type ValidationScores, validationProbabilities } from './validate';
+import {
+  checkScoringArgs,
+  isbiScoresOf,
+  type SelectBy,
+  type ValidationScores,
+  validationProbabilities,
+  validationScoresOf,
+} from './validate';
 
 /** Foreground thresholds tried. */
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
@@ -53,12 +60,12 @@ export function calibratePostprocess(
   checkScoringArgs('calibratePostprocess', samples, probabilities, base, selectBy);
   if (typeof typicalArea !== 'number' || !(typicalArea >= 0))
     throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);
-  if (base.kind === 'classes') return { postprocess: base, scores: scoreValidation(samples, probabilities, base, selectBy), trials: [] };
+  if (base.kind === 'classes') return { postprocess: base, scores: validationScoresOf(samples, probabilities, base, selectBy), trials: [] };
   if (selectBy === 'rand') {
     // The Rand error is taken over every threshold at once: its best threshold is the choice.
     const isbi = isbiScoresOf(samples, probabilities, ['randError']);
     const postprocess = { ...base, threshold: isbi.bestThreshold.randError, minSize: 0 };
-    const scores = scoreValidation(samples, probabilities, postprocess, selectBy, { isbiRandError: isbi.randError });
+    const scores = validationScoresOf(samples, probabilities, postprocess, selectBy, { isbiRandError: isbi.randError });
     return { postprocess, scores, trials: [] };
   }
   const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
@@ -82,7 +89,7 @@ export function calibratePostprocess(
       ? trial
       : best,
   );
-  return { postprocess: chosen.postprocess, scores: scoreValidation(samples, probabilities, chosen.postprocess, selectBy), trials };
+  return { postprocess: chosen.postprocess, scores: validationScoresOf(samples, probabilities, chosen.postprocess, selectBy), trials };
 }
 
 /**

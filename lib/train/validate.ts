@@ -85,6 +85,17 @@ export function scoreValidation(
 ): ValidationScores {
   checkScoringArgs('scoreValidation', samples, probabilities, postprocess, selectBy);
   objectArg('scoreValidation', 'known', known);
+  return validationScoresOf(samples, probabilities, postprocess, selectBy, known);
+}
+
+/** scoreValidation for arguments already checked: what validation and the calibration call. */
+export function validationScoresOf(
+  samples: TrainingSample[],
+  probabilities: Tensor[],
+  postprocess: PostprocessOptions,
+  selectBy: SelectBy,
+  known: KnownScores = {},
+): ValidationScores {
   const instanceLabels = postprocess.kind !== 'classes';
   const predicted = samples.map((_sample, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
   try {
@@ -212,7 +223,7 @@ function scoreProbabilities(
           ) as number),
         0,
       ) / samples.length;
-    return scoreValidation(samples, probabilities, postprocess, selectBy, { loss });
+    return validationScoresOf(samples, probabilities, postprocess, selectBy, { loss });
   } finally {
     for (const p of probabilities) p.dispose();
   }

@@ -62,13 +62,17 @@ export function isValidExtent(input: number, spec: SizeSpec): boolean {
  * pooling halves, so one more pixel of the deepest level is that many at the input).
  */
 export function extentRule(spec: SizeSpec): ExtentRule {
-  const { depth, padding } = checkedSpec('extentRule', spec);
-  return { padding, depth, smallestInput: smallestInputFor(1, spec), inputStep: 2 ** (depth - 1) };
+  return ruleOf(checkedSpec('extentRule', spec));
+}
+
+// extentRule for a checked spec.
+function ruleOf(spec: SizeSpec): ExtentRule {
+  return { padding: spec.padding, depth: spec.depth, smallestInput: smallestInputFor(1, spec), inputStep: 2 ** (spec.depth - 1) };
 }
 
 /** The nearest valid extents at or below and at or above `input` (below is null when there is none). */
 export function nearestValidExtents(input: number, spec: SizeSpec): { below: number | null; above: number } {
-  const rule = extentRule(checkedSpec('nearestValidExtents', spec));
+  const rule = ruleOf(checkedSpec('nearestValidExtents', spec));
   try {
     return nearestValidTiles(rule, input);
   } catch (error) {
@@ -99,7 +103,7 @@ function smallestInputFor(output: number, spec: SizeSpec): number {
 
 /** The explanation of why `input` does not fit, naming the nearest extents that do. */
 export function invalidExtentMessage(input: number, spec: SizeSpec): string {
-  return invalidTileMessage(extentRule(checkedSpec('invalidExtentMessage', spec)), input);
+  return invalidTileMessage(ruleOf(checkedSpec('invalidExtentMessage', spec)), input);
 }
 
 /**
