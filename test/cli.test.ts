@@ -85,6 +85,7 @@ describe('unet command line', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--out', 'x'], /unet train: missing --data/],
       [['train', '--data', 'x', '--out', 'y', '--steps', 'many'], /--steps must be a number, got 'many'/],
+      [['train', '--data', 'x', '--out', 'y', '--watershed', '--no-watershed'], /--watershed and --no-watershed contradict each other/],
       [
         ['train', '--data', 'x', '--out', 'y', '--recipe', 'soup'],
         /--recipe: unknown recipe 'soup'; known: dic-c2dh-hela, phc-c2dh-u373, isbi2012, nuclei/,

@@ -2,9 +2,9 @@
 // training targets built from them; post-processing of probabilities into cells.
 import { type Tensor, torch, weightMap } from '../lib';
 import { trainingTargets } from '../lib/data/targets';
-import { areas, connectedComponents, growSeeds, labelValues, removeSmallObjects, touchingBorders } from '../lib/labels';
+import { areas, connectedComponents, gaussianSmooth, growSeeds, labelValues, removeSmallObjects, touchingBorders } from '../lib/labels';
 import { normaliseImage } from '../lib/data/normalise';
-import { labelsFromProbabilities } from '../lib/predict/instances';
+import { labelsFromProbabilities, notMembraneProbability } from '../lib/predict/instances';
 import { runPython } from './support/python';
 
 const ids = (rows: number[][]): Tensor => torch.tensor(rows, { dtype: 'int32' });
@@ -204,5 +204,82 @@ outputs["labels"] = torch.from_numpy(watershed(distance, seeds, mask=mask).astyp
     expect(differ).toBeLessThanOrEqual(h);
     expect(torch.tidy(() => ours.max().item())).toBe(2);
     torch.dispose([p, ours, out]);
+  });
+
+  test("watershed: scipy's gaussian_filter and scikit-image's watershed with lines, pixel for pixel", () => {
+    // Random "not membrane" probabilities: smoothed, they rise into blobs that seed basins.
+    torch.manualSeed(7);
+    const [h, w] = [45, 61];
+    const p = torch.tidy(() => {
+      const cell = torch.rand([h, w]);
+      return torch.stack([cell.neg().add(1), cell]);
+    });
+    const postprocess = { kind: 'cells' as const, threshold: 0.55, minSize: 3, watershed: { sigma: 1.5 } };
+    const ours = labelsFromProbabilities(p, postprocess);
+    const map = notMembraneProbability(p, postprocess);
+    const smoothed = gaussianSmooth(
+      torch.tidy(() => p.select(0, 1).contiguous().toTypedArray() as Float32Array),
+      h,
+      w,
+      1.5,
+    );
+    const out = runPython(
+      `
+import numpy as np
+from scipy import ndimage
+from skimage.segmentation import relabel_sequential, watershed
+p = inputs["p"].numpy().astype(np.float64)
+outputs["plain"] = torch.from_numpy(ndimage.gaussian_filter(p[1], 1.5))
+cell = ndimage.gaussian_filter(1 - p[0], 1.5)
+seeds, _ = ndimage.label(cell > 0.55)
+seeds[(np.bincount(seeds.ravel()) < 3)[seeds] & (seeds > 0)] = 0
+seeds = relabel_sequential(seeds)[0]
+labels = watershed(1 - cell, seeds, watershed_line=True)
+outputs["labels"] = torch.from_numpy(labels.astype("int32"))
+outputs["seeds"] = torch.tensor(int(seeds.max()))
+`,
+      { p },
+    );
+    expect(Math.max(...smoothed.map((v, k) => Math.abs(v - (out.plain!.toTypedArray() as Float64Array)[k]!)))).toBeLessThan(1e-12);
+    expect(ours.equal(out.labels!)).toBe(true);
+    expect(torch.tidy(() => ours.max().item())).toBe(out.seeds!.item());
+    expect(out.seeds!.item()).toBeGreaterThan(5);
+    // Every pixel is a basin's or a line's; the map of "not membrane" is 0 on the lines.
+    torch.tidy(() => {
+      const lines = ours.eq(0);
+      expect(lines.sum().item()).toBeGreaterThan(0);
+      expect(map.maskedSelect(lines).max().item()).toBe(0);
+      expect(map.maskedSelect(lines.logicalNot()).equal(p.select(0, 1).maskedSelect(lines.logicalNot()))).toBe(true);
+    });
+    torch.dispose([p, ours, map, out]);
+  });
+
+  test('watershed: a membrane too faint for any threshold still parts two cells', () => {
+    torch.tidy(() => {
+      // "Not membrane" 1 either side of a membrane column (0) that fades to 0.92 over three rows: every ISBI level (0.0–0.9) sees a gap.
+      const cell = torch.ones([9, 9]);
+      cell.narrow(1, 4, 1).fill_(0);
+      cell.narrow(0, 3, 3).narrow(1, 4, 1).fill_(0.92);
+      const p = torch.stack([cell.neg().add(1), cell]);
+      expect(labelsFromProbabilities(p, { kind: 'cells', threshold: 0.9 }).max().item()).toBe(1);
+      const basins = labelsFromProbabilities(p, { kind: 'cells', threshold: 0.95, watershed: { sigma: 0 } });
+      expect(basins.max().item()).toBe(2);
+      // The line is the membrane's column, gap included.
+      expect(basins.select(1, 4).eq(0).all().item()).toBe(true);
+      expect(basins.narrow(1, 0, 4).eq(1).all().item()).toBe(true);
+      expect(
+        notMembraneProbability(p, { kind: 'cells', threshold: 0.95, watershed: { sigma: 0 } })
+          .select(1, 4)
+          .max()
+          .item(),
+      ).toBe(0);
+      expect(() => labelsFromProbabilities(p, { kind: 'cells', watershed: { sigma: -1 } })).toThrow(
+        /option 'watershed.sigma' must be a number in \[0, 64\], got the number -1/,
+      );
+      expect(() => labelsFromProbabilities(p, { kind: 'classes', watershed: { sigma: 1 } })).toThrow(
+        /option 'watershed' is for kind 'cells', got 'classes'/,
+      );
+      expect(() => labelsFromProbabilities(p, { kind: 'cells', watershed: { width: 1 } as never })).toThrow(/unknown option 'width'/);
+    });
   });
 });

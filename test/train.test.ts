@@ -6,11 +6,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
-import { labelsFromProbabilities } from '../lib/predict/instances';
+import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict/instances';
 import { readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
-import { calibratePostprocess, medianCellArea } from '../lib/train/calibrate';
+import {
+  CALIBRATION_THRESHOLDS,
+  CALIBRATION_WATERSHED_SIGMAS,
+  type CellTrial,
+  calibratePostprocess,
+  medianCellArea,
+} from '../lib/train/calibrate';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
 import type { Tensor } from '../lib/tensor';
@@ -669,7 +675,7 @@ describe('unet train, predict and eval', () => {
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
 
-  test("unet accuracy on an ISBI 2012 stand-in: the best model and the threshold chosen by the Rand error, the test slices scored by the challenge's measures", () => {
+  test("unet accuracy on an ISBI 2012 stand-in: the best model and the watershed chosen by the Rand error, the test slices scored by the challenge's measures, as unet eval scores them", () => {
     // ISBI's encoding (8-bit, 255: not membrane, 0: membrane) and slice names; generated cells stand for the neurites.
     const set = path.join(folder, 'isbi-bench', 'isbi2012');
     for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
@@ -689,15 +695,26 @@ describe('unet train, predict and eval', () => {
     const [row] = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as {
       validation: { isbiRandError: number };
       test: Record<string, number>;
-      postprocess: { threshold: number; minSize: number };
+      postprocess: PostprocessOptions;
     }[];
     expect(row!.validation.isbiRandError).toBeGreaterThanOrEqual(0);
     expect(row!.validation.isbiRandError).toBeLessThanOrEqual(1);
     for (const measure of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo']) {
       expect([measure, row!.test[measure]! >= 0 && row!.test[measure]! <= 1]).toEqual([measure, true]);
     }
-    expect(row!.postprocess.minSize).toBe(0);
-    expect(Math.round(row!.postprocess.threshold * 10) / 10).toBe(row!.postprocess.threshold);
+    // The recipe's watershed, chosen on the 2 validation slices.
+    expect(CALIBRATION_WATERSHED_SIGMAS).toContain(row!.postprocess.watershed!.sigma);
+    expect(CALIBRATION_THRESHOLDS).toContain(row!.postprocess.threshold);
+    // The test slices' maps of "not membrane" are on disk, and unet eval scores them alike.
+    const predictions = path.join(out, 'isbi2012', 'heldout', 'test-predictions');
+    expect(fs.readdirSync(predictions).filter((file) => file.endsWith('.not-membrane.npy'))).toHaveLength(5);
+    const scored = execFileSync(
+      process.execPath,
+      [cli, 'eval', '--protocol', 'isbi2012', '--pred', predictions, '--truth', path.join(set, 'labels')],
+      { encoding: 'utf8' },
+    );
+    expect(scored).toContain(`| randError | ${row!.test.randError!.toFixed(6)} |`);
+    expect(scored).toContain(`| pixelError | ${row!.test.pixelError!.toFixed(6)} |`);
   }, 180_000);
 
   test('Ctrl-C during unet train saves a checkpoint and exits cleanly', async () => {
@@ -812,7 +829,7 @@ describe('the post-processing chosen at the end', () => {
       const { postprocess, scores, trials } = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'seg', typicalArea);
       torch.dispose(probabilities);
       // Every setting finds the cells (SEG 1 whatever the size); only a minimum size drops the specks.
-      const unfiltered = trials.find((trial) => trial.postprocess.minSize === 0 && trial.postprocess.threshold === 0.5)!;
+      const unfiltered = trials.find((trial) => trial.postprocess.minSize === 0 && trial.postprocess.threshold === 0.5) as CellTrial;
       expect(unfiltered.seg).toBeCloseTo(1, 6);
       expect(unfiltered.det).toBeLessThan(1);
       expect(postprocess.minSize).toBeGreaterThan(1);
@@ -852,6 +869,43 @@ describe('the post-processing chosen at the end', () => {
       expect(postprocess.minSize).toBe(0);
       expect(scores.isbiRandError).toBeCloseTo(0, 6);
       expect(scores.score).toBeCloseTo(1, 6);
+    } finally {
+      release(data);
+    }
+  });
+
+  test("ISBI 2012 ('rand') with a watershed: its smoothing, seeds and smallest seed chosen by the Rand error of the map it leaves", () => {
+    const data = prepareSamples(
+      [0, 1].map((k) => {
+        const label = torch.ones([48, 48], { dtype: 'int32' });
+        label.narrow(0, 24 + k, 1).fill_(0);
+        label.narrow(1, 24, 1).fill_(0);
+        return { name: `membranes${k}`, image: label.to('float32').unsqueeze(0), label };
+      }),
+      'mask',
+      2,
+      {},
+    );
+    try {
+      // The upper membrane fades to 0.92 over 10 rows: open at every level of the challenge (0.0–0.9).
+      const probabilities = data.map((sample) =>
+        torch.tidy(() => {
+          const notMembrane = sample.target.to('float32');
+          notMembrane.narrow(0, 2, 10).narrow(1, 24, 1).fill_(0.92);
+          return torch.stack([notMembrane.neg().add(1), notMembrane]);
+        }),
+      );
+      const plain = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', medianCellArea(data));
+      const closed = calibratePostprocess(data, probabilities, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', medianCellArea(data));
+      torch.dispose(probabilities);
+      expect(plain.scores.isbiRandError).toBeGreaterThan(0.1);
+      // Seeds above 0.92 only: the gap is a line between two basins, as the truth's membrane is.
+      expect(closed.postprocess.watershed).toEqual({ sigma: 0 });
+      expect(closed.postprocess.threshold).toBe(0.95);
+      expect(closed.scores.isbiRandError).toBeCloseTo(0, 6);
+      const sizes = new Set(closed.trials.map((trial) => trial.postprocess.minSize)).size;
+      expect(closed.trials).toHaveLength(CALIBRATION_WATERSHED_SIGMAS.length * CALIBRATION_THRESHOLDS.length * sizes);
+      expect(closed.trials.every((trial) => 'randError' in trial)).toBe(true);
     } finally {
       release(data);
     }

@@ -104,7 +104,8 @@ function recalibrate(runDir: string, train: TrainingSample[], validation: Traini
   try {
     const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
-    const base = { kind: description.postprocess.kind };
+    const { kind, watershed } = description.postprocess;
+    const base = watershed === undefined ? { kind } : { kind, watershed };
     const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
     saveModelDescription(runDir, { ...description, postprocess });
     return {
@@ -130,7 +131,7 @@ function scoreRun(
     try {
       for (const [k, sample] of test.entries()) writePrediction(out, sample.name, sample.image, probabilities[k]!, description.postprocess);
       if (measure === 'isbi2012') {
-        const s = isbiScoresOf(test, probabilities);
+        const s = isbiScoresOf(test, probabilities, description.postprocess);
         return {
           scores: { pixelError: s.pixelError, randError: s.randError, warpingError: s.warpingError, vRand: s.vRand, vInfo: s.vInfo },
           tta: description.tta,

@@ -56,8 +56,15 @@ function runProtocol(protocol: string, predFolder: string, truths: Map<string, s
     truths,
   );
   const slices = files.map(([file, truth]) => {
-    const probabilities = loadNpy(file.replace(/\.npy$/, '.probabilities.npy'));
     const [t] = readLabels(truth);
+    // A model with a watershed leaves the map it is scored by (its lines are membrane).
+    const closed = file.replace(/\.npy$/, '.not-membrane.npy');
+    if (fs.existsSync(closed)) {
+      const probability = loadNpy(closed);
+      if (probability.ndim !== 2) throw new Error(`${closed}: expected an H × W map of "not membrane", got [${probability.shape}]`);
+      return { name: stemOf(file), probability, truth: t! };
+    }
+    const probabilities = loadNpy(file.replace(/\.npy$/, '.probabilities.npy'));
     if (probabilities.ndim !== 3 || probabilities.shape[0]! < 2)
       throw new Error(`${file}: expected C × H × W class probabilities (C >= 2), got [${probabilities.shape}]`);
     // Not membrane: every class but the background (class 0).
@@ -89,7 +96,7 @@ export const evalCommand = defineCommand({
     pred: {
       type: 'string',
       placeholder: 'DIR',
-      help: "unet predict's output: NAME.png label images (overlays are skipped), and for\nisbi2012 NAME.probabilities.npy",
+      help: "unet predict's output: NAME.png label images (overlays are skipped), and for\nisbi2012 NAME.probabilities.npy, or NAME.not-membrane.npy where a model's watershed left it",
     },
     truth: { type: 'string', placeholder: 'DIR', help: 'true label images with the same names (PNG or TIFF; masks are split into cells)' },
     protocol: {

@@ -89,7 +89,11 @@ async function predictFilesOnnx(
   try {
     return await predictPages(files, decodeImages, async (page: ImageRaster, name) => {
       const segmentation = await segmenter.segment(page, { tileSize, batchSize, tta });
-      return { written: writePredictionFiles(values.out!, name, segmentation), width: page.width, height: page.height };
+      return {
+        written: writePredictionFiles(values.out!, name, segmentation, model.postprocess),
+        width: page.width,
+        height: page.height,
+      };
     });
   } finally {
     await segmenter.release();

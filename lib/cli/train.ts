@@ -10,7 +10,8 @@ import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
 import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
-import { folderWeights } from '../unet/model-files';
+import { folderWeights, type PostprocessOptions } from '../unet/model-files';
+import { DEFAULT_WATERSHED } from '../raster/postprocess';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
 import { applyCommonFlags } from './common-flags';
@@ -45,7 +46,10 @@ export async function trainRun(
   manualSeed(request.train.seed);
   const model = createUNet(request.preset, { inChannels: train[0]!.image.shape[0]!, classes }).to(device);
   const quiet = (): void => {};
-  const postprocess = request.labels === 'classes' ? { kind: 'classes' as const } : { kind: request.targets.target ?? 'cells' };
+  const postprocess: PostprocessOptions =
+    request.labels === 'classes'
+      ? { kind: 'classes' }
+      : { kind: request.targets.target ?? 'cells', ...(request.watershed ? { watershed: DEFAULT_WATERSHED } : {}) };
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {

@@ -98,6 +98,11 @@ export const TRAINING_FLAGS = {
   select: { type: 'string', placeholder: 'MEASURE', help: `${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)` },
   tta: { type: 'boolean', help: 'predict with the 8 flips and turns by default (recorded; calibration uses it)' },
   'no-tta': { type: 'boolean', help: 'predict without them by default' },
+  watershed: {
+    type: 'boolean',
+    help: 'membrane maps (ISBI 2012): cells are the basins of a seeded watershed, which closes\nfaint gaps in membranes (its smoothing and seeds chosen on validation; recorded)',
+  },
+  'no-watershed': { type: 'boolean', help: 'cells are the connected foreground (the default but for --recipe isbi2012)' },
   device: { type: 'string', placeholder: 'D', help: 'cpu (default) | cuda | cuda:N' },
   amp: { type: 'boolean', help: 'CUDA: mixed precision' },
   'channels-last': { type: 'boolean', help: 'CUDA: channels-last memory format' },
@@ -139,6 +144,8 @@ export interface TrainingRequest {
   normalisation: Normalisation;
   targets: TargetOptions;
   minutes: number | undefined;
+  /** Post-process with a seeded watershed (`--watershed`). */
+  watershed: boolean;
   /** train()'s options besides the model, the samples and the run folder. */
   train: Omit<TrainOptions, 'model' | 'train' | 'validation' | 'seed'> & { seed: number };
 }
@@ -192,6 +199,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   const borderWidth = integerOption('border-width', values['border-width']);
   if (borderWidth !== undefined) targets.borderWidth = borderWidth;
   if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
+  if (values.watershed && values['no-watershed']) throw new UsageError('--watershed and --no-watershed contradict each other');
   const select = choiceOption<SelectBy>('select', values.select, SELECT_BY);
   const defined = <T extends object>(object: T): T =>
     Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
@@ -203,6 +211,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
     normalisation: choiceOption('normalise', values.normalise, NORMALISATIONS) ?? base.normalisation ?? 'zscore',
     targets,
     minutes: numberOption('minutes', values.minutes),
+    watershed: values['no-watershed'] ? false : values.watershed ? true : (base.watershed ?? false),
     train: defined({
       steps: integerOption('steps', values.steps) ?? plannedSteps(numberOption('minutes', values.minutes), base.stepsPerMinute),
       stepsPerEpoch: integerOption('epoch-steps', values['epoch-steps']) ?? base.stepsPerEpoch,
@@ -236,5 +245,6 @@ export function describeRequest(request: TrainingRequest): Record<string, unknow
     labels: request.labels,
     normalisation: request.normalisation,
     targets: request.targets,
+    watershed: request.watershed,
   };
 }

@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor';
 
 export type { Connectivity } from '../raster/labels';
 export { areas, componentValues, growSeeds, relabelSequential, removeSmallObjects, thin, touchingBorders } from '../raster/labels';
+export { gaussianSmooth, seededWatershed } from '../raster/watershed';
 
 function checkConnectivity(caller: string, connectivity: number): void {
   if (connectivity !== 4 && connectivity !== 8)

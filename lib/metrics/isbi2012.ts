@@ -74,39 +74,57 @@ function components(mask: Uint8Array, height: number, width: number): Int32Array
   return tidy(() => labelValues(connectedComponents(tensor(mask).reshape([height, width]), 4)));
 }
 
+/** The non-zero counts of `counts`. */
+function nonZero(counts: Float64Array): Float64Array {
+  return counts.filter((c) => c > 0);
+}
+
 // The contingency table of truth objects (rows; truth 0 left out) against predicted objects
-// (columns; predicted 0, membrane, as singletons).
+// (columns; predicted 0, membrane, as singletons), as the non-zero counts of each. Typed arrays
+// and a sort rather than maps: calibration scores a membrane map a hundred times.
 function table(
   truth: Int32Array,
   predicted: Int32Array,
-): { cells: Map<number, number>; rows: Map<number, number>; columns: Map<number, number>; singletons: number; n: number } {
-  const cells = new Map<number, number>();
-  const rows = new Map<number, number>();
-  const columns = new Map<number, number>();
+): { cells: Float64Array; rows: Float64Array; columns: Float64Array; singletons: number; n: number } {
+  let truthSpan = 1;
+  let span = 1;
+  for (let k = 0; k < truth.length; k += 1) {
+    if (truth[k]! >= truthSpan) truthSpan = truth[k]! + 1;
+    if (predicted[k]! >= span) span = predicted[k]! + 1;
+  }
+  const rows = new Float64Array(truthSpan);
+  const columns = new Float64Array(span);
+  const keys = new Float64Array(truth.length);
+  let pairs = 0;
   let singletons = 0;
   let n = 0;
-  let span = 1;
-  for (const id of predicted) span = Math.max(span, id + 1);
   for (let k = 0; k < truth.length; k += 1) {
     const i = truth[k]!;
     if (i === 0) continue;
     n += 1;
-    rows.set(i, (rows.get(i) ?? 0) + 1);
+    rows[i]! += 1;
     const j = predicted[k]!;
     if (j === 0) {
       singletons += 1;
       continue;
     }
-    columns.set(j, (columns.get(j) ?? 0) + 1);
-    const key = i * span + j;
-    cells.set(key, (cells.get(key) ?? 0) + 1);
+    columns[j]! += 1;
+    keys[pairs++] = i * span + j;
   }
-  return { cells, rows, columns, singletons, n };
+  const sorted = keys.subarray(0, pairs).sort();
+  const cells: number[] = [];
+  for (let k = 0; k < pairs; ) {
+    let end = k + 1;
+    while (end < pairs && sorted[end] === sorted[k]) end += 1;
+    cells.push(end - k);
+    k = end;
+  }
+  return { cells: Float64Array.from(cells), rows: nonZero(rows), columns: nonZero(columns), singletons, n };
 }
 
 function pairCounts(truth: Int32Array, predicted: Int32Array, into: PairCounts): void {
   const { cells, rows, columns, singletons } = table(truth, predicted);
-  const squares = (counts: Map<number, number>): number => [...counts.values()].reduce((sum, c) => sum + c * c, 0);
+  const squares = (counts: Float64Array): number => counts.reduce((sum, c) => sum + c * c, 0);
   into.truth += squares(rows);
   into.predicted += squares(columns) + singletons;
   into.joint += squares(cells) + singletons;
@@ -114,7 +132,7 @@ function pairCounts(truth: Int32Array, predicted: Int32Array, into: PairCounts):
 
 function entropyCounts(truth: Int32Array, predicted: Int32Array, into: EntropyCounts): void {
   const { cells, rows, columns, singletons, n } = table(truth, predicted);
-  const xlnx = (counts: Map<number, number>): number => [...counts.values()].reduce((sum, c) => sum + c * Math.log(c), 0);
+  const xlnx = (counts: Float64Array): number => counts.reduce((sum, c) => sum + c * Math.log(c), 0);
   into.n += n;
   into.truth += xlnx(rows);
   into.predicted += xlnx(columns);
@@ -160,7 +178,8 @@ function checkedSlices(
       );
     }
     const values = tidy(() => probability.to({ device: 'cpu', dtype: 'float32' }).contiguous().toTypedArray() as Float32Array);
-    for (const v of values) {
+    for (let k = 0; k < values.length; k += 1) {
+      const v = values[k]!;
       if (!(v >= 0 && v <= 1)) throw new RangeError(`isbiScores(): slice '${name}': probabilities must lie in [0, 1], found ${v}`);
     }
     const mask = Uint8Array.from(labelValues(truth), (v) => (v > 0 ? 1 : 0));
@@ -214,9 +233,11 @@ export function isbiScores(
     const thinnedRand: PairCounts = { truth: 0, predicted: 0, joint: 0 };
     const info: EntropyCounts = { n: 0, truth: 0, predicted: 0, joint: 0, singletons: 0 };
     data.forEach((slice, k) => {
-      const proposal = Uint8Array.from(slice.probability, (p) => (p > threshold ? 1 : 0));
+      // Plain loops: TypedArray.from with a function is many times slower, ten times a slice.
+      const proposal = new Uint8Array(slice.probability.length);
       for (let i = 0; i < proposal.length; i += 1) {
-        const predicted = proposal[i] === 1;
+        const predicted = slice.probability[i]! > threshold;
+        proposal[i] = predicted ? 1 : 0;
         const truth = slice.truth[i] === 1;
         if (predicted && truth) tp += 1;
         else if (predicted) fp += 1;

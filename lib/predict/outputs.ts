@@ -16,7 +16,7 @@ function planes(tensor: Tensor): { channels: number; height: number; width: numb
 /**
  * Writes `<name>.png` (the labels `postprocess` makes of the probabilities: cell ids, or class
  * ids), `<name>.probabilities.npy` (float32 C × H × W) and `<name>.overlay.png` (the labels in
- * colour over the image) into `folder`.
+ * colour over the image) into `folder`; with a watershed, `<name>.not-membrane.npy` too.
  */
 export function writePrediction(
   folder: string,
@@ -28,10 +28,15 @@ export function writePrediction(
   return tidy(() => {
     const labels = labelsFromProbabilities(probabilities, postprocess);
     const [height, width] = labels.shape as [number, number];
-    return writePredictionFiles(folder, name, {
-      normalised: planes(image),
-      probabilities: planes(probabilities),
-      labels: { height, width, data: labelValues(labels) },
-    });
+    return writePredictionFiles(
+      folder,
+      name,
+      {
+        normalised: planes(image),
+        probabilities: planes(probabilities),
+        labels: { height, width, data: labelValues(labels) },
+      },
+      postprocess,
+    );
   });
 }

@@ -3,7 +3,8 @@
 // kept. SEG does not count extra objects, so the choice maximises the cell tracking challenge's
 // overall segmentation measure OP_CSB = (SEG + DET) / 2, in which false objects cost through
 // DET: SEG alone kept every speck of foreground as a cell. The ISBI 2012 measure takes the
-// threshold of its best Rand error.
+// threshold of its best Rand error; with a watershed, the smoothing, seed threshold and smallest
+// seed of the least Rand error.
 import { samplesArg, type TrainingSample } from '../data/dataset';
 import { areas, labelValues } from '../labels';
 import { dispose } from '../memory';
@@ -25,6 +26,8 @@ import {
 export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
 /** Smallest objects tried, as fractions of the median area of the training cells. */
 export const CALIBRATION_SIZE_FRACTIONS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
+/** The watershed's smoothing σ tried (pixels). */
+export const CALIBRATION_WATERSHED_SIGMAS: readonly number[] = [0, 1, 2];
 
 /** The median pixel count of the cells of the training samples (0 without any). */
 export function medianCellArea(samples: TrainingSample[]): number {
@@ -39,12 +42,21 @@ export function medianCellArea(samples: TrainingSample[]): number {
   return all[Math.floor(all.length / 2)]!;
 }
 
-/** One setting tried, with its scores. */
-export interface CalibrationTrial {
+/** One setting tried, with the cell tracking challenge's scores. */
+export interface CellTrial {
   postprocess: PostprocessOptions;
   seg: number;
   det: number;
 }
+
+/** One watershed tried on a membrane map, with its ISBI 2012 Rand error. */
+export interface MembraneTrial {
+  postprocess: PostprocessOptions;
+  randError: number;
+}
+
+/** One setting tried, with the scores that chose among them. */
+export type CalibrationTrial = CellTrial | MembraneTrial;
 
 /**
  * Chooses the threshold and minimum object size of `base` on validation samples and their
@@ -61,16 +73,30 @@ export function calibratePostprocess(
   if (typeof typicalArea !== 'number' || !(typicalArea >= 0))
     throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);
   if (base.kind === 'classes') return { postprocess: base, scores: validationScoresOf(samples, probabilities, base, selectBy), trials: [] };
-  if (selectBy === 'rand') {
+  const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
+  if (selectBy === 'rand' && base.watershed === undefined) {
     // The Rand error is taken over every threshold at once: its best threshold is the choice.
-    const isbi = isbiScoresOf(samples, probabilities, ['randError']);
+    const isbi = isbiScoresOf(samples, probabilities, base, ['randError']);
     const postprocess = { ...base, threshold: isbi.bestThreshold.randError, minSize: 0 };
     const scores = validationScoresOf(samples, probabilities, postprocess, selectBy, { isbiRandError: isbi.randError });
     return { postprocess, scores, trials: [] };
   }
-  const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
+  if (selectBy === 'rand') {
+    // Each watershed's map is scored over every threshold; ties go to the setting tried first.
+    const trials = CALIBRATION_WATERSHED_SIGMAS.flatMap((sigma) =>
+      CALIBRATION_THRESHOLDS.flatMap((threshold) =>
+        sizes.map((minSize): MembraneTrial => {
+          const postprocess: PostprocessOptions = { ...base, threshold, minSize, watershed: { sigma } };
+          return { postprocess, randError: isbiScoresOf(samples, probabilities, postprocess, ['randError']).randError };
+        }),
+      ),
+    );
+    const chosen = trials.reduce((best, trial) => (trial.randError < best.randError ? trial : best));
+    const scores = validationScoresOf(samples, probabilities, chosen.postprocess, selectBy, { isbiRandError: chosen.randError });
+    return { postprocess: chosen.postprocess, scores, trials };
+  }
   const trials = CALIBRATION_THRESHOLDS.flatMap((threshold) =>
-    sizes.map((minSize) => {
+    sizes.map((minSize): CellTrial => {
       const postprocess: PostprocessOptions = { ...base, threshold, minSize };
       const predicted = samples.map((_, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
       try {
@@ -82,7 +108,7 @@ export function calibratePostprocess(
     }),
   );
   // Ties go to the threshold nearest 0.5, then to the smallest size (the order tried).
-  const overall = (trial: CalibrationTrial): number => (trial.seg + trial.det) / 2;
+  const overall = (trial: CellTrial): number => (trial.seg + trial.det) / 2;
   const chosen = trials.reduce((best, trial) =>
     overall(trial) > overall(best) ||
     (overall(trial) === overall(best) && Math.abs(trial.postprocess.threshold! - 0.5) < Math.abs(best.postprocess.threshold! - 0.5))

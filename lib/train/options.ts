@@ -233,7 +233,7 @@ export interface Settings {
   backgroundWeight: number;
   imageSampling: ImageSampling;
   validationTileSize: number;
-  postprocess: Required<PostprocessOptions>;
+  postprocess: ReturnType<typeof checkPostprocess>;
   selectBy: SelectBy;
   tta: boolean;
   /** The number of ranks training together (1: one process). */

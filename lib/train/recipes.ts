@@ -30,6 +30,8 @@ export interface Recipe {
   imageSampling: ImageSampling;
   augment: AugmentOptions;
   selectBy: SelectBy;
+  /** Cells as the basins of a seeded watershed (membrane maps; see PostprocessOptions.watershed). */
+  watershed: boolean;
   tta: boolean;
   stepsPerEpoch: number;
   /**
@@ -55,6 +57,7 @@ const COMMON = {
   schedule: 'cosine',
   augment: PAPER_AUGMENTATION,
   imageSampling: 'area',
+  watershed: false,
   stepsPerEpoch: 250,
   stepsPerMinute: 110,
 } as const satisfies Partial<Recipe>;
@@ -79,11 +82,13 @@ export const RECIPES = {
   },
   isbi2012: {
     ...COMMON,
-    summary: "ISBI 2012 EM membranes: the not-membrane probability map, scored by the challenge's Rand error",
+    summary:
+      "ISBI 2012 EM membranes: the not-membrane probability map, its gaps closed by a seeded watershed, scored by the challenge's Rand error",
     labels: 'mask',
     targets: { target: 'cells', weights: 'paper' },
     backgroundWeight: 1,
     selectBy: 'rand',
+    watershed: true,
     tta: true,
   },
   nuclei: {

@@ -10,7 +10,7 @@ import { dispose, tidy } from '../memory';
 import { ctcScores } from '../metrics/ctc';
 import { type ImageScores, meanScores, scoreImage } from '../metrics/evaluate';
 import { type IsbiMeasure, type IsbiScores, isbiScores } from '../metrics/isbi2012';
-import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
+import { labelsFromProbabilities, notMembraneProbability, type PostprocessOptions } from '../predict/instances';
 import { predictProbabilities, type PredictOptions } from '../predict/overlap-tile';
 import type { Tensor } from '../tensor';
 import { oneOf } from '../ops/options';
@@ -110,7 +110,8 @@ export function validationScoresOf(
       scores.seg = ctc.seg;
       scores.det = ctc.det;
     }
-    if (selectBy === 'rand') scores.isbiRandError = known.isbiRandError ?? isbiScoresOf(samples, probabilities, ['randError']).randError;
+    if (selectBy === 'rand')
+      scores.isbiRandError = known.isbiRandError ?? isbiScoresOf(samples, probabilities, postprocess, ['randError']).randError;
     scores.score = selectionScore(scores, selectBy);
     if (selectBy === 'seg' && instanceLabels) {
       // The post-processing is chosen at the end (calibrate.ts); an epoch is judged by its best of
@@ -231,13 +232,19 @@ function scoreProbabilities(
 
 /**
  * The ISBI 2012 measures of `probabilities` (channel 0: membrane) against the samples' membrane
- * masks (target > 0: not membrane), each best over the challenge's thresholds (see `isbiScores`).
+ * masks (target > 0: not membrane), each best over the challenge's thresholds (see `isbiScores`),
+ * of the map that `postprocess` leaves (its watershed's lines are membrane).
  */
-export function isbiScoresOf(samples: TrainingSample[], probabilities: Tensor[], measures?: readonly IsbiMeasure[]): IsbiScores {
+export function isbiScoresOf(
+  samples: TrainingSample[],
+  probabilities: Tensor[],
+  postprocess: PostprocessOptions,
+  measures?: readonly IsbiMeasure[],
+): IsbiScores {
   const slices = tidy(() =>
     samples.map((sample, k) => ({
       name: sample.name,
-      probability: probabilities[k]!.select(0, 0).neg().add(1).clamp(0, 1),
+      probability: notMembraneProbability(probabilities[k]!, postprocess),
       truth: sample.target.gt(0),
     })),
   );

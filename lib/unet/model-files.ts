@@ -36,8 +36,24 @@ export interface PostprocessOptions {
    * background probability is below one half). Default 0.5.
    */
   threshold?: number;
-  /** Objects of fewer pixels are dropped (default 0); seeds of `borders` below a quarter of it too. */
+  /**
+   * Objects of fewer pixels are dropped (default 0); seeds of `borders` below a quarter of it too,
+   * and with `watershed`, seeds below it.
+   */
   minSize?: number;
+  /**
+   * `cells` only, for membrane maps (ISBI 2012), where every pixel off a membrane belongs to some
+   * cell: the cells are the basins of a seeded watershed of the background probability, seeded
+   * where the cell probability passes `threshold`, and parted by one-pixel lines. Closes the
+   * gaps where a membrane is drawn faintly.
+   */
+  watershed?: Watershed;
+}
+
+/** The seeded watershed of a membrane map. */
+export interface Watershed {
+  /** σ in pixels of the Gaussian that smooths the probabilities first (0: none). */
+  sigma: number;
 }
 
 /** Everything prediction needs besides the weights. */
