@@ -11,7 +11,8 @@ import type { TrainingSample } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
 import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
-import { labelsFromProbabilities } from '../predict/instances';
+import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
+import { DEFAULT_WATERSHED } from '../raster/postprocess';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
@@ -98,14 +99,17 @@ function stemSet(samples: TrainingSample[], names: string[], set: string): Train
   return picked;
 }
 
-/** Chooses a trained run's post-processing again on its validation samples, as train() does at its end. */
-function recalibrate(runDir: string, train: TrainingSample[], validation: TrainingSample[]): Record<string, number> {
+/**
+ * Chooses a trained run's post-processing again on its validation samples, as train() does at its
+ * end, with a watershed when `watershed` (the recipe's, or --watershed) and the output is cells.
+ */
+function recalibrate(runDir: string, train: TrainingSample[], validation: TrainingSample[], watershed: boolean): Record<string, number> {
   const { model, description } = loadTrainedModel(runDir);
   try {
     const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
-    const { kind, watershed } = description.postprocess;
-    const base = watershed === undefined ? { kind } : { kind, watershed };
+    const { kind } = description.postprocess;
+    const base: PostprocessOptions = watershed && kind === 'cells' ? { kind, watershed: DEFAULT_WATERSHED } : { kind };
     const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
     saveModelDescription(runDir, { ...description, postprocess });
     return {
@@ -190,7 +194,7 @@ export const accuracyCommand = defineCommand({
     out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
     rescore: {
       type: 'boolean',
-      help: 'reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames and score the test frames (no training)',
+      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames (with the recipe's watershed, or --watershed / --no-watershed)\nand score the test frames (no training)",
     },
     ...TRAINING_FLAGS,
   },
@@ -274,7 +278,7 @@ async function accuracy(
           const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
           steps = previous?.steps ?? loadCheckpoint(path.join(runDir, 'checkpoint.pt')).step;
           trainingMinutes = previous?.trainingMinutes ?? NaN;
-          calibrated = recalibrate(runDir, run.train, run.validation);
+          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed);
           process.stderr.write(`${runDir}: rescored with the trained weights (${steps} steps)\n`);
         } else {
           const start = Date.now();
