@@ -840,9 +840,9 @@ describe('the post-processing chosen at the end', () => {
     }
   });
 
-  test("ISBI 2012 ('rand'): the threshold of the best Rand error on the not-membrane probability, no minimum size", () => {
-    // A membrane mask (1: not membrane) of four regions split by a cross one pixel wide.
-    const data = prepareSamples(
+  /** Two membrane masks (1: not membrane) of four regions split by a cross one pixel wide. */
+  const crossedMembranes = (): TrainingSample[] =>
+    prepareSamples(
       [0, 1].map((k) => {
         const label = torch.ones([48, 48], { dtype: 'int32' });
         label.narrow(0, 24 + k, 1).fill_(0);
@@ -853,16 +853,22 @@ describe('the post-processing chosen at the end', () => {
       2,
       {},
     );
+
+  /** Probabilities that are the truth, except that the upper membrane fades to `faded` over 10 rows. */
+  const fadedMembrane = (data: TrainingSample[], faded: number): Tensor[] =>
+    data.map((sample) =>
+      torch.tidy(() => {
+        const notMembrane = sample.target.to('float32');
+        notMembrane.narrow(0, 2, 10).narrow(1, 24, 1).fill_(faded);
+        return torch.stack([notMembrane.neg().add(1), notMembrane]);
+      }),
+    );
+
+  test("ISBI 2012 ('rand'): the threshold of the best Rand error on the not-membrane probability, no minimum size", () => {
+    const data = crossedMembranes();
     try {
-      // The truth, except that the upper membrane fades to a not-membrane probability of 0.65: at a
-      // threshold below 0.65 it breaks and merges two regions; from 0.7 on it holds.
-      const probabilities = data.map((sample) =>
-        torch.tidy(() => {
-          const notMembrane = sample.target.to('float32');
-          notMembrane.narrow(0, 2, 10).narrow(1, 24, 1).fill_(0.65);
-          return torch.stack([notMembrane.neg().add(1), notMembrane]);
-        }),
-      );
+      // At a threshold below 0.65 the faded membrane breaks and merges two regions; from 0.7 on it holds.
+      const probabilities = fadedMembrane(data, 0.65);
       const { postprocess, scores } = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', medianCellArea(data));
       torch.dispose(probabilities);
       expect(postprocess.threshold).toBeGreaterThanOrEqual(0.7);
@@ -875,26 +881,10 @@ describe('the post-processing chosen at the end', () => {
   });
 
   test("ISBI 2012 ('rand') with a watershed: its smoothing, seeds and smallest seed chosen by the Rand error of the map it leaves", () => {
-    const data = prepareSamples(
-      [0, 1].map((k) => {
-        const label = torch.ones([48, 48], { dtype: 'int32' });
-        label.narrow(0, 24 + k, 1).fill_(0);
-        label.narrow(1, 24, 1).fill_(0);
-        return { name: `membranes${k}`, image: label.to('float32').unsqueeze(0), label };
-      }),
-      'mask',
-      2,
-      {},
-    );
+    const data = crossedMembranes();
     try {
-      // The upper membrane fades to 0.92 over 10 rows: open at every level of the challenge (0.0–0.9).
-      const probabilities = data.map((sample) =>
-        torch.tidy(() => {
-          const notMembrane = sample.target.to('float32');
-          notMembrane.narrow(0, 2, 10).narrow(1, 24, 1).fill_(0.92);
-          return torch.stack([notMembrane.neg().add(1), notMembrane]);
-        }),
-      );
+      // Faded to 0.92, the membrane is open at every level of the challenge (0.0–0.9).
+      const probabilities = fadedMembrane(data, 0.92);
       const plain = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', medianCellArea(data));
       const closed = calibratePostprocess(data, probabilities, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', medianCellArea(data));
       torch.dispose(probabilities);

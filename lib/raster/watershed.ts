@@ -55,6 +55,12 @@ export function gaussianSmooth(values: ArrayLike<number>, height: number, width:
   return out;
 }
 
+function swapEntries(array: Float64Array | Int32Array, a: number, b: number): void {
+  const kept = array[a]!;
+  array[a] = array[b]!;
+  array[b] = kept;
+}
+
 /** A binary min-heap of pixels keyed by (value, age): equal values leave in the order they came. */
 class PixelQueue {
   private values = new Float64Array(1024);
@@ -68,19 +74,10 @@ class PixelQueue {
   }
 
   private swap(a: number, b: number): void {
-    const { values, ages, pixels, ids } = this;
-    const value = values[a]!;
-    values[a] = values[b]!;
-    values[b] = value;
-    const age = ages[a]!;
-    ages[a] = ages[b]!;
-    ages[b] = age;
-    const pixel = pixels[a]!;
-    pixels[a] = pixels[b]!;
-    pixels[b] = pixel;
-    const id = ids[a]!;
-    ids[a] = ids[b]!;
-    ids[b] = id;
+    swapEntries(this.values, a, b);
+    swapEntries(this.ages, a, b);
+    swapEntries(this.pixels, a, b);
+    swapEntries(this.ids, a, b);
   }
 
   push(value: number, age: number, pixel: number, id: number): void {
