@@ -11,8 +11,8 @@ import type { TrainingSample } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
 import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
-import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
-import { DEFAULT_WATERSHED } from '../raster/postprocess';
+import { labelsFromProbabilities } from '../predict/instances';
+import { basePostprocess } from '../raster/postprocess';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
@@ -109,7 +109,7 @@ function recalibrate(runDir: string, train: TrainingSample[], validation: Traini
     const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
     const { kind } = description.postprocess;
-    const base: PostprocessOptions = watershed && kind === 'cells' ? { kind, watershed: DEFAULT_WATERSHED } : { kind };
+    const base = basePostprocess(kind, watershed && kind === 'cells');
     const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
     saveModelDescription(runDir, { ...description, postprocess });
     return {

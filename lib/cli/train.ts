@@ -10,8 +10,8 @@ import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
 import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
-import { folderWeights, type PostprocessOptions } from '../unet/model-files';
-import { DEFAULT_WATERSHED } from '../raster/postprocess';
+import { folderWeights } from '../unet/model-files';
+import { basePostprocess } from '../raster/postprocess';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
 import { applyCommonFlags } from './common-flags';
@@ -46,10 +46,10 @@ export async function trainRun(
   manualSeed(request.train.seed);
   const model = createUNet(request.preset, { inChannels: train[0]!.image.shape[0]!, classes }).to(device);
   const quiet = (): void => {};
-  const postprocess: PostprocessOptions =
+  const postprocess =
     request.labels === 'classes'
-      ? { kind: 'classes' }
-      : { kind: request.targets.target ?? 'cells', ...(request.watershed ? { watershed: DEFAULT_WATERSHED } : {}) };
+      ? basePostprocess('classes', false)
+      : basePostprocess(request.targets.target ?? 'cells', request.watershed);
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = (): void => {

@@ -5,10 +5,15 @@ import { describe } from '../arguments';
 import { checkOptions } from '../ops/options';
 import type { OutputKind, PostprocessOptions, Watershed } from '../unet/model-files';
 import { componentValues, growSeeds, removeSmallObjects } from './labels';
-import { gaussianSmooth, seededWatershed } from './watershed';
+import { gaussianSmooth, MAX_SIGMA, seededWatershed } from './watershed';
 
 /** The watershed `unet train --watershed` starts from, before calibration chooses its σ. */
-export const DEFAULT_WATERSHED: Readonly<Watershed> = { sigma: 2 };
+const DEFAULT_WATERSHED: Readonly<Watershed> = { sigma: 2 };
+
+/** The post-processing training starts from (calibration chooses the rest): `kind`, with the default watershed when asked. */
+export function basePostprocess(kind: OutputKind, watershed: boolean): PostprocessOptions {
+  return watershed ? { kind, watershed: DEFAULT_WATERSHED } : { kind };
+}
 
 /** The classes a network of an output kind has (null: any). */
 export function classesOf(kind: OutputKind): number | null {
@@ -36,8 +41,8 @@ export function checkPostprocess(
   if (watershed === undefined) return { kind: options.kind, threshold, minSize };
   if (options.kind !== 'cells') throw new RangeError(`postprocess: option 'watershed' is for kind 'cells', got '${options.kind}'`);
   const { sigma } = checkOptions('postprocess.watershed', watershed, ['sigma']);
-  if (typeof sigma !== 'number' || !(sigma >= 0 && sigma <= 64))
-    throw new RangeError(`postprocess: option 'watershed.sigma' must be a number in [0, 64], got ${describe(sigma)}`);
+  if (typeof sigma !== 'number' || !(sigma >= 0 && sigma <= MAX_SIGMA))
+    throw new RangeError(`postprocess: option 'watershed.sigma' must be a number in [0, ${MAX_SIGMA}], got ${describe(sigma)}`);
   return { kind: options.kind, threshold, minSize, watershed: { sigma } };
 }
 

@@ -7,6 +7,9 @@
 import { describe } from '../arguments';
 import { checkPixels } from './labels';
 
+/** The largest smoothing σ (pixels) taken: beyond it the kernel's radius outgrows any tile. */
+export const MAX_SIGMA = 64;
+
 /** Where index `i` of a line of `n` samples reads under scipy's 'reflect' mode (d c b a | a b c d | d c b a). */
 function reflect(i: number, n: number): number {
   const period = 2 * n;
@@ -28,8 +31,8 @@ function gaussianWeights(sigma: number): Float64Array {
  */
 export function gaussianSmooth(values: ArrayLike<number>, height: number, width: number, sigma: number): Float64Array {
   checkPixels('gaussianSmooth', 'values', values, 'array-like', height, width);
-  if (typeof sigma !== 'number' || !(sigma >= 0 && sigma <= 64))
-    throw new RangeError(`gaussianSmooth(): argument 'sigma' must be a number in [0, 64], got ${describe(sigma)}`);
+  if (typeof sigma !== 'number' || !(sigma >= 0 && sigma <= MAX_SIGMA))
+    throw new RangeError(`gaussianSmooth(): argument 'sigma' must be a number in [0, ${MAX_SIGMA}], got ${describe(sigma)}`);
   const out = Float64Array.from(values);
   if (sigma === 0 || height === 0 || width === 0) return out;
   const weights = gaussianWeights(sigma);
