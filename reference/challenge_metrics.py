@@ -124,6 +124,20 @@ def isbi_scores(probabilities: list[np.ndarray], truths: list[np.ndarray], thres
     return best
 
 
+
+def rand_parts(probabilities: list[np.ndarray], truths: list[np.ndarray], threshold: float) -> dict:
+    """The Rand F-score's split and merge scores (Arganda-Carreras et al. 2015) at one threshold,
+    pooled and per slice: split = (sum n_ij^2) / (sum a_i^2) over the truth's objects, merge =
+    (sum n_ij^2) / (sum b_j^2) over the predicted ones, foreground-restricted as above."""
+    pooled = np.zeros(3)
+    slices = []
+    for probability, truth in zip(probabilities, truths):
+        joint, rows, columns, singletons, _ = _contingency(components(truth > 0), components(probability > threshold))
+        counts = np.array([(rows**2).sum(), (columns**2).sum() + singletons, (joint**2).sum() + singletons])
+        pooled += counts
+        slices.append([1 - 2 * counts[2] / (counts[0] + counts[1]), counts[2] / counts[0], counts[2] / counts[1]])
+    return {"split": pooled[2] / pooled[0], "merge": pooled[2] / pooled[1], "slices": slices}
+
 # Simple points: flipping the centre keeps one 8-connected foreground component and one
 # 4-connected background component touching it (the definition Jain et al. 2010 use).
 _RING = [(-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1)]

@@ -51,7 +51,8 @@ describe('cell tracking challenge SEG and DET', () => {
 });
 
 describe('ISBI 2012 measures', () => {
-  const slice = (probability: number[][], truth: number[][]): { probability: Tensor; truth: Tensor } => ({
+  const slice = (probability: number[][], truth: number[][], name?: string): { name?: string; probability: Tensor; truth: Tensor } => ({
+    ...(name === undefined ? {} : { name }),
     probability: torch.tensor(probability, { dtype: 'float32' }),
     truth: torch.tensor(truth, { dtype: 'int32' }),
   });
@@ -69,10 +70,28 @@ describe('ISBI 2012 measures', () => {
       const merged = isbiScores([slice([[0.9, 0.9, 0.9, 0.9]], [[255, 255, 0, 255]])], { thresholds: [0.5] });
       expect(merged.randError).toBeCloseTo(1 - 10 / 14, 12);
       expect(merged.pixelError).toBeCloseTo(1 - 6 / 7, 12); // tp 3, fp 1, fn 0
+      // A merge lowers the merge score only: Σn² / Σb² = 5 / 9, Σn² / Σa² = 5 / 5.
+      expect(merged.randParts.merge).toBeCloseTo(5 / 9, 12);
+      expect(merged.randParts.split).toBe(1);
       // Split: one truth object of 3 pixels; predicted 2 objects and a membrane pixel (a singleton).
       // Σa² = 9, Σb² = 1 + 1 + 1, Σn² = 1 + 1 + 1 → F = 6 / 12.
       const split = isbiScores([slice([[0.9, 0.1, 0.9]], [[255, 255, 255]])], { thresholds: [0.5] });
       expect(split.randError).toBeCloseTo(0.5, 12);
+      // A split lowers the split score only: Σn² / Σa² = 3 / 9, Σn² / Σb² = 3 / 3.
+      expect(split.randParts.split).toBeCloseTo(1 / 3, 12);
+      expect(split.randParts.merge).toBe(1);
+      // Two slices pool their counts; each keeps its own error and parts.
+      const both = isbiScores(
+        [slice([[0.9, 0.9, 0.9, 0.9]], [[255, 255, 0, 255]], 'merged'), slice([[0.9, 0.1, 0.9]], [[255, 255, 255]], 'split')],
+        { thresholds: [0.5] },
+      );
+      expect(both.randParts.slices.map((s) => [s.name, s.randError, s.split, s.merge])).toEqual([
+        ['merged', merged.randError, 1, merged.randParts.merge],
+        ['split', split.randError, split.randParts.split, 1],
+      ]);
+      expect(both.randParts.split).toBeCloseTo((5 + 3) / (5 + 9), 12);
+      expect(both.randParts.merge).toBeCloseTo((5 + 3) / (9 + 3), 12);
+      expect(both.randError).toBeCloseTo(1 - (2 * 8) / (14 + 12), 12);
       // The best level is kept: at 0.05 the split closes.
       const swept = isbiScores([slice([[0.9, 0.1, 0.9]], [[255, 255, 255]])], { thresholds: [0.05, 0.5] });
       expect(swept.randError).toBe(0);
@@ -129,16 +148,19 @@ describe('against reference/challenge_metrics.py', () => {
     const keys = [0, 1, 2];
     const ours = ctcScores(keys.map((k) => ({ predicted: frames[`predicted${k}`]!, reference: frames[`reference${k}`]! })));
     const isbi = isbiScores(keys.map((k) => ({ probability: frames[`probability${k}`]!, truth: frames[`truth${k}`]! })));
+    const randThreshold = torch.tensor(isbi.bestThreshold.randError, { dtype: 'float64' });
     const out = runPython(
       `
-from reference.challenge_metrics import ctc_scores, isbi_scores
+from reference.challenge_metrics import ctc_scores, isbi_scores, rand_parts
 ks = range(3)
 c = ctc_scores([(inputs[f"predicted{k}"].numpy(), inputs[f"reference{k}"].numpy()) for k in ks])
 i = isbi_scores([inputs[f"probability{k}"].numpy() for k in ks], [inputs[f"truth{k}"].numpy() for k in ks])
 outputs["ctc"] = torch.tensor([c["seg"], c["det"], c["objects"], c["falseNegatives"], c["falsePositives"], c["splits"]], dtype=torch.float64)
 outputs["isbi"] = torch.tensor([i["pixelError"], i["randError"], i["warpingError"], i["vRand"], i["vInfo"]], dtype=torch.float64)
+r = rand_parts([inputs[f"probability{k}"].numpy() for k in ks], [inputs[f"truth{k}"].numpy() for k in ks], float(inputs["randThreshold"]))
+outputs["parts"] = torch.tensor([r["split"], r["merge"], *[v for s in r["slices"] for v in s]], dtype=torch.float64)
 `,
-      frames,
+      { ...frames, randThreshold },
     );
     const [seg, det, objects, falseNegatives, falsePositives, splits] = out.ctc!.toArray() as number[];
     expect(ours.seg).toBeCloseTo(seg!, 12);
@@ -159,6 +181,12 @@ outputs["isbi"] = torch.tensor([i["pixelError"], i["randError"], i["warpingError
     // warp simple pixels only, and agree to a few pixels in 8,064.
     expect(Math.abs(isbi.warpingError - warpingError!)).toBeLessThan(5 / (3 * 48 * 56));
     expect(isbi.randError).toBeGreaterThan(0);
-    torch.dispose([frames, out]);
+    const [split, merge, ...bySlice] = out.parts!.toArray() as number[];
+    expect(isbi.randParts.split).toBeCloseTo(split!, 12);
+    expect(isbi.randParts.merge).toBeCloseTo(merge!, 12);
+    const ourSlices = isbi.randParts.slices.flatMap((s) => [s.randError, s.split, s.merge]);
+    expect(ourSlices).toHaveLength(9);
+    for (const [k, value] of ourSlices.entries()) expect(value).toBeCloseTo(bySlice[k]!, 12);
+    torch.dispose([frames, out, randThreshold]);
   });
 });

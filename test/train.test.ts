@@ -715,6 +715,9 @@ describe('unet train, predict and eval', () => {
     );
     expect(scored).toContain(`| randError | ${row!.test.randError!.toFixed(6)} |`);
     expect(scored).toContain(`| pixelError | ${row!.test.pixelError!.toFixed(6)} |`);
+    // Then the Rand error slice by slice, and pooled as above.
+    expect(scored.match(/^\| 2[0-4] \| \d\.\d{6} \| \d\.\d{6} \| \d\.\d{6} \|$/gm)).toHaveLength(5);
+    expect(scored).toContain(`| all | ${row!.test.randError!.toFixed(6)} |`);
   }, 180_000);
 
   test('Ctrl-C during unet train saves a checkpoint and exits cleanly', async () => {

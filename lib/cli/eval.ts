@@ -79,6 +79,15 @@ function runProtocol(protocol: string, predFolder: string, truths: Map<string, s
   for (const key of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo'] as const) {
     process.stdout.write(`| ${key} | ${scores[key].toFixed(6)} | ${scores.bestThreshold[key].toFixed(1)} |\n`);
   }
+  // One merge of two large neurites can carry the whole error: where it comes from, slice by slice.
+  const { randParts } = scores;
+  process.stdout.write(
+    `\nRand error by slice at its threshold ${scores.bestThreshold.randError.toFixed(1)} (split and merge scores, 1 = no split, no merge):\n`,
+  );
+  process.stdout.write('| slice | randError | split | merge |\n| --- | --- | --- | --- |\n');
+  for (const part of [...randParts.slices, { name: 'all', randError: scores.randError, split: randParts.split, merge: randParts.merge }]) {
+    process.stdout.write(`| ${part.name} | ${[part.randError, part.split, part.merge].map((v) => v.toFixed(6)).join(' | ')} |\n`);
+  }
   if (json) writeFileAtomic(json, `${JSON.stringify(scores, null, 2)}\n`);
   return 0;
 }

@@ -49,6 +49,23 @@ export interface IsbiScores {
   /** The level each best value came from. */
   bestThreshold: { pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number };
   levels: { threshold: number; pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number }[];
+  /** Where the Rand error comes from, at its best level (NaN without `randError`). */
+  randParts: RandParts;
+}
+
+/**
+ * The two halves of the Rand F-score (Arganda-Carreras et al. 2015): the split score
+ * Σn_ij² / Σa_i² falls when a true neurite is cut in parts, the merge score Σn_ij² / Σb_j² when
+ * one predicted object spans several neurites (both 1 when there is neither).
+ */
+export interface RandSplitMerge {
+  split: number;
+  merge: number;
+}
+
+/** The Rand error's split and merge scores pooled over the slices, and each slice's own. */
+export interface RandParts extends RandSplitMerge {
+  slices: (RandSplitMerge & { name: string; randError: number })[];
 }
 
 /** Counts of the foreground-restricted contingency table, summed over slices. */
@@ -146,6 +163,23 @@ function randFScore(c: PairCounts): number {
   return (2 * c.joint) / (c.truth + c.predicted);
 }
 
+/** The counts of several slices summed: the challenge pools the slices before taking scores. */
+function pooledCounts(slices: PairCounts[]): PairCounts {
+  const sum: PairCounts = { truth: 0, predicted: 0, joint: 0 };
+  for (const counts of slices) {
+    sum.truth += counts.truth;
+    sum.predicted += counts.predicted;
+    sum.joint += counts.joint;
+  }
+  return sum;
+}
+
+/** Split and merge scores of the counts: without truth pixels there are no predicted ones either. */
+function splitMerge(c: PairCounts): RandSplitMerge {
+  if (c.truth === 0) return { split: 1, merge: 1 };
+  return { split: c.joint / c.truth, merge: c.joint / c.predicted };
+}
+
 /**
  * 2·I(S;T) / (H(S) + H(T)) over the pooled table, with p = count / n: the F-score of the
  * information-theoretic split and merge scores. Singletons have p = 1/n each.
@@ -223,15 +257,18 @@ export function isbiScores(
     cells: components(s.truth, s.height, s.width),
     thinned: thinning ? components(thinnedForeground(s.truth, s.height, s.width), s.height, s.width) : null,
   }));
+  // Each level's Rand counts by slice, for the parts of the best level's error.
+  const randBySlice: PairCounts[][] = [];
   const levels = thresholds.map((threshold) => {
     let tp = 0;
     let fp = 0;
     let fn = 0;
     let wrong = 0;
     let pixels = 0;
-    const rand: PairCounts = { truth: 0, predicted: 0, joint: 0 };
     const thinnedRand: PairCounts = { truth: 0, predicted: 0, joint: 0 };
     const info: EntropyCounts = { n: 0, truth: 0, predicted: 0, joint: 0, singletons: 0 };
+    const sliceRand: PairCounts[] = [];
+    randBySlice.push(sliceRand);
     data.forEach((slice, k) => {
       // Plain loops: TypedArray.from with a function is many times slower, ten times a slice.
       const proposal = new Uint8Array(slice.probability.length);
@@ -243,7 +280,11 @@ export function isbiScores(
         else if (predicted) fp += 1;
         else if (truth) fn += 1;
       }
-      if (measures.has('randError')) pairCounts(truths[k]!.cells, components(proposal, slice.height, slice.width), rand);
+      if (measures.has('randError')) {
+        const counts: PairCounts = { truth: 0, predicted: 0, joint: 0 };
+        pairCounts(truths[k]!.cells, components(proposal, slice.height, slice.width), counts);
+        sliceRand.push(counts);
+      }
       const thinnedTruth = truths[k]!.thinned;
       if (thinnedTruth !== null) {
         const thinnedProposal = components(thinnedForeground(proposal, slice.height, slice.width), slice.height, slice.width);
@@ -263,7 +304,7 @@ export function isbiScores(
     return {
       threshold,
       pixelError: unless('pixelError', () => 1 - pixelF),
-      randError: unless('randError', () => 1 - randFScore(rand)),
+      randError: unless('randError', () => 1 - randFScore(pooledCounts(sliceRand))),
       warpingError: unless('warpingError', () => wrong / pixels),
       vRand: unless('vRand', () => randFScore(thinnedRand)),
       vInfo: unless('vInfo', () => infoFScore(info)),
@@ -285,6 +326,13 @@ export function isbiScores(
   const warping = best('warpingError', true);
   const vRand = best('vRand', false);
   const vInfo = best('vInfo', false);
+  const bestSlices = randBySlice[thresholds.indexOf(randBest.threshold)]!;
+  const randParts: RandParts = measures.has('randError')
+    ? {
+        ...splitMerge(pooledCounts(bestSlices)),
+        slices: bestSlices.map((counts, k) => ({ name: data[k]!.name, randError: 1 - randFScore(counts), ...splitMerge(counts) })),
+      }
+    : { split: NaN, merge: NaN, slices: [] };
   return {
     pixelError: pixel.value,
     randError: randBest.value,
@@ -299,5 +347,6 @@ export function isbiScores(
       vInfo: vInfo.threshold,
     },
     levels,
+    randParts,
   };
 }
