@@ -91,6 +91,7 @@ describe('unet command line', () => {
         /--recipe: unknown recipe 'soup'; known: dic-c2dh-hela, phc-c2dh-u373, isbi2012, nuclei/,
       ],
       [['predict', '--model', 'm', '--out', 'o'], /unet predict: expected 1 to Infinity argument\(s\)/],
+      [['train', '--data', 'x', '--out', 'y', '--keep', 'last'], /--keep must be one of best, final, got 'last'/],
       [['eval', '--pred', 'p', '--truth', 't', '--protocol', 'dice'], /--protocol must be one of ctc, isbi2012, got 'dice'/],
       [['weightmap', 'a.png', 'b.png', '--out', 'w.npy'], /expected 1 argument\(s\) besides the flags, got 2/],
       [['augment', 'a.png', '--out', 'o', '--interpolation', 'cubic'], /--interpolation must be one of bicubic, bilinear, got 'cubic'/],

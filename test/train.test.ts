@@ -7,7 +7,7 @@ import * as path from 'node:path';
 
 import { readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
 import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict/instances';
-import { readModelDescription } from '../lib/unet/model-files';
+import { loadTrainedModel, readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
 import {
@@ -278,6 +278,40 @@ describe('validation never loses steps; bad combinations fail before the first s
     expect(loadCheckpoint(path.join(folder, 'checkpoint.pt')).step).toBe(4);
     for (const file of ['best.safetensors', 'final.safetensors', 'model.json']) expect(fs.existsSync(path.join(folder, file))).toBe(true);
     expect(readModelDescription(path.join(folder, 'model.json')).postprocess).toEqual(result.postprocess);
+    release(data);
+  }, 120_000);
+
+  test("keep 'final' keeps the last step's weights: no best.safetensors, model.json says so, and the folder loads final.safetensors", async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    const model = tinyNetwork();
+    const options = {
+      model,
+      train: data.slice(0, 2),
+      steps: 4,
+      stepsPerEpoch: 2,
+      tileSize: model.inputSizeFor(20),
+      optimizer: 'adam' as const,
+    };
+    const result = await runTraining({ ...options, validation: data.slice(2), keep: 'final', outDir: folder });
+    expect(result.history.map((entry) => entry.step)).toEqual([2, 4]);
+    expect(fs.existsSync(path.join(folder, 'best.safetensors'))).toBe(false);
+    const description = readModelDescription(path.join(folder, 'model.json'));
+    expect(description.training?.keep).toBe('final');
+    expect(description.postprocess).toEqual(result.postprocess);
+    // A best.safetensors beside it (a run trained with keep 'best', then rescored) is not the model kept.
+    fs.writeFileSync(path.join(folder, 'best.safetensors'), 'not the kept weights');
+    const loaded = loadTrainedModel(folder);
+    expect(path.basename(loaded.weights)).toBe('final.safetensors');
+    torch.tidy(() => {
+      const trained = model.stateDict();
+      for (const [name, value] of Object.entries(loaded.model.stateDict()))
+        expect([name, value.equal(trained[name]!)]).toEqual([name, true]);
+    });
+    loaded.model.dispose();
+    await expect(runTraining({ ...options, keep: 'last' as 'final' })).rejects.toThrow(
+      /train\(\): option 'keep' must be one of 'best', 'final', got 'last'/,
+    );
     release(data);
   }, 120_000);
 
@@ -675,7 +709,7 @@ describe('unet train, predict and eval', () => {
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
 
-  test("unet accuracy on an ISBI 2012 stand-in: the best model and the watershed chosen by the Rand error, the test slices scored by the challenge's measures, as unet eval scores them", () => {
+  test("unet accuracy on an ISBI 2012 stand-in: the final model kept, its watershed chosen by the Rand error, the test slices scored by the challenge's measures, as unet eval scores them", () => {
     // ISBI's encoding (8-bit, 255: not membrane, 0: membrane) and slice names; generated cells stand for the neurites.
     const set = path.join(folder, 'isbi-bench', 'isbi2012');
     for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
@@ -702,7 +736,10 @@ describe('unet train, predict and eval', () => {
     for (const measure of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo']) {
       expect([measure, row!.test[measure]! >= 0 && row!.test[measure]! <= 1]).toEqual([measure, true]);
     }
-    // The recipe's watershed, chosen on the 2 validation slices.
+    // The recipe keeps the final model, and its watershed is chosen on the 2 validation slices.
+    const run = path.join(out, 'isbi2012', 'heldout');
+    expect(fs.existsSync(path.join(run, 'best.safetensors'))).toBe(false);
+    expect(readModelDescription(path.join(run, 'model.json')).training?.keep).toBe('final');
     expect(CALIBRATION_WATERSHED_SIGMAS).toContain(row!.postprocess.watershed!.sigma);
     expect(CALIBRATION_THRESHOLDS).toContain(row!.postprocess.threshold);
     // The test slices' maps of "not membrane" are on disk, and unet eval scores them alike.

@@ -19,6 +19,7 @@ import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
 import { calibrateModel } from '../train/calibrate';
 import { loadCheckpoint } from '../train/checkpoint';
+import { type KeptModel, TRAINING_DEFAULTS } from '../train/options';
 import { isbiScoresOf, type SelectBy } from '../train/validate';
 import { loadTrainedModel, saveModelDescription } from '../unet/model-files';
 import { choiceOption, numberOption } from './args';
@@ -100,18 +101,25 @@ function stemSet(samples: TrainingSample[], names: string[], set: string): Train
 }
 
 /**
- * Chooses a trained run's post-processing again on its validation samples, as train() does at its
- * end, with a watershed when `watershed` (the recipe's, or --watershed) and the output is cells.
+ * Chooses a trained run's post-processing again on its validation samples for its `keep` weights,
+ * as train() does at its end, with a watershed when `watershed` (the recipe's, or --watershed) and
+ * the output is cells; model.json records both, so that prediction loads those weights.
  */
-function recalibrate(runDir: string, train: TrainingSample[], validation: TrainingSample[], watershed: boolean): Record<string, number> {
-  const { model, description } = loadTrainedModel(runDir);
+function recalibrate(
+  runDir: string,
+  train: TrainingSample[],
+  validation: TrainingSample[],
+  watershed: boolean,
+  keep: KeptModel,
+): Record<string, number> {
+  const { model, description } = loadTrainedModel(path.join(runDir, `${keep}.safetensors`));
   try {
     const selectBy = (description.training?.selectBy as SelectBy | undefined) ?? 'seg';
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
     const { kind } = description.postprocess;
     const base = basePostprocess(kind, watershed && kind === 'cells');
     const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
-    saveModelDescription(runDir, { ...description, postprocess });
+    saveModelDescription(runDir, { ...description, postprocess, training: { ...description.training, keep } });
     return {
       ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
       ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
@@ -194,7 +202,7 @@ export const accuracyCommand = defineCommand({
     out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
     rescore: {
       type: 'boolean',
-      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames (with the recipe's watershed, or --watershed / --no-watershed)\nand score the test frames (no training)",
+      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames for the recipe's kept weights (or --keep), with the recipe's watershed\n(or --watershed / --no-watershed), and score the test frames (no training)",
     },
     ...TRAINING_FLAGS,
   },
@@ -273,13 +281,14 @@ async function accuracy(
         };
         let steps: number;
         let trainingMinutes: number;
-        if (values.rescore && fs.existsSync(path.join(runDir, 'best.safetensors'))) {
+        const keep = request.train.keep ?? TRAINING_DEFAULTS.keep;
+        if (values.rescore && fs.existsSync(path.join(runDir, `${keep}.safetensors`))) {
           // The trained run as it is; only its post-processing is chosen again, with this code.
           const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
           steps = previous?.steps ?? loadCheckpoint(path.join(runDir, 'checkpoint.pt')).step;
           trainingMinutes = previous?.trainingMinutes ?? NaN;
-          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed);
-          process.stderr.write(`${runDir}: rescored with the trained weights (${steps} steps)\n`);
+          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed, keep);
+          process.stderr.write(`${runDir}: rescored with the trained weights, ${keep}.safetensors (${steps} steps)\n`);
         } else {
           const start = Date.now();
           const result = await trainRun(request, run.train, run.validation, runDir, {

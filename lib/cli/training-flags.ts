@@ -5,7 +5,7 @@ import { LABEL_KINDS, type LabelKind } from '../data/targets';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { DEFAULT_BORDER_WIDTH, TARGET_KINDS, type TargetOptions, WEIGHT_KINDS } from '../data/targets';
 import { PAPER_AUGMENTATION, RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
-import { OPTIMIZERS, SCHEDULES, TRAINING_DEFAULTS } from '../train/options';
+import { KEPT_MODELS, OPTIMIZERS, SCHEDULES, TRAINING_DEFAULTS } from '../train/options';
 import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
@@ -96,6 +96,11 @@ export const TRAINING_FLAGS = {
     help: 'augmentation: zoom each tile by a factor drawn log-uniformly from [MIN, MAX] (default 1,1: none)',
   },
   select: { type: 'string', placeholder: 'MEASURE', help: `${SELECT_BY.join(' | ')}: what chooses the best model (default seg for cells)` },
+  keep: {
+    type: 'string',
+    placeholder: 'MODEL',
+    help: `${KEPT_MODELS.join(' | ')}: the weights prediction loads, the best by --select on validation or the last step's (default ${TRAINING_DEFAULTS.keep})`,
+  },
   tta: { type: 'boolean', help: 'predict with the 8 flips and turns by default (recorded; calibration uses it)' },
   'no-tta': { type: 'boolean', help: 'predict without them by default' },
   watershed: {
@@ -124,6 +129,7 @@ export const OPTION_FLAGS: Record<string, string> = {
   backgroundWeight: '--background-weight',
   imageSampling: '--image-sampling',
   selectBy: '--select',
+  keep: '--keep',
   amp: '--amp',
   minutes: '--minutes',
   resume: '--resume',
@@ -228,6 +234,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       backgroundWeight: numberOption('background-weight', values['background-weight']) ?? base.backgroundWeight,
       imageSampling: choiceOption('image-sampling', values['image-sampling'], IMAGE_SAMPLINGS) ?? base.imageSampling,
       selectBy: select ?? base.selectBy,
+      keep: choiceOption('keep', values.keep, KEPT_MODELS) ?? base.keep,
       tta: values['no-tta'] ? false : values.tta ? true : base.tta,
       amp: values.amp,
       channelsLast: values['channels-last'],

@@ -28,6 +28,15 @@ export const SCHEDULES = ['constant', 'poly', 'cosine'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 /**
+ * The weights a run keeps for prediction: `best`, the epoch `selectBy` scores highest on the
+ * validation images, or `final`, the last step's (where a few validation images cannot tell
+ * epochs apart, the end of the schedule is the steadier choice).
+ */
+export const KEPT_MODELS = ['best', 'final'] as const;
+/** One of `KEPT_MODELS`. */
+export type KeptModel = (typeof KEPT_MODELS)[number];
+
+/**
  * train()'s defaults: where an option is not given, its value here (the paper's where it has one).
  * The command line's help names them from here too.
  */
@@ -49,6 +58,7 @@ export const TRAINING_DEFAULTS = {
   /** How tiles are drawn: images by area, centres uniform over each. */
   ...TILE_SAMPLING_DEFAULTS,
   tta: false,
+  keep: 'best',
   amp: false,
   channelsLast: false,
   seed: 0,
@@ -64,6 +74,7 @@ export const TRAINING_DEFAULTS = {
   backgroundWeight: number;
   imageSampling: ImageSampling;
   tta: boolean;
+  keep: KeptModel;
   amp: boolean;
   channelsLast: boolean;
   seed: number;
@@ -87,6 +98,12 @@ export interface TrainOptions {
   postprocess?: PostprocessOptions;
   /** What chooses the best model (default `seg` for cells, `iou` for classes). */
   selectBy?: SelectBy;
+  /**
+   * The weights prediction loads and calibration chooses the post-processing for: `best`
+   * (best.safetensors, by `selectBy`) or `final` (final.safetensors, no best.safetensors written);
+   * recorded in model.json; default {@link TRAINING_DEFAULTS}.
+   */
+  keep?: KeptModel;
   /**
    * After the last step, choose the threshold and minimum object size on the validation images
    * (default true with validation and cells).
@@ -184,6 +201,7 @@ const TRAIN_OPTION_NAMES = Object.keys({
   validationTileSize: true,
   postprocess: true,
   selectBy: true,
+  keep: true,
   calibrate: true,
   tta: true,
   backgroundWeight: true,
@@ -235,6 +253,7 @@ export interface Settings {
   validationTileSize: number;
   postprocess: ReturnType<typeof checkPostprocess>;
   selectBy: SelectBy;
+  keep: KeptModel;
   tta: boolean;
   /** The number of ranks training together (1: one process). */
   worldSize: number;
@@ -313,6 +332,7 @@ export function settingsOf(options: TrainOptions): Settings {
     validationTileSize,
     postprocess,
     selectBy,
+    keep: oneOf('train', 'keep', options.keep ?? TRAINING_DEFAULTS.keep, KEPT_MODELS),
     tta: options.tta ?? TRAINING_DEFAULTS.tta,
     worldSize: options.processGroup?.size ?? 1,
   };
@@ -339,8 +359,9 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
 export function sameRun(saved: Settings, settings: Settings): string | null {
   const { steps: _steps, ...rest } = settings;
   for (const [key, value] of Object.entries(rest)) {
-    // Checkpoints from before data-parallel training were written by one process.
-    const was = key === 'worldSize' ? (saved.worldSize ?? 1) : saved[key as keyof Settings];
+    // Checkpoints from before data-parallel training were written by one process, and from
+    // before option 'keep' kept the best model.
+    const was = key === 'worldSize' ? (saved.worldSize ?? 1) : key === 'keep' ? (saved.keep ?? 'best') : saved[key as keyof Settings];
     if (JSON.stringify(was) !== JSON.stringify(value))
       return `'${key}' was ${JSON.stringify(was)} in the checkpoint, ${JSON.stringify(value)} now`;
   }

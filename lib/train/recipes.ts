@@ -7,7 +7,7 @@ import type { LabelKind } from '../data/dataset';
 import type { Normalisation } from '../data/normalise';
 import type { TargetOptions } from '../data/targets';
 import type { PresetName } from '../unet/presets';
-import type { OptimizerName, ScheduleName } from './options';
+import type { KeptModel, OptimizerName, ScheduleName } from './options';
 import type { ImageSampling } from './tiles';
 import type { SelectBy } from './validate';
 
@@ -30,6 +30,8 @@ export interface Recipe {
   imageSampling: ImageSampling;
   augment: AugmentOptions;
   selectBy: SelectBy;
+  /** The weights kept for prediction: the best epoch by `selectBy`, or the final step's. */
+  keep: KeptModel;
   /** Cells as the basins of a seeded watershed (membrane maps; see PostprocessOptions.watershed). */
   watershed: boolean;
   tta: boolean;
@@ -57,6 +59,7 @@ const COMMON = {
   schedule: 'cosine',
   augment: PAPER_AUGMENTATION,
   imageSampling: 'area',
+  keep: 'best',
   watershed: false,
   stepsPerEpoch: 250,
   stepsPerMinute: 110,
@@ -88,6 +91,8 @@ export const RECIPES = {
     targets: { target: 'cells', weights: 'paper' },
     backgroundWeight: 1,
     selectBy: 'rand',
+    // 2 validation slices cannot tell epochs apart (docs/results.md): the schedule's end is kept.
+    keep: 'final',
     watershed: true,
     tta: true,
   },

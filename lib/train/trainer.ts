@@ -36,8 +36,9 @@ export class ValidationError extends Error {
  * checkpoint. Between steps it yields to the event loop. `for await (const event of train(o))`,
  * or `await runTraining(o)` for the result alone. With `outDir` the run's folder holds
  * model.json, checkpoint.pt (written before each validation, so a failed validation loses no
- * steps), best.safetensors (by `selectBy`), final.safetensors, metrics.jsonl and curves.png; with
- * validation images the post-processing is then chosen on them and recorded in model.json.
+ * steps), best.safetensors (by `selectBy`; not with `keep: 'final'`), final.safetensors,
+ * metrics.jsonl and curves.png; with validation images the post-processing is then chosen on them
+ * for the kept model and recorded in model.json.
  * With `processGroup` every rank runs this with the same options and only rank 0 writes.
  */
 export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, TrainResult> {
@@ -215,7 +216,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
           if (scores !== null) {
             writeCheckpoint(); // now with this epoch in its history
             const best = history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
-            if (best) folder.saveWeights('best', model);
+            if (best && settings.keep === 'best') folder.saveWeights('best', model);
           }
           folder.writeCurves(losses, history);
           yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
@@ -232,7 +233,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   if (folder) {
     folder.saveWeights('final', model);
     if (validation.length > 0 && (options.calibrate ?? settings.postprocess.kind !== 'classes')) {
-      const calibrated = calibrateBest(folder, model, options.train, validation, settings, device);
+      const calibrated = calibrateKept(folder, model, options.train, validation, settings, device);
       postprocess = calibrated.postprocess;
       folder.writeDescription(description(postprocess));
       yield emit({ type: 'calibrated', postprocess, validation: calibrated.scores, trials: calibrated.trials });
@@ -262,8 +263,8 @@ async function agree(
   }
 }
 
-// The post-processing chosen with the best model (the one prediction loads) on the validation images.
-function calibrateBest(
+// The post-processing chosen with the kept model (the one prediction loads) on the validation images.
+function calibrateKept(
   folder: RunFolder,
   model: UNet,
   train: TrainingSample[],
@@ -271,14 +272,14 @@ function calibrateBest(
   settings: Settings,
   device: string,
 ): ReturnType<typeof calibrateModel> {
-  const best = new UNet(model.options).to(device);
+  const kept = new UNet(model.options).to(device);
   try {
-    const file = `${folder.dir}/best.safetensors`;
-    tidy(() => best.loadStateDict(loadSafetensors(file).tensors));
+    const file = `${folder.dir}/${settings.keep}.safetensors`;
+    tidy(() => kept.loadStateDict(loadSafetensors(file).tensors));
     const predictOptions = { tileSize: settings.validationTileSize, device, tta: settings.tta };
-    return calibrateModel(best, train, validation, predictOptions, settings.postprocess, settings.selectBy);
+    return calibrateModel(kept, train, validation, predictOptions, settings.postprocess, settings.selectBy);
   } finally {
-    best.dispose();
+    kept.dispose();
   }
 }
 

@@ -150,15 +150,21 @@ function checkpointModel(file: string): Record<string, Tensor> {
 /** The weights files of a model folder, in the order `loadTrainedModel` prefers them. */
 const FOLDER_WEIGHTS = ['model.safetensors', 'best.safetensors', 'final.safetensors', 'checkpoint.pt'];
 
-/** The weights file `loadTrainedModel` takes from a model folder, or undefined when it holds none. */
-export function folderWeights(folder: string): string | undefined {
-  return FOLDER_WEIGHTS.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file));
+/**
+ * The weights file `loadTrainedModel` takes from a model folder, or undefined when it holds none:
+ * a run that kept its final model (model.json's `training.keep`) loads final.safetensors, never
+ * best.safetensors.
+ */
+export function folderWeights(folder: string, description?: ModelDescription): string | undefined {
+  // Its best.safetensors, where it has one (a run rescored under that rule), is not the model kept.
+  const order = description?.training?.keep === 'final' ? FOLDER_WEIGHTS.filter((name) => name !== 'best.safetensors') : FOLDER_WEIGHTS;
+  return order.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file));
 }
 
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
- * `checkpoint.pt`), or of a weights file (.safetensors, a checkpoint .pt, or a U-Net scripted or
+ * `checkpoint.pt`; not best where the run kept its final model), or of a weights file (.safetensors, a checkpoint .pt, or a U-Net scripted or
  * traced in PyTorch and saved as TorchScript .pt) with `model.json` beside it, with its description.
  */
 export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
@@ -166,7 +172,7 @@ export function loadTrainedModel(location: string): { model: UNet; weights: stri
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
   const folder = isFolder ? location : path.dirname(location);
   const description = readModelDescription(path.join(folder, 'model.json'));
-  const weights = isFolder ? folderWeights(folder) : location;
+  const weights = isFolder ? folderWeights(folder, description) : location;
   if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (${FOLDER_WEIGHTS.join(', ')})`);
   const model = new UNet(description.options);
   // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed;
