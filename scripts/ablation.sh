@@ -54,11 +54,12 @@ declare -A ARMS=(
   [u373-foreground]="phc-c2dh-u373 --background-weight 0.1"
   [u373-borders]="phc-c2dh-u373 --background-weight 0.1 --target borders --border-width 2"
   # ISBI 2012: weights of the membrane map, then its post-processing.
-  [isbi-paper]="isbi2012 --weights paper --no-watershed"
-  [isbi-balance]="isbi2012 --weights balance --no-watershed"
-  [isbi-falk]="isbi2012 --weights falk2019 --no-watershed"
-  [isbi-w0-25]="isbi2012 --weights paper --w0 25 --no-watershed"
+  [isbi-paper]="isbi2012 --weights paper --no-watershed --keep best"
+  [isbi-balance]="isbi2012 --weights balance --no-watershed --keep best"
+  [isbi-falk]="isbi2012 --weights falk2019 --no-watershed --keep best"
+  [isbi-w0-25]="isbi2012 --weights paper --w0 25 --no-watershed --keep best"
   [isbi-watershed]="isbi2012 --weights paper --watershed"
+  [isbi-watershed-best]="isbi2012 --weights paper --watershed --keep best"
   # DSB2018 nuclei.
   [nuclei-cells]="dsb2018 --target cells --weights paper"
   [nuclei-borders]="dsb2018 --target borders --weights paper --border-width 1"
@@ -80,7 +81,7 @@ declare -A ARMS=(
   [start-zoom]="--steps 900 --zoom 0.7,1.4"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
-  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 isbi-watershed nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
+  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 isbi-watershed isbi-watershed-best nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
   start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412 start-balance start-w0-5 start-zoom)
 
 arms=("$@")
