@@ -46,6 +46,11 @@ function tinyNetwork(): UNet {
   return new UNet({ ...unet.presetOptions('compact'), depth: 3, baseChannels: 8, dropout: 0.2 });
 }
 
+/** A short Adam run of the tiny network on two training samples, validated every `stepsPerEpoch` steps. */
+function tinyRun(model: UNet, data: TrainingSample[], steps: number, stepsPerEpoch: number) {
+  return { model, train: data.slice(0, 2), steps, stepsPerEpoch, tileSize: model.inputSizeFor(20), optimizer: 'adam' as const };
+}
+
 function writeFolder(root: string, count: number, size: number, firstSeed = 1): void {
   for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(root, sub), { recursive: true });
   for (let k = 0; k < count; k += 1) {
@@ -285,14 +290,7 @@ describe('validation never loses steps; bad combinations fail before the first s
     torch.setNumThreads(1);
     const data = samples(3, 64);
     const model = tinyNetwork();
-    const options = {
-      model,
-      train: data.slice(0, 2),
-      steps: 4,
-      stepsPerEpoch: 2,
-      tileSize: model.inputSizeFor(20),
-      optimizer: 'adam' as const,
-    };
+    const options = tinyRun(model, data, 4, 2);
     const result = await runTraining({ ...options, validation: data.slice(2), keep: 'final', outDir: folder });
     expect(result.history.map((entry) => entry.step)).toEqual([2, 4]);
     expect(fs.existsSync(path.join(folder, 'best.safetensors'))).toBe(false);
@@ -321,12 +319,7 @@ describe('validation never loses steps; bad combinations fail before the first s
     const broken = { ...data[2]!, image: data[2]!.image.clone() };
     const model = tinyNetwork();
     const options = {
-      model,
-      train: data.slice(0, 2),
-      steps: 6,
-      stepsPerEpoch: 3,
-      tileSize: model.inputSizeFor(20),
-      optimizer: 'adam' as const,
+      ...tinyRun(model, data, 6, 3),
       outDir: folder,
       resume: true,
     };
