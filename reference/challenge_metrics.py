@@ -124,7 +124,6 @@ def isbi_scores(probabilities: list[np.ndarray], truths: list[np.ndarray], thres
     return best
 
 
-
 def rand_parts(probabilities: list[np.ndarray], truths: list[np.ndarray], threshold: float) -> dict:
     """The Rand F-score's split and merge scores (Arganda-Carreras et al. 2015) at one threshold,
     pooled and per slice: split = (sum n_ij^2) / (sum a_i^2) over the truth's objects, merge =
@@ -137,6 +136,7 @@ def rand_parts(probabilities: list[np.ndarray], truths: list[np.ndarray], thresh
         pooled += counts
         slices.append([1 - 2 * counts[2] / (counts[0] + counts[1]), counts[2] / counts[0], counts[2] / counts[1]])
     return {"split": pooled[2] / pooled[0], "merge": pooled[2] / pooled[1], "slices": slices}
+
 
 # Simple points: flipping the centre keeps one 8-connected foreground component and one
 # 4-connected background component touching it (the definition Jain et al. 2010 use).

@@ -355,13 +355,15 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
   return [...normalisations][0] ?? 'zscore';
 }
 
+// What a checkpoint written before a setting existed ran with: one process (before data-parallel
+// training), the best model kept (before option 'keep').
+const SETTINGS_BEFORE_THEY_EXISTED: Partial<Settings> = { worldSize: 1, keep: 'best' };
+
 // Settings that must agree for a checkpoint to continue this run (the step count may grow).
 export function sameRun(saved: Settings, settings: Settings): string | null {
   const { steps: _steps, ...rest } = settings;
   for (const [key, value] of Object.entries(rest)) {
-    // Checkpoints from before data-parallel training were written by one process, and from
-    // before option 'keep' kept the best model.
-    const was = key === 'worldSize' ? (saved.worldSize ?? 1) : key === 'keep' ? (saved.keep ?? 'best') : saved[key as keyof Settings];
+    const was = saved[key as keyof Settings] ?? SETTINGS_BEFORE_THEY_EXISTED[key as keyof Settings];
     if (JSON.stringify(was) !== JSON.stringify(value))
       return `'${key}' was ${JSON.stringify(was)} in the checkpoint, ${JSON.stringify(value)} now`;
   }

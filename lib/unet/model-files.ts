@@ -164,8 +164,9 @@ export function folderWeights(folder: string, description?: ModelDescription): s
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
- * `checkpoint.pt`; not best where the run kept its final model), or of a weights file (.safetensors, a checkpoint .pt, or a U-Net scripted or
- * traced in PyTorch and saved as TorchScript .pt) with `model.json` beside it, with its description.
+ * `checkpoint.pt`; not best where the run kept its final model), or of a weights file
+ * (.safetensors, a checkpoint .pt, or a U-Net scripted or traced in PyTorch and saved as
+ * TorchScript .pt) with `model.json` beside it, with its description.
  */
 export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
   pathArg('loadTrainedModel', 'location', location);
