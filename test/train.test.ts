@@ -794,6 +794,21 @@ describe('unet train, predict and eval', () => {
     expect(fs.existsSync(path.join(run, named!))).toBe(true);
   }, 120_000);
 
+  test('unet train --keep final names final.safetensors as the model, though a best.safetensors lies in the folder', () => {
+    writeFolder(path.join(folder, 'data'), 3, 64);
+    const run = path.join(folder, 'kept-final');
+    fs.mkdirSync(run, { recursive: true });
+    fs.writeFileSync(path.join(run, 'best.safetensors'), 'left by an earlier run');
+    const args = ['train', '--data', path.join(folder, 'data'), '--out', run, '--tile', '220', '--steps', '2', '--epoch-steps', '2'];
+    const result = spawnSync(process.execPath, [cli, ...args, '--keep', 'final', '--threads', '1'], { encoding: 'utf8' });
+    expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
+    // The summary names what prediction loads: model.json says the final model was kept.
+    expect(/model: .*model\.json \+ (\S+);/.exec(result.stdout)?.[1]).toBe('final.safetensors');
+    const loaded = loadTrainedModel(run);
+    expect(path.basename(loaded.weights)).toBe('final.safetensors');
+    loaded.model.dispose();
+  }, 120_000);
+
   test('missing folders, unmatched names and bad options are clear errors', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
     expect(run('train', '--data', path.join(folder, 'nowhere'), '--out', folder).stderr).toMatch(/nowhere.images: no such folder/);

@@ -10,7 +10,7 @@ import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
 import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
-import { folderWeights } from '../unet/model-files';
+import { folderWeights, readModelDescription } from '../unet/model-files';
 import { basePostprocess } from '../raster/postprocess';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
@@ -159,8 +159,10 @@ process with --accumulate N·A. --resume needs the same number of ranks.`,
     process.stdout.write(`${result.stopped ? 'stopped' : 'finished'} at step ${result.step}${summary}\n`);
     if (result.postprocess)
       process.stdout.write(`post-processing chosen on the validation images: ${JSON.stringify(result.postprocess)}\n`);
+    // The weights prediction loads: model.json says which the run kept.
+    const description = readModelDescription(path.join(out, 'model.json'));
     process.stdout.write(
-      `model: ${path.join(out, 'model.json')} + ${path.basename(folderWeights(out) ?? 'no weights yet')}; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`,
+      `model: ${path.join(out, 'model.json')} + ${path.basename(folderWeights(out, description) ?? 'no weights yet')}; curves: ${path.join(out, 'curves.png')}; metrics: ${path.join(out, 'metrics.jsonl')}\n`,
     );
     return 0;
   },

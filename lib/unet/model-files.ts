@@ -155,9 +155,10 @@ const FOLDER_WEIGHTS = ['model.safetensors', 'best.safetensors', 'final.safetens
  * a run that kept its final model (model.json's `training.keep`) loads final.safetensors, never
  * best.safetensors.
  */
-export function folderWeights(folder: string, description?: ModelDescription): string | undefined {
-  // Its best.safetensors, where it has one (a run rescored under that rule), is not the model kept.
-  const order = description?.training?.keep === 'final' ? FOLDER_WEIGHTS.filter((name) => name !== 'best.safetensors') : FOLDER_WEIGHTS;
+export function folderWeights(folder: string, description: ModelDescription): string | undefined {
+  // Its best.safetensors, where it has one (a run rescored under that rule, or a folder trained
+  // over with --overwrite), is not the model kept.
+  const order = description.training?.keep === 'final' ? FOLDER_WEIGHTS.filter((name) => name !== 'best.safetensors') : FOLDER_WEIGHTS;
   return order.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file));
 }
 
