@@ -9,7 +9,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { torch } = require('../dist');
-const { BENCHMARK_SETS } = require('../dist/cli/accuracy.js');
+const { BENCHMARK_SETS, stemSet } = require('../dist/cli/accuracy.js');
 const { loadTrainingSamples } = require('../dist/cli/train.js');
 const { trainingRequest } = require('../dist/cli/training-flags.js');
 const { basePostprocess } = require('../dist/raster/postprocess.js');
@@ -26,15 +26,8 @@ const folder = fs.existsSync(path.join(data, 'isbi2012', 'images')) ? path.join(
 const split = BENCHMARK_SETS.isbi2012;
 if (split === undefined) throw new Error('unet accuracy has no isbi2012 split');
 const samples = loadTrainingSamples(folder, trainingRequest({ recipe: 'isbi2012' }));
-/** @param {string[]} names */
-const frames = (names) =>
-  names.map((name) => {
-    const sample = samples.find((s) => s.name === name);
-    if (sample === undefined) throw new Error(`${folder}: slice '${name}' is missing (images/ and labels/ must hold it)`);
-    return sample;
-  });
-const validation = frames(split.validation);
-const test = frames(split.test);
+const validation = stemSet(samples, split.validation, 'isbi2012');
+const test = stemSet(samples, split.test, 'isbi2012');
 const typicalArea = medianCellArea(samples.filter((s) => !validation.includes(s) && !test.includes(s)));
 
 /** @param {import('../dist').PostprocessOptions} p */
@@ -59,11 +52,11 @@ for (const run of runs) {
         test: isbiScoresOf(test, testMaps, trial.postprocess, ['randError']).randError,
       })),
     });
+    process.stderr.write(`${run}: ${trials.length} settings scored\n`);
   } finally {
     torch.dispose([...validationMaps, ...testMaps]);
     model.dispose();
   }
-  process.stderr.write(`${run}: ${results.at(-1)?.trials.length} settings scored\n`);
 }
 
 /**

@@ -91,13 +91,13 @@ export interface AccuracyRow {
   run: string;
 }
 
-function stemSet(samples: TrainingSample[], names: string[], set: string): TrainingSample[] {
-  const picked = names.map((name) => {
+/** The samples of `set` named `names` (a benchmark split's frames), in that order; a missing one throws. */
+export function stemSet(samples: TrainingSample[], names: string[], set: string): TrainingSample[] {
+  return names.map((name) => {
     const sample = samples.find((s) => s.name === name);
     if (sample === undefined) throw new Error(`${set}: frame '${name}' is missing from the data (its images/ and labels/ must hold it)`);
     return sample;
   });
-  return picked;
 }
 
 /**
