@@ -10,13 +10,8 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict
 import { loadTrainedModel, readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
-import {
-  CALIBRATION_THRESHOLDS,
-  CALIBRATION_WATERSHED_SIGMAS,
-  type CellTrial,
-  calibratePostprocess,
-  medianCellArea,
-} from '../lib/train/calibrate';
+import { CALIBRATION_GRID, type CellTrial, calibratePostprocess, type MembraneTrial, medianCellArea } from '../lib/train/calibrate';
+import { RECIPES } from '../lib/train/recipes';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
 import type { Tensor } from '../lib/tensor';
@@ -309,6 +304,9 @@ describe('validation never loses steps; bad combinations fail before the first s
     loaded.model.dispose();
     await expect(runTraining({ ...options, keep: 'last' as 'final' })).rejects.toThrow(
       /train\(\): option 'keep' must be one of 'best', 'final', got 'last'/,
+    );
+    await expect(runTraining({ ...options, calibrationGrid: { thresholds: [], sizeFractions: [0], sigmas: [1] } })).rejects.toThrow(
+      /train\.calibrationGrid\(\): option 'thresholds' must be a list of one or more numbers in \[0, 1\), got \[\]/,
     );
     release(data);
   }, 120_000);
@@ -702,7 +700,7 @@ describe('unet train, predict and eval', () => {
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);
 
-  test("unet accuracy on an ISBI 2012 stand-in: the final model kept, its watershed chosen by the Rand error, the test slices scored by the challenge's measures, as unet eval scores them", () => {
+  test("unet accuracy on an ISBI 2012 stand-in: the final model kept, the recipe's watershed scored by the Rand error, the test slices scored by the challenge's measures, as unet eval scores them", () => {
     // ISBI's encoding (8-bit, 255: not membrane, 0: membrane) and slice names; generated cells stand for the neurites.
     const set = path.join(folder, 'isbi-bench', 'isbi2012');
     for (const sub of ['images', 'labels']) fs.mkdirSync(path.join(set, sub), { recursive: true });
@@ -729,12 +727,15 @@ describe('unet train, predict and eval', () => {
     for (const measure of ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo']) {
       expect([measure, row!.test[measure]! >= 0 && row!.test[measure]! <= 1]).toEqual([measure, true]);
     }
-    // The recipe keeps the final model, and its watershed is chosen on the 2 validation slices.
+    // The recipe keeps the final model, and its one watershed setting is the post-processing recorded.
     const run = path.join(out, 'isbi2012', 'heldout');
     expect(fs.existsSync(path.join(run, 'best.safetensors'))).toBe(false);
-    expect(readModelDescription(path.join(run, 'model.json')).training?.keep).toBe('final');
-    expect(CALIBRATION_WATERSHED_SIGMAS).toContain(row!.postprocess.watershed!.sigma);
-    expect(CALIBRATION_THRESHOLDS).toContain(row!.postprocess.threshold);
+    const { training } = readModelDescription(path.join(run, 'model.json'));
+    expect(training?.keep).toBe('final');
+    const grid = RECIPES.isbi2012.calibrationGrid;
+    expect(training?.calibrationGrid).toEqual(grid);
+    expect(row!.postprocess.watershed).toEqual({ sigma: grid.sigmas[0] });
+    expect(row!.postprocess.threshold).toBe(grid.thresholds[0]);
     // The test slices' maps of "not membrane" are on disk, and unet eval scores them alike.
     const predictions = path.join(out, 'isbi2012', 'heldout', 'test-predictions');
     expect(fs.readdirSync(predictions).filter((file) => file.endsWith('.not-membrane.npy'))).toHaveLength(5);
@@ -935,6 +936,15 @@ describe('the post-processing chosen at the end', () => {
       const probabilities = fadedMembrane(data, 0.92);
       const plain = calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', medianCellArea(data));
       const closed = calibratePostprocess(data, probabilities, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', medianCellArea(data));
+      // A grid of one setting is that setting, scored as the whole grid scored it.
+      const fixed = calibratePostprocess(data, probabilities, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', medianCellArea(data), {
+        thresholds: [0.8],
+        sizeFractions: [0.1],
+        sigmas: [1],
+      });
+      expect(() =>
+        calibratePostprocess(data, probabilities, { kind: 'cells' }, 'rand', 1, { thresholds: [0.5], sizeFractions: [0], sigmas: [-1] }),
+      ).toThrow(/calibratePostprocess\.grid\(\): option 'sigmas' must be a list of one or more numbers in \[0, \d+\], got \[-1\]/);
       torch.dispose(probabilities);
       expect(plain.scores.isbiRandError).toBeGreaterThan(0.1);
       // Seeds above 0.92 only: the gap is a line between two basins, as the truth's membrane is.
@@ -942,8 +952,13 @@ describe('the post-processing chosen at the end', () => {
       expect(closed.postprocess.threshold).toBe(0.95);
       expect(closed.scores.isbiRandError).toBeCloseTo(0, 6);
       const sizes = new Set(closed.trials.map((trial) => trial.postprocess.minSize)).size;
-      expect(closed.trials).toHaveLength(CALIBRATION_WATERSHED_SIGMAS.length * CALIBRATION_THRESHOLDS.length * sizes);
+      expect(closed.trials).toHaveLength(CALIBRATION_GRID.sigmas.length * CALIBRATION_GRID.thresholds.length * sizes);
       expect(closed.trials.every((trial) => 'randError' in trial)).toBe(true);
+      const minSize = Math.round(0.1 * medianCellArea(data));
+      expect(fixed.postprocess).toEqual({ kind: 'cells', threshold: 0.8, minSize, watershed: { sigma: 1 } });
+      expect(fixed.trials).toHaveLength(1);
+      const same = closed.trials.find((trial) => JSON.stringify(trial.postprocess) === JSON.stringify(fixed.postprocess)) as MembraneTrial;
+      expect(fixed.scores.isbiRandError).toBe(same.randError);
     } finally {
       release(data);
     }

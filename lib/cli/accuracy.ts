@@ -17,7 +17,7 @@ import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { getNumThreads } from '../runtime';
 import type { TrainEvent } from '../train/trainer';
-import { calibrateModel } from '../train/calibrate';
+import { CALIBRATION_GRID, type CalibrationGrid, calibrateModel } from '../train/calibrate';
 import { loadCheckpoint } from '../train/checkpoint';
 import { type KeptModel, TRAINING_DEFAULTS } from '../train/options';
 import { isbiScoresOf, type SelectBy } from '../train/validate';
@@ -102,8 +102,9 @@ export function stemSet(samples: TrainingSample[], names: string[], set: string)
 
 /**
  * Chooses a trained run's post-processing again on its validation samples for its `keep` weights,
- * as train() does at its end, with a watershed when `watershed` (the recipe's, or --watershed) and
- * the output is cells; model.json records both, so that prediction loads those weights.
+ * as train() does at its end, among the settings of `grid` (the recipe's) with a watershed when
+ * `watershed` (the recipe's, or --watershed) and the output is cells; model.json records both, so
+ * that prediction loads those weights.
  */
 function recalibrate(
   runDir: string,
@@ -111,6 +112,7 @@ function recalibrate(
   validation: TrainingSample[],
   watershed: boolean,
   keep: KeptModel,
+  grid: CalibrationGrid | undefined,
 ): Record<string, number> {
   const { model, description } = loadTrainedModel(path.join(runDir, `${keep}.safetensors`));
   try {
@@ -118,8 +120,10 @@ function recalibrate(
     const tileSize = (description.training?.validationTileSize as number | undefined) ?? model.defaultTileSize;
     const { kind } = description.postprocess;
     const base = basePostprocess(kind, watershed && kind === 'cells');
-    const { postprocess, scores } = calibrateModel(model, train, validation, { tileSize, tta: description.tta }, base, selectBy);
-    saveModelDescription(runDir, { ...description, postprocess, training: { ...description.training, keep } });
+    const predictOptions = { tileSize, tta: description.tta };
+    const { postprocess, scores } = calibrateModel(model, train, validation, predictOptions, base, selectBy, grid);
+    const training = { ...description.training, keep, calibrationGrid: grid ?? CALIBRATION_GRID };
+    saveModelDescription(runDir, { ...description, postprocess, training });
     return {
       ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
       ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
@@ -202,7 +206,7 @@ export const accuracyCommand = defineCommand({
     out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
     rescore: {
       type: 'boolean',
-      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames for the recipe's kept weights (or --keep), with the recipe's watershed\n(or --watershed / --no-watershed), and score the test frames (no training)",
+      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames for the recipe's kept weights (or --keep), among the recipe's settings,\nwith its watershed (or --watershed / --no-watershed), and score the test frames (no training)",
     },
     ...TRAINING_FLAGS,
   },
@@ -287,7 +291,7 @@ async function accuracy(
           const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
           steps = previous?.steps ?? loadCheckpoint(path.join(runDir, 'checkpoint.pt')).step;
           trainingMinutes = previous?.trainingMinutes ?? NaN;
-          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed, keep);
+          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed, keep, request.train.calibrationGrid);
           process.stderr.write(`${runDir}: rescored with the trained weights, ${keep}.safetensors (${steps} steps)\n`);
         } else {
           const start = Date.now();

@@ -235,6 +235,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       imageSampling: choiceOption('image-sampling', values['image-sampling'], IMAGE_SAMPLINGS) ?? base.imageSampling,
       selectBy: select ?? base.selectBy,
       keep: choiceOption('keep', values.keep, KEPT_MODELS) ?? base.keep,
+      calibrationGrid: base.calibrationGrid,
       tta: values['no-tta'] ? false : values.tta ? true : base.tta,
       amp: values.amp,
       channelsLast: values['channels-last'],

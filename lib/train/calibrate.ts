@@ -4,13 +4,17 @@
 // overall segmentation measure OP_CSB = (SEG + DET) / 2, in which false objects cost through
 // DET: SEG alone kept every speck of foreground as a cell. The ISBI 2012 measure takes the
 // threshold of its best Rand error; with a watershed, the smoothing, seed threshold and smallest
-// seed of the least Rand error.
+// seed of the least Rand error. A recipe may narrow the settings tried (CalibrationGrid): one
+// setting tried is a fixed post-processing, only scored.
+import { describe } from '../arguments';
 import { samplesArg, type TrainingSample } from '../data/dataset';
 import { areas, labelValues } from '../labels';
 import { dispose } from '../memory';
 import { ctcScores } from '../metrics/ctc';
+import { checkOptions } from '../ops/options';
 import { labelsFromProbabilities, type PostprocessOptions } from '../predict/instances';
 import type { PredictOptions } from '../predict/overlap-tile';
+import { MAX_SIGMA } from '../raster/watershed';
 import type { Tensor } from '../tensor';
 import type { UNet } from '../unet/model';
 import {
@@ -22,12 +26,39 @@ import {
   validationScoresOf,
 } from './validate';
 
-/** Foreground thresholds tried. */
-export const CALIBRATION_THRESHOLDS: readonly number[] = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
-/** Smallest objects tried, as fractions of the median area of the training cells. */
-export const CALIBRATION_SIZE_FRACTIONS: readonly number[] = [0, 0.05, 0.1, 0.2, 0.35];
-/** The watershed's smoothing σ tried (pixels). */
-export const CALIBRATION_WATERSHED_SIGMAS: readonly number[] = [0, 1, 2];
+/** The settings calibration tries: every combination of the three lists. */
+export interface CalibrationGrid {
+  /** Foreground thresholds (with a watershed: the seeds' threshold), each in [0, 1). */
+  thresholds: readonly number[];
+  /** Smallest objects (with a watershed: seeds), as fractions of the median area of the training cells. */
+  sizeFractions: readonly number[];
+  /** The watershed's smoothing σ in pixels (used with a watershed only). */
+  sigmas: readonly number[];
+}
+
+/** The settings calibration tries unless told otherwise. */
+export const CALIBRATION_GRID: Readonly<CalibrationGrid> = {
+  thresholds: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+  sizeFractions: [0, 0.05, 0.1, 0.2, 0.35],
+  sigmas: [0, 1, 2],
+};
+
+/** Checks a calibration grid (`what`, as `fn.option`, names it in errors): three lists that are not empty, each value in range. */
+export function checkCalibrationGrid(what: string, grid: CalibrationGrid): CalibrationGrid {
+  const { thresholds, sizeFractions, sigmas } = checkOptions(what, grid, ['thresholds', 'sizeFractions', 'sigmas']);
+  const list = (name: string, values: readonly number[], ok: (value: number) => boolean, expected: string): readonly number[] => {
+    if (!Array.isArray(values) || values.length === 0 || !values.every((value) => typeof value === 'number' && ok(value)))
+      throw new RangeError(
+        `${what}(): option '${name}' must be a list of one or more numbers ${expected}, got ${Array.isArray(values) ? JSON.stringify(values) : describe(values)}`,
+      );
+    return values;
+  };
+  return {
+    thresholds: list('thresholds', thresholds, (t) => t >= 0 && t < 1, 'in [0, 1)'),
+    sizeFractions: list('sizeFractions', sizeFractions, (f) => Number.isFinite(f) && f >= 0, '>= 0'),
+    sigmas: list('sigmas', sigmas, (sigma) => sigma >= 0 && sigma <= MAX_SIGMA, `in [0, ${MAX_SIGMA}]`),
+  };
+}
 
 /** The median pixel count of the cells of the training samples (0 without any). */
 export function medianCellArea(samples: TrainingSample[]): number {
@@ -59,8 +90,9 @@ export interface MembraneTrial {
 export type CalibrationTrial = CellTrial | MembraneTrial;
 
 /**
- * Chooses the threshold and minimum object size of `base` on validation samples and their
- * predicted probabilities; returns the choice, its scores and every setting tried.
+ * Chooses the threshold and minimum object size of `base` (with a watershed, its σ too) among the
+ * settings of `grid` on validation samples and their predicted probabilities; returns the choice,
+ * its scores and every setting tried.
  */
 export function calibratePostprocess(
   samples: TrainingSample[],
@@ -68,12 +100,14 @@ export function calibratePostprocess(
   base: PostprocessOptions,
   selectBy: SelectBy,
   typicalArea: number,
+  grid: CalibrationGrid = CALIBRATION_GRID,
 ): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
   checkScoringArgs('calibratePostprocess', samples, probabilities, base, selectBy);
   if (typeof typicalArea !== 'number' || !(typicalArea >= 0))
     throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);
+  const { thresholds, sizeFractions, sigmas } = checkCalibrationGrid('calibratePostprocess.grid', grid);
   if (base.kind === 'classes') return { postprocess: base, scores: validationScoresOf(samples, probabilities, base, selectBy), trials: [] };
-  const sizes = [...new Set(CALIBRATION_SIZE_FRACTIONS.map((fraction) => Math.round(fraction * typicalArea)))];
+  const sizes = [...new Set(sizeFractions.map((fraction) => Math.round(fraction * typicalArea)))];
   if (selectBy === 'rand' && base.watershed === undefined) {
     // The Rand error is taken over every threshold at once: its best threshold is the choice.
     const isbi = isbiScoresOf(samples, probabilities, base, ['randError']);
@@ -83,8 +117,8 @@ export function calibratePostprocess(
   }
   if (selectBy === 'rand') {
     // Each watershed's map is scored over every threshold; ties go to the setting tried first.
-    const trials = CALIBRATION_WATERSHED_SIGMAS.flatMap((sigma) =>
-      CALIBRATION_THRESHOLDS.flatMap((threshold) =>
+    const trials = sigmas.flatMap((sigma) =>
+      thresholds.flatMap((threshold) =>
         sizes.map((minSize): MembraneTrial => {
           const postprocess: PostprocessOptions = { ...base, threshold, minSize, watershed: { sigma } };
           return { postprocess, randError: isbiScoresOf(samples, probabilities, postprocess, ['randError']).randError };
@@ -95,7 +129,7 @@ export function calibratePostprocess(
     const scores = validationScoresOf(samples, probabilities, chosen.postprocess, selectBy, { isbiRandError: chosen.randError });
     return { postprocess: chosen.postprocess, scores, trials };
   }
-  const trials = CALIBRATION_THRESHOLDS.flatMap((threshold) =>
+  const trials = thresholds.flatMap((threshold) =>
     sizes.map((minSize): CellTrial => {
       const postprocess: PostprocessOptions = { ...base, threshold, minSize };
       const predicted = samples.map((_, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
@@ -119,9 +153,9 @@ export function calibratePostprocess(
 }
 
 /**
- * Predicts the validation samples with `model` and chooses its post-processing on them (the
- * smallest object sized by the training cells): what train() does at its end and
- * `unet accuracy --rescore` does again for a trained run.
+ * Predicts the validation samples with `model` and chooses its post-processing on them among the
+ * settings of `grid` (the smallest object sized by the training cells): what train() does at its
+ * end and `unet accuracy --rescore` does again for a trained run.
  */
 export function calibrateModel(
   model: UNet,
@@ -130,10 +164,11 @@ export function calibrateModel(
   predictOptions: PredictOptions,
   base: PostprocessOptions,
   selectBy: SelectBy,
+  grid: CalibrationGrid = CALIBRATION_GRID,
 ): ReturnType<typeof calibratePostprocess> {
   const probabilities = validationProbabilities(model, validation, predictOptions);
   try {
-    return calibratePostprocess(validation, probabilities, base, selectBy, medianCellArea(train));
+    return calibratePostprocess(validation, probabilities, base, selectBy, medianCellArea(train), grid);
   } finally {
     dispose(probabilities);
   }

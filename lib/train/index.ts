@@ -1,6 +1,6 @@
 // Training: the loop, its run folder and checkpoints, tiles, validation and calibration.
-export { calibratePostprocess, medianCellArea } from './calibrate';
-export type { CalibrationTrial, CellTrial, MembraneTrial } from './calibrate';
+export { CALIBRATION_GRID, calibratePostprocess, medianCellArea } from './calibrate';
+export type { CalibrationGrid, CalibrationTrial, CellTrial, MembraneTrial } from './calibrate';
 export { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type { Checkpoint } from './checkpoint';
 export { RunFolder } from './run-folder';

@@ -11,7 +11,7 @@ import { checkOptions, oneOf } from '../ops/options';
 import { checkPostprocess, type PostprocessOptions } from '../predict/instances';
 import { tileGeometry } from '../predict/overlap-tile';
 import { type UNet, unetArg } from '../unet/model';
-import type { CalibrationTrial } from './calibrate';
+import { CALIBRATION_GRID, type CalibrationGrid, type CalibrationTrial, checkCalibrationGrid } from './calibrate';
 import { PAPER_AUGMENTATION } from './recipes';
 import { checkBackgroundWeight, IMAGE_SAMPLINGS, type ImageSampling, TILE_SAMPLING_DEFAULTS } from './tiles';
 import type { HistoryEntry } from './run-folder';
@@ -109,6 +109,11 @@ export interface TrainOptions {
    * (default true with validation and cells).
    */
   calibrate?: boolean;
+  /**
+   * The settings calibration chooses among (default {@link CALIBRATION_GRID}); one setting in
+   * each list fixes the post-processing, which calibration then only scores.
+   */
+  calibrationGrid?: CalibrationGrid;
   /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it; default {@link TRAINING_DEFAULTS}). */
   tta?: boolean;
   /** Relative chance of a tile centred on background rather than a cell (default {@link TRAINING_DEFAULTS}: uniform). */
@@ -203,6 +208,7 @@ const TRAIN_OPTION_NAMES = Object.keys({
   selectBy: true,
   keep: true,
   calibrate: true,
+  calibrationGrid: true,
   tta: true,
   backgroundWeight: true,
   imageSampling: true,
@@ -254,6 +260,7 @@ export interface Settings {
   postprocess: ReturnType<typeof checkPostprocess>;
   selectBy: SelectBy;
   keep: KeptModel;
+  calibrationGrid: CalibrationGrid;
   tta: boolean;
   /** The number of ranks training together (1: one process). */
   worldSize: number;
@@ -333,6 +340,7 @@ export function settingsOf(options: TrainOptions): Settings {
     postprocess,
     selectBy,
     keep: oneOf('train', 'keep', options.keep ?? TRAINING_DEFAULTS.keep, KEPT_MODELS),
+    calibrationGrid: checkCalibrationGrid('train.calibrationGrid', options.calibrationGrid ?? CALIBRATION_GRID),
     tta: options.tta ?? TRAINING_DEFAULTS.tta,
     worldSize: options.processGroup?.size ?? 1,
   };
@@ -356,8 +364,9 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
 }
 
 // What a checkpoint written before a setting existed ran with: one process (before data-parallel
-// training), the best model kept (before option 'keep').
-const SETTINGS_BEFORE_THEY_EXISTED: Partial<Settings> = { worldSize: 1, keep: 'best' };
+// training), the best model kept (before option 'keep'), the whole grid calibrated (before option
+// 'calibrationGrid').
+const SETTINGS_BEFORE_THEY_EXISTED: Partial<Settings> = { worldSize: 1, keep: 'best', calibrationGrid: CALIBRATION_GRID };
 
 // Settings that must agree for a checkpoint to continue this run (the step count may grow).
 export function sameRun(saved: Settings, settings: Settings): string | null {

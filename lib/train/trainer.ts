@@ -277,7 +277,7 @@ function calibrateKept(
     const file = `${folder.dir}/${settings.keep}.safetensors`;
     tidy(() => kept.loadStateDict(loadSafetensors(file).tensors));
     const predictOptions = { tileSize: settings.validationTileSize, device, tta: settings.tta };
-    return calibrateModel(kept, train, validation, predictOptions, settings.postprocess, settings.selectBy);
+    return calibrateModel(kept, train, validation, predictOptions, settings.postprocess, settings.selectBy, settings.calibrationGrid);
   } finally {
     kept.dispose();
   }
