@@ -685,17 +685,37 @@ describe('unet train, predict and eval', () => {
     expect(rows[0]!.steps).toBeGreaterThan(0);
     expect(fs.existsSync(path.join(out, 'dsb2018', 'heldout', 'test-predictions', 'edd36ed822e7ed76.png'))).toBe(true);
     // --rescore chooses the trained run's post-processing again and scores it, without training:
-    // the same steps, and the row replaced rather than added.
-    const rescored = spawnSync(
-      process.execPath,
-      [cli, 'accuracy', path.join(folder, 'bench'), '--rescore', '--tile', '188', '--threads', '1', '--no-tta', '--out', out],
-      { encoding: 'utf8' },
-    );
-    expect(rescored.stderr).toMatch(/dsb2018, heldout: rescoring the run trained on 2 frames/);
-    expect(rescored.stderr).toMatch(/rescored with the trained weights/);
-    expect(rescored.status).toBe(0);
-    const after = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { steps: number }[];
-    expect(after.map((row) => row.steps)).toEqual([rows[0]!.steps]);
+    // the same steps and the training's seed (whatever --seed says now), the row replaced rather
+    // than added; without results.json, the checkpoint tells them.
+    const rescore = (): SpawnSyncReturns<string> =>
+      spawnSync(
+        process.execPath,
+        [
+          cli,
+          'accuracy',
+          path.join(folder, 'bench'),
+          '--rescore',
+          '--seed',
+          '9',
+          '--tile',
+          '188',
+          '--threads',
+          '1',
+          '--no-tta',
+          '--out',
+          out,
+        ],
+        { encoding: 'utf8' },
+      );
+    for (const withRows of [true, false]) {
+      if (!withRows) fs.rmSync(path.join(out, 'results.json'));
+      const rescored = rescore();
+      expect(rescored.stderr).toMatch(/dsb2018, heldout: rescoring the run trained on 2 frames/);
+      expect(rescored.stderr).toMatch(/rescored with the trained weights/);
+      expect(rescored.status).toBe(0);
+      const after = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { steps: number; seed: number }[];
+      expect(after.map((row) => [row.steps, row.seed])).toEqual([[rows[0]!.steps, 0]]);
+    }
     const missing = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'nowhere')], { encoding: 'utf8' });
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);

@@ -285,12 +285,18 @@ async function accuracy(
         };
         let steps: number;
         let trainingMinutes: number;
+        // The training's own: a rescored run reports the seed and threads it was trained with.
+        let seed = request.train.seed;
+        let threads = getNumThreads();
         const keep = request.train.keep ?? TRAINING_DEFAULTS.keep;
         if (values.rescore && fs.existsSync(path.join(runDir, `${keep}.safetensors`))) {
           // The trained run as it is; only its post-processing is chosen again, with this code.
           const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
-          steps = previous?.steps ?? loadCheckpoint(path.join(runDir, 'checkpoint.pt')).step;
+          const checkpoint = previous === undefined ? loadCheckpoint<{ seed?: number }>(path.join(runDir, 'checkpoint.pt')) : undefined;
+          steps = previous?.steps ?? checkpoint!.step;
           trainingMinutes = previous?.trainingMinutes ?? NaN;
+          seed = previous?.seed ?? checkpoint!.settings.seed ?? NaN;
+          threads = previous?.threads ?? NaN;
           calibrated = recalibrate(runDir, run.train, run.validation, request.watershed, keep, request.train.calibrationGrid);
           process.stderr.write(`${runDir}: rescored with the trained weights, ${keep}.safetensors (${steps} steps)\n`);
         } else {
@@ -311,8 +317,8 @@ async function accuracy(
           testFrames: run.test.map((s) => s.name),
           steps,
           trainingMinutes,
-          threads: getNumThreads(),
-          seed: request.train.seed,
+          threads,
+          seed,
           validation: calibrated,
           test: scored.scores,
           postprocess: scored.postprocess,
