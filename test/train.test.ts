@@ -311,6 +311,23 @@ describe('validation never loses steps; bad combinations fail before the first s
     release(data);
   }, 120_000);
 
+  test('a resumed run may change its calibration grid, which model.json then records, but no setting of its steps', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    const options = { ...tinyRun(tinyNetwork(), data, 4, 2), validation: data.slice(2), outDir: folder };
+    await runTraining(options);
+    const grid = { thresholds: [0.6], sizeFractions: [0], sigmas: [1] };
+    const resumed = await runTraining({ ...options, model: tinyNetwork(), steps: 6, resume: true, calibrationGrid: grid });
+    expect(resumed.step).toBe(6);
+    expect(resumed.history.map((entry) => entry.step)).toEqual([2, 4, 6]);
+    expect(resumed.postprocess).toMatchObject({ threshold: 0.6, minSize: 0 });
+    expect(readModelDescription(path.join(folder, 'model.json')).training?.calibrationGrid).toEqual(grid);
+    await expect(runTraining({ ...options, model: tinyNetwork(), steps: 8, resume: true, lr: 0.01 })).rejects.toThrow(
+      /checkpoint\.pt is from a different run: 'lr' was 0\.001 in the checkpoint, 0\.01 now/,
+    );
+    release(data);
+  }, 120_000);
+
   test("a validation that throws leaves the step's checkpoint, and resume continues from it", async () => {
     torch.setNumThreads(1);
     const data = samples(3, 64);

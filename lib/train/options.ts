@@ -111,7 +111,8 @@ export interface TrainOptions {
   calibrate?: boolean;
   /**
    * The settings calibration chooses among (default {@link CALIBRATION_GRID}); one setting in
-   * each list fixes the post-processing, which calibration then only scores.
+   * each list fixes the post-processing, which calibration then only scores. Unlike the other
+   * settings, it may change when a run resumes: it is used after the last step only.
    */
   calibrationGrid?: CalibrationGrid;
   /** Predict with test-time augmentation by default (recorded in model.json; calibration uses it; default {@link TRAINING_DEFAULTS}). */
@@ -364,13 +365,14 @@ export function checkSamples(samples: TrainingSample[], classes: number, what: s
 }
 
 // What a checkpoint written before a setting existed ran with: one process (before data-parallel
-// training), the best model kept (before option 'keep'), the whole grid calibrated (before option
-// 'calibrationGrid').
-const SETTINGS_BEFORE_THEY_EXISTED: Partial<Settings> = { worldSize: 1, keep: 'best', calibrationGrid: CALIBRATION_GRID };
+// training), the best model kept (before option 'keep').
+const SETTINGS_BEFORE_THEY_EXISTED: Partial<Settings> = { worldSize: 1, keep: 'best' };
 
-// Settings that must agree for a checkpoint to continue this run (the step count may grow).
+// Settings that must agree for a checkpoint to continue this run. The step count may grow, and the
+// calibration grid may change: it is only tried after the last step, so the steps stay those of an
+// uninterrupted run (a run begun before a recipe narrowed its grid continues with the recipe).
 export function sameRun(saved: Settings, settings: Settings): string | null {
-  const { steps: _steps, ...rest } = settings;
+  const { steps: _steps, calibrationGrid: _calibrationGrid, ...rest } = settings;
   for (const [key, value] of Object.entries(rest)) {
     const was = saved[key as keyof Settings] ?? SETTINGS_BEFORE_THEY_EXISTED[key as keyof Settings];
     if (JSON.stringify(was) !== JSON.stringify(value))
