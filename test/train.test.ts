@@ -733,6 +733,14 @@ describe('unet train, predict and eval', () => {
       const after = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as { steps: number; seed: number }[];
       expect(after.map((row) => [row.steps, row.seed])).toEqual([[rows[0]!.steps, 0]]);
     }
+    // Rescoring a folder without the run is an error naming the weights it looked for, not a training.
+    const empty = path.join(folder, 'accuracy-empty');
+    const notTrained = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'bench'), '--rescore', '--out', empty], {
+      encoding: 'utf8',
+    });
+    expect(notTrained.status).toBe(1);
+    expect(notTrained.stderr).toContain(`${path.join(empty, 'dsb2018', 'heldout', 'best.safetensors')}: no trained weights to rescore`);
+    expect(fs.existsSync(path.join(empty, 'dsb2018', 'heldout'))).toBe(false);
     const missing = spawnSync(process.execPath, [cli, 'accuracy', path.join(folder, 'nowhere')], { encoding: 'utf8' });
     expect(missing.stderr).toMatch(/nowhere: no such folder/);
   }, 180_000);

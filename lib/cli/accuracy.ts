@@ -206,7 +206,7 @@ export const accuracyCommand = defineCommand({
     out: { type: 'string', placeholder: 'DIR', help: 'runs, predictions and results.json (default runs/accuracy)' },
     rescore: {
       type: 'boolean',
-      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames for the recipe's kept weights (or --keep), among the recipe's settings,\nwith its watershed (or --watershed / --no-watershed), and score the test frames (no training)",
+      help: "reuse the trained runs found in --out: choose their post-processing again on the\nvalidation frames for the recipe's kept weights (or --keep), among the recipe's settings,\nwith its watershed (or --watershed / --no-watershed), and score the test frames (no training:\na run missing from --out is an error)",
     },
     ...TRAINING_FLAGS,
   },
@@ -270,6 +270,13 @@ async function accuracy(
       }
       for (const run of runs) {
         const runDir = path.join(outRoot, set, run.protocol.replace(/[^a-z0-9]+/gi, '-'));
+        const keep = request.train.keep ?? TRAINING_DEFAULTS.keep;
+        const keptWeights = path.join(runDir, `${keep}.safetensors`);
+        // An hour of training is never what a rescoring call meant: a run it cannot find is an error.
+        if (values.rescore && !fs.existsSync(keptWeights))
+          throw new Error(
+            `${keptWeights}: no trained weights to rescore: --rescore reuses the runs that unet accuracy trained into --out; train this one without --rescore`,
+          );
         process.stderr.write(
           `\n${set}, ${run.protocol}: ${values.rescore ? 'rescoring the run trained' : `training for ${minutes} min`} on ${run.train.length} frames (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`,
         );
@@ -288,8 +295,7 @@ async function accuracy(
         // The training's own: a rescored run reports the seed and threads it was trained with.
         let seed = request.train.seed;
         let threads = getNumThreads();
-        const keep = request.train.keep ?? TRAINING_DEFAULTS.keep;
-        if (values.rescore && fs.existsSync(path.join(runDir, `${keep}.safetensors`))) {
+        if (values.rescore) {
           // The trained run as it is; only its post-processing is chosen again, with this code.
           const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
           const checkpoint = previous === undefined ? loadCheckpoint<{ seed?: number }>(path.join(runDir, 'checkpoint.pt')) : undefined;
