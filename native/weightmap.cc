@@ -58,8 +58,8 @@ void distance1d(const std::vector<float>& f, std::vector<float>& out, std::vecto
   }
 }
 
-// Exact squared Euclidean distances, within a window, to the window's pixels where `source` holds.
-void distanceTransform(std::vector<float>& grid, int height, int width) {
+// Exact squared Euclidean distances, within a window (row-major, `height` × `width`), to its zeros.
+void distanceTransform(float* grid, int height, int width) {
   const int longest = std::max(height, width);
   std::vector<float> f(longest), out(longest), z(longest + 1);
   std::vector<int> v(longest);
@@ -73,9 +73,9 @@ void distanceTransform(std::vector<float>& grid, int height, int width) {
   f.resize(width);
   out.resize(width);
   for (int y = 0; y < height; ++y) {
-    std::copy(grid.begin() + y * width, grid.begin() + (y + 1) * width, f.begin());
+    std::copy(grid + y * width, grid + (y + 1) * width, f.begin());
     distance1d(f, out, v, z);
-    std::copy(out.begin(), out.end(), grid.begin() + y * width);
+    std::copy(out.begin(), out.end(), grid + y * width);
   }
 }
 
@@ -86,9 +86,10 @@ struct Box {
   int right = -1;
 };
 
-// The two smallest squared distances from each pixel to any cell, exact wherever both are within
-// `radius` (squared: the square roots are taken once per pixel at the end, not once per window pixel).
-void nearestTwo(const int32_t* labels, int height, int width, double radius, std::vector<float>& d1, std::vector<float>& d2) {
+// The two smallest squared distances from each pixel to any cell (d1, d2: height × width), exact
+// wherever both are within `radius` (squared: the square roots are taken once per pixel at the
+// end, not once per window pixel).
+void nearestTwo(const int32_t* labels, int height, int width, double radius, float* d1, float* d2) {
   std::unordered_map<int32_t, Box> boxes;
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
@@ -101,15 +102,29 @@ void nearestTwo(const int32_t* labels, int height, int width, double radius, std
       box.right = std::max(box.right, x);
     }
   }
-  d1.assign(static_cast<size_t>(height) * width, kInfinity);
-  d2.assign(static_cast<size_t>(height) * width, kInfinity);
+  std::fill(d1, d1 + static_cast<size_t>(height) * width, kInfinity);
+  std::fill(d2, d2 + static_cast<size_t>(height) * width, kInfinity);
   const int grow = static_cast<int>(std::ceil(radius));
-  std::vector<float> grid;
-  for (const auto& [id, box] : boxes) {
+  struct Window {
+    int top, left, h, w;
+  };
+  auto windowOf = [&](const Box& box) {
     const int top = std::max(0, box.top - grow), bottom = std::min(height - 1, box.bottom + grow);
     const int left = std::max(0, box.left - grow), right = std::min(width - 1, box.right + grow);
-    const int h = bottom - top + 1, w = right - left + 1;
-    grid.assign(static_cast<size_t>(h) * w, kInfinity);
+    return Window{top, left, bottom - top + 1, right - left + 1};
+  };
+  int64_t largest = 0;
+  for (const auto& entry : boxes) {
+    const Window window = windowOf(entry.second);
+    largest = std::max<int64_t>(largest, static_cast<int64_t>(window.h) * window.w);
+  }
+  // One buffer for every window. Buffers are tensors so that they come from the CPU block cache
+  // (cpu_cache.cc), not fresh pages: under glibc's defaults a first touch cost more than the work.
+  at::Tensor windowBuffer = at::empty({largest}, at::kFloat);
+  float* grid = windowBuffer.mutable_data_ptr<float>();
+  for (const auto& [id, box] : boxes) {
+    const auto [top, left, h, w] = windowOf(box);
+    std::fill(grid, grid + static_cast<size_t>(h) * w, kInfinity);
     for (int y = box.top; y <= box.bottom; ++y) {
       for (int x = box.left; x <= box.right; ++x) {
         if (labels[y * width + x] == id) grid[(y - top) * w + (x - left)] = 0.0f;
@@ -143,7 +158,9 @@ at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double
   const int32_t* ids = contiguous.const_data_ptr<int32_t>();
   const int height = static_cast<int>(labels.size(0)), width = static_cast<int>(labels.size(1));
   const int64_t total = static_cast<int64_t>(height) * width;
-  std::vector<float> d1, d2;
+  at::Tensor nearest = at::empty({2, height, width}, at::kFloat);
+  float* d1 = nearest.mutable_data_ptr<float>();
+  float* d2 = d1 + total;
   nearestTwo(ids, height, width, radius, d1, d2);
   double background = 1.0, cell = 1.0;
   if (!classWeights.empty()) {
@@ -168,7 +185,9 @@ at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double
     const double near = std::sqrt(static_cast<double>(d1[k])), second = std::sqrt(static_cast<double>(d2[k]));
     const double base = falk ? 0.1 + 0.9 * std::exp(-(near * near) / (2 * 10.0 * 10.0)) : background;
     const double sum = near + second;
-    out[k] = static_cast<float>(base + w0 * std::exp(-(sum * sum) / twoSigmaSquared));
+    // Beyond every second cell's window (d2 infinite) the border term is exactly 0: no exp to take.
+    const double border = std::isinf(sum) ? 0.0 : w0 * std::exp(-(sum * sum) / twoSigmaSquared);
+    out[k] = static_cast<float>(base + border);
   }
   return map;
 }

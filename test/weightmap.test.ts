@@ -107,6 +107,18 @@ for name, kwargs in options.items():
       // Class balance: N / (C · n_c): 5 pixels, 2 classes, 2 cell pixels and 3 background ones.
       const balanced = weightMap(labels, { w0: 0 }).toArray() as number[][];
       expect(balanced[0]).toEqual([1.25, 5 / 6, 5 / 6, 5 / 6, 1.25].map((v) => Math.fround(v)));
+      // One cell alone: no second cell, so no border term anywhere (d2 is infinite).
+      const alone = weightMap(torch.tensor([[1, 0, 0]], { dtype: 'int32' }), { classWeights: 'none', w0: 10 }).toArray() as number[][];
+      expect(alone[0]).toEqual([1, 1, 1]);
+      for (const [w0, sigma] of [
+        [Infinity, 5],
+        [10, Infinity],
+        [-1, 5],
+        [10, 0],
+      ])
+        expect(() => weightMap(labels, { w0, sigma })).toThrow(
+          `weightMap(): w0 must be a finite number >= 0 and sigma a finite number > 0, got w0 ${w0}, sigma ${sigma}`,
+        );
     });
   });
 

@@ -138,7 +138,9 @@ export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): T
   const falk = preset === 'falk2019';
   const w0 = options.w0 ?? WEIGHT_MAP_PRESETS[preset].w0;
   const sigma = options.sigma ?? WEIGHT_MAP_PRESETS[preset].sigma;
-  if (!(w0 >= 0) || !(sigma > 0)) throw new RangeError(`weightMap(): w0 must be >= 0 and sigma > 0, got w0 ${w0}, sigma ${sigma}`);
+  // Finite: an infinite w0 or σ would make the windows' radius infinite.
+  if (!(w0 >= 0 && w0 < Infinity) || !(sigma > 0 && sigma < Infinity))
+    throw new RangeError(`weightMap(): w0 must be a finite number >= 0 and sigma a finite number > 0, got w0 ${w0}, sigma ${sigma}`);
   const tolerance = options.tolerance ?? 1e-6 * Math.max(w0, 1);
   if (!(tolerance > 0)) throw new RangeError(`weightMap(): option 'tolerance' must be > 0, got ${tolerance}`);
   const classWeights = options.classWeights ?? 'balance';
