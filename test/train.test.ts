@@ -10,7 +10,14 @@ import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict
 import { loadTrainedModel, readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
 import { normaliseImage, prepareSamples, type TrainingSample } from '../lib/data/dataset';
-import { CALIBRATION_GRID, type CellTrial, calibratePostprocess, type MembraneTrial, medianCellArea } from '../lib/train/calibrate';
+import {
+  CALIBRATION_GRID,
+  type CellTrial,
+  calibratePostprocess,
+  fixedPostprocess,
+  type MembraneTrial,
+  medianCellArea,
+} from '../lib/train/calibrate';
 import { RECIPES } from '../lib/train/recipes';
 import { loadCheckpoint } from '../lib/train/checkpoint';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
@@ -885,6 +892,48 @@ describe('unet train, predict and eval', () => {
 });
 
 describe('the post-processing chosen at the end', () => {
+  test('a grid of one setting is the post-processing every epoch is validated with, so the last epoch scores what calibration scores', async () => {
+    const one = { thresholds: [0.6], sizeFractions: [0.1], sigmas: [1] };
+    expect(fixedPostprocess(one, { kind: 'cells' }, 'seg', 200)).toEqual({ kind: 'cells', threshold: 0.6, minSize: 20 });
+    expect(fixedPostprocess(one, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', 200)).toEqual({
+      kind: 'cells',
+      threshold: 0.6,
+      minSize: 20,
+      watershed: { sigma: 1 },
+    });
+    // A choice left, a class map, or a membrane map whose threshold the scores give: nothing is fixed.
+    expect(fixedPostprocess({ ...one, thresholds: [0.5, 0.6] }, { kind: 'cells' }, 'seg', 200)).toBeNull();
+    expect(fixedPostprocess({ ...one, sigmas: [0, 1] }, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', 200)).toBeNull();
+    expect(fixedPostprocess(one, { kind: 'classes' }, 'iou', 200)).toBeNull();
+    expect(fixedPostprocess(one, { kind: 'cells' }, 'rand', 200)).toBeNull();
+    // Sizes that round alike are one setting.
+    expect(fixedPostprocess({ ...one, sizeFractions: [0, 0.001] }, { kind: 'cells' }, 'seg', 200)).toEqual({
+      kind: 'cells',
+      threshold: 0.6,
+      minSize: 0,
+    });
+
+    // Threshold 0 makes the whole image one cell, which matches every cell a little: a SEG that
+    // the default threshold 0.5 of a barely trained network would not give.
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    const calibrated: number[] = [];
+    const result = await runTraining({
+      ...tinyRun(tinyNetwork(), data, 4, 2),
+      validation: data.slice(2),
+      keep: 'final',
+      tta: false,
+      calibrationGrid: { thresholds: [0], sizeFractions: [0], sigmas: [1] },
+      outDir: folder,
+      onEvent: (event) => event.type === 'calibrated' && calibrated.push(event.validation.seg!),
+    });
+    expect(result.postprocess).toEqual({ kind: 'cells', threshold: 0, minSize: 0 });
+    expect(calibrated).toHaveLength(1);
+    expect(calibrated[0]).toBeGreaterThan(0);
+    expect(result.history.map((entry) => entry.validation!.seg)).toEqual([expect.any(Number), calibrated[0]]);
+    release(data);
+  }, 120_000);
+
   test('it maximises (SEG + DET) / 2: specks of foreground that SEG cannot see are removed by the minimum size', () => {
     // Two images of two separate square cells each.
     const data = prepareSamples(

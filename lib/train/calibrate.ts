@@ -73,6 +73,37 @@ export function medianCellArea(samples: TrainingSample[]): number {
   return all[Math.floor(all.length / 2)]!;
 }
 
+/** The smallest object sizes (pixels) of a grid's fractions of the typical cell area, each once. */
+function minSizes(fractions: readonly number[], typicalArea: number): number[] {
+  return [...new Set(fractions.map((fraction) => Math.round(fraction * typicalArea)))];
+}
+
+/** One setting of a grid applied to `base`: its threshold and smallest object, and the watershed's σ where it is tried. */
+function settingOf(base: PostprocessOptions, threshold: number, minSize: number, sigma?: number): PostprocessOptions {
+  return sigma === undefined ? { ...base, threshold, minSize } : { ...base, threshold, minSize, watershed: { sigma } };
+}
+
+/**
+ * The post-processing calibration will choose whatever the scores, when `grid` leaves it one
+ * setting (null when it leaves a choice, and for class maps and membrane maps without a
+ * watershed, whose threshold comes from the scores): every epoch's validation scores the network
+ * with it, as the kept model will be scored.
+ */
+export function fixedPostprocess(
+  grid: CalibrationGrid,
+  base: PostprocessOptions,
+  selectBy: SelectBy,
+  typicalArea: number,
+): PostprocessOptions | null {
+  const { thresholds, sizeFractions, sigmas } = grid;
+  if (base.kind === 'classes' || (selectBy === 'rand' && base.watershed === undefined)) return null;
+  const sizes = minSizes(sizeFractions, typicalArea);
+  // As calibratePostprocess tries them: σ only for a membrane map's watershed.
+  const sigmaTried = selectBy === 'rand';
+  if (thresholds.length !== 1 || sizes.length !== 1 || (sigmaTried && sigmas.length !== 1)) return null;
+  return settingOf(base, thresholds[0]!, sizes[0]!, sigmaTried ? sigmas[0] : undefined);
+}
+
 /** One setting tried, with the cell tracking challenge's scores. */
 export interface CellTrial {
   postprocess: PostprocessOptions;
@@ -107,7 +138,7 @@ export function calibratePostprocess(
     throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);
   const { thresholds, sizeFractions, sigmas } = checkCalibrationGrid('calibratePostprocess.grid', grid);
   if (base.kind === 'classes') return { postprocess: base, scores: validationScoresOf(samples, probabilities, base, selectBy), trials: [] };
-  const sizes = [...new Set(sizeFractions.map((fraction) => Math.round(fraction * typicalArea)))];
+  const sizes = minSizes(sizeFractions, typicalArea);
   if (selectBy === 'rand' && base.watershed === undefined) {
     // The Rand error is taken over every threshold at once: its best threshold is the choice.
     const isbi = isbiScoresOf(samples, probabilities, base, ['randError']);
@@ -120,7 +151,7 @@ export function calibratePostprocess(
     const trials = sigmas.flatMap((sigma) =>
       thresholds.flatMap((threshold) =>
         sizes.map((minSize): MembraneTrial => {
-          const postprocess: PostprocessOptions = { ...base, threshold, minSize, watershed: { sigma } };
+          const postprocess = settingOf(base, threshold, minSize, sigma);
           return { postprocess, randError: isbiScoresOf(samples, probabilities, postprocess, ['randError']).randError };
         }),
       ),
@@ -131,7 +162,7 @@ export function calibratePostprocess(
   }
   const trials = thresholds.flatMap((threshold) =>
     sizes.map((minSize): CellTrial => {
-      const postprocess: PostprocessOptions = { ...base, threshold, minSize };
+      const postprocess = settingOf(base, threshold, minSize);
       const predicted = samples.map((_, k) => labelsFromProbabilities(probabilities[k]!, postprocess));
       try {
         const scores = ctcScores(samples.map((sample, k) => ({ predicted: predicted[k]!, reference: sample.instances })));

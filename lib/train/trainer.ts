@@ -16,7 +16,7 @@ import { DistributedDataParallel } from '../nn/parallel';
 import type { PostprocessOptions } from '../predict/instances';
 import { UNet } from '../unet/model';
 import type { ModelDescription } from '../unet/model-files';
-import { calibrateModel } from './calibrate';
+import { calibrateModel, fixedPostprocess, medianCellArea } from './calibrate';
 import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type TrainOptions, type TrainResult } from './options';
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
@@ -119,11 +119,19 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       }),
     );
   };
+  // Rank 0 calibrates the kept model at the end; every rank must validate alike before it.
+  const calibrates = runFolder !== null && validation.length > 0 && (options.calibrate ?? settings.postprocess.kind !== 'classes');
+  // A grid of one setting is what the kept model will be post-processed with: the epochs are
+  // scored with it too, so that the curve shows what prediction will do.
+  const fixed = calibrates
+    ? fixedPostprocess(settings.calibrationGrid, settings.postprocess, settings.selectBy, medianCellArea(options.train))
+    : null;
+  const validationPostprocess = fixed ?? settings.postprocess;
   const validateAt = async (at: number): Promise<ValidationScores> => {
     const validateOptions = {
       tileSize: settings.validationTileSize,
       device,
-      postprocess: settings.postprocess,
+      postprocess: validationPostprocess,
       selectBy: settings.selectBy,
     };
     try {
@@ -232,7 +240,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   let postprocess: PostprocessOptions | undefined;
   if (folder) {
     folder.saveWeights('final', model);
-    if (validation.length > 0 && (options.calibrate ?? settings.postprocess.kind !== 'classes')) {
+    if (calibrates) {
       const calibrated = calibrateKept(folder, model, options.train, validation, settings, device);
       postprocess = calibrated.postprocess;
       folder.writeDescription(description(postprocess));
