@@ -27,7 +27,7 @@ import { applyCommonFlags } from './common-flags';
 import { defineCommand, type FlagValues, UsageError } from './command';
 import { progressPrinter } from './progress';
 import { loadTrainingSamples, trainRun } from './train';
-import { TRAINING_FLAGS, trainingRequest } from './training-flags';
+import { TRAINING_FLAGS, type TrainingRequest, trainingRequest } from './training-flags';
 
 /** A benchmark set: its recipe, how it is scored, and which frames are held out. */
 interface BenchmarkSet {
@@ -124,13 +124,105 @@ function recalibrate(
     const { postprocess, scores } = calibrateModel(model, train, validation, predictOptions, base, selectBy, grid);
     const training = { ...description.training, keep, calibrationGrid: grid ?? CALIBRATION_GRID };
     saveModelDescription(runDir, { ...description, postprocess, training });
-    return {
-      ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
-      ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
-    };
+    return rowValidation(scores);
   } finally {
     model.dispose();
   }
+}
+
+/** One run of a benchmark set: its protocol and the frames it trains, validates and tests on. */
+interface PlannedRun {
+  protocol: string;
+  train: TrainingSample[];
+  validation: TrainingSample[];
+  test: TrainingSample[];
+}
+
+/**
+ * The runs of a set under the protocols asked for: `heldout` trains on every frame but the split's
+ * validation and test frames; `cross` (sets of sequences 01 and 02) trains on one sequence, less
+ * its validation frames, and tests on every frame of the other, both ways.
+ */
+function plannedRuns(spec: BenchmarkSet, samples: TrainingSample[], protocols: readonly string[], set: string): PlannedRun[] {
+  const runs: PlannedRun[] = [];
+  const test = stemSet(samples, spec.test, set);
+  const validation = stemSet(samples, spec.validation, set);
+  if (protocols.includes('heldout')) {
+    runs.push({ protocol: 'heldout', train: samples.filter((s) => !test.includes(s) && !validation.includes(s)), validation, test });
+  }
+  if (protocols.includes('cross') && spec.sequences) {
+    for (const [from, to] of [
+      ['01', '02'],
+      ['02', '01'],
+    ] as const) {
+      const own = samples.filter((s) => s.name.startsWith(`${from}_`));
+      const val = own.filter((s) => validation.includes(s));
+      runs.push({
+        protocol: `cross ${from}→${to}`,
+        train: own.filter((s) => !val.includes(s)),
+        validation: val,
+        test: samples.filter((s) => s.name.startsWith(`${to}_`)),
+      });
+    }
+  }
+  return runs;
+}
+
+/** What a row tells of the training: its steps and time, threads and seed, and the validation scores of the chosen post-processing. */
+type TrainingFacts = Pick<AccuracyRow, 'steps' | 'trainingMinutes' | 'threads' | 'seed' | 'validation'>;
+
+/** The calibration's validation scores as a row records them. */
+function rowValidation(scores: { seg?: number; det?: number; isbiRandError?: number }): Record<string, number> {
+  return {
+    ...(scores.seg === undefined ? {} : { seg: scores.seg, det: scores.det! }),
+    ...(scores.isbiRandError === undefined ? {} : { isbiRandError: scores.isbiRandError }),
+  };
+}
+
+/** Trains `run` into `runDir` with the recipe of `request`, printing progress, and times it. */
+async function trainAndTime(
+  runDir: string,
+  run: PlannedRun,
+  request: TrainingRequest,
+  record: Record<string, string>,
+): Promise<TrainingFacts> {
+  const print = progressPrinter();
+  let validation: Record<string, number> = {};
+  const start = Date.now();
+  const result = await trainRun(request, run.train, run.validation, runDir, {
+    onEvent: (event: TrainEvent) => {
+      print(event);
+      if (event.type === 'calibrated') validation = rowValidation(event.validation);
+    },
+    record,
+  });
+  const trainingMinutes = (Date.now() - start) / 60_000;
+  return { steps: result.step, trainingMinutes, threads: getNumThreads(), seed: request.train.seed, validation };
+}
+
+/**
+ * The trained run in `runDir` as it is, its post-processing chosen again with this code: the
+ * training's own steps, time, seed and threads (its results.json row, else its checkpoint).
+ */
+function rescoreRun(
+  runDir: string,
+  run: PlannedRun,
+  request: TrainingRequest,
+  keep: KeptModel,
+  previousRows: AccuracyRow[],
+): TrainingFacts {
+  const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
+  const checkpoint = previous === undefined ? loadCheckpoint<{ seed?: number }>(path.join(runDir, 'checkpoint.pt')) : undefined;
+  const steps = previous?.steps ?? checkpoint!.step;
+  const validation = recalibrate(runDir, run.train, run.validation, request.watershed, keep, request.train.calibrationGrid);
+  process.stderr.write(`${runDir}: rescored with the trained weights, ${keep}.safetensors (${steps} steps)\n`);
+  return {
+    steps,
+    trainingMinutes: previous?.trainingMinutes ?? NaN,
+    threads: previous?.threads ?? NaN,
+    seed: previous?.seed ?? checkpoint!.settings.seed ?? NaN,
+    validation,
+  };
 }
 
 /** Scores a trained run folder on test samples, writing the predictions beside it. */
@@ -220,12 +312,8 @@ frames with the steps, the time and the seed, and writes them to results.json.`,
   },
 });
 
-async function accuracy(
-  data: string,
-  values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string; rescore?: boolean },
-): Promise<number> {
-  const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]).map((protocol) => choiceOption('protocols', protocol, PROTOCOLS)!);
-  const minutes = numberOption('minutes', values.minutes) ?? 60;
+/** The benchmark sets in `data` (a folder of them, or one of them) with their folders; none is an error. */
+function availableSets(data: string): (readonly [string, string])[] {
   if (!fs.existsSync(data) || !fs.statSync(data).isDirectory()) throw new Error(`${data}: no such folder`);
   const found = Object.keys(BENCHMARK_SETS).filter((set) => fs.existsSync(path.join(data, set, 'images')));
   const single = path.basename(path.resolve(data));
@@ -233,6 +321,16 @@ async function accuracy(
     found.length > 0 ? found.map((set) => [set, path.join(data, set)] as const) : single in BENCHMARK_SETS ? [[single, data] as const] : [];
   if (available.length === 0)
     throw new Error(`${data}: holds none of ${Object.keys(BENCHMARK_SETS).join(', ')} (each a folder with images/ and labels/)`);
+  return available;
+}
+
+async function accuracy(
+  data: string,
+  values: FlagValues<typeof TRAINING_FLAGS> & { sets?: string; protocols?: string; out?: string; rescore?: boolean },
+): Promise<number> {
+  const protocols = (values.protocols?.split(',') ?? [...PROTOCOLS]).map((protocol) => choiceOption('protocols', protocol, PROTOCOLS)!);
+  const minutes = numberOption('minutes', values.minutes) ?? 60;
+  const available = availableSets(data);
   const wanted = values.sets?.split(',') ?? available.map(([set]) => set);
   for (const set of wanted)
     if (!available.some(([name]) => name === set))
@@ -247,28 +345,7 @@ async function accuracy(
     const request = trainingRequest({ ...values, recipe: values.recipe ?? spec.recipe, minutes: String(minutes) });
     const samples = loadTrainingSamples(folder, request);
     try {
-      const runs: { protocol: string; train: TrainingSample[]; validation: TrainingSample[]; test: TrainingSample[] }[] = [];
-      const test = stemSet(samples, spec.test, set);
-      const validation = stemSet(samples, spec.validation, set);
-      if (protocols.includes('heldout')) {
-        runs.push({ protocol: 'heldout', train: samples.filter((s) => !test.includes(s) && !validation.includes(s)), validation, test });
-      }
-      if (protocols.includes('cross') && spec.sequences) {
-        for (const [from, to] of [
-          ['01', '02'],
-          ['02', '01'],
-        ] as const) {
-          const own = samples.filter((s) => s.name.startsWith(`${from}_`));
-          const val = own.filter((s) => validation.includes(s));
-          runs.push({
-            protocol: `cross ${from}→${to}`,
-            train: own.filter((s) => !val.includes(s)),
-            validation: val,
-            test: samples.filter((s) => s.name.startsWith(`${to}_`)),
-          });
-        }
-      }
-      for (const run of runs) {
+      for (const run of plannedRuns(spec, samples, protocols, set)) {
         const runDir = path.join(outRoot, set, run.protocol.replace(/[^a-z0-9]+/gi, '-'));
         const keep = request.train.keep ?? TRAINING_DEFAULTS.keep;
         const keptWeights = path.join(runDir, `${keep}.safetensors`);
@@ -280,40 +357,9 @@ async function accuracy(
         process.stderr.write(
           `\n${set}, ${run.protocol}: ${values.rescore ? 'rescoring the run trained' : `training for ${minutes} min`} on ${run.train.length} frames (validation ${run.validation.map((s) => s.name).join(', ')}) → ${runDir}\n`,
         );
-        const print = progressPrinter();
-        let calibrated: Record<string, number> = {};
-        const onEvent = (event: TrainEvent): void => {
-          print(event);
-          if (event.type === 'calibrated')
-            calibrated = {
-              ...(event.validation.seg === undefined ? {} : { seg: event.validation.seg, det: event.validation.det! }),
-              ...(event.validation.isbiRandError === undefined ? {} : { isbiRandError: event.validation.isbiRandError }),
-            };
-        };
-        let steps: number;
-        let trainingMinutes: number;
-        // The training's own: a rescored run reports the seed and threads it was trained with.
-        let seed = request.train.seed;
-        let threads = getNumThreads();
-        if (values.rescore) {
-          // The trained run as it is; only its post-processing is chosen again, with this code.
-          const previous = previousRows.find((row) => path.resolve(row.run) === path.resolve(runDir));
-          const checkpoint = previous === undefined ? loadCheckpoint<{ seed?: number }>(path.join(runDir, 'checkpoint.pt')) : undefined;
-          steps = previous?.steps ?? checkpoint!.step;
-          trainingMinutes = previous?.trainingMinutes ?? NaN;
-          seed = previous?.seed ?? checkpoint!.settings.seed ?? NaN;
-          threads = previous?.threads ?? NaN;
-          calibrated = recalibrate(runDir, run.train, run.validation, request.watershed, keep, request.train.calibrationGrid);
-          process.stderr.write(`${runDir}: rescored with the trained weights, ${keep}.safetensors (${steps} steps)\n`);
-        } else {
-          const start = Date.now();
-          const result = await trainRun(request, run.train, run.validation, runDir, {
-            onEvent,
-            record: { benchmark: set, protocol: run.protocol },
-          });
-          steps = result.step;
-          trainingMinutes = (Date.now() - start) / 60_000;
-        }
+        const facts = values.rescore
+          ? rescoreRun(runDir, run, request, keep, previousRows)
+          : await trainAndTime(runDir, run, request, { benchmark: set, protocol: run.protocol });
         const scored = scoreRun(runDir, run.test, spec.measure);
         rows.push({
           set,
@@ -321,18 +367,14 @@ async function accuracy(
           trainFrames: run.train.length,
           validationFrames: run.validation.length,
           testFrames: run.test.map((s) => s.name),
-          steps,
-          trainingMinutes,
-          threads,
-          seed,
-          validation: calibrated,
+          ...facts,
           test: scored.scores,
           postprocess: scored.postprocess,
           tta: scored.tta,
           run: runDir,
         });
         // Rows of runs this call did not redo stay, so sets run one call at a time share one file.
-        const kept = previousRows.filter((row) => !rows.some((done) => path.resolve(done.run) === path.resolve(row.run)));
+        const kept = previousRows.filter((row) => !rows.some((redone) => path.resolve(redone.run) === path.resolve(row.run)));
         writeFileAtomic(resultsFile, `${JSON.stringify([...kept, ...rows], null, 2)}\n`);
         process.stdout.write(`${accuracyTable(rows.slice(-1))}\n`);
       }
