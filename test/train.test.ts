@@ -894,20 +894,20 @@ describe('unet train, predict and eval', () => {
 describe('the post-processing chosen at the end', () => {
   test('a grid of one setting is the post-processing every epoch is validated with, so the last epoch scores what calibration scores', async () => {
     const one = { thresholds: [0.6], sizeFractions: [0.1], sigmas: [1] };
-    expect(fixedPostprocess(one, { kind: 'cells' }, 'seg', 200)).toEqual({ kind: 'cells', threshold: 0.6, minSize: 20 });
-    expect(fixedPostprocess(one, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', 200)).toEqual({
+    expect(fixedPostprocess(one, { kind: 'cells' }, 'seg', () => 200)).toEqual({ kind: 'cells', threshold: 0.6, minSize: 20 });
+    expect(fixedPostprocess(one, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', () => 200)).toEqual({
       kind: 'cells',
       threshold: 0.6,
       minSize: 20,
       watershed: { sigma: 1 },
     });
     // A choice left, a class map, or a membrane map whose threshold the scores give: nothing is fixed.
-    expect(fixedPostprocess({ ...one, thresholds: [0.5, 0.6] }, { kind: 'cells' }, 'seg', 200)).toBeNull();
-    expect(fixedPostprocess({ ...one, sigmas: [0, 1] }, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', 200)).toBeNull();
-    expect(fixedPostprocess(one, { kind: 'classes' }, 'iou', 200)).toBeNull();
-    expect(fixedPostprocess(one, { kind: 'cells' }, 'rand', 200)).toBeNull();
+    expect(fixedPostprocess({ ...one, thresholds: [0.5, 0.6] }, { kind: 'cells' }, 'seg', () => 200)).toBeNull();
+    expect(fixedPostprocess({ ...one, sigmas: [0, 1] }, { kind: 'cells', watershed: { sigma: 2 } }, 'rand', () => 200)).toBeNull();
+    expect(fixedPostprocess(one, { kind: 'classes' }, 'iou', () => 200)).toBeNull();
+    expect(fixedPostprocess(one, { kind: 'cells' }, 'rand', () => 200)).toBeNull();
     // Sizes that round alike are one setting.
-    expect(fixedPostprocess({ ...one, sizeFractions: [0, 0.001] }, { kind: 'cells' }, 'seg', 200)).toEqual({
+    expect(fixedPostprocess({ ...one, sizeFractions: [0, 0.001] }, { kind: 'cells' }, 'seg', () => 200)).toEqual({
       kind: 'cells',
       threshold: 0.6,
       minSize: 0,

@@ -87,20 +87,22 @@ function settingOf(base: PostprocessOptions, threshold: number, minSize: number,
  * The post-processing calibration will choose whatever the scores, when `grid` leaves it one
  * setting (null when it leaves a choice, and for class maps and membrane maps without a
  * watershed, whose threshold comes from the scores): every epoch's validation scores the network
- * with it, as the kept model will be scored.
+ * with it, as the kept model will be scored. `typicalArea` (the median training cell, which
+ * sizes the smallest object) is asked for only when one threshold and σ leave that question.
  */
 export function fixedPostprocess(
   grid: CalibrationGrid,
   base: PostprocessOptions,
   selectBy: SelectBy,
-  typicalArea: number,
+  typicalArea: () => number,
 ): PostprocessOptions | null {
   const { thresholds, sizeFractions, sigmas } = grid;
   if (base.kind === 'classes' || (selectBy === 'rand' && base.watershed === undefined)) return null;
-  const sizes = minSizes(sizeFractions, typicalArea);
   // As calibratePostprocess tries them: σ only for a membrane map's watershed.
   const sigmaTried = selectBy === 'rand';
-  if (thresholds.length !== 1 || sizes.length !== 1 || (sigmaTried && sigmas.length !== 1)) return null;
+  if (thresholds.length !== 1 || (sigmaTried && sigmas.length !== 1)) return null;
+  const sizes = minSizes(sizeFractions, typicalArea());
+  if (sizes.length !== 1) return null;
   return settingOf(base, thresholds[0]!, sizes[0]!, sigmaTried ? sigmas[0] : undefined);
 }
 

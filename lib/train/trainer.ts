@@ -124,7 +124,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   // A grid of one setting is what the kept model will be post-processed with: the epochs are
   // scored with it too, so that the curve shows what prediction will do.
   const fixed = calibrates
-    ? fixedPostprocess(settings.calibrationGrid, settings.postprocess, settings.selectBy, medianCellArea(options.train))
+    ? fixedPostprocess(settings.calibrationGrid, settings.postprocess, settings.selectBy, () => medianCellArea(options.train))
     : null;
   const validationPostprocess = fixed ?? settings.postprocess;
   const validateAt = async (at: number): Promise<ValidationScores> => {
