@@ -22,6 +22,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bind.h"
@@ -204,13 +205,24 @@ struct AllReduceSumBackward : torch::autograd::Node {
   std::string name() const override { return "AllReduceSumBackward"; }
 };
 
+// A new autograd node, held as this libtorch holds them: by c10::intrusive_ptr from 2.13, by
+// std::shared_ptr before (2.11 on the GPU machines); Edge::function names the one in use.
+template <typename NodeType>
+auto makeNode() {
+  if constexpr (std::is_same_v<decltype(torch::autograd::Edge::function), std::shared_ptr<torch::autograd::Node>>) {
+    return std::make_shared<NodeType>();
+  } else {
+    return c10::make_intrusive<NodeType>();
+  }
+}
+
 // Sums `input` over the ranks (blocking, inside the forward pass it is part of), recording the
 // backward above when `input` requires a gradient.
 at::Tensor allReduceSumWithGrad(const c10::intrusive_ptr<ProcessGroup>& group, const at::Tensor& input) {
   std::vector<at::Tensor> summed{input.detach().contiguous().clone()};
   group->allreduce(summed)->wait();
   if (torch::autograd::compute_requires_grad(input)) {
-    auto node = c10::make_intrusive<AllReduceSumBackward>();
+    auto node = makeNode<AllReduceSumBackward>();
     node->group = group;
     node->set_next_edges(torch::autograd::collect_next_edges(input));
     torch::autograd::set_history(summed[0], node);
