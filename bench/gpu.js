@@ -1,11 +1,13 @@
 'use strict';
 // The CUDA path on a GPU: CPU and CUDA results side by side (U-Net forward and gradients,
-// augmentation, overlap-tile prediction), CUDA out-of-memory handling, the addon's CUDA kernels
-// (fields against the CPU's, the fused remap against torch ops), the training step captured in a CUDA graph against eager, torch.distributed over NCCL
-// (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), train() of the paper's
-// preset with and without AMP and with batches prepared ahead or when taken, where a training step's time goes (each
-// phase alone), and the U-Net's forward pass and training step, and
-// overlap-tile prediction in float32 and float16, against the PyTorch reference on the same card.
+// augmentation, overlap-tile prediction), CUDA out-of-memory handling, torch.distributed over NCCL
+// (the checks of test/distributed.test.ts, which a GPU machine without jest cannot run), the
+// addon's CUDA kernels (fields against the CPU's, the fused remap against torch ops), the training
+// step captured in a CUDA graph against eager, train() with and without option cudaGraphs, where a
+// training step's time goes (each phase alone), train() of the paper's preset with and without AMP
+// and with batches prepared ahead or when taken against the loops a PyTorch user would write, and
+// the U-Net's forward pass and training step and overlap-tile prediction in float32 and float16,
+// against the PyTorch reference on the same card.
 // Run by scripts/gpu-check.sh; prints Markdown tables.
 const fs = require('node:fs');
 const os = require('node:os');
@@ -567,6 +569,56 @@ function cudaGraphRows() {
 }
 
 /**
+ * train() with option cudaGraphs against without, for each preset: 572² tiles, the paper's
+ * augmentation, 40 steps each from the same seed; tiles/s over steps 11–40 (the graph is captured
+ * at step 3) and the largest relative difference between the two runs' losses.
+ */
+async function graphedTrainingRows() {
+  if (!torch.info().cudaKernels) {
+    console.log(`this build has no CUDA code (${torch.info().cudaKernelsMissing}): no CUDA graphs`);
+    return;
+  }
+  const samples = syntheticTrainingSamples();
+  const rows = [];
+  for (const preset of /** @type {const} */ (['compact', 'ronneberger2015'])) {
+    const run = async (/** @type {boolean} */ cudaGraphs) => {
+      torch.manualSeed(0);
+      const model = createUNet(preset).to('cuda');
+      /** @type {number[]} */
+      const losses = [];
+      let rate = 0;
+      await runTraining({
+        model,
+        train: samples,
+        steps: 40,
+        tileSize: 572,
+        device: 'cuda',
+        cudaGraphs,
+        augment: { rotation: 180, flip: true },
+        onEvent: (event) => {
+          if (event.type !== 'step') return;
+          losses.push(event.loss);
+          if (event.step === 10) rate = event.elapsedMs;
+          if (event.step === 40) rate = 30 / ((event.elapsedMs - rate) / 1000);
+        },
+      });
+      model.dispose();
+      return { rate, losses };
+    };
+    const eager = await run(false);
+    const graphed = await run(true);
+    const worst = Math.max(...eager.losses.map((value, k) => Math.abs(value - (graphed.losses[k] ?? Number.NaN)) / Math.abs(value)));
+    if (!(worst <= 1e-3)) process.exitCode = 1;
+    rows.push([preset, eager.rate.toFixed(2), graphed.rate.toFixed(2), (graphed.rate / eager.rate).toFixed(2), worst.toExponential(2)]);
+  }
+  torch.dispose(samples.flatMap((sample) => [sample.image, sample.label, sample.target, sample.weights, sample.instances]));
+  printTable(
+    ['train(), 572 tiles, augmentation, steps 11–40', 'eager tiles/s', 'cudaGraphs tiles/s', 'speed-up', 'max relative loss difference'],
+    rows,
+  );
+}
+
+/**
  * Overlap-tile prediction of a SIZE² image (CPU in, float32 probabilities on the CPU out) on the
  * GPU, best of `repeats` after two warm-ups: our predictProbabilities and the PyTorch loop of
  * reference/overlap_tile.py, for each preset, image size and precision.
@@ -625,6 +677,7 @@ async function main() {
   await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
   section("the addon's CUDA kernels: fields against the CPU's, the fused remap against torch ops", fusedRemapRows);
   section('CUDA graphs: the training step captured against eager', cudaGraphRows);
+  await section("CUDA graphs: train() with option 'cudaGraphs' against without", graphedTrainingRows);
   section(`augmentation on the GPU (${augment.cudaResampling()})`, () => {
     printTable(
       ['device', 'batch', 'samples/s'],

@@ -111,6 +111,10 @@ export const TRAINING_FLAGS = {
   device: { type: 'string', placeholder: 'D', help: 'cpu (default) | cuda | cuda:N' },
   amp: { type: 'boolean', help: 'CUDA: mixed precision' },
   'channels-last': { type: 'boolean', help: 'CUDA: channels-last memory format' },
+  'cuda-graphs': {
+    type: 'boolean',
+    help: 'CUDA: replay each step from a CUDA graph after the first two (pays for launch-bound\nnetworks such as the compact preset; not with --amp or --accumulate)',
+  },
   seed: { type: 'string', placeholder: 'N', help: `seed of every random choice (default ${TRAINING_DEFAULTS.seed})` },
   ...COMMON_FLAGS,
 } as const satisfies Flags;
@@ -131,6 +135,7 @@ export const OPTION_FLAGS: Record<string, string> = {
   selectBy: '--select',
   keep: '--keep',
   amp: '--amp',
+  cudaGraphs: '--cuda-graphs',
   minutes: '--minutes',
   resume: '--resume',
   target: '--target',
@@ -239,6 +244,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       tta: values['no-tta'] ? false : values.tta ? true : base.tta,
       amp: values.amp,
       channelsLast: values['channels-last'],
+      cudaGraphs: values['cuda-graphs'],
       device: values.device ?? 'cpu',
       seed: integerOption('seed', values.seed) ?? TRAINING_DEFAULTS.seed,
     }),

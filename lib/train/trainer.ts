@@ -20,7 +20,8 @@ import { calibrateModel, fixedPostprocess, medianCellArea } from './calibrate';
 import { checkSamples, sameRun, type Settings, settingsOf, type TrainEvent, type TrainOptions, type TrainResult } from './options';
 import { PAPER_AUGMENTATION } from './recipes';
 import { type HistoryEntry, RunFolder } from './run-folder';
-import { accumulateGradients, makeOptimizer, makeScheduler, type StepLoss, TrainingBatches } from './step';
+import { cudaGraphsRefusal, GraphedGradients } from './graphed-step';
+import { accumulateGradients, makeOptimizer, makeScheduler, type StepContext, type StepLoss, TrainingBatches } from './step';
 import { validate, validateAcross, type ValidationScores } from './validate';
 
 export type { TrainEvent, TrainOptions, TrainResult } from './options';
@@ -52,6 +53,8 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   }
   const device = options.device ?? model.parameters().next().value?.device ?? 'cpu';
   if (settings.amp && !device.startsWith('cuda')) throw new RangeError("train(): option 'amp' needs a CUDA device");
+  const graphRefusal = options.cudaGraphs ? cudaGraphsRefusal(settings, device) : null;
+  if (graphRefusal !== null) throw new RangeError(`train(): option 'cudaGraphs' ${graphRefusal}`);
   if (settings.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const optimizer = makeOptimizer(model, settings);
   const scheduler = makeScheduler(optimizer, settings);
@@ -147,9 +150,11 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   // path uses them as they are.
   const samples = device === 'cpu' ? options.train : options.train.map((sample) => samplesOn(sample, device));
   const batches = new TrainingBatches(samples, settings, device, options.prefetch ?? device.startsWith('cuda'));
+  const stepContext: StepContext = { model, batches, settings, scaler, parallel: wrapped ? { wrapped, rank } : null };
   const tilesPerStep = settings.batchSize * settings.accumulate * settings.worldSize;
   const start = Date.now();
   const firstStep = step;
+  const graphed = options.cudaGraphs ? new GraphedGradients(stepContext, optimizer, firstStep) : null;
   const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
   let timeUp = false;
   model.train();
@@ -168,9 +173,12 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       }
       step += 1;
       let stepLoss: StepLoss;
-      optimizer.zeroGrad();
       try {
-        stepLoss = accumulateGradients({ model, batches, settings, scaler, parallel: wrapped ? { wrapped, rank } : null }, step);
+        if (graphed) stepLoss = graphed.compute(step);
+        else {
+          optimizer.zeroGrad();
+          stepLoss = accumulateGradients(stepContext, step);
+        }
       } catch (error) {
         if (!(error instanceof OutOfMemoryError)) throw error;
         const smallerTile = model.smallerInputSize(settings.tileSize);
@@ -233,6 +241,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       await nextTurn();
     }
   } finally {
+    graphed?.dispose();
     batches.dispose();
     if (samples !== options.train) dispose(samples.flatMap((sample) => [sample.image, sample.target, sample.weights]));
     if (wrapped) SyncBatchNorm.revertSyncBatchnorm(wrapped.unwrap());
