@@ -9,7 +9,10 @@
 #             three sets, GPU_MINUTES (default 1.5) minutes of training each, at most GPU_STEPS
 #             (default 6000) steps, scored on the held-out frames as docs/results.md's table;
 #   all       both (the default). bench and accuracy each fit one 10-minute call; a warm machine
-#             keeps the build.
+#             keeps the build. Measured on an H200 (2026-12-04): the build 38 s cold, 7 s warm;
+#             bench about 200 s; accuracy about GPU_MINUTES + 1.2 minutes per set (loading, weight
+#             maps, calibration and scoring run on the CPU), so GPU_MINUTES=1.2 ran past a 450 s
+#             call during the last set's scoring: give it 3 × (GPU_MINUTES + 1.3) minutes.
 #   here:   scripts/gpu-prepare.sh (fills .gpu/ and .device/ within the device tool's limits)
 #   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR [bench|accuracy|all]
 #           (carry .device .gpu)
