@@ -9,6 +9,7 @@ const BENCHMARKS = {
   train: 'a small CNN of nn modules trained with SGD vs PyTorch',
   unet: 'the U-Net presets, training step and forward pass, time and peak memory vs PyTorch',
   weightmap: 'the border weight map vs the scipy reference',
+  checkpoint: "a training checkpoint of the paper's network written to disk vs torch.save",
   augment: 'augmentation throughput (elastic + rotation + flip) vs the scipy pipeline',
   predict: 'overlap-tile prediction of 512² and 2048² images vs the PyTorch loop',
   runtimes: 'prediction of a 512² image on libtorch, onnxruntime-node and onnxruntime-web (Chromium)',

@@ -360,7 +360,7 @@ export interface NativeAddon {
   exitInferenceMode(): void;
   isInferenceMode(): boolean;
   // serialization (native/serialize.cc)
-  pickleSave(value: unknown): ArrayBuffer;
+  pickleSave(value: unknown, write: (chunk: Uint8Array) => void): void;
   // TorchScript modules (native/jit.cc); a module is an opaque handle
   jitLoad(file: string, device: string): unknown;
   jitNamedParameters(module: unknown): [string[], T[]];

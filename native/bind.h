@@ -283,6 +283,14 @@ struct Arg<Napi::TypedArray> {
 };
 
 template <>
+struct Arg<Napi::Function> {
+  static Napi::Function get(const Napi::CallbackInfo& info, size_t i, const Binding& b) {
+    if (!info[i].IsFunction()) throwArgumentError(info.Env(), b, i, "a function", info[i]);
+    return info[i].As<Napi::Function>();
+  }
+};
+
+template <>
 struct Arg<Napi::Value> {
   static Napi::Value get(const Napi::CallbackInfo& info, size_t i, const Binding&) { return info[i]; }
 };

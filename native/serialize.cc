@@ -5,8 +5,10 @@
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "bind.h"
 #include "bindings.h"
@@ -49,7 +51,7 @@ c10::IValue fromJs(Napi::Env env, const Napi::Value& value, const std::string& p
 }  // namespace
 
 void registerSerialization(Napi::Env env, Napi::Object exports) {
-  define(env, exports, "pickleSave", {"value"}, [](Napi::Env env, Napi::Value value) {
+  define(env, exports, "pickleSave", {"value", "write"}, [](Napi::Env env, Napi::Value value, Napi::Function write) {
     // torch::jit::pickle_save, but with untagged dicts and lists: a type tag would be a global
     // that Python's torch.load(weights_only=True) refuses.
     std::vector<char> pickled;
@@ -58,16 +60,43 @@ void registerSerialization(Napi::Env env, Napi::Object exports) {
     pickler.protocol();
     pickler.pushIValue(fromJs(env, value, ""));
     pickler.stop();
-    std::vector<char> bytes;
+    // The archive goes to `write` in chunks of one reused buffer, as torch.save streams to its file:
+    // a checkpoint of hundreds of MB is never whole in memory. Each chunk is valid during its call
+    // only. A throwing `write` (a full disk) ends the writing; its error is rethrown at the end,
+    // since the stream writer must not be unwound mid-record.
+    constexpr size_t kChunk = size_t{4} << 20;
+    Napi::ArrayBuffer staging = Napi::ArrayBuffer::New(env, kChunk);
+    char* buffer = static_cast<char*>(staging.Data());
+    size_t filled = 0;
+    std::optional<Napi::Error> failure;
+    auto flush = [&] {
+      if (filled > 0 && !failure) {
+        Napi::HandleScope scope(env);
+        try {
+          write.Call({Napi::Uint8Array::New(env, filled, staging, 0)});
+        } catch (const Napi::Error& error) {
+          failure = error;
+        }
+      }
+      filled = 0;
+    };
     caffe2::serialize::PyTorchStreamWriter writer([&](const void* data, size_t size) {
-      bytes.insert(bytes.end(), static_cast<const char*>(data), static_cast<const char*>(data) + size);
+      const char* from = static_cast<const char*>(data);
+      for (size_t left = size; left > 0 && !failure;) {
+        const size_t taken = std::min(left, kChunk - filled);
+        std::memcpy(buffer + filled, from, taken);
+        filled += taken;
+        from += taken;
+        left -= taken;
+        if (filled == kChunk) flush();
+      }
       return size;
     });
     torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
     writer.writeEndOfFile();
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes.size());
-    std::memcpy(buffer.Data(), bytes.data(), bytes.size());
-    return Napi::Value(buffer);
+    flush();
+    if (failure) throw *failure;
+    return env.Undefined();
   });
 }
 

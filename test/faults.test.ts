@@ -139,12 +139,14 @@ describe('writing checkpoints', () => {
   test('a full disk or a missing folder is a clear error and the earlier checkpoint stays', () => {
     const file = path.join(folder, 'checkpoint.pt');
     torch.tidy(() => saveCheckpoint(file, checkpointOf(10, 1)));
-    // A file-size limit of 1 kB stands in for a full disk: writes fail with EFBIG.
+    // A file-size limit of 1 kB stands in for a full disk: writes fail with EFBIG. The 12 MB
+    // weight spans several of the chunks the archive is streamed in, so the first write fails
+    // mid-archive and the writing stops there.
     const script = `
       const { torch } = require(${JSON.stringify(path.join(dist, 'index.js'))});
       const { saveCheckpoint } = require(${JSON.stringify(path.join(dist, 'train', 'checkpoint.js'))});
       try {
-        saveCheckpoint(${JSON.stringify(file)}, { step: 2, epoch: 0, settings: {}, model: { weight: torch.rand([100000]) }, optimizer: null, scheduler: null, scaler: null, history: [] });
+        saveCheckpoint(${JSON.stringify(file)}, { step: 2, epoch: 0, settings: {}, model: { weight: torch.rand([3000000]) }, optimizer: null, scheduler: null, scaler: null, history: [] });
       } catch (error) {
         console.log(error.name + ': ' + error.message);
       }`;

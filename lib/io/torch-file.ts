@@ -37,7 +37,7 @@ const STORAGE_DTYPES: Record<string, DType> = {
 export function saveTorch(file: string, value: TorchValue): void {
   pathArg('save', 'file', file);
   checkSavable(value, '');
-  writeFileAtomic(file, new Uint8Array(native.pickleSave(value)));
+  writeFileAtomic(file, (write) => native.pickleSave(value, write));
 }
 
 function checkSavable(value: unknown, at: string): void {

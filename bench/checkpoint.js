@@ -1,0 +1,51 @@
+'use strict';
+// A training checkpoint of the paper's network (its weights and SGD's momentum buffers, 248 MB)
+// written as torch.save writes it: our saveTorch (serialised by the addon, written to a temporary
+// file, flushed to disk and renamed) against PyTorch's torch.save of the same dict, flushed too.
+// train() writes one at every epoch, so on a GPU its cost is a share of the epoch.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { torch, createUNet } = require('../dist/index.js');
+const { referencePython, printTable, verdict } = require('./support');
+
+const REPEATS = 5;
+const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-checkpoint-bench-'));
+try {
+  torch.manualSeed(0);
+  const model = createUNet('ronneberger2015');
+  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.99 });
+  for (const parameter of model.parameters()) parameter.grad = torch.randn(parameter.shape);
+  optimizer.step(); // the momentum buffers
+  const checkpoint = { step: 1, model: model.stateDict(), optimizer: optimizer.stateDict() };
+  const source = path.join(folder, 'source.pt');
+  torch.save(source, checkpoint);
+  let ours = Infinity;
+  for (let k = 0; k < REPEATS; k += 1) {
+    const start = process.hrtime.bigint();
+    torch.save(path.join(folder, 'ours.pt'), checkpoint);
+    ours = Math.min(ours, Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const theirs = JSON.parse(
+    execFileSync(referencePython(), [path.join(__dirname, 'checkpoint.py'), source, path.join(folder, 'theirs.pt'), String(REPEATS)], {
+      encoding: 'utf8',
+    }),
+  );
+  const megabytes = fs.statSync(path.join(folder, 'ours.pt')).size / 2 ** 20;
+  printTable(
+    ['checkpoint of ronneberger2015 + momentum', 'MB', 'unet-torch ms', 'PyTorch ms', 'time ratio', 'target'],
+    [
+      [
+        'written and flushed to disk',
+        megabytes.toFixed(0),
+        ours.toFixed(0),
+        theirs.ms.toFixed(0),
+        (ours / theirs.ms).toFixed(2),
+        verdict(ours / theirs.ms, '<=', 1.1),
+      ],
+    ],
+  );
+} finally {
+  fs.rmSync(folder, { recursive: true, force: true });
+}
