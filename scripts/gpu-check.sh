@@ -6,8 +6,9 @@
 #             train() with and without AMP and batches prepared ahead or when taken, the U-Net and
 #             overlap-tile prediction (float32, float16) against PyTorch on the same card;
 #   accuracy  the paper's network (preset ronneberger2015) with each set's recipe on the paper's
-#             three sets, GPU_MINUTES (default 1.5) minutes of training each, at most GPU_STEPS
-#             (default 6000) steps, scored on the held-out frames as docs/results.md's table;
+#             three sets (GPU_SETS, comma-separated, chooses fewer), GPU_MINUTES (default 1.5)
+#             minutes of training each, at most GPU_STEPS (default 6000) steps, scored on the
+#             held-out frames as docs/results.md's table;
 #   all       both (the default). bench and accuracy each fit one 10-minute call; a warm machine
 #             keeps the build. Measured on an H200 (2026-12-04): the build 38 s cold, 7 s warm;
 #             bench about 200 s; accuracy about GPU_MINUTES + 1.2 minutes per set (loading, weight
@@ -54,7 +55,7 @@ if [ "$what" != accuracy ]; then node bench/gpu.js 2>&1 | tee "$out/gpu.txt" || 
 if [ "$what" != bench ]; then
   # The runs (checkpoints of 120 MB) stay outside OUTDIR; the table and results.json come back.
   runs=/tmp/gpu-accuracy
-  node dist/cli/main.js accuracy .gpu/data --sets phc-c2dh-u373,dic-c2dh-hela,isbi2012 --protocols heldout \
+  node dist/cli/main.js accuracy .gpu/data --sets "${GPU_SETS:-phc-c2dh-u373,dic-c2dh-hela,isbi2012}" --protocols heldout \
     --preset ronneberger2015 --device cuda --minutes "${GPU_MINUTES:-1.5}" --steps "${GPU_STEPS:-6000}" \
     --seed 0 --out "$runs" 2>&1 | tee "$out/accuracy.txt" || status=1
   if [ -f "$runs/results.json" ]; then cp "$runs/results.json" "$out/accuracy-results.json"; fi
