@@ -5,12 +5,10 @@
 import { graph as captureGraph, CUDAGraph } from '../cuda-graph';
 import { dispose, keep, tidy } from '../memory';
 import type { Optimizer } from '../optim/optimizer';
-import { info, manualSeed } from '../runtime';
+import { info } from '../runtime';
 import type { Tensor } from '../tensor';
-import { weightedLoss } from '../weightmap/loss';
 import type { Settings } from './options';
-import { stepSeed } from './seeds';
-import { accumulateGradients, type StepContext, StepLoss } from './step';
+import { accumulateGradients, batchLoss, type ReadyBatch, seedDropout, type StepContext, StepLoss } from './step';
 
 /** Eager steps of a run (or of its resumed part) before the capture: the optimizer's state, cuDNN's choices. */
 const EAGER_STEPS = 2;
@@ -40,7 +38,7 @@ export function cudaGraphsRefusal(settings: Settings, device: string): string | 
  */
 export class GraphedGradients {
   private readonly graph = new CUDAGraph();
-  private captured: { inputs: { input: Tensor; label: Tensor; weights: Tensor }; loss: Tensor } | null = null;
+  private captured: { inputs: ReadyBatch; loss: Tensor } | null = null;
 
   /**
    * @param context what a step needs (the model, the batches, the settings; no scaler, one rank)
@@ -69,7 +67,7 @@ export class GraphedGradients {
     } finally {
       dispose(batch);
     }
-    manualSeed(stepSeed(settings.seed, step, 0)); // drop-out, read from the generator at each replay
+    seedDropout(settings, step, 0); // the replay reads the generator's seed
     this.graph.replay();
     if (step < settings.steps) batches.prefetch(step + 1, 0);
     return new StepLoss([keep(this.captured!.loss.clone())]);
@@ -87,7 +85,7 @@ export class GraphedGradients {
   // The capture queues the work without running it: compute() replays it for this step too. The
   // inputs are copies made outside the graph, so that they outlive it and every step's batch is
   // copied into them.
-  private capture(batch: { input: Tensor; label: Tensor; weights: Tensor }): NonNullable<GraphedGradients['captured']> {
+  private capture(batch: ReadyBatch): NonNullable<GraphedGradients['captured']> {
     const { model } = this.context;
     this.optimizer.zeroGrad(); // backward then assigns the gradients in the graph's memory
     const inputs = { input: keep(batch.input.clone()), label: keep(batch.label.clone()), weights: keep(batch.weights.clone()) };
@@ -95,7 +93,7 @@ export class GraphedGradients {
       captureGraph(
         this.graph,
         () => {
-          const value = weightedLoss(model.forward(inputs.input), inputs.label, inputs.weights);
+          const value = batchLoss((input) => model.forward(input), inputs);
           value.backward();
           return keep(value.detach());
         },

@@ -34,7 +34,7 @@ export function makeScheduler(optimizer: Optimizer<{ lr: number }>, settings: Se
 }
 
 /** A batch ready for the network: its tiles drawn, on the device, and augmented. */
-interface ReadyBatch {
+export interface ReadyBatch {
   input: Tensor;
   label: Tensor;
   weights: Tensor;
@@ -105,6 +105,19 @@ export class TrainingBatches {
   }
 }
 
+/**
+ * Seeds drop-out for batch `index` of step `step`: every way a step runs (eager, resumed, replayed
+ * from a CUDA graph) draws the same masks.
+ */
+export function seedDropout(settings: Settings, step: number, index: number): void {
+  manualSeed(stepSeed(settings.seed, step, 2 * index));
+}
+
+/** The weighted loss of `batch` through `forward`, the loss every step minimises. */
+export function batchLoss(forward: (input: Tensor) => Tensor, batch: ReadyBatch): Tensor {
+  return weightedLoss(forward(batch.input), batch.label, batch.weights);
+}
+
 /** What a step needs besides its number. */
 export interface StepContext {
   model: UNet;
@@ -155,8 +168,8 @@ export function accumulateGradients({ model, batches, settings, scaler, parallel
       const batch = batches.take(step, index);
       try {
         return tidy(() => {
-          manualSeed(stepSeed(settings.seed, step, 2 * index)); // drop-out
-          const lossOf = (): Tensor => weightedLoss(forward(batch.input), batch.label, batch.weights);
+          seedDropout(settings, step, index);
+          const lossOf = (): Tensor => batchLoss(forward, batch);
           const value = settings.amp ? autocast(lossOf, { deviceType: 'cuda' }) : lossOf();
           const scaled = value.div(settings.accumulate);
           (scaler ? scaler.scale(scaled) : scaled).backward();
