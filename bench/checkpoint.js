@@ -1,5 +1,5 @@
 'use strict';
-// A training checkpoint of the paper's network (its weights and SGD's momentum buffers, 248 MB)
+// A training checkpoint of the paper's network (its weights and SGD's momentum buffers, 237 MB)
 // written as torch.save writes it: our saveTorch (serialised by the addon, written to a temporary
 // file, flushed to disk and renamed) against PyTorch's torch.save of the same dict, flushed too.
 // train() writes one at every epoch, so on a GPU its cost is a share of the epoch.
@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { torch, createUNet } = require('../dist/index.js');
-const { referencePython, printTable, verdict } = require('./support');
+const { bestMs, referencePython, printTable, verdict } = require('./support');
 
 const REPEATS = 5;
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-checkpoint-bench-'));
@@ -21,12 +21,7 @@ try {
   const checkpoint = { step: 1, model: model.stateDict(), optimizer: optimizer.stateDict() };
   const source = path.join(folder, 'source.pt');
   torch.save(source, checkpoint);
-  let ours = Infinity;
-  for (let k = 0; k < REPEATS; k += 1) {
-    const start = process.hrtime.bigint();
-    torch.save(path.join(folder, 'ours.pt'), checkpoint);
-    ours = Math.min(ours, Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const ours = bestMs(() => torch.save(path.join(folder, 'ours.pt'), checkpoint), REPEATS);
   const theirs = JSON.parse(
     execFileSync(referencePython(), [path.join(__dirname, 'checkpoint.py'), source, path.join(folder, 'theirs.pt'), String(REPEATS)], {
       encoding: 'utf8',

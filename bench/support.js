@@ -140,7 +140,19 @@ function verdict(/** @type {number} */ value, /** @type {'<=' | '>='} */ relatio
   return `${relation === '<=' ? 'at most' : 'at least'} ${target}${unit}: ${met ? 'met' : 'missed'}`;
 }
 
+/** The fastest of `repeats` runs of `run`, in milliseconds. */
+function bestMs(/** @type {() => unknown} */ run, repeats = 3) {
+  let best = Infinity;
+  for (let k = 0; k < repeats; k += 1) {
+    const start = process.hrtime.bigint();
+    run();
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return best;
+}
+
 module.exports = {
+  bestMs,
   verdict,
   numberArguments,
   presetArgument,

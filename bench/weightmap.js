@@ -8,7 +8,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { torch, weightMap, weightmap } = require('../dist/index.js');
 const { readLabelPng } = require('../dist/io/png.js');
-const { referencePython, printTable, verdict } = require('./support');
+const { bestMs, referencePython, printTable, verdict } = require('./support');
 
 const SHARED = path.join(__dirname, '..', '..', 'shared', 'data');
 
@@ -48,16 +48,6 @@ function cases() {
   }
   for (const count of [10, 100, 1000]) list.push([`generated 1024×1024, ${count} cells`, () => discs(1024, count, count), false]);
   return list;
-}
-
-function bestMs(run, repeats = 3) {
-  let best = Infinity;
-  for (let k = 0; k < repeats; k += 1) {
-    const start = process.hrtime.bigint();
-    run();
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return best;
 }
 
 const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-weightmap-bench-'));
