@@ -12,6 +12,7 @@
 
 #include "bind.h"
 #include "bindings.h"
+#include "parallel.h"
 
 namespace unet {
 
@@ -88,61 +89,107 @@ struct Box {
 
 // The two smallest squared distances from each pixel to any cell (d1, d2: height × width), exact
 // wherever both are within `radius` (squared: the square roots are taken once per pixel at the
-// end, not once per window pixel).
+// end, not once per window pixel). The windows' transforms run in parallel, a batch at a time,
+// then each row takes the two smallest of the batch's values: the two smallest of a set do not
+// depend on the order they are taken in, so the result is the same on any number of threads.
 void nearestTwo(const int32_t* labels, int height, int width, double radius, float* d1, float* d2) {
+  // Each chunk of rows finds its cells' boxes, looking a cell up only where the id changes along
+  // a row; the chunks' boxes are then joined.
+  const int64_t rowsPerChunk = std::max<int64_t>(1, 65536 / width);
+  std::vector<std::unordered_map<int32_t, Box>> chunkBoxes((height + rowsPerChunk - 1) / rowsPerChunk);
+  parallelFor(height, rowsPerChunk, [&](int64_t firstRow, int64_t endRow) {
+    auto& boxes = chunkBoxes[firstRow / rowsPerChunk];
+    for (int64_t y = firstRow; y < endRow; ++y) {
+      const int32_t* row = labels + y * width;
+      for (int x = 0; x < width;) {
+        const int32_t id = row[x];
+        const int start = x;
+        while (x < width && row[x] == id) ++x;
+        if (id == 0) continue;
+        Box& box = boxes[id];
+        box.top = std::min<int>(box.top, static_cast<int>(y));
+        box.bottom = std::max<int>(box.bottom, static_cast<int>(y));
+        box.left = std::min(box.left, start);
+        box.right = std::max(box.right, x - 1);
+      }
+    }
+  });
   std::unordered_map<int32_t, Box> boxes;
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      const int32_t id = labels[y * width + x];
-      if (id == 0) continue;
+  for (const auto& chunk : chunkBoxes) {
+    for (const auto& [id, part] : chunk) {
       Box& box = boxes[id];
-      box.top = std::min(box.top, y);
-      box.left = std::min(box.left, x);
-      box.bottom = std::max(box.bottom, y);
-      box.right = std::max(box.right, x);
+      box.top = std::min(box.top, part.top);
+      box.left = std::min(box.left, part.left);
+      box.bottom = std::max(box.bottom, part.bottom);
+      box.right = std::max(box.right, part.right);
     }
   }
-  std::fill(d1, d1 + static_cast<size_t>(height) * width, kInfinity);
-  std::fill(d2, d2 + static_cast<size_t>(height) * width, kInfinity);
+  const int64_t total = static_cast<int64_t>(height) * width;
+  std::fill(d1, d1 + total, kInfinity);
+  std::fill(d2, d2 + total, kInfinity);
   const int grow = static_cast<int>(std::ceil(radius));
   struct Window {
+    int32_t id;
+    Box box;
     int top, left, h, w;
+    int64_t offset;  // into the batch's buffer
   };
-  auto windowOf = [&](const Box& box) {
+  std::vector<Window> windows;
+  windows.reserve(boxes.size());
+  for (const auto& [id, box] : boxes) {
     const int top = std::max(0, box.top - grow), bottom = std::min(height - 1, box.bottom + grow);
     const int left = std::max(0, box.left - grow), right = std::min(width - 1, box.right + grow);
-    return Window{top, left, bottom - top + 1, right - left + 1};
-  };
-  int64_t largest = 0;
-  for (const auto& entry : boxes) {
-    const Window window = windowOf(entry.second);
-    largest = std::max<int64_t>(largest, static_cast<int64_t>(window.h) * window.w);
+    windows.push_back({id, box, top, left, bottom - top + 1, right - left + 1, 0});
   }
-  // One buffer for every window. Buffers are tensors so that they come from the CPU block cache
-  // (cpu_cache.cc), not fresh pages: under glibc's defaults a first touch cost more than the work.
-  at::Tensor windowBuffer = at::empty({largest}, at::kFloat);
-  float* grid = windowBuffer.mutable_data_ptr<float>();
-  for (const auto& [id, box] : boxes) {
-    const auto [top, left, h, w] = windowOf(box);
-    std::fill(grid, grid + static_cast<size_t>(h) * w, kInfinity);
-    for (int y = box.top; y <= box.bottom; ++y) {
-      for (int x = box.left; x <= box.right; ++x) {
-        if (labels[y * width + x] == id) grid[(y - top) * w + (x - left)] = 0.0f;
-      }
+  // A batch holds windows up to twice the image's pixels (or one window, if larger), which bounds
+  // the buffer. It is a tensor so that it comes from the CPU block cache (cpu_cache.cc), not fresh
+  // pages: under glibc's defaults a first touch cost more than the work.
+  const int64_t budget = 2 * total;
+  size_t first = 0;
+  while (first < windows.size()) {
+    size_t end = first;
+    int64_t area = 0;
+    while (end < windows.size() && (end == first || area + int64_t{windows[end].h} * windows[end].w <= budget)) {
+      windows[end].offset = area;
+      area += int64_t{windows[end].h} * windows[end].w;
+      ++end;
     }
-    distanceTransform(grid, h, w);
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        const float d = grid[y * w + x];
-        const size_t at = static_cast<size_t>(y + top) * width + (x + left);
-        if (d < d1[at]) {
-          d2[at] = d1[at];
-          d1[at] = d;
-        } else if (d < d2[at]) {
-          d2[at] = d;
+    at::Tensor buffer = at::empty({area}, at::kFloat);
+    float* grids = buffer.mutable_data_ptr<float>();
+    parallelFor(static_cast<int64_t>(end - first), 1, [&](int64_t begin, int64_t stop) {
+      for (int64_t k = begin; k < stop; ++k) {
+        const Window& window = windows[first + k];
+        float* grid = grids + window.offset;
+        std::fill(grid, grid + int64_t{window.h} * window.w, kInfinity);
+        for (int y = window.box.top; y <= window.box.bottom; ++y) {
+          for (int x = window.box.left; x <= window.box.right; ++x) {
+            if (labels[y * width + x] == window.id) grid[(y - window.top) * window.w + (x - window.left)] = 0.0f;
+          }
+        }
+        distanceTransform(grid, window.h, window.w);
+      }
+    });
+    parallelFor(height, std::max<int64_t>(1, 8192 / width), [&](int64_t firstRow, int64_t endRow) {
+      for (size_t k = first; k < end; ++k) {
+        const Window& window = windows[k];
+        const int64_t top = std::max<int64_t>(firstRow, window.top), bottom = std::min<int64_t>(endRow, window.top + window.h);
+        for (int64_t y = top; y < bottom; ++y) {
+          const float* row = grids + window.offset + (y - window.top) * window.w;
+          float* near = d1 + y * width + window.left;
+          float* second = d2 + y * width + window.left;
+          for (int x = 0; x < window.w; ++x) {
+            const float d = row[x];
+            if (d < near[x]) {
+              second[x] = near[x];
+              near[x] = d;
+            } else if (d < second[x]) {
+              second[x] = d;
+            }
+          }
         }
       }
-    }
+    });
+    first = end;
   }
 }
 }  // namespace
@@ -177,18 +224,20 @@ at::Tensor weightMapOf(const at::Tensor& labels, double w0, double sigma, double
   at::Tensor map = at::empty({height, width}, at::kFloat);
   float* out = map.mutable_data_ptr<float>();
   const double twoSigmaSquared = 2 * sigma * sigma;
-  for (int64_t k = 0; k < total; ++k) {
-    if (ids[k] != 0) {
-      out[k] = static_cast<float>(falk ? 1.0 : cell);
-      continue;
+  parallelFor(total, 16384, [&](int64_t first, int64_t end) {
+    for (int64_t k = first; k < end; ++k) {
+      if (ids[k] != 0) {
+        out[k] = static_cast<float>(falk ? 1.0 : cell);
+        continue;
+      }
+      const double near = std::sqrt(static_cast<double>(d1[k])), second = std::sqrt(static_cast<double>(d2[k]));
+      const double base = falk ? 0.1 + 0.9 * std::exp(-(near * near) / (2 * 10.0 * 10.0)) : background;
+      const double sum = near + second;
+      // Beyond every second cell's window (d2 infinite) the border term is exactly 0: no exp to take.
+      const double border = std::isinf(sum) ? 0.0 : w0 * std::exp(-(sum * sum) / twoSigmaSquared);
+      out[k] = static_cast<float>(base + border);
     }
-    const double near = std::sqrt(static_cast<double>(d1[k])), second = std::sqrt(static_cast<double>(d2[k]));
-    const double base = falk ? 0.1 + 0.9 * std::exp(-(near * near) / (2 * 10.0 * 10.0)) : background;
-    const double sum = near + second;
-    // Beyond every second cell's window (d2 infinite) the border term is exactly 0: no exp to take.
-    const double border = std::isinf(sum) ? 0.0 : w0 * std::exp(-(sum * sum) / twoSigmaSquared);
-    out[k] = static_cast<float>(base + border);
-  }
+  });
   return map;
 }
 

@@ -135,15 +135,25 @@ def command_weightmap(args: argparse.Namespace) -> None:
     from .weightmap import connected_components, insert_gaps, weight_map
 
     labels = np.load(args.labels).astype(np.int64)
-    start = time.perf_counter()
-    if args.mask:
-        labels = connected_components(labels, args.connectivity)
-    if args.gaps or args.preset == "falk2019":
-        labels = insert_gaps(labels)
-    weights = weight_map(labels, w0=args.w0, sigma=args.sigma, preset=args.preset)
-    elapsed = (time.perf_counter() - start) * 1000
+
+    def compute() -> np.ndarray:
+        instances = connected_components(labels, args.connectivity) if args.mask else labels
+        if args.gaps or args.preset == "falk2019":
+            instances = insert_gaps(instances)
+        return weight_map(instances, w0=args.w0, sigma=args.sigma, preset=args.preset)
+
+    # The best of up to three runs, as the TypeScript side takes its best: a second run reuses the
+    # memory the first touched. Runs stop after 2 s in all (the 1,000-cell image takes minutes).
+    best, spent = float("inf"), 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        weights = compute()
+        elapsed = time.perf_counter() - start
+        best, spent = min(best, elapsed * 1000), spent + elapsed
+        if spent > 2:
+            break
     np.save(args.out, weights)
-    print(json.dumps({"ms": elapsed}))
+    print(json.dumps({"ms": best}))
 
 
 def command_apply_field(args: argparse.Namespace) -> None:

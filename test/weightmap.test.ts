@@ -72,6 +72,8 @@ describe('weightMap', () => {
           python: '{"class_weights": (0.5, 2)}',
         },
         falk2019: { labels: discs(96, 96, randomDiscs(25, 96, 10)), options: { preset: 'falk2019' }, python: '{"preset": "falk2019"}' },
+        // σ 20: every cell's window is the whole image, so the windows take 20 batches of 2.
+        wide_windows: { labels: discs(64, 64, randomDiscs(40, 64, 11)), options: { sigma: 20 }, python: '{"sigma": 20}' },
       };
       const ours = Object.fromEntries(Object.entries(cases).map(([name, c]) => [name, weightMap(c.labels, c.options)]));
       const theirs = runPython(
@@ -90,6 +92,21 @@ for name, kwargs in options.items():
         expect([name, ours[name]!.dtype, ours[name]!.shape]).toEqual([name, 'float32', theirs[name]!.shape]);
         const difference = ours[name]!.sub(theirs[name]!).abs().max().item() as number;
         expect([name, difference <= 1e-4]).toEqual([name, true]);
+      }
+    });
+  });
+
+  test('the same map, bitwise, on one thread as on all of them (the windows run in parallel)', () => {
+    const threads = torch.getNumThreads();
+    torch.tidy(() => {
+      const cases = [discs(300, 260, randomDiscs(80, 260, 12)), discs(64, 64, randomDiscs(40, 64, 11))];
+      const parallel = cases.map((labels) => weightMap(labels, { sigma: 20 }));
+      try {
+        torch.setNumThreads(1);
+        const serial = cases.map((labels) => weightMap(labels, { sigma: 20 }));
+        expect(serial.map((map, k) => map.equal(parallel[k]!))).toEqual([true, true]);
+      } finally {
+        torch.setNumThreads(threads);
       }
     });
   });
