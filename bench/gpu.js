@@ -38,7 +38,23 @@ const F = torch.nn.functional;
 const maxAbs = (a, b) => torch.tidy(() => a.cpu().sub(b.cpu()).abs().max().item());
 const scaleOf = (a) => torch.tidy(() => a.cpu().abs().max().item());
 
-async function section(title, body) {
+// GPU_SECTIONS (comma-separated keys, as the calls below name them) runs fewer sections: a lent
+// GPU's minutes are few, and a later call may need only what an earlier one missed.
+const SECTIONS = ['results', 'oom', 'nccl', 'kernels', 'graphs', 'graphed-train', 'augment', 'profile', 'train', 'predict', 'unet'];
+const chosen = (process.env.GPU_SECTIONS ?? SECTIONS.join(',')).split(',').filter((key) => key !== '');
+const unknown = chosen.filter((key) => !SECTIONS.includes(key));
+if (unknown.length > 0) {
+  console.error(`GPU_SECTIONS: unknown section(s) ${unknown.join(', ')}; the sections are ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+
+/**
+ * Runs one section, unless GPU_SECTIONS leaves it out; a section that throws is reported and
+ * makes the exit status 1, and the next one still runs.
+ * @param {string} key @param {string} title @param {() => unknown} body
+ */
+async function section(key, title, body) {
+  if (!chosen.includes(key)) return;
   console.log(`\n### ${title}\n`);
   try {
     await body();
@@ -48,7 +64,7 @@ async function section(title, body) {
   }
 }
 
-section('CPU and CUDA results', () => {
+section('results', 'CPU and CUDA results', () => {
   const rows = [];
   torch.tidy(() => {
     torch.manualSeed(0);
@@ -101,7 +117,7 @@ section('CPU and CUDA results', () => {
   printTable(['quantity', 'max |CPU − CUDA|', 'max |value|'], rows);
 });
 
-section('CUDA out of memory', () => {
+section('oom', 'CUDA out of memory', () => {
   const rows = [];
   torch.tidy(() => {
     const earlier = torch.arange(0, 5).cuda();
@@ -678,20 +694,20 @@ async function main() {
   const referenceRun = (args) =>
     JSON.parse(execFileSync(python, [path.join(__dirname, 'gpu_reference.py'), ...args], { encoding: 'utf8' }));
   console.log(`GPU: ${card}; libtorch ${torch.info().libtorchVersion}`);
-  await section('torch.distributed over NCCL, one rank per GPU', ncclRows);
-  section("the addon's CUDA kernels: fields against the CPU's, the fused remap against torch ops", fusedRemapRows);
-  section('CUDA graphs: the training step captured against eager', cudaGraphRows);
-  await section("CUDA graphs: train() with option 'cudaGraphs' against without", graphedTrainingRows);
-  section(`augmentation on the GPU (${augment.cudaResampling()})`, () => {
+  await section('nccl', 'torch.distributed over NCCL, one rank per GPU', ncclRows);
+  section('kernels', "the addon's CUDA kernels: fields against the CPU's, the fused remap against torch ops", fusedRemapRows);
+  section('graphs', 'CUDA graphs: the training step captured against eager', cudaGraphRows);
+  await section('graphed-train', "CUDA graphs: train() with option 'cudaGraphs' against without", graphedTrainingRows);
+  section('augment', `augmentation on the GPU (${augment.cudaResampling()})`, () => {
     printTable(
       ['device', 'batch', 'samples/s'],
       [1, 8, 32].map((batch) => ['cuda', String(batch), augmentSamplesPerSecond('cuda', batch, 256).toFixed(1)]),
     );
   });
-  section("where a training step's time goes", profileRows);
-  await section('train() against the loops a PyTorch user would write', () => trainingRows(referenceRun));
-  section(`overlap-tile prediction against PyTorch on the same card (${card})`, () => predictionRows(referenceRun));
-  section(`U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
+  section('profile', "where a training step's time goes", profileRows);
+  await section('train', 'train() against the loops a PyTorch user would write', () => trainingRows(referenceRun));
+  section('predict', `overlap-tile prediction against PyTorch on the same card (${card})`, () => predictionRows(referenceRun));
+  section('unet', `U-Net on one 572×572 tile against PyTorch on the same card (${card})`, () => {
     const rows = [];
     for (const preset of /** @type {const} */ (['ronneberger2015', 'compact'])) {
       // Alternating three times; each side's best.

@@ -5,6 +5,8 @@
 #             (the collectives and DDP, one rank per GPU), the fused CUDA remap against torch ops,
 #             train() with and without AMP and batches prepared ahead or when taken, the U-Net and
 #             overlap-tile prediction (float32, float16) against PyTorch on the same card;
+#             GPU_SECTIONS (comma-separated: results, oom, nccl, kernels, graphs, graphed-train,
+#             augment, profile, train, predict, unet) runs fewer;
 #   accuracy  the paper's network (preset ronneberger2015) with each set's recipe on the paper's
 #             three sets (GPU_SETS, comma-separated, chooses fewer), GPU_MINUTES (default 1.5)
 #             minutes of training each, at most GPU_STEPS (default 6000) steps, scored on the
@@ -14,6 +16,9 @@
 #             bench about 200 s; accuracy about GPU_MINUTES + 1.2 minutes per set (loading, weight
 #             maps, calibration and scoring run on the CPU), so GPU_MINUTES=1.2 ran past a 450 s
 #             call during the last set's scoring: give it 3 × (GPU_MINUTES + 1.3) minutes.
+#   What the sessions of 2026-12-04 left unmeasured, in one call of about 5 minutes (train() with
+#   cudaGraphs; the ISBI 2012 row of docs/results.md "On a GPU"):
+#     GPU_SECTIONS=graphed-train GPU_SETS=isbi2012 GPU_MINUTES=1.2 bash scripts/gpu-check.sh OUT all
 #   here:   scripts/gpu-prepare.sh (fills .gpu/ and .device/ within the device tool's limits)
 #   there:  source .device/setup.sh && bash scripts/gpu-check.sh OUTDIR [bench|accuracy|all]
 #           (carry .device .gpu)
