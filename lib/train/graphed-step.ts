@@ -8,7 +8,7 @@ import type { Optimizer } from '../optim/optimizer';
 import { info } from '../runtime';
 import type { Tensor } from '../tensor';
 import type { Settings } from './options';
-import { accumulateGradients, batchLoss, type ReadyBatch, seedDropout, type StepContext, StepLoss } from './step';
+import { accumulateGradients, batchAfter, batchLoss, type ReadyBatch, seedDropout, type StepContext, StepLoss } from './step';
 
 /** Eager steps of a run (or of its resumed part) before the capture: the optimizer's state, cuDNN's choices. */
 const EAGER_STEPS = 2;
@@ -60,16 +60,20 @@ export class GraphedGradients {
     const { batches, settings } = this.context;
     const batch = batches.take(step, 0);
     try {
-      const { inputs } = this.captured ?? this.capture(batch);
-      inputs.input.copy_(batch.input);
-      inputs.label.copy_(batch.label);
-      inputs.weights.copy_(batch.weights);
+      if (this.captured === null) this.capture(batch);
+      else {
+        const { inputs } = this.captured;
+        inputs.input.copy_(batch.input);
+        inputs.label.copy_(batch.label);
+        inputs.weights.copy_(batch.weights);
+      }
     } finally {
       dispose(batch);
     }
     seedDropout(settings, step, 0); // the replay reads the generator's seed
     this.graph.replay();
-    if (step < settings.steps) batches.prefetch(step + 1, 0);
+    const next = batchAfter(settings, step, 0, 0);
+    if (next !== null) batches.prefetch(next.step, next.index);
     return new StepLoss([keep(this.captured!.loss.clone())]);
   }
 
@@ -83,9 +87,9 @@ export class GraphedGradients {
   }
 
   // The capture queues the work without running it: compute() replays it for this step too. The
-  // inputs are copies made outside the graph, so that they outlive it and every step's batch is
-  // copied into them.
-  private capture(batch: ReadyBatch): NonNullable<GraphedGradients['captured']> {
+  // inputs are copies of this step's batch made outside the graph, so that they outlive it and
+  // every later step's batch is copied into them.
+  private capture(batch: ReadyBatch): void {
     const { model } = this.context;
     this.optimizer.zeroGrad(); // backward then assigns the gradients in the graph's memory
     const inputs = { input: keep(batch.input.clone()), label: keep(batch.label.clone()), weights: keep(batch.weights.clone()) };
@@ -101,6 +105,5 @@ export class GraphedGradients {
       ),
     );
     this.captured = { inputs, loss };
-    return this.captured;
   }
 }

@@ -151,6 +151,16 @@ export class StepLoss {
 }
 
 /**
+ * The batch a rank takes after part `part` of step `step` (its parts are the indices from `first`):
+ * the step's next part, else the next step's first, else none after the run's last step. The
+ * step prefetches it while the device is busy with this one.
+ */
+export function batchAfter(settings: Settings, step: number, part: number, first: number): { step: number; index: number } | null {
+  if (part + 1 < settings.accumulate) return { step, index: first + part + 1 };
+  return step < settings.steps ? { step: step + 1, index: first } : null;
+}
+
+/**
  * Accumulates step `step`'s gradients into the model's parameters; returns this process's losses.
  * Across N ranks, rank r draws the tiles that parts r·A … r·A + A − 1 of one process
  * accumulating N·A batches would draw, and backward leaves every rank with the average over all
@@ -162,8 +172,7 @@ export function accumulateGradients({ model, batches, settings, scaler, parallel
   const first = (parallel?.rank ?? 0) * settings.accumulate;
   for (let part = 0; part < settings.accumulate; part += 1) {
     const index = first + part;
-    const next =
-      part + 1 < settings.accumulate ? { step, index: index + 1 } : step < settings.steps ? { step: step + 1, index: first } : null;
+    const next = batchAfter(settings, step, part, first);
     const run = (): Tensor => {
       const batch = batches.take(step, index);
       try {
