@@ -419,6 +419,31 @@ describe('validation never loses steps; bad combinations fail before the first s
     release(data);
   }, 120_000);
 
+  test('each epoch writes one checkpoint, with the epoch in its history, before the epoch event', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3, 64);
+    // The real module, whose renameSync the atomic writer calls (the namespace import above copies it).
+    const nodeFs: typeof fs = jest.requireActual('node:fs');
+    const renames = jest.spyOn(nodeFs, 'renameSync');
+    const seenAtEpochs: number[][] = [];
+    try {
+      await runTraining({
+        ...tinyRun(tinyNetwork(), data, 6, 3),
+        validation: data.slice(2),
+        outDir: folder,
+        onEvent: (e) => {
+          if (e.type === 'epoch') seenAtEpochs.push(loadCheckpoint(path.join(folder, 'checkpoint.pt')).history.map((entry) => entry.step));
+        },
+      });
+      const checkpoints = renames.mock.calls.filter(([, target]) => String(target).endsWith('checkpoint.pt'));
+      expect(checkpoints).toHaveLength(2);
+      expect(seenAtEpochs).toEqual([[3], [3, 6]]);
+    } finally {
+      renames.mockRestore();
+      release(data);
+    }
+  }, 120_000);
+
   test('combinations that cannot work are refused before the first step, naming the options', async () => {
     const data = samples(2, 48);
     const model = paperDepth();

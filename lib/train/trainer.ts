@@ -36,8 +36,8 @@ export class ValidationError extends Error {
  * Trains `options.model`, yielding an event per step, per epoch (with validation scores) and per
  * checkpoint. Between steps it yields to the event loop. `for await (const event of train(o))`,
  * or `await runTraining(o)` for the result alone. With `outDir` the run's folder holds
- * model.json, checkpoint.pt (written before each validation, so a failed validation loses no
- * steps), best.safetensors (by `selectBy`; not with `keep: 'final'`), final.safetensors,
+ * model.json, checkpoint.pt (once an epoch, after validation; also when validation fails, so that
+ * no step is lost), best.safetensors (by `selectBy`; not with `keep: 'final'`), final.safetensors,
  * metrics.jsonl and curves.png; with validation images the post-processing is then chosen on them
  * for the kept model and recorded in model.json.
  * With `processGroup` every rank runs this with the same options and only rank 0 writes.
@@ -221,19 +221,29 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       });
       if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
         const epoch = Math.ceil(step / settings.stepsPerEpoch);
-        // The step's checkpoint comes first: whatever validation does, the steps are kept.
-        writeCheckpoint();
-        const scores = validation.length > 0 ? await validateAt(step) : null;
+        let scores: ValidationScores | null = null;
+        try {
+          if (validation.length > 0) scores = await validateAt(step);
+        } catch (error) {
+          writeCheckpoint(); // whatever validation does, the steps are kept (ValidationError names the file)
+          throw error;
+        }
         model.train();
         history.push({ epoch, step, validation: scores });
         folder?.appendMetrics({ epoch, step, validation: scores });
+        // One checkpoint an epoch, with the epoch in its history, before anything else is told of
+        // it: a caller that stops at the epoch event keeps it. (Written before validation as well,
+        // it cost the paper's network two 237 MB files an epoch.)
+        if (folder) {
+          writeCheckpoint();
+          const latest = scores;
+          const best =
+            latest !== null &&
+            history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= latest.score));
+          if (best && settings.keep === 'best') folder.saveWeights('best', model);
+        }
         yield emit({ type: 'epoch', epoch, step, validation: scores });
         if (folder) {
-          if (scores !== null) {
-            writeCheckpoint(); // now with this epoch in its history
-            const best = history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
-            if (best && settings.keep === 'best') folder.saveWeights('best', model);
-          }
           folder.writeCurves(losses, history);
           yield emit({ type: 'checkpoint', step, file: folder.checkpointFile });
         }
