@@ -20,6 +20,7 @@ import {
 } from '../lib/train/calibrate';
 import { RECIPES } from '../lib/train/recipes';
 import { loadCheckpoint } from '../lib/train/checkpoint';
+import type { HistoryEntry } from '../lib/train/run-folder';
 import { runTraining, type TrainOptions } from '../lib/train/trainer';
 import type { Tensor } from '../lib/tensor';
 import { TrainingBatches } from '../lib/train/step';
@@ -432,7 +433,8 @@ describe('validation never loses steps; bad combinations fail before the first s
         validation: data.slice(2),
         outDir: folder,
         onEvent: (e) => {
-          if (e.type === 'epoch') seenAtEpochs.push(loadCheckpoint(path.join(folder, 'checkpoint.pt')).history.map((entry) => entry.step));
+          if (e.type === 'epoch')
+            seenAtEpochs.push(loadCheckpoint<unknown, HistoryEntry>(path.join(folder, 'checkpoint.pt')).history.map((entry) => entry.step));
         },
       });
       const checkpoints = renames.mock.calls.filter(([, target]) => String(target).endsWith('checkpoint.pt'));
