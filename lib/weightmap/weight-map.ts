@@ -153,7 +153,7 @@ export function weightMap(labels: LabelImage, options: WeightMapOptions = {}): T
   if (!(tolerance > 0)) throw new RangeError(`weightMap(): option 'tolerance' must be > 0, got ${tolerance}`);
   const classWeights = options.classWeights ?? 'balance';
   return tidy(() => {
-    // Not copied: a copy of a megapixel image took a fifth of the map's time.
+    // Not copied: the addon only reads them.
     const instances = instancesView(labels, options);
     // Beyond these distances each term is below the tolerance, so no window needs to reach further.
     const borderRadius = w0 > tolerance ? sigma * Math.sqrt(2 * Math.log(w0 / tolerance)) : 0;
