@@ -148,10 +148,6 @@ inline void fractionLanes(const double* pairs, __m128& rows, __m128& columns) {
 
 constexpr int64_t kSpan = 256;
 
-// Rows of about 8,000 pixels to a chunk of the parallel loops: enough work to be worth a wake-up
-// (about 0.1 ms), small enough that the threads end together.
-inline int64_t rowsPerChunk(int64_t width) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(width, 1)); }
-
 // The source points of up to kSpan consecutive output pixels of one row, mirrored into the image,
 // as (row, column) pairs: the whole pixel at or before the point and the fraction beyond it, and
 // the nearest pixel (half to even, as std::nearbyint and so grid_sample round).

@@ -15,6 +15,10 @@
 
 namespace unet {
 
+// Rows of about 8,000 pixels to a chunk of a parallel loop over an image's rows: enough work to be
+// worth a wake-up (about 0.1 ms), small enough that the threads end together.
+inline int64_t rowsPerChunk(int64_t width) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(width, 1)); }
+
 // Calls body(first, end) on consecutive chunks of `grain` items covering [0, count), on up to
 // at::get_num_threads() threads. Each thread takes the next chunk when it is done with one, so a
 // helper that starts late, or a core that is busy elsewhere, only takes fewer. `body` must not

@@ -95,10 +95,10 @@ struct Box {
 void nearestTwo(const int32_t* labels, int height, int width, double radius, float* d1, float* d2) {
   // Each chunk of rows finds its cells' boxes, looking a cell up only where the id changes along
   // a row; the chunks' boxes are then joined.
-  const int64_t rowsPerChunk = std::max<int64_t>(1, 65536 / width);
-  std::vector<std::unordered_map<int32_t, Box>> chunkBoxes((height + rowsPerChunk - 1) / rowsPerChunk);
-  parallelFor(height, rowsPerChunk, [&](int64_t firstRow, int64_t endRow) {
-    auto& boxes = chunkBoxes[firstRow / rowsPerChunk];
+  const int64_t rows = rowsPerChunk(width);
+  std::vector<std::unordered_map<int32_t, Box>> chunkBoxes((height + rows - 1) / rows);
+  parallelFor(height, rows, [&](int64_t firstRow, int64_t endRow) {
+    auto& boxes = chunkBoxes[firstRow / rows];
     for (int64_t y = firstRow; y < endRow; ++y) {
       const int32_t* row = labels + y * width;
       for (int x = 0; x < width;) {
@@ -169,7 +169,7 @@ void nearestTwo(const int32_t* labels, int height, int width, double radius, flo
         distanceTransform(grid, window.h, window.w);
       }
     });
-    parallelFor(height, std::max<int64_t>(1, 8192 / width), [&](int64_t firstRow, int64_t endRow) {
+    parallelFor(height, rowsPerChunk(width), [&](int64_t firstRow, int64_t endRow) {
       for (size_t k = first; k < end; ++k) {
         const Window& window = windows[k];
         const int64_t top = std::max<int64_t>(firstRow, window.top), bottom = std::min<int64_t>(endRow, window.top + window.h);
