@@ -142,6 +142,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
         ? await validateAcross(group, model, validation, validateOptions)
         : validate(model, validation, validateOptions);
     } catch (error) {
+      writeCheckpoint(); // whatever validation does, the steps are kept
       const kept = folder ? ` The checkpoint of step ${at} is in ${folder.checkpointFile}: continue from it with option 'resume'.` : '';
       throw new ValidationError(`train(): validation at step ${at} failed: ${(error as Error).message}.${kept}`, { cause: error });
     }
@@ -221,13 +222,7 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
       });
       if (step % settings.stepsPerEpoch === 0 || step === settings.steps || timeUp) {
         const epoch = Math.ceil(step / settings.stepsPerEpoch);
-        let scores: ValidationScores | null = null;
-        try {
-          if (validation.length > 0) scores = await validateAt(step);
-        } catch (error) {
-          writeCheckpoint(); // whatever validation does, the steps are kept (ValidationError names the file)
-          throw error;
-        }
+        const scores = validation.length > 0 ? await validateAt(step) : null;
         model.train();
         history.push({ epoch, step, validation: scores });
         folder?.appendMetrics({ epoch, step, validation: scores });
@@ -236,10 +231,9 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
         // it cost the paper's network two 237 MB files an epoch.)
         if (folder) {
           writeCheckpoint();
-          const latest = scores;
           const best =
-            latest !== null &&
-            history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= latest.score));
+            scores !== null &&
+            history.every((entry) => entry === history[history.length - 1] || !(entry.validation!.score >= scores.score));
           if (best && settings.keep === 'best') folder.saveWeights('best', model);
         }
         yield emit({ type: 'epoch', epoch, step, validation: scores });
