@@ -89,7 +89,6 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     // After the first iteration the buckets follow the order in which gradients arrived.
     if (isGradEnabled()) native.ddpRebuildBuckets(this.reducer);
     if (this.broadcastBuffers && this.requireForwardParamSync && this.group.size > 1) {
-      // Listed at each pass, as a buffer may be replaced between them (a batch norm's running stats).
       const buffers = [...this.module.buffers()];
       if (buffers.length > 0) native.distBroadcastCoalesced(this.group.handle, buffers, BROADCAST_BUCKET_BYTES, 0);
     }
