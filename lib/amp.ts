@@ -207,6 +207,7 @@ export class GradScaler {
     };
   }
 
+  /** Restores a state written by `stateDict()` (or by PyTorch's `GradScaler.state_dict()`). */
   loadStateDict(state: Record<string, number>): void {
     if (!this.enabled) return;
     if (Object.keys(state).length === 0)

@@ -17,6 +17,7 @@ export interface TypedArrayOf {
   bool: Uint8Array;
 }
 
+/** Any typed array a tensor's values come in (`toTypedArray()`), whatever its dtype. */
 export type AnyTypedArray = TypedArrayOf[DType];
 
 const READBACK: { [D in DType]: new (buffer: ArrayBuffer) => TypedArrayOf[D] } = {

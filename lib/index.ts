@@ -16,8 +16,8 @@ import * as distributed from './distributed';
 import { OutOfMemoryError } from './errors';
 import * as memory from './memory';
 import './methods';
-import { loadNpy, saveNpy } from './io/npy';
-import { loadSafetensors, saveSafetensors } from './io/safetensors';
+import * as npy from './io/npy';
+import * as safetensors from './io/safetensors';
 import { loadTorch, saveTorch } from './io/torch-file';
 import * as nn from './nn';
 import { ScriptModule } from './nn/script-module';
@@ -29,6 +29,7 @@ import * as linalg from './ops/linalg';
 import * as math from './ops/math';
 import * as reduce from './ops/reduce';
 import * as shape from './ops/shape';
+import { pick } from './pick';
 import * as runtime from './runtime';
 
 export { Tensor } from './tensor';
@@ -104,16 +105,12 @@ export { CheckpointError } from './train/checkpoint';
 export { AddonLoadError } from './native';
 export { OutOfMemoryError } from './errors';
 
-// `var` is a reserved word as a function name, so lib/ops/reduce.ts calls it `variance`.
-const { variance: _variance, ...reductions } = reduce;
-
 /** The torch API, shaped like PyTorch's `torch` module with camelCase names. */
 export const torch = {
   ...creation,
   ...math,
   ...compare,
-  ...reductions,
-  var: reduce.variance,
+  ...reduce,
   ...linalg,
   ...shape,
   ...indexing,
@@ -130,27 +127,16 @@ export const torch = {
   load: loadTorch,
   /** TorchScript: `torch.jit.load(file, { device })` gives a ScriptModule to run and fine-tune. */
   jit: { load: ScriptModule.load },
-  saveSafetensors,
-  loadSafetensors,
-  saveNpy,
-  loadNpy,
-  autograd: { grad: autograd.grad },
-  noGrad: autograd.noGrad,
-  enableGrad: autograd.enableGrad,
-  isGradEnabled: autograd.isGradEnabled,
-  inferenceMode: autograd.inferenceMode,
-  isInferenceMode: autograd.isInferenceMode,
-  tidy: memory.tidy,
-  keep: memory.keep,
-  dispose: memory.dispose,
-  memory: memory.memory,
-  manualSeed: runtime.manualSeed,
-  getNumThreads: runtime.getNumThreads,
-  setNumThreads: runtime.setNumThreads,
-  backends: runtime.backends,
-  info: runtime.info,
+  ...pick(safetensors, 'saveSafetensors', 'loadSafetensors'),
+  ...pick(npy, 'saveNpy', 'loadNpy'),
+  /** `torch.autograd.grad`: gradients of outputs with respect to inputs, without touching `.grad`. */
+  autograd: { ...pick(autograd, 'grad') },
+  ...pick(autograd, 'noGrad', 'enableGrad', 'isGradEnabled', 'inferenceMode', 'isInferenceMode'),
+  ...pick(memory, 'tidy', 'keep', 'dispose', 'memory'),
+  ...pick(runtime, 'manualSeed', 'getNumThreads', 'setNumThreads', 'backends', 'info'),
   /** The cache of freed CPU blocks: `cacheStats()`, `emptyCache()`. */
   cpu,
+  /** PyTorch's `torch.cuda`: `isAvailable()`, `deviceCount()`, `synchronize()`, the memory counters, `emptyCache()`, `CUDAGraph`. */
   cuda,
   /** torch.distributed: `initProcessGroup`, the collectives, `destroyProcessGroup` (Gloo and NCCL, over c10d). */
   distributed,

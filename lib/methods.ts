@@ -8,54 +8,19 @@ import * as linalg from './ops/linalg';
 import * as math from './ops/math';
 import * as reduce from './ops/reduce';
 import * as shape from './ops/shape';
+import { pick } from './pick';
 import { Tensor } from './tensor';
 
 /** The functions that are also tensor methods, under their method names (PyTorch's). */
 export const tensorMethods = {
   ...math,
-  eq: compare.eq,
-  ne: compare.ne,
-  lt: compare.lt,
-  le: compare.le,
-  gt: compare.gt,
-  ge: compare.ge,
-  logicalAnd: compare.logicalAnd,
-  logicalOr: compare.logicalOr,
-  logicalNot: compare.logicalNot,
-  isnan: compare.isnan,
-  isfinite: compare.isfinite,
-  equal: compare.equal,
-  allclose: compare.allclose,
+  ...pick(compare, 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot', 'isnan', 'isfinite', 'equal', 'allclose'),
   ...linalg,
   ...shape,
-  sum: reduce.sum,
-  mean: reduce.mean,
-  prod: reduce.prod,
-  argmax: reduce.argmax,
-  argmin: reduce.argmin,
-  std: reduce.std,
-  var: reduce.variance,
-  norm: reduce.norm,
-  all: reduce.all,
-  any: reduce.any,
-  cumsum: reduce.cumsum,
-  narrow: indexing.narrow,
-  select: indexing.select,
-  index: indexing.index,
-  indexPut_: indexing.indexPut_,
-  indexSelect: indexing.indexSelect,
-  gather: indexing.gather,
-  scatter: indexing.scatter,
-  maskedFill: indexing.maskedFill,
-  maskedSelect: indexing.maskedSelect,
-  split: join.split,
-  chunk: join.chunk,
-  relu: F.relu,
-  relu_: F.relu_,
-  sigmoid: F.sigmoid,
-  tanh: F.tanh,
-  softmax: F.softmax,
-  logSoftmax: F.logSoftmax,
+  ...pick(reduce, 'sum', 'mean', 'prod', 'argmax', 'argmin', 'std', 'var', 'norm', 'all', 'any', 'cumsum'),
+  ...pick(indexing, 'narrow', 'select', 'index', 'indexPut_', 'indexSelect', 'gather', 'scatter', 'maskedFill', 'maskedSelect'),
+  ...pick(join, 'split', 'chunk'),
+  ...pick(F, 'relu', 'relu_', 'sigmoid', 'tanh', 'softmax', 'logSoftmax'),
 };
 
 type Method<F> = F extends (input: Tensor, ...args: infer A) => infer R ? (...args: A) => R : never;

@@ -88,13 +88,19 @@ type OptDevice = string | undefined;
 type OptT = T | undefined;
 type Dims = number | number[] | undefined;
 
+/** What `torch.memory()` counts: the tensors this process holds through the addon. */
 export interface MemorySnapshot {
+  /** Tensors created and not yet disposed. */
   liveTensors: number;
+  /** The most that were live at once since the process started. */
   peakTensors: number;
+  /** How many `tidy()` scopes are open. */
   scopeDepth: number;
+  /** Per device (`'cpu'`, `'cuda:0'`, …): its live tensors and the bytes of their storage. */
   devices: Record<string, { tensors: number; bytes: number }>;
 }
 
+/** The CPU cache of freed blocks (`torch.cpu.cacheStats()`). */
 export interface CpuCacheStats {
   /** Bytes of freed blocks kept for reuse. */
   bytes: number;
@@ -104,10 +110,15 @@ export interface CpuCacheStats {
   limit: number;
 }
 
+/** One GPU's memory as libtorch's caching allocator counts it (`torch.cuda.memoryStats()`), in bytes. */
 export interface CudaMemoryStats {
+  /** Held by tensors now. */
   allocated: number;
+  /** The most `allocated` since start or the last `resetPeakMemoryStats()`. */
   peakAllocated: number;
+  /** Held by the caching allocator now: tensors and cached free blocks. */
   reserved: number;
+  /** The most `reserved` since start or the last `resetPeakMemoryStats()`. */
   peakReserved: number;
 }
 

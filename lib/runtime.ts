@@ -115,9 +115,11 @@ export const backends = {
     },
   },
   mkldnn: {
+    /** Whether CPU convolutions use oneDNN (mkldnn), as `torch.backends.mkldnn.enabled`. */
     get enabled(): boolean {
       return native.mkldnnEnabled();
     },
+    /** Turns oneDNN on or off for the CPU convolutions that follow. */
     set enabled(value: boolean) {
       if (typeof value !== 'boolean') throw new TypeError(`torch.backends.mkldnn.enabled must be a boolean, got ${typeof value}`);
       native.setMkldnnEnabled(value);

@@ -67,6 +67,7 @@ export class Tensor {
     return native.requiresGrad(this);
   }
 
+  /** Turns recording on or off for this tensor, as assigning `requires_grad` in PyTorch. */
   set requiresGrad(requiresGrad: boolean) {
     native.setRequiresGrad(this, requiresGrad);
   }

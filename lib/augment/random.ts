@@ -11,6 +11,7 @@ export class SeededRandom {
     this.state = seed >>> 0;
   }
 
+  /** The next number, uniform in [low, high). */
   uniform(low = 0, high = 1): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
@@ -19,6 +20,7 @@ export class SeededRandom {
     return low + (high - low) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
   }
 
+  /** A Gaussian number of `mean` and `std`, from the next two uniform ones. */
   normal(mean = 0, std = 1): number {
     const u = 1 - this.uniform();
     const v = this.uniform();

@@ -25,7 +25,10 @@ export interface OrtSession {
 /** The part of onnxruntime's API (onnxruntime-node or onnxruntime-web) the segmenter uses. */
 export interface OrtRuntime {
   /** Opens a model. */
-  InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession> };
+  InferenceSession: {
+    /** A session over the model's bytes, with onnxruntime's session options. */
+    create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession>;
+  };
   /** Makes an input tensor. */
   Tensor: new (
     type: 'float32',

@@ -178,6 +178,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: IntOrPair): Tensor 
 
 // --- activations -----------------------------------------------------------------------------------
 
+/** `max(0, input)`. */
 export function relu(input: Tensor): Tensor {
   return native.relu(input);
 }
@@ -199,9 +200,11 @@ export function gelu(input: Tensor, options?: { approximate?: 'none' | 'tanh' })
   const { approximate = 'none' } = checkOptions('gelu', options, ['approximate']);
   return native.gelu(input, oneOf('gelu', 'approximate', approximate, ['none', 'tanh']));
 }
+/** `1 / (1 + exp(-input))`. */
 export function sigmoid(input: Tensor): Tensor {
   return native.sigmoid(input);
 }
+/** Hyperbolic tangent. */
 export function tanh(input: Tensor): Tensor {
   return native.tanh(input);
 }

@@ -85,9 +85,11 @@ export function normal_(tensor: Tensor, mean = 0, std = 1): Tensor {
 export function constant_(tensor: Tensor, value: number): Tensor {
   return inPlace(tensor, () => native.fill_(tensor, value));
 }
+/** Fills with 0. */
 export function zeros_(tensor: Tensor): Tensor {
   return inPlace(tensor, () => native.zero_(tensor));
 }
+/** Fills with 1. */
 export function ones_(tensor: Tensor): Tensor {
   return constant_(tensor, 1);
 }

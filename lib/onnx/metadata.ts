@@ -14,8 +14,9 @@ export const ONNX_METADATA = {
   model: 'unet.model',
 } as const;
 
-/** The graph's input and output names. */
+/** The name of the graph's input: the image batch (N, C, H, W). */
 export const ONNX_INPUT = 'image';
+/** The name of the graph's output: the logits (N, classes, H', W'). */
 export const ONNX_OUTPUT = 'logits';
 
 /** An exported U-Net's tile rule and description. */

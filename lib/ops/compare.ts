@@ -27,18 +27,23 @@ export function gt(input: Tensor, other: TensorLike): Tensor {
 export function ge(input: Tensor, other: TensorLike): Tensor {
   return native.ge(input, other);
 }
+/** Elementwise logical and: true where both are non-zero (a bool tensor). */
 export function logicalAnd(input: Tensor, other: TensorLike): Tensor {
   return native.logicalAnd(input, other);
 }
+/** Elementwise logical or: true where either is non-zero (a bool tensor). */
 export function logicalOr(input: Tensor, other: TensorLike): Tensor {
   return native.logicalOr(input, other);
 }
+/** Elementwise logical not: true where `input` is zero (a bool tensor). */
 export function logicalNot(input: Tensor): Tensor {
   return native.logicalNot(input);
 }
+/** True where `input` is NaN (a bool tensor). */
 export function isnan(input: Tensor): Tensor {
   return native.isnan(input);
 }
+/** True where `input` is neither infinite nor NaN (a bool tensor). */
 export function isfinite(input: Tensor): Tensor {
   return native.isfinite(input);
 }

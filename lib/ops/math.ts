@@ -67,9 +67,11 @@ export function clamp_(input: Tensor, min?: number, max?: number): Tensor {
   return input;
 }
 
+/** `-input`. */
 export function neg(input: Tensor): Tensor {
   return native.neg(input);
 }
+/** Square root (NaN below zero). */
 export function sqrt(input: Tensor): Tensor {
   return native.sqrt(input);
 }
@@ -77,6 +79,7 @@ export function sqrt(input: Tensor): Tensor {
 export function rsqrt(input: Tensor): Tensor {
   return native.rsqrt(input);
 }
+/** `e ** input`. */
 export function exp(input: Tensor): Tensor {
   return native.exp(input);
 }
@@ -88,6 +91,7 @@ export function log(input: Tensor): Tensor {
 export function log1p(input: Tensor): Tensor {
   return native.log1p(input);
 }
+/** Absolute value. */
 export function abs(input: Tensor): Tensor {
   return native.abs(input);
 }
@@ -95,9 +99,11 @@ export function abs(input: Tensor): Tensor {
 export function sign(input: Tensor): Tensor {
   return native.sign(input);
 }
+/** Rounds down to an integral value (the dtype stays). */
 export function floor(input: Tensor): Tensor {
   return native.floor(input);
 }
+/** Rounds up to an integral value (the dtype stays). */
 export function ceil(input: Tensor): Tensor {
   return native.ceil(input);
 }

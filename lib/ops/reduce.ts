@@ -73,11 +73,15 @@ export function std(input: Tensor, dim?: number | number[], options: VarianceOpt
   options = checkOptions('std', options, ['correction', 'keepdim']);
   return native.std(input, dim, options.correction ?? 1, options.keepdim ?? false);
 }
-/** Variance over `dim` (all elements when omitted). */
-export function variance(input: Tensor, dim?: number | number[], options: VarianceOptions = {}): Tensor {
+function variance(input: Tensor, dim?: number | number[], options: VarianceOptions = {}): Tensor {
   options = checkOptions('var', options, ['correction', 'keepdim']);
   return native.var(input, dim, options.correction ?? 1, options.keepdim ?? false);
 }
+// `var` is a reserved word, so not a function's name; an export's name may be one.
+export {
+  /** Variance over `dim` (all elements when omitted). */
+  variance as var,
+};
 /** The p-norm (2 by default) over `dim` (all elements when omitted). */
 export function norm(input: Tensor, p = 2, dim?: number | number[], options: ReduceOptions = {}): Tensor {
   options = checkOptions('norm', options, ['keepdim']);

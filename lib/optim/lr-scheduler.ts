@@ -38,6 +38,7 @@ export abstract class LRScheduler {
     this.baseLrs = this.groups.map((group) => group.initialLr!);
   }
 
+  /** The optimizer's parameter groups, whose `lr` the schedule sets. */
   protected get groups(): Group[] {
     return this.optimizer.paramGroups as Group[];
   }
@@ -79,6 +80,7 @@ export abstract class LRScheduler {
     return [...this.lastLr];
   }
 
+  /** The rates the groups hold now: what a step that changes nothing returns. */
   protected currentLrs(): number[] {
     return this.groups.map((group) => group.lr);
   }
@@ -94,6 +96,7 @@ export abstract class LRScheduler {
     };
   }
 
+  /** Restores a position and settings written by `stateDict()` (or by PyTorch's `state_dict()`). */
   loadStateDict(state: SchedulerStateDict): void {
     this.lastEpoch = state.last_epoch as number;
     this.stepCount = state._step_count as number;
@@ -538,10 +541,12 @@ export class ReduceLROnPlateau {
     this.lastLr = this.optimizer.paramGroups.map((group) => group.lr);
   }
 
+  /** The rates the last step left. */
   getLastLr(): number[] {
     return [...this.lastLr];
   }
 
+  /** The scheduler's position (best metric, bad epochs, cooldown), with PyTorch's field names. */
   stateDict(): SchedulerStateDict {
     return {
       best: this.best,
@@ -552,6 +557,7 @@ export class ReduceLROnPlateau {
     };
   }
 
+  /** Restores a position written by `stateDict()` (or by PyTorch's `state_dict()`). */
   loadStateDict(state: SchedulerStateDict): void {
     this.best = state.best as number;
     this.numBadEpochs = state.num_bad_epochs as number;

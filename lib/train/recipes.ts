@@ -117,6 +117,7 @@ export const RECIPES = {
   },
 } as const satisfies Record<string, Recipe>;
 
+/** The name of a training recipe (`unet train --recipe NAME`), one per data set. */
 export type RecipeName = keyof typeof RECIPES;
 
 /** The recipe of a name, or a clear error listing the names. */

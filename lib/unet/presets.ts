@@ -32,6 +32,7 @@ export const PRESETS = {
   padded: { ...PAPER, baseChannels: 32, padding: 'same', normalization: 'batch', activation: 'leakyRelu', dropout: 0 },
 } as const satisfies Record<string, UNetOptions>;
 
+/** The name of a network preset: `'ronneberger2015'`, `'compact'` or `'padded'`. */
 export type PresetName = keyof typeof PRESETS;
 
 /** Options of a preset with your changes (input channels, classes, …). */

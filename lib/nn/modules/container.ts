@@ -13,12 +13,15 @@ export class Sequential extends Module {
     for (const [index, module] of modules.entries()) this.registerModule(String(index), module);
   }
 
+  /** How many modules it holds. */
   get length(): number {
     return this.layers.length;
   }
+  /** The module at `index` (negative counts from the end), or undefined past either end. */
   at(index: number): Module | undefined {
     return this.layers.at(index);
   }
+  /** Its modules in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.layers[Symbol.iterator]();
   }
@@ -44,17 +47,21 @@ export class ModuleList extends Module {
     for (const module of iterableArg<Module>('ModuleList', 'modules', modules, 'an iterable of Modules')) this.append(module);
   }
 
+  /** Adds `module` at the end, registered under the next index; returns the list. */
   append(module: Module): this {
     this.registerModule(String(this.items.length), module);
     this.items.push(module);
     return this;
   }
+  /** How many modules it holds. */
   get length(): number {
     return this.items.length;
   }
+  /** The module at `index` (negative counts from the end), or undefined past either end. */
   at(index: number): Module | undefined {
     return this.items.at(index);
   }
+  /** Its modules in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.items[Symbol.iterator]();
   }
@@ -72,17 +79,21 @@ export class ModuleDict extends Module {
     for (const [key, module] of Object.entries(objectArg<Record<string, Module>>('ModuleDict', 'modules', modules))) this.set(key, module);
   }
 
+  /** Registers `module` under `key`, which must not be taken yet; returns the dict. */
   set(key: string, module: Module): this {
     this.registerModule(key, module);
     this.items.set(key, module);
     return this;
   }
+  /** The module under `key`, or undefined. */
   get(key: string): Module | undefined {
     return this.items.get(key);
   }
+  /** The keys in insertion order. */
   keys(): IterableIterator<string> {
     return this.items.keys();
   }
+  /** The [key, module] pairs in insertion order. */
   entries(): IterableIterator<[string, Module]> {
     return this.items.entries();
   }
