@@ -23,13 +23,21 @@ export function setNumThreads(threads: number): void {
 
 /** What `unet info` prints. */
 export interface RuntimeInfo {
+  /** The libtorch's version, e.g. `2.13.0+cpu`. */
   libtorchVersion: string;
+  /** Its folder (an unpacked libtorch, or the torch folder of a Python installation). */
   libtorchPath: string;
+  /** How the install found it, e.g. `venv`, `LIBTORCH`. */
   libtorchSource: string;
+  /** Why that one: what the install saw there. */
   libtorchReason: string;
+  /** Whether the libtorch was built with CUDA. */
   cudaBuild: boolean;
+  /** The CUDA runtime's version (`12.8`), or null without CUDA. */
   cudaRuntimeVersion: string | null;
+  /** Whether a GPU can be used now. */
   cudaAvailable: boolean;
+  /** How many GPUs are visible. */
   gpus: number;
   /** The torch.distributed backends this build has: 'gloo', and 'nccl' where it was built. */
   distributedBackends: string[];
@@ -39,13 +47,17 @@ export interface RuntimeInfo {
   cudaKernels: boolean;
   /** Why they were not built, or null. */
   cudaKernelsMissing: string | null;
+  /** The threads libtorch's CPU operations use (`getNumThreads()`). */
   threads: number;
+  /** The CPUs this process may use. */
   cpus: number;
   /** The CPU's model name, as the operating system reports it. */
   cpuModel: string;
   /** The instruction set of libtorch's CPU kernels (`backends.cpu.getCpuCapability()`). */
   cpuCapability: string;
+  /** The path of the addon that was loaded. */
   addon: string;
+  /** Node.js's version. */
   node: string;
 }
 

@@ -15,6 +15,7 @@ export interface CtcFrame {
 
 /** What one frame contributes to SEG and DET. */
 export interface CtcFrameScores {
+  /** The frame's name. */
   name: string;
   /** Reference objects in the frame. */
   objects: number;
@@ -36,10 +37,15 @@ export interface CtcScores {
   seg: number;
   /** 1 − min(AOGM-D, AOGM-D0) / AOGM-D0, with AOGM-D = 5·splits + 10·FN + 1·FP and AOGM-D0 = 10·objects. */
   det: number;
+  /** Reference objects, over all frames. */
   objects: number;
+  /** Reference objects no predicted object matches, over all frames. */
   falseNegatives: number;
+  /** Predicted objects that match no reference object, over all frames. */
   falsePositives: number;
+  /** Splits needed, over all frames. */
   splits: number;
+  /** Each frame's part. */
   frames: CtcFrameScores[];
 }
 

@@ -8,13 +8,21 @@ import { describe } from '../arguments';
 import { arrayArg, tensorArg } from '../check';
 
 /** One image's scores. */
+/** The scores of one predicted image (`scoreImage`), or their means over images (`meanScores`). */
 export interface ImageScores {
+  /** The image's name. */
   name: string;
+  /** Each class's intersection over union, class 0 (background) first. */
   iou: number[];
+  /** Each class's Dice coefficient. */
   dice: number[];
+  /** The fraction of pixels whose class is wrong. */
   pixelError: number;
+  /** The adapted Rand error of the cells (2 classes only): scikit-image's `adapted_rand_error`. */
   randError?: number;
+  /** The warping error of the foreground (2 classes only): mistakes of topology, not of position. */
   warpingError?: number;
+  /** The cell tracking challenge's SEG over this image's true cells (2 classes only). */
   seg?: number;
 }
 

@@ -48,6 +48,7 @@ export interface IsbiScores {
   vInfo: number;
   /** The level each best value came from. */
   bestThreshold: { pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number };
+  /** Every threshold's values, in the order swept. */
   levels: { threshold: number; pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number }[];
   /** Where the Rand error comes from, at its best level (NaN without `randError`). */
   randParts: RandParts;
@@ -59,12 +60,15 @@ export interface IsbiScores {
  * one predicted object spans several neurites (both 1 when there is neither).
  */
 export interface RandSplitMerge {
+  /** Σn_ij² / Σa_i²: below 1 where a true neurite is cut in parts. */
   split: number;
+  /** Σn_ij² / Σb_j²: below 1 where a predicted object spans several neurites. */
   merge: number;
 }
 
 /** The Rand error's split and merge scores pooled over the slices, and each slice's own. */
 export interface RandParts extends RandSplitMerge {
+  /** Each slice's own scores and Rand error, by name. */
   slices: (RandSplitMerge & { name: string; randError: number })[];
 }
 

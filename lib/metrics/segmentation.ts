@@ -14,9 +14,13 @@ function values(labels: Tensor, what: string, shape?: number[]): Int32Array {
 }
 
 /** Per-class IoU and Dice (NaN for a class in neither image) and the pixel error. */
+/** Per-class overlap of a predicted class map with the true one. */
 export interface ClassScores {
+  /** Each class's intersection over union (Jaccard index), class 0 first. */
   iou: number[];
+  /** Each class's Dice coefficient (F1 of its pixels). */
   dice: number[];
+  /** The fraction of pixels whose class is wrong. */
   pixelError: number;
 }
 

@@ -7,11 +7,17 @@ import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } fro
 
 /** Adam's hyperparameters. */
 export interface AdamOptions {
+  /** The learning rate. */
   lr: number;
+  /** The decay rates of the gradient's running mean and of its square's. */
   betas: [number, number];
+  /** Added to the denominator, for numerical stability. */
   eps: number;
+  /** The weight decay: an L2 term (Adam) or a direct decay (AdamW). */
   weightDecay: number;
+  /** Use the largest second moment seen so far (AMSGrad). */
   amsgrad: boolean;
+  /** Ascend the objective instead of descending it. */
   maximize: boolean;
   /** Decay the weights directly (AdamW) instead of adding an L2 term to the gradient (Adam). */
   decoupledWeightDecay: boolean;

@@ -5,16 +5,23 @@ import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } fro
 
 /** RMSprop's hyperparameters. */
 export interface RmspropOptions {
+  /** The learning rate. */
   lr: number;
+  /** The decay rate of the squared gradient's running mean. */
   alpha: number;
+  /** Added to the denominator, for numerical stability. */
   eps: number;
+  /** The L2 penalty added to the gradient. */
   weightDecay: number;
+  /** The momentum factor (0: none). */
   momentum: number;
   /** Normalise by the variance estimate instead of the raw second moment. */
   centered: boolean;
+  /** Ascend the objective instead of descending it. */
   maximize: boolean;
 }
 
+/** RMSprop with optional momentum and centring, step for step as PyTorch's. */
 export class RMSprop extends Optimizer<RmspropOptions> {
   constructor(params: Iterable<Tensor> | ParamGroupInput<RmspropOptions>[], options: Partial<RmspropOptions> = {}) {
     super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });

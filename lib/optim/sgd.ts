@@ -4,11 +4,17 @@ import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } fro
 
 /** SGD's hyperparameters (PyTorch's defaults). */
 export interface SgdOptions {
+  /** The learning rate. */
   lr: number;
+  /** The momentum factor (0: none). */
   momentum: number;
+  /** Each gradient enters the momentum buffer scaled by 1 − dampening. */
   dampening: number;
+  /** The L2 penalty added to the gradient. */
   weightDecay: number;
+  /** Nesterov momentum instead of heavy-ball (needs momentum and no dampening). */
   nesterov: boolean;
+  /** Ascend the objective instead of descending it. */
   maximize: boolean;
 }
 

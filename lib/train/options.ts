@@ -189,19 +189,70 @@ export interface TrainOptions {
   processGroup?: ProcessGroup;
 }
 
-/** What the training loop reports. */
+/** What the training loop reports, in this order: steps, an epoch, its checkpoint, …, calibration. */
 export type TrainEvent =
-  | { type: 'step'; step: number; steps: number; loss: number; lr: number; tilesPerSecond: number; elapsedMs: number; etaMs: number }
-  | { type: 'epoch'; epoch: number; step: number; validation: ValidationScores | null }
-  | { type: 'checkpoint'; step: number; file: string }
-  | { type: 'calibrated'; postprocess: PostprocessOptions; validation: ValidationScores; trials: CalibrationTrial[] }
-  | { type: 'stopped'; step: number };
+  | {
+      /** A step is done. */
+      type: 'step';
+      /** The step (1 first; a resumed run goes on counting). */
+      step: number;
+      /** The steps planned (`steps`). */
+      steps: number;
+      /** Its training loss (averaged over the ranks of a process group). */
+      loss: number;
+      /** The learning rate it used. */
+      lr: number;
+      /** Tiles trained per second since this run (or its resumption) started, over all ranks. */
+      tilesPerSecond: number;
+      /** Milliseconds since this run (or its resumption) started. */
+      elapsedMs: number;
+      /** The milliseconds the remaining steps take at that rate. */
+      etaMs: number;
+    }
+  | {
+      /** An epoch ended (every `stepsPerEpoch` steps, at the last one, and when `minutes` ran out). */
+      type: 'epoch';
+      /** The epoch (1 first). */
+      epoch: number;
+      /** The step it ended at. */
+      step: number;
+      /** The scores on the validation images; null without any. */
+      validation: ValidationScores | null;
+    }
+  | {
+      /** The checkpoint was written (after each epoch, and on a stop), with `outDir` only. */
+      type: 'checkpoint';
+      /** The step it resumes after. */
+      step: number;
+      /** Its path. */
+      file: string;
+    }
+  | {
+      /** The post-processing was chosen on the validation images, after the last step. */
+      type: 'calibrated';
+      /** The chosen post-processing, written into the run's model.json. */
+      postprocess: PostprocessOptions;
+      /** The kept model's validation scores with it. */
+      validation: ValidationScores;
+      /** Every setting tried, with its scores. */
+      trials: CalibrationTrial[];
+    }
+  | {
+      /** The run stopped early (`signal` aborted): the last event. */
+      type: 'stopped';
+      /** The last step done. */
+      step: number;
+    };
 
 /** How the run ended. */
 export interface TrainResult {
+  /** The last step done. */
   step: number;
+  /** Whether `signal` stopped it before `steps` (or `minutes`) ran out. */
   stopped: boolean;
+  /** Every epoch's validation, the resumed run's earlier ones included. */
   history: HistoryEntry[];
+  /** Every step's training loss, the resumed run's earlier ones included. */
   losses: number[];
   /** The post-processing chosen on the validation images (when calibrated). */
   postprocess?: PostprocessOptions;

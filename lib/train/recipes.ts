@@ -16,20 +16,31 @@ import type { SelectBy } from './validate';
 export interface Recipe {
   /** What the recipe is for. */
   summary: string;
+  /** The network (`--preset`). */
   preset: PresetName;
+  /** How the label images are read (`--labels`): instances, a mask, classes, or told by their values. */
   labels: LabelKind | 'auto';
+  /** How each image's values are normalised (`--normalise`). */
   normalisation: Normalisation;
+  /** What the network learns from the labels: the target classes and their weight map (`--target`, `--weights`, …). */
   targets: TargetOptions;
+  /** The training tiles' input size (`--tile`). */
   tileSize: number;
+  /** Tiles a step (`--batch`). */
   batchSize: number;
+  /** The optimizer (`--optimizer`). */
   optimizer: OptimizerName;
+  /** Its learning rate (`--lr`). */
   lr: number;
+  /** How the rate changes over the steps (`--schedule`). */
   schedule: ScheduleName;
   /** Relative chance of a tile centred on background (1: uniform). */
   backgroundWeight: number;
   /** How often an image gives a tile: by its pixels, or every image as often. */
   imageSampling: ImageSampling;
+  /** The augmentation of each training tile. */
   augment: AugmentOptions;
+  /** The validation measure that picks the best epoch (`--select`). */
   selectBy: SelectBy;
   /** The weights kept for prediction: the best epoch by `selectBy`, or the final step's. */
   keep: KeptModel;
@@ -37,7 +48,9 @@ export interface Recipe {
   watershed: boolean;
   /** The post-processing settings calibration chooses among on the validation frames. */
   calibrationGrid: CalibrationGrid;
+  /** Whether validation and prediction average the 8 flipped and turned copies (`--tta`). */
   tta: boolean;
+  /** Steps between validations (`--epoch-steps`). */
   stepsPerEpoch: number;
   /**
    * Steps a minute of training makes on the reference machine (2 CPU threads, the results page's

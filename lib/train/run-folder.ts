@@ -16,15 +16,27 @@ import type { ValidationScores } from './validate';
 
 /** One validation in a run's history. */
 export interface HistoryEntry {
+  /** The epoch (1 first) that ended here. */
   epoch: number;
+  /** The step it ended at. */
   step: number;
+  /** The scores on the validation images; null without any. */
   validation: ValidationScores | null;
 }
 
 /** One line of metrics.jsonl: a step's loss, or an epoch's validation. */
 export type MetricsRecord =
-  | { step: number; loss: number; lr: number; elapsedMs: number }
-  | { epoch: number; step: number; validation: ValidationScores | null };
+  | {
+      /** The step (1 first). */
+      step: number;
+      /** Its training loss. */
+      loss: number;
+      /** The learning rate it used. */
+      lr: number;
+      /** Milliseconds since this run (or its resumption) started. */
+      elapsedMs: number;
+    }
+  | HistoryEntry;
 
 /** The step losses among lines of metrics.jsonl. */
 function lossesOf(lines: string[]): number[] {

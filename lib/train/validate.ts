@@ -31,6 +31,7 @@ const EPOCH_THRESHOLDS = [0.5, 0.7, 0.9];
 
 /** Mean image scores over the validation images, the loss, and the pooled challenge scores. */
 export type ValidationScores = Omit<ImageScores, 'name'> & {
+  /** The weighted cross-entropy over the validation tiles (NaN where not computed). */
   loss: number;
   /** The cell tracking challenge's DET (cells only). */
   det?: number;
