@@ -298,31 +298,39 @@ const TRAIN_OPTION_NAMES = Object.keys({
   processGroup: true,
 } satisfies Record<keyof TrainOptions, true>) as (keyof TrainOptions)[];
 
-/** train()'s options with every default filled in and checked: what a checkpoint records. */
-export interface Settings {
-  steps: number;
-  stepsPerEpoch: number;
-  tileSize: number;
-  batchSize: number;
-  accumulate: number;
-  optimizer: OptimizerName;
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  schedule: ScheduleName;
-  augment: AugmentOptions | false;
-  amp: boolean;
-  channelsLast: boolean;
-  seed: number;
+/** The options of train() that a run's settings hold, each as train() was given it or by default. */
+type SettingOption =
+  | 'steps'
+  | 'stepsPerEpoch'
+  | 'tileSize'
+  | 'batchSize'
+  | 'accumulate'
+  | 'optimizer'
+  | 'lr'
+  | 'momentum'
+  | 'weightDecay'
+  | 'schedule'
+  | 'augment'
+  | 'amp'
+  | 'channelsLast'
+  | 'seed'
+  | 'backgroundWeight'
+  | 'imageSampling'
+  | 'validationTileSize'
+  | 'selectBy'
+  | 'keep'
+  | 'calibrationGrid'
+  | 'tta';
+
+/**
+ * train()'s options with every default filled in and checked: what a checkpoint records. Each
+ * option keeps its type and its comment from TrainOptions.
+ */
+export interface Settings extends Required<Pick<TrainOptions, SettingOption>> {
+  /** The network's options. */
   model: UNet['options'];
-  backgroundWeight: number;
-  imageSampling: ImageSampling;
-  validationTileSize: number;
+  /** The post-processing validation uses, checked. */
   postprocess: ReturnType<typeof checkPostprocess>;
-  selectBy: SelectBy;
-  keep: KeptModel;
-  calibrationGrid: CalibrationGrid;
-  tta: boolean;
   /** The number of ranks training together (1: one process). */
   worldSize: number;
 }
