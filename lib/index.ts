@@ -82,6 +82,7 @@ export type { LabelKind, Sample, SyntheticOptions, SyntheticSample, TrainingSamp
 export * as training from './train';
 export { runTraining, train } from './train';
 export { loadTrainedModel } from './unet/model-files';
+export type { TrainedModel } from './unet/model-files';
 export { loadPretrained } from './unet/pretrained';
 export type { TrainEvent, TrainOptions, TrainResult, ValidationScores } from './train';
 export * as labels from './labels';

@@ -6,8 +6,11 @@ import type { Tensor } from '../tensor';
 
 /** An 8-bit RGB picture, pixels interleaved (H × W × 3). */
 export interface Picture {
+  /** Rows. */
   height: number;
+  /** Columns. */
   width: number;
+  /** height × width × 3 bytes: red, green and blue of each pixel, row by row. */
   rgb: Uint8Array;
 }
 

@@ -9,6 +9,6 @@ export { extentRule, inputExtentFor, invalidExtentMessage, isValidExtent, neares
 export type { SizeSpec } from './size';
 export type { ExtentRule } from '../raster/tile-rule';
 export { defaultDescription, loadTrainedModel, readModelDescription, saveModelConfig, saveModelDescription } from './model-files';
-export type { ModelDescription, OutputKind, PostprocessOptions, Watershed } from './model-files';
+export type { ModelDescription, OutputKind, PostprocessOptions, TrainedModel, Watershed } from './model-files';
 export { loadPretrained, PRETRAINED, pretrainedFolder, resolveModel } from './pretrained';
 export type { PretrainedName } from './pretrained';

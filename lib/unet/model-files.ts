@@ -162,6 +162,16 @@ export function folderWeights(folder: string, description: ModelDescription): st
   return order.map((name) => path.join(folder, name)).find((file) => fs.existsSync(file));
 }
 
+/** A trained network as `loadTrainedModel` and `loadPretrained` give it. */
+export interface TrainedModel {
+  /** The network, its weights loaded (on the CPU, in float32). */
+  model: UNet;
+  /** The file the weights came from. */
+  weights: string;
+  /** What model.json says: the network's options, normalisation, post-processing, TTA. */
+  description: ModelDescription;
+}
+
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
@@ -169,7 +179,7 @@ export function folderWeights(folder: string, description: ModelDescription): st
  * (.safetensors, a checkpoint .pt, or a U-Net scripted or traced in PyTorch and saved as
  * TorchScript .pt) with `model.json` beside it, with its description.
  */
-export function loadTrainedModel(location: string): { model: UNet; weights: string; description: ModelDescription } {
+export function loadTrainedModel(location: string): TrainedModel {
   pathArg('loadTrainedModel', 'location', location);
   const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
   const folder = isFolder ? location : path.dirname(location);

@@ -17,7 +17,9 @@ import { tensorArg } from '../check';
 
 /** The choices that make a U-Net. */
 export interface UNetOptions {
+  /** Channels of the input image (1 for gray, 3 for RGB). */
   inChannels: number;
+  /** Output classes, background included (2: background and cells). */
   classes: number;
   /** Resolution levels; the paper has 5 (4 poolings). */
   depth: number;
@@ -27,9 +29,11 @@ export interface UNetOptions {
   padding: 'valid' | 'same';
   /** `transposed`: the paper's 2×2 up-convolution; `bilinear`: bilinear ×2 then a 1×1 convolution. */
   upsampling: 'transposed' | 'bilinear';
+  /** The normalisation after each convolution; the paper has none. */
   normalization: 'none' | 'batch' | 'instance' | 'group';
   /** Groups of group normalisation (the channel count must divide by it). */
   groups: number;
+  /** The activation after each convolution; the paper's is ReLU. */
   activation: 'relu' | 'leakyRelu';
   /** Negative slope of the leaky ReLU. */
   negativeSlope: number;

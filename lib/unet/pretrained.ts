@@ -1,5 +1,5 @@
 // Models that ship in the package, loaded: `loadPretrained('nuclei')`, `unet predict --model nuclei`.
-import { loadTrainedModel } from './model-files';
+import { loadTrainedModel, type TrainedModel } from './model-files';
 import { type PretrainedName, pretrainedFolder } from './shipped-models';
 
 export { PRETRAINED, pretrainedFolder, resolveModel } from './shipped-models';
@@ -9,6 +9,6 @@ export type { PretrainedName } from './shipped-models';
  * A shipped model, ready to predict (its float16 weights are loaded into float32 parameters),
  * with its description (normalisation, post-processing, TTA).
  */
-export function loadPretrained(name: PretrainedName | string): ReturnType<typeof loadTrainedModel> {
+export function loadPretrained(name: PretrainedName | string): TrainedModel {
   return loadTrainedModel(pretrainedFolder(name));
 }
