@@ -9,17 +9,25 @@ import { arrayArg, objectArg, tensorArg } from '../check';
 
 /** A batch to augment: images (N, C, H, W), and optionally labels and weight maps (N, H, W). */
 export interface AugmentBatch {
+  /** The images (N, C, H, W). */
   image: Tensor;
+  /** Their label images (N, H, W), resampled nearest. */
   label?: Tensor;
+  /** Their weight maps (N, H, W), resampled bilinear. */
   weights?: Tensor;
 }
 
 /** The augmented batch, with the fields (N, H, W, 2, float32) and the transforms that made it. */
 export interface AugmentResult {
+  /** The augmented images (N, C, H, W). */
   image: Tensor;
+  /** The label images moved with them, when given. */
   label?: Tensor;
+  /** The weight maps moved with them, when given. */
   weights?: Tensor;
+  /** Each sample's displacement field (N, H, W, 2): where each output pixel is read from. */
   field: Tensor;
+  /** Each sample's drawn transform, to reproduce it. */
   transforms: SampleTransform[];
 }
 

@@ -14,7 +14,9 @@ const MODES: readonly ResampleMode[] = ['bicubic', 'bilinear', 'nearest'];
 
 /** A tensor (N, C, H, W) for `applyFieldTo`, and how to resample it. */
 export interface FieldTarget {
+  /** The tensor to resample (N, C, H, W). */
   input: Tensor;
+  /** How its values are interpolated. */
   mode: ResampleMode;
 }
 

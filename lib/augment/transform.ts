@@ -45,14 +45,23 @@ export interface SampleTransform {
   controlPoints: number[][][] | null;
   /** Rotation in radians; a positive angle turns the content clockwise as displayed (y down). */
   angle: number;
+  /** Whether the rows are flipped (top to bottom). */
   flipY: boolean;
+  /** Whether the columns are flipped (left to right). */
   flipX: boolean;
+  /** The shift along the rows, in pixels. */
   shiftY: number;
+  /** The shift along the columns, in pixels. */
   shiftX: number;
+  /** The zoom factor (above 1 enlarges the content). */
   scale: number;
+  /** The offset added to the image. */
   brightness: number;
+  /** The factor the image is stretched by about its mean. */
   contrast: number;
+  /** The power the image (clamped to [0, 1]) is raised to. */
   gamma: number;
+  /** The standard deviation of the Gaussian noise added (0: none). */
   noiseStd: number;
   /** Seed of the sample's own noise generator. */
   noiseSeed: number;

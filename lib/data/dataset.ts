@@ -12,6 +12,7 @@ export { LABEL_KINDS, type LabelKind, trainingTargets } from './targets';
 
 /** One image with its labels. */
 export interface Sample {
+  /** Names the sample in scores and output files (`loadFolder`: the file name less its extension, `name#k` for page k of a TIFF). */
   name: string;
   /** float32 (C, H, W), normalised (see `normalisation`). */
   image: Tensor;

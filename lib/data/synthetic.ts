@@ -23,7 +23,9 @@ export interface SyntheticOptions {
 
 /** One generated image (1, H, W) float32 in [0, 1] and its instance labels (H, W) int32, 0 background. */
 export interface SyntheticSample {
+  /** The image (1, H, W), float32 in [0, 1]. */
   image: Tensor;
+  /** Its cells' ids (H, W), int32; 0 is background. */
   label: Tensor;
 }
 

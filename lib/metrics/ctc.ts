@@ -8,8 +8,11 @@ import { Tensor } from '../tensor';
 
 /** One frame: predicted and reference instance ids (H, W), 0 = background / not annotated. */
 export interface CtcFrame {
+  /** Names the frame in the scores. */
   name?: string;
+  /** The predicted objects' ids. */
   predicted: Tensor | Int32Array;
+  /** The reference objects' ids, the same size. */
   reference: Tensor | Int32Array;
 }
 

@@ -22,8 +22,11 @@ import { warpingError } from './segmentation';
 
 /** One slice: the predicted probability of "not membrane" and the true mask (non-zero = not membrane). */
 export interface IsbiSlice {
+  /** Names the slice in the Rand parts. */
   name?: string;
+  /** The probability of "not membrane" (H, W), in [0, 1]. */
   probability: Tensor;
+  /** The true mask (H, W): non-zero where not membrane. */
   truth: Tensor;
 }
 

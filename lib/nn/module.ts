@@ -27,7 +27,9 @@ export interface LoadStateDictOptions {
 
 /** What `loadStateDict(…, { strict: false })` skipped. */
 export interface LoadStateDictResult {
+  /** The module's keys the state dict lacks (they keep their values). */
   missingKeys: string[];
+  /** The state dict's keys the module does not have (ignored). */
   unexpectedKeys: string[];
 }
 

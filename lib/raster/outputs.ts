@@ -12,8 +12,11 @@ import type { PostprocessOptions } from '../unet/model-files';
 
 /** The files written for one image. */
 export interface PredictionFiles {
+  /** `<name>.png`: the label image. */
   labels: string;
+  /** `<name>.probabilities.npy`: float32 C × H × W. */
   probabilities: string;
+  /** `<name>.overlay.png`: the labels in colour over the image. */
   overlay: string;
   /** With a watershed: the map of "not membrane" that the ISBI 2012 measures score. */
   notMembrane?: string;

@@ -8,10 +8,15 @@
  * `smallestInput + k · inputStep` (k ≥ 0), and the output is the input less `margin` on each side.
  */
 export interface TileRule {
+  /** The network's convolutions: unpadded (`valid`, the paper's) or padded (`same`). */
   padding: 'valid' | 'same';
+  /** Its resolution levels. */
   depth: number;
+  /** The smallest valid extent. */
   smallestInput: number;
+  /** The step between valid extents. */
   inputStep: number;
+  /** What the output loses on each side (0 with `same` padding). */
   margin: number;
   /** The tile `unet predict` uses unless told otherwise. */
   defaultTile: number;

@@ -12,13 +12,19 @@ const FORMAT = 'unet-torch-checkpoint';
 
 /** What a checkpoint holds. */
 export interface Checkpoint<Settings, History> {
+  /** The last step done: a resumed run goes on from the next. */
   step: number;
+  /** The epochs completed by then. */
   epoch: number;
   /** The run's settings (stored as JSON), checked on resume. */
   settings: Settings;
+  /** The network's state dict. */
   model: Record<string, Tensor>;
+  /** The optimizer's state dict (momenta, PyTorch's layout). */
   optimizer: OptimizerStateDict;
+  /** The learning-rate schedule's state dict; null with a constant rate. */
   scheduler: SchedulerStateDict | null;
+  /** The AMP gradient scaler's state; null without AMP. */
   scaler: Record<string, number> | null;
   /** Validation results so far (stored as JSON). */
   history: History[];
