@@ -1,6 +1,6 @@
 // Mixed precision: the autocast scope and a GradScaler that behaves as PyTorch's
 // torch.amp.GradScaler (dynamic scale, steps skipped on inf/NaN gradients, state dict).
-import { functionArg } from './check';
+import { finiteNumberArg, functionArg, positiveIntegerArg } from './check';
 import { full } from './creation';
 import { checkOptions } from './ops/options';
 import type { DType } from './dtype';
@@ -81,12 +81,14 @@ export class GradScaler {
   private records = new Map<object, OptimizerRecord>();
 
   constructor(options: GradScalerOptions = {}) {
+    const fn = 'GradScaler';
+    options = checkOptions(fn, options, ['device', 'initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'enabled']);
     this.device = options.device ?? 'cuda';
     this.enabled = options.enabled ?? true;
-    this.initScale = options.initScale ?? 2.0 ** 16;
-    this.growthFactor = options.growthFactor ?? 2.0;
-    this.backoffFactor = options.backoffFactor ?? 0.5;
-    this.growthInterval = options.growthInterval ?? 2000;
+    this.initScale = finiteNumberArg(fn, 'initScale', options.initScale ?? 2.0 ** 16);
+    this.growthFactor = finiteNumberArg(fn, 'growthFactor', options.growthFactor ?? 2.0);
+    this.backoffFactor = finiteNumberArg(fn, 'backoffFactor', options.backoffFactor ?? 0.5);
+    this.growthInterval = positiveIntegerArg(fn, 'growthInterval', options.growthInterval ?? 2000);
     if (!(this.growthFactor > 1)) throw new RangeError('GradScaler: growthFactor must be > 1');
     if (!(this.backoffFactor < 1)) throw new RangeError('GradScaler: backoffFactor must be < 1');
   }

@@ -45,3 +45,17 @@ export function positiveIntegerArg(fn: string, name: string, value: unknown): nu
     throw new TypeError(`${fn}(): argument '${name}' must be a positive integer, got ${describe(value)}`);
   return value as number;
 }
+
+/** `value` when it is an integer ≥ 0; a TypeError naming the argument otherwise. */
+export function nonNegativeIntegerArg(fn: string, name: string, value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 0)
+    throw new TypeError(`${fn}(): argument '${name}' must be a non-negative integer, got ${describe(value)}`);
+  return value as number;
+}
+
+/** `value` when it is a finite number; a TypeError naming the argument otherwise. */
+export function finiteNumberArg(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new TypeError(`${fn}(): argument '${name}' must be a finite number, got ${describe(value)}`);
+  return value;
+}

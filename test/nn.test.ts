@@ -171,4 +171,48 @@ for k, v in model.state_dict().items(): outputs["after." + k] = v`,
     model.dispose();
     expect(torch.memory().liveTensors).toBe(before);
   });
+
+  test('a bad constructor argument is named when the module is built, not at its first forward', () => {
+    const before = torch.memory().liveTensors;
+    class Holder extends nn.Module {
+      constructor(kind: 'parameter' | 'buffer', value: unknown) {
+        super();
+        if (kind === 'parameter') this.registerParameter('w', value as Tensor);
+        else this.registerBuffer('b', value as Tensor);
+      }
+      forward(input: Tensor): Tensor {
+        return input;
+      }
+    }
+    const cases: [() => unknown, RegExp][] = [
+      [() => new nn.Linear(2.5, 3), /Linear\(\): argument 'inFeatures' must be a positive integer, got the number 2.5/],
+      [() => new nn.Linear(2, 3, { bais: false } as never), /Linear\(\): unknown option 'bais'; known options: bias, dtype, device/],
+      [() => new nn.Conv2d(4, 4, 3, { groups: -2 }), /Conv2d\(\): argument 'groups' must be a positive integer, got the number -2/],
+      [
+        () => new nn.ConvTranspose2d(4, 3, 2, { groups: 2 }),
+        /ConvTranspose2d: inChannels \(4\) and outChannels \(3\) must be divisible by groups \(2\)/,
+      ],
+      [
+        () => new nn.ConvTranspose2d(4, 4, 2, { groups: 0 }),
+        /ConvTranspose2d\(\): argument 'groups' must be a positive integer, got the number 0/,
+      ],
+      [() => new nn.BatchNorm2d(1.5), /BatchNorm2d\(\): argument 'numFeatures' must be a positive integer, got the number 1.5/],
+      [() => new nn.InstanceNorm2d(0), /InstanceNorm2d\(\): argument 'numFeatures' must be a positive integer, got the number 0/],
+      [() => new nn.GroupNorm(0, 4), /GroupNorm\(\): argument 'numGroups' must be a positive integer, got the number 0/],
+      [() => new nn.LayerNorm(-1), /LayerNorm\(\): argument 'normalizedShape' must be a positive integer, got the number -1/],
+      [() => new nn.LayerNorm([2, 0]), /LayerNorm\(\): argument 'normalizedShape\[1\]' must be a positive integer, got the number 0/],
+      [() => new nn.Sequential(new nn.ReLU(), 5 as never), /Sequential\(\): argument 'modules\[1\]' must be a Module, got the number 5/],
+      [() => new nn.ModuleList([null as never]), /ModuleList\(\): argument 'modules\[0\]' must be a Module, got null/],
+      [
+        () => new nn.ModuleList().append('relu' as never),
+        /ModuleList.append\(\): argument 'module' must be a Module, got the string 'relu'/,
+      ],
+      [() => new nn.ModuleDict({ a: 1 as never }), /ModuleDict\(\): argument 'modules\['a'\]' must be a Module, got the number 1/],
+      [() => new nn.ModuleDict().set(5 as never, new nn.ReLU()), /ModuleDict: the number 5 is not a valid name/],
+      [() => new Holder('parameter', 3), /Holder: parameter 'w' must be a Tensor or null, got the number 3/],
+      [() => new Holder('buffer', [1, 2]), /Holder: buffer 'b' must be a Tensor or null, got an array/],
+    ];
+    for (const [build, message] of cases) expect(build).toThrow(message);
+    expect(torch.memory().liveTensors).toBe(before);
+  });
 });

@@ -259,6 +259,50 @@ outputs["values"] = torch.tensor(values, dtype=torch.float64)`);
     expect(ours).toEqual(Array.from(theirs.values!.toTypedArray() as Float64Array));
     torch.dispose([p, theirs]);
   });
+
+  test('a bad setting is named when the optimizer, schedule or scaler is built, before any rate becomes NaN', () => {
+    const p = torch.zeros([1], { requiresGrad: true });
+    const sgd = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    const cases: [() => unknown, RegExp][] = [
+      [
+        () => new optim.SGD([p], { lrr: 1 } as never),
+        /SGD\(\): unknown option 'lrr'; known options: lr, momentum, dampening, weightDecay, nesterov, maximize/,
+      ],
+      [() => new optim.AdamW([p], { beta: [0.9, 0.9] } as never), /AdamW\(\): unknown option 'beta'/],
+      [() => new optim.RMSprop([{ params: [p], lR: 1 } as never]), /RMSprop\(\): unknown option 'lR' in parameter group 0/],
+      [() => new optim.SGD([{ params: 5 } as never]), /SGD\(\): argument 'params' must hold Tensors or groups/],
+      [() => new sched.StepLR(null as never, 5), /StepLR\(\): argument 'optimizer' must be an Optimizer, got null/],
+      [() => new sched.StepLR(sgd, 0), /StepLR\(\): argument 'stepSize' must be a positive integer, got the number 0/],
+      [() => new sched.CosineAnnealingLR(sgd, 0), /CosineAnnealingLR\(\): argument 'tMax' must be a positive integer, got the number 0/],
+      [() => new sched.ExponentialLR(sgd, 'a' as never), /ExponentialLR\(\): argument 'gamma' must be a finite number, got the string 'a'/],
+      [() => new sched.MultiStepLR(sgd, [2, -1]), /MultiStepLR\(\): argument 'milestones\[1\]' must be a non-negative integer/],
+      [() => new sched.PolynomialLR(sgd, 0), /PolynomialLR\(\): argument 'totalIters' must be a positive integer/],
+      [() => new sched.LinearLR(sgd, Number.NaN), /LinearLR\(\): argument 'startFactor' must be a finite number, got the number NaN/],
+      [() => new sched.SequentialLR(sgd, [1 as never], []), /SequentialLR\(\): argument 'schedulers\[0\]' must be an LRScheduler/],
+      [() => new sched.OneCycleLR(sgd, 1, { totalStep: 10 } as never), /OneCycleLR\(\): unknown option 'totalStep'/],
+      [() => new sched.OneCycleLR(sgd, '1' as never, { totalSteps: 10 }), /OneCycleLR\(\): argument 'maxLr' must be a finite number/],
+      [() => new sched.ReduceLROnPlateau(sgd, { factr: 0.5 } as never), /ReduceLROnPlateau\(\): unknown option 'factr'/],
+      [
+        () => new sched.ReduceLROnPlateau(sgd, { patience: -1 }),
+        /ReduceLROnPlateau\(\): argument 'patience' must be a non-negative integer/,
+      ],
+      [() => new sched.ReduceLROnPlateau(sgd, { minLr: [1, 2] }), /argument 'minLr' must hold one number per parameter group \(1\), got 2/],
+      [() => new torch.amp.GradScaler({ initscale: 8 } as never), /GradScaler\(\): unknown option 'initscale'/],
+      [() => new torch.amp.GradScaler({ growthInterval: 0 }), /GradScaler\(\): argument 'growthInterval' must be a positive integer/],
+    ];
+    for (const [build, message] of cases) expect(build).toThrow(message);
+    // A group's params may be any iterable, as model.parameters() is; each optimizer has betas of its own.
+    const model = new nn.Linear(2, 2);
+    const adam = new optim.Adam([{ params: model.parameters(), lr: 0.5 }]);
+    expect(adam.paramGroups[0]!.params).toHaveLength(2);
+    adam.paramGroups[0]!.betas[0] = 0.1;
+    expect(new optim.Adam([p]).paramGroups[0]!.betas).toEqual([0.9, 0.999]);
+    expect(sgd.paramGroups[0]!.lr).toBe(0.1);
+    adam.dispose();
+    sgd.dispose();
+    model.dispose();
+    p.dispose();
+  });
 });
 
 describe('GradScaler', () => {

@@ -5,7 +5,8 @@ import { keep } from '../memory';
 import { native } from '../native';
 import { noGrad } from '../autograd';
 import type { MemoryFormat } from '../ops/shape';
-import type { Tensor } from '../tensor';
+import { Tensor } from '../tensor';
+import { describe } from '../arguments';
 
 /** Where `Module.to()` moves parameters and buffers. */
 export interface ModuleToOptions {
@@ -56,6 +57,7 @@ export abstract class Module {
   /** Registers a trainable tensor (its `requiresGrad` is set) under `name`. Returns it. */
   protected registerParameter<T extends Tensor | null>(name: string, tensor: T): T {
     this.checkName(name);
+    this.checkEntry('parameter', name, tensor, Tensor);
     if (tensor !== null) keep(tensor).requiresGrad_(true);
     this.parametersByName.set(name, tensor);
     return tensor;
@@ -64,6 +66,7 @@ export abstract class Module {
   /** Registers a state tensor that is not trained (e.g. `running_mean`). Returns it. */
   protected registerBuffer<T extends Tensor | null>(name: string, tensor: T, persistent = true): T {
     this.checkName(name);
+    this.checkEntry('buffer', name, tensor, Tensor);
     if (tensor !== null) keep(tensor);
     this.buffersByName.set(name, { tensor, persistent });
     return tensor;
@@ -72,6 +75,7 @@ export abstract class Module {
   /** Registers a submodule under `name`. Returns it. */
   protected registerModule<M extends Module | null>(name: string, module: M): M {
     this.checkName(name);
+    this.checkEntry('submodule', name, module, Module);
     this.modulesByName.set(name, module);
     return module;
   }
@@ -84,9 +88,16 @@ export abstract class Module {
     entry.tensor = keep(tensor);
   }
 
+  // Registered values come from user code too (a container's modules, a subclass's fields): a
+  // number there would otherwise fail much later, in forward() or state_dict().
+  private checkEntry(kind: string, name: string, value: unknown, type: typeof Tensor | typeof Module): void {
+    if (value !== null && !(value instanceof type))
+      throw new TypeError(`${this.constructor.name}: ${kind} '${name}' must be a ${type.name} or null, got ${describe(value)}`);
+  }
+
   private checkName(name: string): void {
-    if (name === '' || name.includes('.'))
-      throw new TypeError(`${this.constructor.name}: '${name}' is not a valid name (non-empty, without '.')`);
+    if (typeof name !== 'string' || name === '' || name.includes('.'))
+      throw new TypeError(`${this.constructor.name}: ${describe(name)} is not a valid name (a non-empty string without '.')`);
     if (this.parametersByName.has(name) || this.buffersByName.has(name) || this.modulesByName.has(name)) {
       throw new TypeError(`${this.constructor.name}: '${name}' is already registered`);
     }

@@ -3,6 +3,7 @@
 import { tensor as makeTensor, zerosLike } from '../creation';
 import { pyPow } from '../runtime';
 import type { Tensor } from '../tensor';
+import { checkOptions } from '../ops/options';
 import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
 
 /** Adam's hyperparameters. */
@@ -23,19 +24,22 @@ export interface AdamOptions {
   decoupledWeightDecay: boolean;
 }
 
+const ADAM_DEFAULTS: AdamOptions = {
+  lr: 1e-3,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  amsgrad: false,
+  maximize: false,
+  decoupledWeightDecay: false,
+};
+
 /** Adam (Kingma & Ba); with `decoupledWeightDecay`, AdamW. */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    super(params, {
-      lr: 1e-3,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: 0,
-      amsgrad: false,
-      maximize: false,
-      decoupledWeightDecay: false,
-      ...options,
-    });
+    const checked = checkOptions(new.target.name, options, Object.keys(ADAM_DEFAULTS) as (keyof AdamOptions)[]);
+    // Each optimizer gets betas of its own: a group's array changed in place must not change the defaults.
+    super(params, { ...ADAM_DEFAULTS, betas: [...ADAM_DEFAULTS.betas], ...checked });
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`${this.constructor.name}: invalid learning rate ${group.lr}`);
       if (!(group.eps >= 0)) throw new RangeError(`${this.constructor.name}: invalid eps ${group.eps}`);

@@ -2,12 +2,32 @@
 // does (the same recursive forms), so that a schedule here equals PyTorch's step for step.
 import { pyPow } from '../runtime';
 import type { TorchValue } from '../io/torch-file';
-import type { Optimizer } from './optimizer';
+import { describe } from '../arguments';
+import { arrayArg, finiteNumberArg, nonNegativeIntegerArg, positiveIntegerArg } from '../check';
+import { checkOptions } from '../ops/options';
+import { Optimizer } from './optimizer';
 
 /** An optimizer of any kind: schedules only read and write its groups' learning rates. */
 export type AnyOptimizer = Optimizer<{ lr: number }>;
 /** A parameter group as schedules see it, with the learning rates they record. */
 export type Group = AnyOptimizer['paramGroups'][number] & { initialLr?: number; maxLr?: number; minLr?: number };
+
+// A schedule's settings are checked when it is built: a zero or a string there would otherwise set
+// the rates to NaN at some later step, and the training would go on with them.
+function optimizerArg(fn: string, value: unknown): AnyOptimizer {
+  if (!(value instanceof Optimizer)) throw new TypeError(`${fn}(): argument 'optimizer' must be an Optimizer, got ${describe(value)}`);
+  return value as AnyOptimizer;
+}
+/** One finite number for every parameter group, or one each. */
+function perGroup(fn: string, name: string, value: unknown, groups: number): number[] {
+  if (!Array.isArray(value)) return Array<number>(groups).fill(finiteNumberArg(fn, name, value));
+  if (value.length !== groups)
+    throw new RangeError(`${fn}(): argument '${name}' must hold one number per parameter group (${groups}), got ${value.length}`);
+  return value.map((each: unknown, k) => finiteNumberArg(fn, `${name}[${k}]`, each));
+}
+function milestonesArg(fn: string, value: unknown): number[] {
+  return arrayArg<unknown>(fn, 'milestones', value).map((epoch, k) => nonNegativeIntegerArg(fn, `milestones[${k}]`, epoch));
+}
 
 /** Python's `%`: the result has the divisor's sign. */
 function pyMod(a: number, b: number): number {
@@ -34,6 +54,7 @@ export abstract class LRScheduler {
   private lastLr: number[] = [];
 
   protected constructor(readonly optimizer: AnyOptimizer) {
+    optimizerArg(new.target.name, optimizer);
     for (const group of this.groups) group.initialLr ??= group.lr;
     this.baseLrs = this.groups.map((group) => group.initialLr!);
   }
@@ -118,6 +139,8 @@ export class StepLR extends LRScheduler {
     readonly gamma = 0.1,
   ) {
     super(optimizer);
+    positiveIntegerArg('StepLR', 'stepSize', stepSize);
+    finiteNumberArg('StepLR', 'gamma', gamma);
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -141,7 +164,8 @@ export class MultiStepLR extends LRScheduler {
     readonly gamma = 0.1,
   ) {
     super(optimizer);
-    this.milestones = [...milestones].sort((a, b) => a - b);
+    this.milestones = milestonesArg('MultiStepLR', milestones).sort((a, b) => a - b);
+    finiteNumberArg('MultiStepLR', 'gamma', gamma);
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -167,6 +191,7 @@ export class ExponentialLR extends LRScheduler {
     readonly gamma: number,
   ) {
     super(optimizer);
+    finiteNumberArg('ExponentialLR', 'gamma', gamma);
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -189,6 +214,8 @@ export class CosineAnnealingLR extends LRScheduler {
     readonly etaMin = 0,
   ) {
     super(optimizer);
+    positiveIntegerArg('CosineAnnealingLR', 'tMax', tMax);
+    finiteNumberArg('CosineAnnealingLR', 'etaMin', etaMin);
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -221,6 +248,8 @@ export class PolynomialLR extends LRScheduler {
     readonly power = 1.0,
   ) {
     super(optimizer);
+    positiveIntegerArg('PolynomialLR', 'totalIters', totalIters);
+    finiteNumberArg('PolynomialLR', 'power', power);
     this.initialStep();
   }
   protected getLr(): number[] {
@@ -245,6 +274,9 @@ export class LinearLR extends LRScheduler {
     readonly totalIters = 5,
   ) {
     super(optimizer);
+    finiteNumberArg('LinearLR', 'startFactor', startFactor);
+    finiteNumberArg('LinearLR', 'endFactor', endFactor);
+    positiveIntegerArg('LinearLR', 'totalIters', totalIters);
     if (startFactor > 1.0 || startFactor <= 0) throw new RangeError('LinearLR: startFactor must be in (0, 1]');
     if (endFactor > 1.0 || endFactor < 0) throw new RangeError('LinearLR: endFactor must be in [0, 1]');
     this.initialStep();
@@ -274,6 +306,11 @@ export class SequentialLR extends LRScheduler {
     readonly milestones: number[],
   ) {
     super(optimizer);
+    for (const [k, scheduler] of arrayArg<unknown>('SequentialLR', 'schedulers', schedulers).entries()) {
+      if (!(scheduler instanceof LRScheduler))
+        throw new TypeError(`SequentialLR(): argument 'schedulers[${k}]' must be an LRScheduler, got ${describe(scheduler)}`);
+    }
+    milestonesArg('SequentialLR', milestones);
     if (schedulers.length < 1) throw new RangeError('SequentialLR: expects at least one scheduler');
     if (milestones.length !== schedulers.length - 1) {
       throw new RangeError(
@@ -357,10 +394,24 @@ export class OneCycleLR extends LRScheduler {
   private readonly momentumBounds: { baseMomentum: number; maxMomentum: number }[];
 
   constructor(optimizer: AnyOptimizer, maxLr: number | number[], options: OneCycleOptions = {}) {
-    const groups = optimizer.paramGroups as Group[];
-    const maxLrs = typeof maxLr === 'number' ? groups.map(() => maxLr) : maxLr;
-    const divFactor = options.divFactor ?? 25.0;
-    const finalDivFactor = options.finalDivFactor ?? 1e4;
+    const fn = 'OneCycleLR';
+    const groups = optimizerArg(fn, optimizer).paramGroups as Group[];
+    options = checkOptions(fn, options, [
+      'totalSteps',
+      'epochs',
+      'stepsPerEpoch',
+      'pctStart',
+      'annealStrategy',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+      'divFactor',
+      'finalDivFactor',
+      'threePhase',
+    ]);
+    const maxLrs = perGroup(fn, 'maxLr', maxLr, groups.length);
+    const divFactor = finiteNumberArg(fn, 'divFactor', options.divFactor ?? 25.0);
+    const finalDivFactor = finiteNumberArg(fn, 'finalDivFactor', options.finalDivFactor ?? 1e4);
     groups.forEach((group, k) => {
       group.initialLr = maxLrs[k]! / divFactor;
       group.maxLr = maxLrs[k]!;
@@ -410,8 +461,8 @@ export class OneCycleLR extends LRScheduler {
         ? (start, end, pct) => end + ((start - end) / 2.0) * (Math.cos(Math.PI * pct) + 1)
         : (start, end, pct) => (end - start) * pct + start;
     this.cycleMomentum = options.cycleMomentum ?? true;
-    const baseMomentum = options.baseMomentum ?? 0.85;
-    const maxMomentum = options.maxMomentum ?? 0.95;
+    const baseMomentum = finiteNumberArg(fn, 'baseMomentum', options.baseMomentum ?? 0.85);
+    const maxMomentum = finiteNumberArg(fn, 'maxMomentum', options.maxMomentum ?? 0.95);
     this.momentumBounds = this.groups.map(() => ({ baseMomentum, maxMomentum }));
     if (this.cycleMomentum) {
       const first = this.groups[0] as Group & { momentum?: number; betas?: [number, number] };
@@ -494,20 +545,22 @@ export class ReduceLROnPlateau {
     readonly optimizer: AnyOptimizer,
     options: ReduceLROnPlateauOptions = {},
   ) {
+    const fn = 'ReduceLROnPlateau';
+    optimizerArg(fn, optimizer);
+    options = checkOptions(fn, options, ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps']);
     this.mode = options.mode ?? 'min';
-    this.factor = options.factor ?? 0.1;
+    this.factor = finiteNumberArg(fn, 'factor', options.factor ?? 0.1);
     if (this.factor >= 1.0) throw new RangeError('ReduceLROnPlateau: factor should be < 1.0');
-    this.patience = options.patience ?? 10;
-    this.threshold = options.threshold ?? 1e-4;
+    this.patience = nonNegativeIntegerArg(fn, 'patience', options.patience ?? 10);
+    this.threshold = finiteNumberArg(fn, 'threshold', options.threshold ?? 1e-4);
     this.thresholdMode = options.thresholdMode ?? 'rel';
     if (this.mode !== 'min' && this.mode !== 'max')
       throw new TypeError(`ReduceLROnPlateau: mode must be 'min' or 'max', got '${String(this.mode)}'`);
     if (this.thresholdMode !== 'rel' && this.thresholdMode !== 'abs')
       throw new TypeError(`ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs'`);
-    this.cooldown = options.cooldown ?? 0;
-    const minLr = options.minLr ?? 0;
-    this.minLrs = typeof minLr === 'number' ? optimizer.paramGroups.map(() => minLr) : [...minLr];
-    this.eps = options.eps ?? 1e-8;
+    this.cooldown = nonNegativeIntegerArg(fn, 'cooldown', options.cooldown ?? 0);
+    this.minLrs = perGroup(fn, 'minLr', options.minLr ?? 0, optimizer.paramGroups.length);
+    this.eps = finiteNumberArg(fn, 'eps', options.eps ?? 1e-8);
     this.best = this.mode === 'min' ? Infinity : -Infinity;
     this.lastLr = optimizer.paramGroups.map((group) => group.lr);
   }

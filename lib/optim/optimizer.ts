@@ -38,6 +38,11 @@ function camelCase(name: string): string {
   return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
+// A group's params may be any iterable of tensors, as `model.parameters()` (a generator) is.
+function isIterable(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
 /**
  * Base of SGD, Adam, AdamW and RMSprop. `step()` updates every parameter that has a gradient,
  * without recording for autograd and freeing its temporaries.
@@ -54,12 +59,9 @@ export abstract class Optimizer<H extends { lr: number }> {
       ? params
       : [...iterableArg<Tensor>(new.target.name, 'params', params, 'an iterable of Tensors or parameter groups')];
     for (const [k, item] of list.entries()) {
-      if (
-        !(item instanceof Tensor) &&
-        (item === null || typeof item !== 'object' || !Array.isArray((item as { params?: unknown }).params))
-      ) {
+      if (!(item instanceof Tensor) && (item === null || typeof item !== 'object' || !isIterable((item as { params?: unknown }).params))) {
         throw new TypeError(
-          `${new.target.name}(): argument 'params' must hold Tensors or groups { params: Tensor[] }, got ${describe(item)} at ${k}`,
+          `${new.target.name}(): argument 'params' must hold Tensors or groups { params: Iterable<Tensor> }, got ${describe(item)} at ${k}`,
         );
       }
     }
@@ -69,7 +71,13 @@ export abstract class Optimizer<H extends { lr: number }> {
         : [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>];
     this.paramGroups = [];
     const seen = new Set<Tensor>();
-    for (const group of groups) {
+    const known = ['params', ...Object.keys(defaults)];
+    for (const [k, group] of groups.entries()) {
+      const unknown = Object.keys(group).find((key) => !known.includes(key));
+      if (unknown !== undefined)
+        throw new TypeError(
+          `${new.target.name}(): unknown option '${unknown}' in parameter group ${k}; known options: ${known.join(', ')}`,
+        );
       const tensors = [...group.params];
       for (const tensor of tensors) {
         if (!(tensor instanceof Tensor)) throw new TypeError(`${this.constructor.name}: params must be Tensors`);

@@ -1,6 +1,7 @@
 // RMSprop, step for step as PyTorch's single-tensor implementation.
 import { tensor as makeTensor, zerosLike } from '../creation';
 import type { Tensor } from '../tensor';
+import { checkOptions } from '../ops/options';
 import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
 
 /** RMSprop's hyperparameters. */
@@ -21,10 +22,20 @@ export interface RmspropOptions {
   maximize: boolean;
 }
 
+const RMSPROP_DEFAULTS: RmspropOptions = {
+  lr: 1e-2,
+  alpha: 0.99,
+  eps: 1e-8,
+  weightDecay: 0,
+  momentum: 0,
+  centered: false,
+  maximize: false,
+};
+
 /** RMSprop with optional momentum and centring, step for step as PyTorch's. */
 export class RMSprop extends Optimizer<RmspropOptions> {
   constructor(params: Iterable<Tensor> | ParamGroupInput<RmspropOptions>[], options: Partial<RmspropOptions> = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super(params, { ...RMSPROP_DEFAULTS, ...checkOptions('RMSprop', options, Object.keys(RMSPROP_DEFAULTS) as (keyof RmspropOptions)[]) });
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`RMSprop: invalid learning rate ${group.lr}`);
       if (!(group.alpha >= 0)) throw new RangeError(`RMSprop: invalid alpha ${group.alpha}`);

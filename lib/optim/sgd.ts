@@ -1,5 +1,6 @@
 // Stochastic gradient descent, step for step as PyTorch's single-tensor SGD.
 import type { Tensor } from '../tensor';
+import { checkOptions } from '../ops/options';
 import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
 
 /** SGD's hyperparameters (PyTorch's defaults). */
@@ -18,10 +19,12 @@ export interface SgdOptions {
   maximize: boolean;
 }
 
+const SGD_DEFAULTS: SgdOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+
 /** SGD with optional momentum (heavy-ball or Nesterov), dampening and L2 weight decay. */
 export class SGD extends Optimizer<SgdOptions> {
   constructor(params: Iterable<Tensor> | ParamGroupInput<SgdOptions>[], options: Partial<SgdOptions> = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super(params, { ...SGD_DEFAULTS, ...checkOptions('SGD', options, Object.keys(SGD_DEFAULTS) as (keyof SgdOptions)[]) });
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`SGD: invalid learning rate ${group.lr}`);
       if (!(group.momentum >= 0)) throw new RangeError(`SGD: invalid momentum ${group.momentum}`);

@@ -1,7 +1,14 @@
 // Containers: Sequential, ModuleList and ModuleDict, named '0', '1', … or by key as in PyTorch.
 import type { Tensor } from '../../tensor';
 import { Module } from '../module';
+import { describe } from '../../arguments';
 import { iterableArg, objectArg } from '../../check';
+
+// A container's modules must be modules (Module.registerModule also takes null, for optional submodules).
+function moduleArg(fn: string, name: string, value: unknown): Module {
+  if (!(value instanceof Module)) throw new TypeError(`${fn}(): argument '${name}' must be a Module, got ${describe(value)}`);
+  return value;
+}
 
 /** Runs its modules in order, each on the previous one's output. */
 export class Sequential extends Module {
@@ -9,8 +16,7 @@ export class Sequential extends Module {
 
   constructor(...modules: Module[]) {
     super();
-    this.layers = modules;
-    for (const [index, module] of modules.entries()) this.registerModule(String(index), module);
+    this.layers = modules.map((module, index) => this.registerModule(String(index), moduleArg('Sequential', `modules[${index}]`, module)));
   }
 
   /** How many modules it holds. */
@@ -44,13 +50,13 @@ export class ModuleList extends Module {
 
   constructor(modules: Iterable<Module> = []) {
     super();
-    for (const module of iterableArg<Module>('ModuleList', 'modules', modules, 'an iterable of Modules')) this.append(module);
+    for (const [index, module] of [...iterableArg<unknown>('ModuleList', 'modules', modules, 'an iterable of Modules')].entries())
+      this.append(moduleArg('ModuleList', `modules[${index}]`, module));
   }
 
   /** Adds `module` at the end, registered under the next index; returns the list. */
   append(module: Module): this {
-    this.registerModule(String(this.items.length), module);
-    this.items.push(module);
+    this.items.push(this.registerModule(String(this.items.length), moduleArg('ModuleList.append', 'module', module)));
     return this;
   }
   /** How many modules it holds. */
@@ -76,13 +82,13 @@ export class ModuleDict extends Module {
 
   constructor(modules: Record<string, Module> = {}) {
     super();
-    for (const [key, module] of Object.entries(objectArg<Record<string, Module>>('ModuleDict', 'modules', modules))) this.set(key, module);
+    for (const [key, module] of Object.entries(objectArg<Record<string, unknown>>('ModuleDict', 'modules', modules)))
+      this.set(key, moduleArg('ModuleDict', `modules['${key}']`, module));
   }
 
   /** Registers `module` under `key`, which must not be taken yet; returns the dict. */
   set(key: string, module: Module): this {
-    this.registerModule(key, module);
-    this.items.set(key, module);
+    this.items.set(key, this.registerModule(key, moduleArg('ModuleDict.set', 'module', module)));
     return this;
   }
   /** The module under `key`, or undefined. */

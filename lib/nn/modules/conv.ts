@@ -60,7 +60,7 @@ export class Conv2d extends Module {
     this.stride = pair('Conv2d', 'stride', options.stride ?? 1);
     this.padding = typeof options.padding === 'string' ? options.padding : pair('Conv2d', 'padding', options.padding ?? 0);
     this.dilation = pair('Conv2d', 'dilation', options.dilation ?? 1);
-    this.groups = options.groups ?? 1;
+    this.groups = positiveIntegerArg('Conv2d', 'groups', options.groups ?? 1);
     this.paddingMode = options.paddingMode ?? 'zeros';
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new RangeError(
@@ -131,7 +131,12 @@ export class ConvTranspose2d extends Module {
     ]);
     positiveIntegerArg('ConvTranspose2d', 'inChannels', inChannels);
     positiveIntegerArg('ConvTranspose2d', 'outChannels', outChannels);
-    const groups = options.groups ?? 1;
+    const groups = positiveIntegerArg('ConvTranspose2d', 'groups', options.groups ?? 1);
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new RangeError(
+        `ConvTranspose2d: inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${groups})`,
+      );
+    }
     this.options = {
       stride: options.stride ?? 1,
       padding: options.padding ?? 0,
@@ -169,6 +174,9 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    options = checkOptions('Linear', options, ['bias', 'dtype', 'device']);
+    positiveIntegerArg('Linear', 'inFeatures', inFeatures);
+    positiveIntegerArg('Linear', 'outFeatures', outFeatures);
     const creation = { dtype: options.dtype, device: options.device };
     this.weight = this.registerParameter('weight', empty([outFeatures, inFeatures], creation));
     this.bias = this.registerParameter('bias', options.bias === false ? null : empty([outFeatures], creation));

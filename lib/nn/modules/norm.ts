@@ -6,7 +6,7 @@ import { cat } from '../../ops/join';
 import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
-import { describe } from '../../arguments';
+import { arrayArg, positiveIntegerArg } from '../../check';
 import { checkOptions } from '../../ops/options';
 
 /** Options of `BatchNorm2d`. */
@@ -38,6 +38,7 @@ export class BatchNorm2d extends Module {
   ) {
     super();
     options = checkOptions('BatchNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
+    positiveIntegerArg('BatchNorm2d', 'numFeatures', numFeatures);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
     const creation = { dtype: options.dtype, device: options.device };
@@ -169,6 +170,7 @@ export class InstanceNorm2d extends Module {
   ) {
     super();
     options = checkOptions('InstanceNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
+    positiveIntegerArg('InstanceNorm2d', 'numFeatures', numFeatures);
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
     const creation = { dtype: options.dtype, device: options.device };
@@ -217,13 +219,8 @@ export class GroupNorm extends Module {
   ) {
     super();
     options = checkOptions('GroupNorm', options, ['eps', 'affine', 'dtype', 'device']);
-    for (const [name, value] of [
-      ['numGroups', numGroups],
-      ['numChannels', numChannels],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 1)
-        throw new TypeError(`GroupNorm: argument '${name}' must be a positive integer, got ${describe(value)}`);
-    }
+    positiveIntegerArg('GroupNorm', 'numGroups', numGroups);
+    positiveIntegerArg('GroupNorm', 'numChannels', numChannels);
     if (numChannels % numGroups !== 0)
       throw new RangeError(`GroupNorm: numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
     this.eps = options.eps ?? 1e-5;
@@ -248,7 +245,12 @@ export class LayerNorm extends Module {
   constructor(normalizedShape: number | number[], options: AffineNormOptions = {}) {
     super();
     options = checkOptions('LayerNorm', options, ['eps', 'affine', 'dtype', 'device']);
-    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape;
+    this.normalizedShape =
+      typeof normalizedShape === 'number'
+        ? [positiveIntegerArg('LayerNorm', 'normalizedShape', normalizedShape)]
+        : arrayArg<number>('LayerNorm', 'normalizedShape', normalizedShape).map((size, dim) =>
+            positiveIntegerArg('LayerNorm', `normalizedShape[${dim}]`, size),
+          );
     this.eps = options.eps ?? 1e-5;
     const creation = { dtype: options.dtype, device: options.device };
     const affine = options.affine ?? true;
