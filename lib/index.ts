@@ -70,7 +70,7 @@ export * as optim from './optim';
 export * as unet from './unet';
 export { UNet, createUNet } from './unet';
 export { weightMap, weightedCrossEntropy } from './weightmap';
-export type { WeightMapOptions, WeightMapPreset, WeightedCrossEntropyOptions, WeightedReduction } from './weightmap';
+export type { BorderTerm, WeightMapOptions, WeightMapPreset, WeightedCrossEntropyOptions, WeightedReduction } from './weightmap';
 export * as weightmap from './weightmap';
 export * as augment from './augment';
 export { PngError, readImagePng, readLabelPng, writeColourPng, writeGrayPng, writeLabelPng, writePicturePng } from './io/png';

@@ -82,8 +82,11 @@ const COMMON = {
   stepsPerMinute: 110,
 } as const satisfies Partial<Recipe>;
 
+/** The name of a training recipe (`unet train --recipe NAME`), one per data set. */
+export type RecipeName = 'dic-c2dh-hela' | 'phc-c2dh-u373' | 'isbi2012' | 'nuclei';
+
 /** The recipes by name. */
-export const RECIPES = {
+export const RECIPES: Readonly<Record<RecipeName, Recipe>> = {
   'dic-c2dh-hela': {
     ...COMMON,
     summary: 'DIC-C2DH-HeLa: touching cells, separated by a border class grown back from the cell interiors',
@@ -128,14 +131,11 @@ export const RECIPES = {
     stepsPerEpoch: 200,
     stepsPerMinute: 300,
   },
-} as const satisfies Record<string, Recipe>;
-
-/** The name of a training recipe (`unet train --recipe NAME`), one per data set. */
-export type RecipeName = keyof typeof RECIPES;
+};
 
 /** The recipe of a name, or a clear error listing the names. */
 export function recipe(name: string): Recipe {
   if (typeof name !== 'string' || !Object.hasOwn(RECIPES, name))
     throw new RangeError(`unknown recipe '${String(name)}'; known: ${Object.keys(RECIPES).join(', ')}`);
-  return (RECIPES as Record<string, Recipe>)[name]!;
+  return RECIPES[name as RecipeName];
 }

@@ -17,6 +17,9 @@ const PAPER: UNetOptions = {
   init: 'paper',
 };
 
+/** The name of a network preset: `'ronneberger2015'`, `'compact'` or `'padded'`. */
+export type PresetName = 'ronneberger2015' | 'compact' | 'padded';
+
 /**
  * - `ronneberger2015`: exactly the published network: depth 5, 64–1024 channels, valid 3×3
  *   convolutions, 2×2 up-convolutions, ReLU, drop-out 0.5, the paper's initialisation; 23
@@ -26,20 +29,18 @@ const PAPER: UNetOptions = {
  * - `padded`: a modern variant: same padding (output = input size), batch normalisation, leaky
  *   ReLU 0.01, no drop-out, 32–512 channels.
  */
-export const PRESETS = {
+export const PRESETS: Readonly<Record<PresetName, UNetOptions>> = {
   ronneberger2015: PAPER,
   compact: { ...PAPER, baseChannels: 16 },
   padded: { ...PAPER, baseChannels: 32, padding: 'same', normalization: 'batch', activation: 'leakyRelu', dropout: 0 },
-} as const satisfies Record<string, UNetOptions>;
-
-/** The name of a network preset: `'ronneberger2015'`, `'compact'` or `'padded'`. */
-export type PresetName = keyof typeof PRESETS;
+};
 
 /** Options of a preset with your changes (input channels, classes, …). */
 export function presetOptions(name: PresetName, changes: Partial<UNetOptions> = {}): UNetOptions {
-  const preset = PRESETS[name];
-  if (preset === undefined) throw new TypeError(`unknown U-Net preset '${String(name)}'; known: ${Object.keys(PRESETS).join(', ')}`);
-  return { ...preset, ...changes };
+  // hasOwn, not a lookup: 'toString' is no preset.
+  if (!Object.hasOwn(PRESETS, name))
+    throw new TypeError(`unknown U-Net preset '${String(name)}'; known: ${Object.keys(PRESETS).join(', ')}`);
+  return { ...PRESETS[name], ...changes };
 }
 
 /** A U-Net from a preset: `createUNet('ronneberger2015')`, `createUNet('compact', { classes: 3 })`. */

@@ -2,6 +2,6 @@
 export { insertGaps, instancesOf, labelTensor, weightMap } from './weight-map';
 export type { LabelImage, WeightMapOptions } from './weight-map';
 export { WEIGHT_MAP_PRESETS } from './presets';
-export type { WeightMapPreset } from './presets';
+export type { BorderTerm, WeightMapPreset } from './presets';
 export { WEIGHTED_REDUCTIONS, weightedCrossEntropy } from './loss';
 export type { WeightedCrossEntropyOptions, WeightedReduction } from './loss';
