@@ -13,7 +13,9 @@ import type { Tensor } from './tensor';
 export interface AutocastOptions {
   /** 'cuda' (float16 by default) or 'cpu' (bfloat16 by default). */
   deviceType?: 'cuda' | 'cpu';
+  /** The lower precision to run in: float16 or bfloat16 (default: the device type's). */
   dtype?: DType;
+  /** Turn autocast on (default true) or off for the scope. */
   enabled?: boolean;
   /** Cache casted weights for the scope (default true). */
   cacheEnabled?: boolean;
@@ -49,11 +51,17 @@ export function autocast<R>(fn: () => R, options: AutocastOptions = {}): R {
 
 /** Options of `GradScaler` (PyTorch's defaults). */
 export interface GradScalerOptions {
+  /** The device of the scale and of the gradients it checks (default `'cuda'`). */
   device?: string;
+  /** The first scale (default 2^16). */
   initScale?: number;
+  /** The scale's multiplier after `growthInterval` clean steps (default 2; above 1). */
   growthFactor?: number;
+  /** The scale's multiplier after a step with inf or NaN gradients (default 0.5; below 1). */
   backoffFactor?: number;
+  /** Clean steps before the scale grows (default 2000). */
   growthInterval?: number;
+  /** False makes every method a pass-through, for one code path with and without mixed precision (default true). */
   enabled?: boolean;
 }
 
@@ -70,16 +78,22 @@ interface OptimizerRecord {
  * scaler.step(optimizer); scaler.update();`.
  */
 export class GradScaler {
+  /** The device of the scale. */
   readonly device: string;
+  /** Whether it scales at all. */
   readonly enabled: boolean;
+  /** The scale's multiplier after `growthInterval` clean steps. */
   growthFactor: number;
+  /** The scale's multiplier after a step with inf or NaN gradients. */
   backoffFactor: number;
+  /** Clean steps before the scale grows. */
   growthInterval: number;
   private readonly initScale: number;
   private scaleTensor: Tensor | null = null;
   private growthTracker: Tensor | null = null;
   private records = new Map<object, OptimizerRecord>();
 
+  /** @param options The device, the first scale and how it grows and backs off. */
   constructor(options: GradScalerOptions = {}) {
     const fn = 'GradScaler';
     options = checkOptions(fn, options, ['device', 'initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'enabled']);

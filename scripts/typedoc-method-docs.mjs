@@ -36,6 +36,14 @@ export function load(app) {
   // type is complete only once all are: read them at creation, place them at resolution.
   const declared = new Map();
   app.converter.on(Converter.EVENT_CREATE_DECLARATION, (context, reflection) => {
+    // A class without a comment of its own is shown with its base class's (nn.ReLU read "Base
+    // class of every layer and model"), which `notDocumented` counts as documented.
+    if (reflection.kindOf(ReflectionKind.Class)) {
+      const declaration = context.getSymbolFromReflection(reflection)?.declarations?.find(ts.isClassDeclaration);
+      if (declaration && ts.getJSDocCommentsAndTags(declaration).length === 0)
+        app.logger.warn(`${reflection.getFullName()} (Class) has no doc comment of its own: the reference would show its base class's`);
+      return;
+    }
     if (!reflection.kindOf(ReflectionKind.Property | ReflectionKind.Method) || reflection.comment) return;
     const comment = declaredComment(context, context.getSymbolFromReflection(reflection), reflection.name);
     if (comment) declared.set(reflection, comment);

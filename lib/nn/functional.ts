@@ -43,11 +43,15 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
 
 /** Options of `conv2d`. */
 export interface Conv2dOptions {
+  /** Added to each output channel, shape (out); none by default. */
   bias?: Tensor | null;
+  /** The kernel's step, one or [height, width] (default 1). */
   stride?: IntOrPair;
   /** Zero padding per side, or `'valid'` (none) or `'same'` (output size = input size, stride 1). */
   padding?: IntOrPair | 'valid' | 'same';
+  /** The spacing of the kernel's elements (default 1). */
   dilation?: IntOrPair;
+  /** Channel groups convolved separately; the input's channels must divide by it (default 1). */
   groups?: number;
 }
 /**
@@ -82,11 +86,17 @@ export function conv2d(input: Tensor, weight: Tensor, biasOrOptions?: Tensor | n
 
 /** Options of `convTranspose2d`. */
 export interface ConvTranspose2dOptions {
+  /** Added to each output channel, shape (out); none by default. */
   bias?: Tensor | null;
+  /** The step, one or [height, width]: the output is about stride times the input (default 1). */
   stride?: IntOrPair;
+  /** Taken off each side of the output, as PyTorch's `padding` (default 0). */
   padding?: IntOrPair;
+  /** Added to one side of the output, to reach a size a stride above 1 leaves open (default 0). */
   outputPadding?: IntOrPair;
+  /** Channel groups convolved separately (default 1). */
   groups?: number;
+  /** The spacing of the kernel's elements (default 1). */
   dilation?: IntOrPair;
 }
 /** 2-d transposed convolution ("up-convolution") with `weight` (C, out / groups, kH, kW). */
@@ -117,8 +127,11 @@ export function convTranspose2d(
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
   stride?: IntOrPair;
+  /** Padding per side that never wins the maximum (default 0; at most half the window). */
   padding?: IntOrPair;
+  /** The spacing of the window's elements (default 1). */
   dilation?: IntOrPair;
+  /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
   /** Also return the flat index of each maximum within its input plane (for max unpooling). */
   returnIndices?: boolean;
@@ -148,11 +161,15 @@ export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options?: MaxPoo
 
 /** Options of `avgPool2d`. */
 export interface AvgPool2dOptions {
+  /** Defaults to the kernel size. */
   stride?: IntOrPair;
+  /** Zero padding per side (default 0; at most half the window). */
   padding?: IntOrPair;
+  /** Round the output size up instead of down (default false). */
   ceilMode?: boolean;
   /** Count the zero padding in the average's divisor (default true). */
   countIncludePad?: boolean;
+  /** Divide each window's sum by this instead of by its size. */
   divisorOverride?: number;
 }
 /** 2-d average pooling. */
@@ -239,11 +256,15 @@ export function dropout2d(input: Tensor, options?: DropoutOptions): Tensor {
 
 /** Options of `batchNorm`. */
 export interface BatchNormOptions {
+  /** A scale per channel (none: 1). */
   weight?: Tensor | null;
+  /** A shift per channel (none: 0). */
   bias?: Tensor | null;
   /** Use batch statistics and update the running ones (default false, as in PyTorch). */
   training?: boolean;
+  /** The weight of the batch statistics in the running ones (default 0.1). */
   momentum?: number;
+  /** Added to the variance (default 1e-5). */
   eps?: number;
 }
 /** Batch normalisation; `runningMean`/`runningVar` are updated in place while training. */
@@ -263,13 +284,19 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
 
 /** Options of `instanceNorm`. */
 export interface InstanceNormOptions {
+  /** Running means per channel, updated in place while `useInputStats`; used otherwise. */
   runningMean?: Tensor | null;
+  /** Running variances per channel, updated and used as `runningMean`. */
   runningVar?: Tensor | null;
+  /** A scale per channel (none: 1). */
   weight?: Tensor | null;
+  /** A shift per channel (none: 0). */
   bias?: Tensor | null;
   /** Normalise with each instance's own statistics (default true). */
   useInputStats?: boolean;
+  /** The weight of each step's statistics in the running ones (default 0.1). */
   momentum?: number;
+  /** Added to the variance (default 1e-5). */
   eps?: number;
 }
 /** Instance normalisation: each channel of each sample separately. */
@@ -289,8 +316,11 @@ export function instanceNorm(input: Tensor, options?: InstanceNormOptions): Tens
 
 /** Options of `groupNorm` and `layerNorm`. */
 export interface AffineNormOptions {
+  /** A scale, elementwise (none: 1). */
   weight?: Tensor | null;
+  /** A shift, elementwise (none: 0). */
   bias?: Tensor | null;
+  /** Added to the variance (default 1e-5). */
   eps?: number;
 }
 /** Group normalisation over `numGroups` groups of channels. */
@@ -311,8 +341,11 @@ export function layerNorm(input: Tensor, normalizedShape: number[], options?: Af
 export type InterpolateMode = 'nearest' | 'bilinear' | 'bicubic';
 /** Options of `interpolate`: exactly one of `size` and `scaleFactor`. */
 export interface InterpolateOptions {
+  /** The output's height and width, one or [height, width]. */
   size?: IntOrPair;
+  /** The output's size over the input's, one or [height, width]. */
   scaleFactor?: number | [number, number];
+  /** `'nearest'` (default), `'bilinear'` or `'bicubic'`. */
   mode?: InterpolateMode;
   /** For bilinear and bicubic: align the corner pixels' centres (default false). */
   alignCorners?: boolean;
@@ -339,9 +372,11 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
 
 /** Options of `gridSample`. */
 export interface GridSampleOptions {
+  /** `'bilinear'` (default), `'nearest'` or `'bicubic'`. */
   mode?: 'bilinear' | 'nearest' | 'bicubic';
   /** What points outside the input read: zeros, the border value, or the reflected image. */
   paddingMode?: 'zeros' | 'border' | 'reflection';
+  /** −1 and 1 are the corner pixels' centres (true) or their outer edges (false, the default). */
   alignCorners?: boolean;
 }
 const GRID_MODES = ['bilinear', 'nearest', 'bicubic'] as const;
@@ -377,6 +412,7 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** Targets with this class count neither in the loss nor in the mean. */
   ignoreIndex?: number;
+  /** The share of each target spread evenly over all classes, in [0, 1] (default 0). */
   labelSmoothing?: number;
 }
 /** Soft-max cross-entropy of logits `input` (N, C, ...) against class indices or probabilities. */
@@ -393,8 +429,11 @@ export function crossEntropy(input: Tensor, target: Tensor, options?: CrossEntro
 }
 /** Options of `nllLoss`. */
 export interface NllLossOptions {
+  /** A weight per class. */
   weight?: Tensor | null;
+  /** `'mean'` (default), `'sum'`, or `'none'` for the per-element losses. */
   reduction?: Reduction;
+  /** Targets with this class count neither in the loss nor in the mean (default -100). */
   ignoreIndex?: number;
 }
 /** Negative log-likelihood of log-probabilities `input` (N, C, ...) at the target classes. */
@@ -404,9 +443,11 @@ export function nllLoss(input: Tensor, target: Tensor, options?: NllLossOptions)
 }
 /** Options of `binaryCrossEntropyWithLogits`. */
 export interface BceWithLogitsOptions {
+  /** A weight per element, broadcast to the input. */
   weight?: Tensor | null;
   /** Weight of positive examples, per class. */
   posWeight?: Tensor | null;
+  /** `'mean'` (default), `'sum'`, or `'none'` for the per-element losses. */
   reduction?: Reduction;
 }
 /** Sigmoid plus binary cross-entropy, computed stably. */

@@ -1,10 +1,10 @@
 // Validation of keyword options in JS, before the native call: the error names the function and
 // the option, as a PyTorch user would want from a misspelt keyword or a bad value.
 
-/** Throws a TypeError for keys of `options` that `fn` does not know (a misspelt option is a bug). */
 /** One extent for both axes, or [height, width]. */
 export type IntOrPair = number | [number, number];
 
+/** Throws a TypeError for keys of `options` that `fn` does not know (a misspelt option is a bug). */
 export function checkOptions<O extends object>(fn: string, options: O | undefined, known: readonly (keyof O & string)[]): O {
   if (options === undefined) return {} as O;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {

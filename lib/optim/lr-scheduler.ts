@@ -47,12 +47,17 @@ export type SchedulerStateDict = Record<string, TorchValue>;
  * PyTorch; call `step()` after each `optimizer.step()`.
  */
 export abstract class LRScheduler {
+  /** The epochs (or steps) taken; 0 once the constructor's first step is done. */
   lastEpoch = -1;
+  /** Each group's rate before any schedule (its `initialLr`). */
   readonly baseLrs: number[];
+  /** The calls of `step()` (PyTorch's `_step_count`). */
   protected stepCount = 0;
+  /** True during the constructor's first step. */
   protected isInitial = false;
   private lastLr: number[] = [];
 
+  /** @param optimizer The optimizer whose groups' rates it sets. */
   protected constructor(readonly optimizer: AnyOptimizer) {
     optimizerArg(new.target.name, optimizer);
     for (const group of this.groups) group.initialLr ??= group.lr;
@@ -133,6 +138,11 @@ export abstract class LRScheduler {
 
 /** Multiplies the rate by `gamma` every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param stepSize Epochs between two multiplications.
+   * @param gamma The factor (default 0.1).
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly stepSize: number,
@@ -157,7 +167,13 @@ export class StepLR extends LRScheduler {
 
 /** Multiplies the rate by `gamma` at each milestone epoch. */
 export class MultiStepLR extends LRScheduler {
+  /** The epochs at which the rate is multiplied by `gamma`, ascending. */
   readonly milestones: number[];
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param milestones The epochs at which the rate is multiplied.
+   * @param gamma The factor (default 0.1).
+   */
   constructor(
     optimizer: AnyOptimizer,
     milestones: number[],
@@ -186,6 +202,10 @@ export class MultiStepLR extends LRScheduler {
 
 /** Multiplies the rate by `gamma` every epoch. */
 export class ExponentialLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param gamma The factor each epoch.
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly gamma: number,
@@ -208,6 +228,11 @@ export class ExponentialLR extends LRScheduler {
 
 /** Cosine annealing from the base rate to `etaMin` over `tMax` epochs (SGDR without restarts). */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param tMax Epochs from the base rate down to `etaMin` (PyTorch's `T_max`).
+   * @param etaMin The lowest rate (default 0).
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly tMax: number,
@@ -242,6 +267,11 @@ export class CosineAnnealingLR extends LRScheduler {
 
 /** Polynomial decay to zero over `totalIters` (nnU-Net's "poly" schedule is power 0.9). */
 export class PolynomialLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param totalIters Epochs until the rate reaches 0 (default 5).
+   * @param power The polynomial's power (default 1: linear).
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly totalIters = 5,
@@ -267,6 +297,12 @@ export class PolynomialLR extends LRScheduler {
 
 /** Scales the rate linearly from `startFactor` to `endFactor` over `totalIters` (warm-up). */
 export class LinearLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param startFactor The base rate's multiplier at the first epoch, in (0, 1] (default 1/3).
+   * @param endFactor Its multiplier from `totalIters` on, in [0, 1] (default 1).
+   * @param totalIters Epochs from one factor to the other (default 5).
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly startFactor = 1.0 / 3,
@@ -300,6 +336,11 @@ export class LinearLR extends LRScheduler {
 
 /** Runs `schedulers` one after another, switching at the `milestones` (e.g. LinearLR warm-up then cosine). */
 export class SequentialLR extends LRScheduler {
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param schedulers The schedules, in order, each built on `optimizer`.
+   * @param milestones The epochs at which the next schedule takes over, one fewer than `schedulers`.
+   */
   constructor(
     optimizer: AnyOptimizer,
     readonly schedulers: LRScheduler[],
@@ -364,16 +405,27 @@ export class SequentialLR extends LRScheduler {
 
 /** Options of `OneCycleLR`. */
 export interface OneCycleOptions {
+  /** The steps of the whole cycle; or give `epochs` and `stepsPerEpoch`. */
   totalSteps?: number;
+  /** With `stepsPerEpoch`, the cycle's length when `totalSteps` is not given. */
   epochs?: number;
+  /** With `epochs`, the cycle's length when `totalSteps` is not given. */
   stepsPerEpoch?: number;
+  /** The share of the cycle spent raising the rate (default 0.3). */
   pctStart?: number;
+  /** `'cos'` (default) or `'linear'` annealing between the rates. */
   annealStrategy?: 'cos' | 'linear';
+  /** Cycle the momentum (or Adam's first beta) inversely to the rate (default true). */
   cycleMomentum?: boolean;
+  /** The lowest momentum, at the peak rate (default 0.85). */
   baseMomentum?: number;
+  /** The highest momentum, at the start and end (default 0.95). */
   maxMomentum?: number;
+  /** The starting rate is `maxLr / divFactor` (default 25). */
   divFactor?: number;
+  /** The final rate is the starting rate / `finalDivFactor` (default 1e4). */
   finalDivFactor?: number;
+  /** Go back down to the starting rate before annealing to the final one (default false). */
   threePhase?: boolean;
 }
 
@@ -387,12 +439,18 @@ interface Phase {
 
 /** The 1cycle policy (Smith): rate up to `maxLr` and back down, momentum the other way, per batch. */
 export class OneCycleLR extends LRScheduler {
+  /** The steps of the whole cycle. */
   readonly totalSteps: number;
   private readonly phases: Phase[];
   private readonly anneal: (start: number, end: number, pct: number) => number;
   private readonly cycleMomentum: boolean;
   private readonly momentumBounds: { baseMomentum: number; maxMomentum: number }[];
 
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param maxLr The peak rate, one for all groups or one per group.
+   * @param options The cycle's length, shape and momentum.
+   */
   constructor(optimizer: AnyOptimizer, maxLr: number | number[], options: OneCycleOptions = {}) {
     const fn = 'OneCycleLR';
     const groups = optimizerArg(fn, optimizer).paramGroups as Group[];
@@ -516,31 +574,54 @@ export class OneCycleLR extends LRScheduler {
 export interface ReduceLROnPlateauOptions {
   /** Whether the watched metric should go down ('min', e.g. a loss) or up ('max', e.g. a Dice score). */
   mode?: 'min' | 'max';
+  /** The rate is multiplied by it when lowered (default 0.1; below 1). */
   factor?: number;
+  /** Epochs without improvement tolerated before the rate is lowered (default 10). */
   patience?: number;
+  /** The least change that counts as an improvement (default 1e-4). */
   threshold?: number;
+  /** `'rel'` (default): the change relative to the best; `'abs'`: the change itself. */
   thresholdMode?: 'rel' | 'abs';
+  /** Epochs after a lowering during which no epoch counts as bad (default 0). */
   cooldown?: number;
+  /** The lowest rate, one for all groups or one per group (default 0). */
   minLr?: number | number[];
+  /** A lowering smaller than this is skipped (default 1e-8). */
   eps?: number;
 }
 
 /** Multiplies the rate by `factor` when a metric has stopped improving for `patience` epochs. */
 export class ReduceLROnPlateau {
+  /** Whether the metric should go down or up. */
   readonly mode: 'min' | 'max';
+  /** The rate's multiplier when lowered. */
   readonly factor: number;
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** The least change that counts as an improvement. */
   readonly threshold: number;
+  /** Whether `threshold` is relative or absolute. */
   readonly thresholdMode: 'rel' | 'abs';
+  /** Epochs after a lowering during which no epoch counts as bad. */
   readonly cooldown: number;
+  /** The lowest rate of each group. */
   readonly minLrs: number[];
+  /** A lowering smaller than this is skipped. */
   readonly eps: number;
+  /** The metrics reported by `step()`. */
   lastEpoch = 0;
+  /** The best metric so far. */
   best: number;
+  /** Epochs since the last improvement (reset by a lowering and during cooldown). */
   numBadEpochs = 0;
+  /** Epochs of cooldown left. */
   cooldownCounter = 0;
   private lastLr: number[];
 
+  /**
+   * @param optimizer The optimizer whose groups' rates it sets.
+   * @param options The mode, factor, patience, threshold, cooldown and lowest rates.
+   */
   constructor(
     readonly optimizer: AnyOptimizer,
     options: ReduceLROnPlateauOptions = {},

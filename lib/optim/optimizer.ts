@@ -48,11 +48,14 @@ function isIterable(value: unknown): boolean {
  * without recording for autograd and freeing its temporaries.
  */
 export abstract class Optimizer<H extends { lr: number }> {
+  /** The parameter groups, each with its parameters and its full hyperparameters (`lr`, …); schedules change `lr` here. */
   readonly paramGroups: ParamGroup<H>[];
+  /** Each parameter's state (momentum buffers, Adam's averages, …), created at its first update. */
   readonly state = new Map<Tensor, ParamState>();
 
   protected constructor(
     params: Iterable<Tensor> | ParamGroupInput<H>[],
+    /** The hyperparameters a group takes where it gives none. */
     readonly defaults: H,
   ) {
     const list = Array.isArray(params)

@@ -48,9 +48,13 @@ export type NormLayer = BatchNorm2d | InstanceNorm2d | GroupNorm | Identity;
 
 /** Two 3×3 convolutions, each followed by normalisation (optional) and the activation. */
 export class DoubleConv extends Module {
+  /** The first 3 × 3 convolution. */
   readonly conv1: Conv2d;
+  /** The normalisation after it (Identity for none). */
   readonly norm1: NormLayer;
+  /** The second 3 × 3 convolution. */
   readonly conv2: Conv2d;
+  /** The normalisation after it (Identity for none). */
   readonly norm2: NormLayer;
   private readonly activation: ReLU | LeakyReLU;
 
@@ -102,7 +106,9 @@ function replace(previous: Tensor, next: Tensor): Tensor {
 
 /** One step of the expansive path: up-sample, concatenate the (cropped) skip, two convolutions. */
 export class UpStep extends Module {
+  /** The 2 × 2 up-convolution, or the 1 × 1 convolution after bilinear up-sampling. */
   readonly upconv: ConvTranspose2d | Conv2d;
+  /** The two convolutions over the up-sampled map joined with the skip connection. */
   readonly conv: DoubleConv;
   private readonly upsample: Upsample | null;
 
@@ -146,9 +152,13 @@ export class UpStep extends Module {
  * and returns class scores (logits) of size `outputSize(H) × outputSize(W)`.
  */
 export class UNet extends Module {
+  /** The options it was built with. */
   readonly options: UNetOptions;
+  /** The contracting path: one `DoubleConv` per level, from the input's. */
   readonly down: ModuleList;
+  /** The expanding path: one `UpStep` per level below the top, from the deepest. */
   readonly up: ModuleList;
+  /** The final 1 × 1 convolution to the class scores. */
   readonly head: Conv2d;
   private readonly pool = new MaxPool2d(2);
   private readonly dropoutLayer: Dropout | null;

@@ -25,28 +25,47 @@ function resetParameters(weight: Tensor, bias: Tensor | null): void {
 
 /** Options of `Conv2d`. */
 export interface Conv2dOptions {
+  /** The kernel's step, one or [height, width] (default 1). */
   stride?: IntOrPair;
   /** Padding per side, or `'valid'`/`'same'`. */
   padding?: IntOrPair | 'valid' | 'same';
+  /** The spacing of the kernel's elements (default 1). */
   dilation?: IntOrPair;
+  /** Channel groups convolved separately; both channel counts must divide by it (default 1). */
   groups?: number;
+  /** Learn a bias per output channel (default true). */
   bias?: boolean;
   /** What the padding holds: zeros (default), or the reflected, replicated or wrapped image. */
   paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  /** The parameters' type (default float32). */
   dtype?: 'float32' | 'float64';
+  /** The parameters' device (default `'cpu'`). */
   device?: string;
 }
 
 /** 2-d convolution: weight (out, in / groups, kH, kW), bias (out). */
 export class Conv2d extends Module {
+  /** The kernels, (out, in / groups, kH, kW). */
   readonly weight: Tensor;
+  /** A bias per output channel, or null with `bias: false`. */
   readonly bias: Tensor | null;
+  /** The kernel's step, [height, width]. */
   readonly stride: [number, number];
+  /** The zero padding per side, [height, width], or `'valid'`/`'same'`. */
   readonly padding: [number, number] | 'valid' | 'same';
+  /** The spacing of the kernel's elements, [height, width]. */
   readonly dilation: [number, number];
+  /** Channel groups convolved separately. */
   readonly groups: number;
+  /** What the padding holds. */
   readonly paddingMode: NonNullable<Conv2dOptions['paddingMode']>;
 
+  /**
+   * @param inChannels The input's channels.
+   * @param outChannels The output's channels.
+   * @param kernelSize The kernel, one size or [height, width].
+   * @param options Stride, padding, dilation, groups, bias, padding mode, type and device.
+   */
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
@@ -96,22 +115,38 @@ export class Conv2d extends Module {
 
 /** Options of `ConvTranspose2d`. */
 export interface ConvTranspose2dOptions {
+  /** The step, one or [height, width]: the output is about stride times the input (default 1). */
   stride?: IntOrPair;
+  /** Taken off each side of the output, as PyTorch's `padding` (default 0). */
   padding?: IntOrPair;
+  /** Added to one side of the output, to reach a size a stride above 1 leaves open (default 0). */
   outputPadding?: IntOrPair;
+  /** Channel groups convolved separately; both channel counts must divide by it (default 1). */
   groups?: number;
+  /** Learn a bias per output channel (default true). */
   bias?: boolean;
+  /** The spacing of the kernel's elements (default 1). */
   dilation?: IntOrPair;
+  /** The parameters' type (default float32). */
   dtype?: 'float32' | 'float64';
+  /** The parameters' device (default `'cpu'`). */
   device?: string;
 }
 
 /** 2-d transposed convolution (the U-Net's "up-convolution"): weight (in, out / groups, kH, kW). */
 export class ConvTranspose2d extends Module {
+  /** The kernels, (in, out / groups, kH, kW). */
   readonly weight: Tensor;
+  /** A bias per output channel, or null with `bias: false`. */
   readonly bias: Tensor | null;
   private readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'dtype' | 'device'>>;
 
+  /**
+   * @param inChannels The input's channels.
+   * @param outChannels The output's channels.
+   * @param kernelSize The kernel, one size or [height, width].
+   * @param options Stride, padding, output padding, groups, bias, dilation, type and device.
+   */
   constructor(
     readonly inChannels: number,
     readonly outChannels: number,
@@ -158,16 +193,26 @@ export class ConvTranspose2d extends Module {
 
 /** Options of `Linear`. */
 export interface LinearOptions {
+  /** Learn a bias per output feature (default true). */
   bias?: boolean;
+  /** The parameters' type (default float32). */
   dtype?: 'float32' | 'float64';
+  /** The parameters' device (default `'cpu'`). */
   device?: string;
 }
 
 /** `y = x Wᵀ + b`: weight (out, in), bias (out). */
 export class Linear extends Module {
+  /** The matrix W, (out, in). */
   readonly weight: Tensor;
+  /** The bias b, (out), or null with `bias: false`. */
   readonly bias: Tensor | null;
 
+  /**
+   * @param inFeatures The size of the input's last dimension.
+   * @param outFeatures The size of the output's last dimension.
+   * @param options Bias, type and device.
+   */
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,

@@ -5,12 +5,15 @@ import type { Tensor } from '../../tensor';
 import * as F from '../functional';
 import { Module } from '../module';
 
+/** `max(0, x)`, elementwise (`F.relu`). */
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
     return F.relu(input);
   }
 }
+/** `max(0, x) + negativeSlope · min(0, x)`, elementwise (`F.leakyRelu`). */
 export class LeakyReLU extends Module {
+  /** @param negativeSlope The slope for negative inputs (default 0.01). */
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -18,7 +21,9 @@ export class LeakyReLU extends Module {
     return F.leakyRelu(input, this.negativeSlope);
   }
 }
+/** The Gaussian error linear unit `x · Φ(x)`, elementwise (`F.gelu`). */
 export class GELU extends Module {
+  /** @param approximate `'none'` (default): the exact Φ; `'tanh'`: its tanh approximation. */
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
   }
@@ -26,11 +31,13 @@ export class GELU extends Module {
     return F.gelu(input, { approximate: this.approximate });
   }
 }
+/** `1 / (1 + exp(−x))`, elementwise. */
 export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
     return F.sigmoid(input);
   }
 }
+/** The hyperbolic tangent, elementwise. */
 export class Tanh extends Module {
   forward(input: Tensor): Tensor {
     return F.tanh(input);
@@ -43,7 +50,12 @@ export class Identity extends Module {
   }
 }
 
+/** 2-d max pooling over (N, C, H, W) input (`F.maxPool2d`); the U-Net's 2 × 2 down-sampling. */
 export class MaxPool2d extends Module {
+  /**
+   * @param kernelSize The window, one size or [height, width].
+   * @param options Its stride (default: the window), padding, dilation and ceil mode.
+   */
   constructor(
     readonly kernelSize: IntOrPair,
     readonly options: Omit<F.MaxPool2dOptions, 'returnIndices'> = {},
@@ -54,7 +66,12 @@ export class MaxPool2d extends Module {
     return F.maxPool2d(input, this.kernelSize, this.options);
   }
 }
+/** 2-d average pooling over (N, C, H, W) input (`F.avgPool2d`). */
 export class AvgPool2d extends Module {
+  /**
+   * @param kernelSize The window, one size or [height, width].
+   * @param options Its stride (default: the window), padding, ceil mode and divisor.
+   */
   constructor(
     readonly kernelSize: IntOrPair,
     readonly options: F.AvgPool2dOptions = {},
@@ -68,6 +85,7 @@ export class AvgPool2d extends Module {
 
 /** Zeroes elements with probability `p` while training (scaling the rest by 1 / (1 - p)). */
 export class Dropout extends Module {
+  /** @param p The probability that an element is zeroed (default 0.5). */
   constructor(readonly p = 0.5) {
     super();
   }
@@ -77,6 +95,7 @@ export class Dropout extends Module {
 }
 /** Zeroes whole channels with probability `p` while training. */
 export class Dropout2d extends Module {
+  /** @param p The probability that a channel is zeroed (default 0.5). */
   constructor(readonly p = 0.5) {
     super();
   }
@@ -87,6 +106,7 @@ export class Dropout2d extends Module {
 
 /** Resizes the spatial dimensions (`F.interpolate`). */
 export class Upsample extends Module {
+  /** @param options The output size or the scale factor, and the mode. */
   constructor(readonly options: F.InterpolateOptions) {
     super();
   }

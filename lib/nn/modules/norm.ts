@@ -9,29 +9,43 @@ import { Module } from '../module';
 import { arrayArg, positiveIntegerArg } from '../../check';
 import { checkOptions } from '../../ops/options';
 
-/** Options of `BatchNorm2d`. */
+/** Options of `BatchNorm2d`, `SyncBatchNorm` and `InstanceNorm2d`. */
 export interface BatchNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Weight of the new batch statistic in the running average; null: a cumulative average. */
   momentum?: number | null;
-  /** Learn a scale and shift (default true). */
+  /** Learn a scale and shift (default true; false for `InstanceNorm2d`). */
   affine?: boolean;
-  /** Keep running statistics for evaluation (default true). */
+  /** Keep running statistics for evaluation (default true; false for `InstanceNorm2d`). */
   trackRunningStats?: boolean;
+  /** The parameters' and statistics' type (default float32). */
   dtype?: 'float32' | 'float64';
+  /** Their device (default `'cpu'`). */
   device?: string;
 }
 
 /** Batch normalisation over (N, C, H, W): `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`. */
 export class BatchNorm2d extends Module {
+  /** The scale per channel, or null with `affine: false`. */
   readonly weight: Tensor | null;
+  /** The shift per channel, or null with `affine: false`. */
   readonly bias: Tensor | null;
+  /** The running mean per channel (`running_mean`), or null with `trackRunningStats: false`. */
   readonly runningMean: Tensor | null;
+  /** The running unbiased variance per channel (`running_var`), or null as `runningMean`. */
   readonly runningVar: Tensor | null;
+  /** The training batches seen (`num_batches_tracked`, int64), or null as `runningMean`. */
   readonly numBatchesTracked: Tensor | null;
+  /** Added to the variance. */
   readonly eps: number;
+  /** The weight of each batch in the running statistics; null: a cumulative average. */
   readonly momentum: number | null;
 
+  /**
+   * @param numFeatures The input's channels (C of (N, C, H, W)).
+   * @param options Eps, momentum, affine parameters, running statistics, type and device.
+   */
   constructor(
     readonly numFeatures: number,
     options: BatchNormOptions = {},
@@ -121,6 +135,10 @@ export interface SyncBatchNormOptions extends BatchNormOptions {
  * on CPU tensors too.
  */
 export class SyncBatchNorm extends BatchNorm2d {
+  /**
+   * @param numFeatures The input's channels (C of (N, C, H, W)).
+   * @param options `BatchNorm2d`'s options and the process group.
+   */
   constructor(numFeatures: number, options: SyncBatchNormOptions = {}) {
     const { processGroup, ...rest } = checkOptions('SyncBatchNorm', options, [
       'eps',
@@ -157,13 +175,23 @@ function setBatchNormGroup<M extends Module>(module: M, group: ProcessGroup | nu
 
 /** Instance normalisation over (N, C, H, W); by default without affine parameters or running statistics. */
 export class InstanceNorm2d extends Module {
+  /** The scale per channel, or null without `affine: true`. */
   readonly weight: Tensor | null;
+  /** The shift per channel, or null without `affine: true`. */
   readonly bias: Tensor | null;
+  /** The running mean per channel, or null without `trackRunningStats: true`. */
   readonly runningMean: Tensor | null;
+  /** The running unbiased variance per channel, or null as `runningMean`. */
   readonly runningVar: Tensor | null;
+  /** Added to the variance. */
   readonly eps: number;
+  /** The weight of each step in the running statistics. */
   readonly momentum: number;
 
+  /**
+   * @param numFeatures The input's channels (C of (N, C, H, W)).
+   * @param options Eps, momentum, affine parameters, running statistics, type and device.
+   */
   constructor(
     readonly numFeatures: number,
     options: BatchNormOptions = {},
@@ -199,19 +227,30 @@ export class InstanceNorm2d extends Module {
 
 /** Options of `GroupNorm` and `LayerNorm`. */
 export interface AffineNormOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Learn a scale and shift (default true). */
   affine?: boolean;
+  /** The parameters' type (default float32). */
   dtype?: 'float32' | 'float64';
+  /** Their device (default `'cpu'`). */
   device?: string;
 }
 
 /** Group normalisation: channels in `numGroups` groups, each normalised separately. */
 export class GroupNorm extends Module {
+  /** The scale per channel, or null with `affine: false`. */
   readonly weight: Tensor | null;
+  /** The shift per channel, or null with `affine: false`. */
   readonly bias: Tensor | null;
+  /** Added to the variance. */
   readonly eps: number;
 
+  /**
+   * @param numGroups The groups the channels are split into.
+   * @param numChannels The input's channels; they must divide by `numGroups`.
+   * @param options Eps, affine parameters, type and device.
+   */
   constructor(
     readonly numGroups: number,
     readonly numChannels: number,
@@ -237,11 +276,19 @@ export class GroupNorm extends Module {
 
 /** Layer normalisation over the trailing dimensions `normalizedShape`. */
 export class LayerNorm extends Module {
+  /** The scale, elementwise over `normalizedShape`, or null with `affine: false`. */
   readonly weight: Tensor | null;
+  /** The shift, as `weight`. */
   readonly bias: Tensor | null;
+  /** Added to the variance. */
   readonly eps: number;
+  /** The trailing dimensions normalised together. */
   readonly normalizedShape: number[];
 
+  /**
+   * @param normalizedShape The trailing dimensions normalised together, one size or a shape.
+   * @param options Eps, affine parameters, type and device.
+   */
   constructor(normalizedShape: number | number[], options: AffineNormOptions = {}) {
     super();
     options = checkOptions('LayerNorm', options, ['eps', 'affine', 'dtype', 'device']);
