@@ -6,7 +6,7 @@ import { keep, tidy } from '../memory';
 import { clearGrad } from '../nn/module';
 import { Tensor } from '../tensor';
 import { describe } from '../arguments';
-import { iterableArg } from '../check';
+import { iterableArg, objectArg } from '../check';
 import type { TorchValue } from '../io/torch-file';
 
 /** Per-parameter optimizer state: tensors (moments, step counters) and plain values. */
@@ -74,7 +74,7 @@ export abstract class Optimizer<H extends { lr: number }> {
         : [{ params: list as Tensor[] } as unknown as ParamGroupInput<H>];
     this.paramGroups = [];
     const seen = new Set<Tensor>();
-    const known = ['params', ...Object.keys(defaults)];
+    const known = ['params', ...Object.keys(objectArg(new.target.name, 'defaults', defaults))];
     for (const [k, group] of groups.entries()) {
       const unknown = Object.keys(group).find((key) => !known.includes(key));
       if (unknown !== undefined)

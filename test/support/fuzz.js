@@ -1,9 +1,10 @@
 'use strict';
 // The seeded fuzzer of the public API: calls every function of torch, torch.nn.functional,
-// torch.cuda, the tensor methods, the module and optimizer constructors, the package entry's
-// functions and its namespaces (unet, data, labels, predict, training, weightmap, augment,
-// metrics, onnx, amp, cpu) and the U-Net's size methods with wrong types, shapes, dtypes,
-// devices, disposed tensors, NaN/Inf, empty and huge sizes. A case passes when the call returns
+// torch.cuda, the tensor methods, the module, optimizer and schedule constructors (a schedule
+// also on a real optimizer) and GradScaler's, the package entry's functions and its namespaces
+// (unet, data, labels, predict, training, weightmap, augment, metrics, onnx, amp, cpu) and the
+// U-Net's size methods with wrong types, shapes, dtypes, devices, disposed tensors, NaN/Inf,
+// empty and huge sizes. A case passes when the call returns
 // or throws (or its Promise rejects) with an Error whose message comes from the library's own
 // checks; anything else (a non-Error thrown, an unchecked JavaScript TypeError, an abort, a
 // crash, a call that never ends) is a failure, and a crash or a hang shows as this process dying
@@ -118,6 +119,14 @@ function targets() {
       list.push([`new nn.${name}`, (...args) => new Module(...args)]);
   for (const [name, Optimizer] of Object.entries(optim))
     if (typeof Optimizer === 'function' && /^[A-Z]/.test(name)) list.push([`new optim.${name}`, (...args) => new Optimizer(...args)]);
+  // Schedules, alone and on a real optimizer, so that their own settings are reached too.
+  const scheduled = new optim.SGD(new nn.Linear(2, 2).parameters(), { lr: 0.1, momentum: 0.9 });
+  for (const [name, Schedule] of Object.entries(optim.lrScheduler))
+    if (typeof Schedule === 'function' && /^[A-Z]/.test(name)) {
+      list.push([`new optim.lrScheduler.${name}`, (...args) => new Schedule(...args)]);
+      list.push([`new optim.lrScheduler.${name}(optimizer)`, (...args) => new Schedule(scheduled, ...args)]);
+    }
+  list.push(['new amp.GradScaler', (...args) => new library.amp.GradScaler(...args)]);
   list.push(['weightMap', (...args) => weightMap(...args)]);
   list.push(['weightedCrossEntropy', (...args) => weightedCrossEntropy(...args)]);
   list.push(['createUNet', (...args) => createUNet(...args)]);
