@@ -172,6 +172,33 @@ for k, v in model.state_dict().items(): outputs["after." + k] = v`,
     expect(torch.memory().liveTensors).toBe(before);
   });
 
+  test('InstanceNorm2d with momentum null keeps its running statistics, as PyTorch does', () => {
+    const x = torch.keep(torch.randn([2, 3, 5, 5]));
+    const ours = new nn.InstanceNorm2d(3, { trackRunningStats: true, momentum: null });
+    const once = new nn.InstanceNorm2d(3, { trackRunningStats: true, momentum: 0.3 });
+    torch.tidy(() => {
+      ours.forward(x);
+      once.forward(x);
+    });
+    const theirs = runPython(
+      `kept = torch.nn.InstanceNorm2d(3, track_running_stats=True, momentum=None)
+moved = torch.nn.InstanceNorm2d(3, track_running_stats=True, momentum=0.3)
+kept(inputs["x"])
+moved(inputs["x"])
+outputs["mean"], outputs["var"] = kept.running_mean, kept.running_var
+outputs["movedMean"], outputs["movedVar"] = moved.running_mean, moved.running_var`,
+      { x },
+    );
+    expect(ours.runningMean!.equal(theirs.mean!)).toBe(true);
+    expect(ours.runningVar!.equal(theirs.var!)).toBe(true);
+    expect(once.runningMean!.allclose(theirs.movedMean!, { rtol: 1e-5, atol: 1e-6 })).toBe(true);
+    expect(once.runningVar!.allclose(theirs.movedVar!, { rtol: 1e-5, atol: 1e-6 })).toBe(true);
+    expect(once.runningMean!.abs().sum().item()).toBeGreaterThan(0);
+    torch.dispose([x, ...Object.values(theirs)]);
+    ours.dispose();
+    once.dispose();
+  });
+
   test('a bad constructor argument is named when the module is built, not at its first forward', () => {
     const before = torch.memory().liveTensors;
     class Holder extends nn.Module {

@@ -13,7 +13,7 @@ import { checkOptions } from '../../ops/options';
 export interface BatchNormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
-  /** Weight of the new batch statistic in the running average; null: a cumulative average. */
+  /** Weight of the new batch statistic in the running average; null: a cumulative average (`InstanceNorm2d`: no update, as PyTorch's). */
   momentum?: number | null;
   /** Learn a scale and shift (default true; false for `InstanceNorm2d`). */
   affine?: boolean;
@@ -200,7 +200,8 @@ export class InstanceNorm2d extends Module {
     options = checkOptions('InstanceNorm2d', options, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype', 'device']);
     positiveIntegerArg('InstanceNorm2d', 'numFeatures', numFeatures);
     this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
+    // PyTorch passes a momentum of null on as 0: the running statistics then stay as they are.
+    this.momentum = options.momentum === null ? 0 : (options.momentum ?? 0.1);
     const creation = { dtype: options.dtype, device: options.device };
     const affine = options.affine ?? false;
     this.weight = this.registerParameter('weight', affine ? ones([numFeatures], creation) : null);
