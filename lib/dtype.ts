@@ -5,15 +5,25 @@ export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloa
 
 /** The typed array that `toTypedArray()` returns for each dtype (half types widen to float32). */
 export interface TypedArrayOf {
+  /** float32 values. */
   float32: Float32Array;
+  /** float64 values. */
   float64: Float64Array;
+  /** float16 values, widened to float32. */
   float16: Float32Array;
+  /** bfloat16 values, widened to float32. */
   bfloat16: Float32Array;
+  /** int8 values. */
   int8: Int8Array;
+  /** int16 values. */
   int16: Int16Array;
+  /** int32 values. */
   int32: Int32Array;
+  /** int64 values, as BigInts. */
   int64: BigInt64Array;
+  /** uint8 values. */
   uint8: Uint8Array;
+  /** Booleans as 0 and 1. */
   bool: Uint8Array;
 }
 

@@ -29,6 +29,7 @@ export interface LibtorchRecord {
 
 /** Thrown when the addon cannot be loaded; the message names the fix. */
 export class AddonLoadError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'AddonLoadError';
 }
 
@@ -97,7 +98,15 @@ export interface MemorySnapshot {
   /** How many `tidy()` scopes are open. */
   scopeDepth: number;
   /** Per device (`'cpu'`, `'cuda:0'`, …): its live tensors and the bytes of their storage. */
-  devices: Record<string, { tensors: number; bytes: number }>;
+  devices: Record<
+    string,
+    {
+      /** Live tensors there. */
+      tensors: number;
+      /** The bytes of their storage. */
+      bytes: number;
+    }
+  >;
 }
 
 /** The CPU cache of freed blocks (`torch.cpu.cacheStats()`). */

@@ -17,7 +17,9 @@ export type NestedArray = number | boolean | NestedArray[];
 
 /** Where `to()` sends a tensor. */
 export interface ToOptions {
+  /** The result's dtype (default: unchanged). */
   dtype?: DType;
+  /** The result's device, e.g. `'cuda'` or `'cpu'` (default: unchanged). */
   device?: string;
   /** Lay the result out this way (`'channelsLast'` for NHWC convolutions). */
   memoryFormat?: MemoryFormat;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 
 /** A mistake in how a command was called: unknown flag, missing argument, a value of the wrong form. */
 export class UsageError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'UsageError';
 }
 

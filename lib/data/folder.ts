@@ -16,6 +16,7 @@ export { stemOf };
 
 /** Thrown for a dataset folder that cannot be used; the message says what is missing or wrong. */
 export class DatasetError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'DatasetError';
 }
 

@@ -4,9 +4,13 @@ import { checkOptions } from '../ops/options';
 
 /** The TCP store every rank joins, and this rank's place in the group. */
 export interface Rendezvous {
+  /** The store's host (`MASTER_ADDR`, or the URL's). */
   host: string;
+  /** The store's port (`MASTER_PORT`, or the URL's). */
   port: number;
+  /** This process's rank, from 0. */
   rank: number;
+  /** The processes in the group. */
   worldSize: number;
   /**
    * torchrun's agent already hosts the store (`TORCHELASTIC_USE_AGENT_STORE=True`): every rank,
@@ -17,8 +21,11 @@ export interface Rendezvous {
 
 /** What `initProcessGroup` was given about the rendezvous. */
 export interface RendezvousOptions {
+  /** `'env://'` (default: torchrun's variables `MASTER_ADDR`, `MASTER_PORT`, `RANK`, `WORLD_SIZE`) or `'tcp://host:port'`. */
   initMethod?: string;
+  /** This process's rank (default: `RANK`, or the URL's `rank`). */
   rank?: number;
+  /** The processes in the group (default: `WORLD_SIZE`, or the URL's `world_size`). */
   worldSize?: number;
 }
 

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 
 /** Thrown when a file cannot be written; the message names the file, the reason and what is left. */
 export class FileWriteError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'FileWriteError';
 }
 

@@ -10,6 +10,7 @@ let maxPixels = DEFAULT_MAX_PIXELS;
 
 /** Thrown for an image whose declared size is over the limit; it names the file, the size and the option. */
 export class ImageTooLargeError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'ImageTooLargeError';
 }
 

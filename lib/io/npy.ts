@@ -12,6 +12,7 @@ import { tensorArg } from '../check';
 
 /** Thrown for a file that is not a readable .npy file; the message names the file and the fault. */
 export class NpyError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'NpyError';
 }
 

@@ -17,6 +17,7 @@ export interface PickleHooks {
 
 /** Thrown for a malformed or refused pickle. */
 export class PickleError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'PickleError';
 }
 

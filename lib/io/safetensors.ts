@@ -25,6 +25,7 @@ const DTYPE_OF_CODE = new Map(Object.entries(CODES).map(([dtype, code]) => [code
 
 /** Thrown for a file that is not a valid safetensors file; the message names the file and the fault. */
 export class SafetensorsError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'SafetensorsError';
 }
 

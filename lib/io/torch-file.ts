@@ -17,6 +17,7 @@ export type TorchValue = Tensor | number | string | boolean | null | TorchValue[
 
 /** Thrown for a file that is not a readable torch.save file; the message names the file and the fault. */
 export class TorchFileError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'TorchFileError';
 }
 

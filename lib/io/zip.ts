@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 
 /** Thrown for a file that is not a readable archive; the message names the file and the fault. */
 export class ArchiveError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'ArchiveError';
 }
 

@@ -53,7 +53,14 @@ export interface CtcScores {
 }
 
 /** AOGM-D weights of the cell tracking challenge: splitting a node, adding a missed one, deleting a false one. */
-export const AOGM_WEIGHTS = { split: 5, falseNegative: 10, falsePositive: 1 } as const;
+export const AOGM_WEIGHTS = {
+  /** The cost of one split needed (a predicted object covering several reference objects). */
+  split: 5,
+  /** The cost of one reference object no predicted object matches. */
+  falseNegative: 10,
+  /** The cost of one predicted object that matches no reference object. */
+  falsePositive: 1,
+} as const;
 
 function idsOf(what: string, value: Tensor | Int32Array): Int32Array {
   if (value instanceof Int32Array) return value;

@@ -37,6 +37,22 @@ export const ISBI_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_,
 export type IsbiMeasure = 'pixelError' | 'randError' | 'warpingError' | 'vRand' | 'vInfo';
 const MEASURES: readonly IsbiMeasure[] = ['pixelError', 'randError', 'warpingError', 'vRand', 'vInfo'];
 
+/** One threshold of the sweep and each measure there (NaN for a measure not asked for). */
+export interface IsbiLevel {
+  /** The level: a pixel is "not membrane" where its probability is above it. */
+  threshold: number;
+  /** 1 − the pixel F-score at this level. */
+  pixelError: number;
+  /** 1 − the foreground-restricted Rand F-score at this level. */
+  randError: number;
+  /** The warping error at this level. */
+  warpingError: number;
+  /** The foreground-restricted Rand F-score after thinning, at this level. */
+  vRand: number;
+  /** The foreground-restricted information F-score after thinning, at this level. */
+  vInfo: number;
+}
+
 /** Each measure at its best level (NaN for a measure not asked for), and every level's values. */
 export interface IsbiScores {
   /** 1 − best pixel F-score. */
@@ -50,9 +66,9 @@ export interface IsbiScores {
   /** Best foreground-restricted information F-score after thinning (higher is better). */
   vInfo: number;
   /** The level each best value came from. */
-  bestThreshold: { pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number };
+  bestThreshold: Record<IsbiMeasure, number>;
   /** Every threshold's values, in the order swept. */
-  levels: { threshold: number; pixelError: number; randError: number; warpingError: number; vRand: number; vInfo: number }[];
+  levels: IsbiLevel[];
   /** Where the Rand error comes from, at its best level (NaN without `randError`). */
   randParts: RandParts;
 }

@@ -52,7 +52,17 @@ export function classScores(predicted: Tensor, truth: Tensor, classes: number): 
  * not background (0), exactly as scikit-image's `adapted_rand_error(truth, predicted)`; also
  * its precision and recall.
  */
-export function adaptedRandError(predicted: Tensor, truth: Tensor): { error: number; precision: number; recall: number } {
+export function adaptedRandError(
+  predicted: Tensor,
+  truth: Tensor,
+): {
+  /** 1 − the Rand F-score. */
+  error: number;
+  /** The pixel pairs the prediction puts in one object that the truth does too, over those the prediction does (merges lower it). */
+  precision: number;
+  /** The same pairs over those the truth puts in one object (splits lower it). */
+  recall: number;
+} {
   const p = values(predicted, 'adaptedRandError(): predicted');
   const t = values(truth, 'adaptedRandError(): truth', predicted.shape);
   const joint = new Map<number, number>();
@@ -130,7 +140,15 @@ const SIMPLE = Uint8Array.from({ length: 256 }, (_, code) =>
  * pixels where the two still differ, over all pixels, are the error: mistakes of topology, not
  * of boundary position. Also the warped truth.
  */
-export function warpingError(predicted: Tensor, truth: Tensor): { error: number; warped: Tensor } {
+export function warpingError(
+  predicted: Tensor,
+  truth: Tensor,
+): {
+  /** The share of pixels where the warped truth and the prediction still differ. */
+  error: number;
+  /** The truth warped towards the prediction. */
+  warped: Tensor;
+} {
   const p = values(predicted, 'warpingError(): predicted');
   const t = values(truth, 'warpingError(): truth', predicted.shape);
   const [height, width] = predicted.shape as [number, number];

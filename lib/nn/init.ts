@@ -111,7 +111,9 @@ export function xavierNormal_(tensor: Tensor, gain = 1.0): Tensor {
 export interface KaimingOptions {
   /** Negative slope of the leaky ReLU that follows (default 0). */
   a?: number;
+  /** `'fan_in'` (default) keeps the forward pass's variance, `'fan_out'` the backward pass's. */
   mode?: FanMode;
+  /** The activation whose gain scales the bound (default `'leaky_relu'`, with slope `a`). */
   nonlinearity?: Nonlinearity;
 }
 /** He uniform: U(-b, b), b = gain·√(3 / fan). PyTorch's default for conv and linear weights uses a = √5. */

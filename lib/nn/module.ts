@@ -10,6 +10,7 @@ import { describe } from '../arguments';
 
 /** Where `Module.to()` moves parameters and buffers. */
 export interface ModuleToOptions {
+  /** Where the parameters and buffers go (`'cuda'`, `'cpu'`, …). */
   device?: string;
   /** Floating-point parameters and buffers only, as in PyTorch (integer buffers keep their type). */
   dtype?: DType;
@@ -36,6 +37,7 @@ export interface LoadStateDictResult {
 
 /** Thrown by `loadStateDict` for missing or unexpected keys, or shapes or dtypes that do not fit. */
 export class StateDictError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'StateDictError';
 }
 

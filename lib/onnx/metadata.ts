@@ -21,7 +21,9 @@ export const ONNX_OUTPUT = 'logits';
 
 /** An exported U-Net's tile rule and description. */
 export interface UNetMetadata {
+  /** Which input tile sizes the network takes, and the output each gives. */
   tile: TileRule;
+  /** The network's options, normalisation, post-processing and test-time augmentation, as its `model.json` has them (without the training record). */
   model: Omit<ModelDescription, 'training'>;
 }
 

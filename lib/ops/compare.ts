@@ -57,8 +57,11 @@ export function equal(input: Tensor, other: Tensor): boolean {
 }
 /** Options of `allclose`. */
 export interface AllcloseOptions {
+  /** The tolerance relative to `other` (default 1e-5). */
   rtol?: number;
+  /** The absolute tolerance (default 1e-8). */
   atol?: number;
+  /** Count NaN as equal to NaN (default false). */
   equalNan?: boolean;
 }
 /** `|input - other| <= atol + rtol * |other|` everywhere. */

@@ -7,8 +7,11 @@ import { tensorArg } from '../check';
 
 /** A slice `start:end:step`; omitted parts mean "from the start", "to the end", step 1. */
 export interface Slice {
+  /** The first index (default 0; negative counts from the end). */
   start?: number;
+  /** The index it stops before (default: the end; negative counts from the end). */
   end?: number;
+  /** The step (default 1). */
   step?: number;
 }
 /** `slice(2, 5)` is Python's `2:5`; `slice(undefined, undefined, 2)` is `::2`. */

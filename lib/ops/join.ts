@@ -25,6 +25,7 @@ export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 const PAD_MODES: readonly PadMode[] = ['constant', 'reflect', 'replicate', 'circular'];
 /** Options of `pad`. */
 export interface PadOptions {
+  /** `'constant'` (default), `'reflect'`, `'replicate'` or `'circular'`. */
   mode?: PadMode;
   /** Fill value of `constant` padding. */
   value?: number;

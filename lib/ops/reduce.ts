@@ -21,7 +21,9 @@ export interface VarianceOptions extends ReduceOptions {
 }
 /** The values and their positions, from `max`/`min` over a dimension. */
 export interface ValuesIndices {
+  /** The maxima (or minima) along the dimension. */
   values: Tensor;
+  /** Where along it each was found (int64). */
   indices: Tensor;
 }
 

@@ -20,6 +20,7 @@ export interface ReadImageOptions {
 
 /** Thrown for a PNG that is not a label image; the message names the file and what it is. */
 export class PngError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'PngError';
 }
 

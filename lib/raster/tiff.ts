@@ -12,6 +12,7 @@ import type { ReadImageOptions } from './png';
 
 /** Thrown for a file that is not a readable TIFF image; the message names the file and the fault. */
 export class TiffError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'TiffError';
 }
 

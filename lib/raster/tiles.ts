@@ -21,9 +21,13 @@ function mirrored(p: number, n: number): number {
 
 /** Planar float32 maps: C × H × W. */
 export interface Planes {
+  /** C: the maps. */
   channels: number;
+  /** H, in pixels. */
   height: number;
+  /** W, in pixels. */
   width: number;
+  /** The values, map after map, each row-major. */
   data: Float32Array;
 }
 
@@ -35,7 +39,14 @@ export type TileRunner = (
   tiles: Float32Array,
   count: number,
   tile: number,
-) => Promise<{ data: Float32Array; classes: number; size: number }>;
+) => Promise<{
+  /** The logits, count × classes × size × size. */
+  data: Float32Array;
+  /** The classes the network scores. */
+  classes: number;
+  /** The output tile's extent. */
+  size: number;
+}>;
 
 /** Options of {@link predictPlanes}. */
 export interface PlanePredictOptions {

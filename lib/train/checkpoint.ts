@@ -32,6 +32,7 @@ export interface Checkpoint<Settings, History> {
 
 /** Thrown for a file that is not a checkpoint of this library. */
 export class CheckpointError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'CheckpointError';
 }
 

@@ -44,10 +44,19 @@ export const TRAINING_DEFAULTS = {
   /** The paper's SGD with momentum. */
   optimizer: 'sgd',
   /** The learning rate of each optimizer. */
-  lr: { sgd: 0.01, adam: 1e-3, adamw: 1e-3 },
+  lr: {
+    /** SGD's, with the paper's momentum. */
+    sgd: 0.01,
+    /** Adam's, PyTorch's default. */
+    adam: 1e-3,
+    /** AdamW's, PyTorch's default. */
+    adamw: 1e-3,
+  },
   /** The paper's SGD momentum. */
   momentum: 0.99,
+  /** No weight decay, as the paper. */
   weightDecay: 0,
+  /** One learning rate throughout, as the paper. */
   schedule: 'constant',
   /** Steps between validations and checkpoints. */
   stepsPerEpoch: 50,
@@ -57,10 +66,15 @@ export const TRAINING_DEFAULTS = {
   accumulate: 1,
   /** How tiles are drawn: images by area, centres uniform over each. */
   ...TILE_SAMPLING_DEFAULTS,
+  /** Validation and prediction on the image as it is, without its flipped and turned copies. */
   tta: false,
+  /** The weights of the best epoch by validation are kept for prediction. */
   keep: 'best',
+  /** float32 throughout. */
   amp: false,
+  /** The usual (N, C, H, W) memory layout. */
   channelsLast: false,
+  /** The seed of every random choice. */
   seed: 0,
 } as const satisfies {
   optimizer: OptimizerName;

@@ -48,10 +48,15 @@ const CHECKPOINT_FILE = 'checkpoint.pt';
 
 /** The files of one training run. */
 export class RunFolder {
+  /** The checkpoint's path (`checkpoint.pt`), rewritten atomically each epoch. */
   readonly checkpointFile: string;
+  /** The path of the history, one JSON line per epoch (`metrics.jsonl`). */
   readonly metricsFile: string;
 
-  /** The run folder `dir`, created when missing. */
+  /**
+   * The run folder `dir`, created when missing.
+   * @param dir The folder's path.
+   */
   constructor(readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
     this.checkpointFile = path.join(dir, CHECKPOINT_FILE);

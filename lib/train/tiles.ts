@@ -12,8 +12,11 @@ import type { Tensor } from '../tensor';
 
 /** A batch of training tiles (N, C, S, S) with targets and weights (N, S, S). */
 export interface TileBatch {
+  /** The input tiles (N, C, S, S). */
   image: Tensor;
+  /** The class of each of their pixels (N, S, S), int64. */
   target: Tensor;
+  /** The loss weight of each of their pixels (N, S, S). */
   weights: Tensor;
 }
 

@@ -29,6 +29,7 @@ export { PAPER_AUGMENTATION };
 
 /** Thrown when validation fails; the step's checkpoint was written before it ran. */
 export class ValidationError extends Error {
+  /** The error's class, as `error.name` and stack traces show it. */
   override name = 'ValidationError';
 }
 

@@ -43,7 +43,9 @@ export type ValidationScores = Omit<ImageScores, 'name'> & {
 
 /** Options of `validate`. */
 export interface ValidateOptions extends Omit<PredictOptions, 'tta'> {
+  /** How the probabilities become labels before they are scored. */
   postprocess: PostprocessOptions;
+  /** The measure that picks the best epoch: the scores' `score` (the Rand error is computed only for `rand`). */
   selectBy: SelectBy;
 }
 
