@@ -93,7 +93,10 @@ export class GradScaler {
   private growthTracker: Tensor | null = null;
   private records = new Map<object, OptimizerRecord>();
 
-  /** @param options The device, the first scale and how it grows and backs off. */
+  /**
+   * A scaler at `initScale`; the scale tensor is made at the first use, on the loss's device.
+   * @param options The device, the first scale and how it grows and backs off.
+   */
   constructor(options: GradScalerOptions = {}) {
     const fn = 'GradScaler';
     options = checkOptions(fn, options, ['device', 'initScale', 'growthFactor', 'backoffFactor', 'growthInterval', 'enabled']);

@@ -11,6 +11,7 @@ import { native } from './native';
  * error is the `cause`).
  */
 export class OutOfMemoryError extends Error {
+  /** An error with `message`; `options.cause` holds libtorch's own error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'OutOfMemoryError';

@@ -6,6 +6,7 @@ import { describe } from '../arguments';
 export class SeededRandom {
   private state: number;
 
+  /** A generator whose sequence `seed` (an integer, taken modulo 2^32) fixes. */
   constructor(seed: number) {
     if (!Number.isInteger(seed)) throw new TypeError(`SeededRandom: the seed must be an integer, got ${describe(seed)}`);
     this.state = seed >>> 0;

@@ -30,11 +30,10 @@ export interface OrtRuntime {
     create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSession>;
   };
   /** Makes an input tensor. */
-  Tensor: new (
-    type: 'float32',
-    data: Float32Array,
-    dims: readonly number[],
-  ) => OrtTensor;
+  Tensor: {
+    /** A tensor of float32 `data` in the shape `dims`. */
+    new (type: 'float32', data: Float32Array, dims: readonly number[]): OrtTensor;
+  };
 }
 
 /** Options of {@link OnnxSegmenter.segment}. */

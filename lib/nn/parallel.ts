@@ -53,6 +53,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   private requireBackwardGradSync = true;
   private requireForwardParamSync = true;
 
+  /** Wraps `module` and broadcasts rank 0's parameters and buffers to every rank (a collective: every rank must wrap). */
   constructor(module: M, options: DistributedDataParallelOptions = {}) {
     super();
     const fn = 'DistributedDataParallel';

@@ -36,6 +36,7 @@ const ADAM_DEFAULTS: AdamOptions = {
 
 /** Adam (Kingma & Ba); with `decoupledWeightDecay`, AdamW. */
 export class Adam extends Optimizer<AdamOptions> {
+  /** Adam over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
     const checked = checkOptions(new.target.name, options, Object.keys(ADAM_DEFAULTS) as (keyof AdamOptions)[]);
     // Each optimizer gets betas of its own: a group's array changed in place must not change the defaults.
@@ -91,6 +92,7 @@ export class Adam extends Optimizer<AdamOptions> {
 
 /** AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, 1e-2 by default. */
 export class AdamW extends Adam {
+  /** AdamW over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: Partial<Omit<AdamOptions, 'decoupledWeightDecay'>> = {}) {
     super(params, { weightDecay: 1e-2, ...options, decoupledWeightDecay: true });
   }

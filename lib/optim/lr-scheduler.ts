@@ -57,7 +57,10 @@ export abstract class LRScheduler {
   protected isInitial = false;
   private lastLr: number[] = [];
 
-  /** @param optimizer The optimizer whose groups' rates it sets. */
+  /**
+   * Records each group's starting rate (`initialLr`) the first time a schedule is built on the optimizer.
+   * @param optimizer The optimizer whose groups' rates it sets.
+   */
   protected constructor(readonly optimizer: AnyOptimizer) {
     optimizerArg(new.target.name, optimizer);
     for (const group of this.groups) group.initialLr ??= group.lr;
@@ -139,6 +142,7 @@ export abstract class LRScheduler {
 /** Multiplies the rate by `gamma` every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
   /**
+   * A schedule that multiplies the rate by `gamma` every `stepSize` epochs; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param stepSize Epochs between two multiplications.
    * @param gamma The factor (default 0.1).
@@ -170,6 +174,7 @@ export class MultiStepLR extends LRScheduler {
   /** The epochs at which the rate is multiplied by `gamma`, ascending. */
   readonly milestones: number[];
   /**
+   * A schedule that multiplies the rate by `gamma` at each milestone; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param milestones The epochs at which the rate is multiplied.
    * @param gamma The factor (default 0.1).
@@ -203,6 +208,7 @@ export class MultiStepLR extends LRScheduler {
 /** Multiplies the rate by `gamma` every epoch. */
 export class ExponentialLR extends LRScheduler {
   /**
+   * A schedule that multiplies the rate by `gamma` each epoch; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param gamma The factor each epoch.
    */
@@ -229,6 +235,7 @@ export class ExponentialLR extends LRScheduler {
 /** Cosine annealing from the base rate to `etaMin` over `tMax` epochs (SGDR without restarts). */
 export class CosineAnnealingLR extends LRScheduler {
   /**
+   * A half cosine from the base rate down to `etaMin` over `tMax` epochs; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param tMax Epochs from the base rate down to `etaMin` (PyTorch's `T_max`).
    * @param etaMin The lowest rate (default 0).
@@ -268,6 +275,7 @@ export class CosineAnnealingLR extends LRScheduler {
 /** Polynomial decay to zero over `totalIters` (nnU-Net's "poly" schedule is power 0.9). */
 export class PolynomialLR extends LRScheduler {
   /**
+   * A polynomial decay to 0 over `totalIters` epochs; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param totalIters Epochs until the rate reaches 0 (default 5).
    * @param power The polynomial's power (default 1: linear).
@@ -298,6 +306,7 @@ export class PolynomialLR extends LRScheduler {
 /** Scales the rate linearly from `startFactor` to `endFactor` over `totalIters` (warm-up). */
 export class LinearLR extends LRScheduler {
   /**
+   * A linear change of the rate's factor from `startFactor` to `endFactor`; it takes epoch 0's step.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param startFactor The base rate's multiplier at the first epoch, in (0, 1] (default 1/3).
    * @param endFactor Its multiplier from `totalIters` on, in [0, 1] (default 1).
@@ -337,6 +346,7 @@ export class LinearLR extends LRScheduler {
 /** Runs `schedulers` one after another, switching at the `milestones` (e.g. LinearLR warm-up then cosine). */
 export class SequentialLR extends LRScheduler {
   /**
+   * Runs `schedulers` one after another, switching at `milestones`; it takes epoch 0's step with the first.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param schedulers The schedules, in order, each built on `optimizer`.
    * @param milestones The epochs at which the next schedule takes over, one fewer than `schedulers`.
@@ -447,6 +457,7 @@ export class OneCycleLR extends LRScheduler {
   private readonly momentumBounds: { baseMomentum: number; maxMomentum: number }[];
 
   /**
+   * The 1cycle schedule up to `maxLr` and down again; it sets each group's starting rate and momentum.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param maxLr The peak rate, one for all groups or one per group.
    * @param options The cycle's length, shape and momentum.
@@ -619,6 +630,7 @@ export class ReduceLROnPlateau {
   private lastLr: number[];
 
   /**
+   * A schedule that lowers the rate when the metric given to `step()` stops improving.
    * @param optimizer The optimizer whose groups' rates it sets.
    * @param options The mode, factor, patience, threshold, cooldown and lowest rates.
    */

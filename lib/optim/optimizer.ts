@@ -53,6 +53,7 @@ export abstract class Optimizer<H extends { lr: number }> {
   /** Each parameter's state (momentum buffers, Adam's averages, …), created at its first update. */
   readonly state = new Map<Tensor, ParamState>();
 
+  /** Gathers the parameters into groups, each with `defaults` where it gives no value of its own. */
   protected constructor(
     params: Iterable<Tensor> | ParamGroupInput<H>[],
     /** The hyperparameters a group takes where it gives none. */

@@ -34,6 +34,7 @@ const RMSPROP_DEFAULTS: RmspropOptions = {
 
 /** RMSprop with optional momentum and centring, step for step as PyTorch's. */
 export class RMSprop extends Optimizer<RmspropOptions> {
+  /** RMSprop over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<RmspropOptions>[], options: Partial<RmspropOptions> = {}) {
     super(params, { ...RMSPROP_DEFAULTS, ...checkOptions('RMSprop', options, Object.keys(RMSPROP_DEFAULTS) as (keyof RmspropOptions)[]) });
     for (const group of this.paramGroups) {

@@ -23,6 +23,7 @@ const SGD_DEFAULTS: SgdOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDe
 
 /** SGD with optional momentum (heavy-ball or Nesterov), dampening and L2 weight decay. */
 export class SGD extends Optimizer<SgdOptions> {
+  /** SGD over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<SgdOptions>[], options: Partial<SgdOptions> = {}) {
     super(params, { ...SGD_DEFAULTS, ...checkOptions('SGD', options, Object.keys(SGD_DEFAULTS) as (keyof SgdOptions)[]) });
     for (const group of this.paramGroups) {

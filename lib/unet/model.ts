@@ -58,6 +58,7 @@ export class DoubleConv extends Module {
   readonly norm2: NormLayer;
   private readonly activation: ReLU | LeakyReLU;
 
+  /** Two 3 × 3 convolutions from `inChannels` to `outChannels`, each with the normalisation and activation of `options`. */
   constructor(inChannels: number, outChannels: number, options: UNetOptions) {
     super();
     const conv = (input: number): Conv2d =>
@@ -112,6 +113,7 @@ export class UpStep extends Module {
   readonly conv: DoubleConv;
   private readonly upsample: Upsample | null;
 
+  /** An up-sampling from `inChannels` to `outChannels` and the two convolutions after the skip is joined. */
   constructor(inChannels: number, outChannels: number, options: UNetOptions) {
     super();
     if (options.upsampling === 'transposed') {
@@ -163,6 +165,7 @@ export class UNet extends Module {
   private readonly pool = new MaxPool2d(2);
   private readonly dropoutLayer: Dropout | null;
 
+  /** The network `options` describe, initialised as `options.init` says (the paper's by default in the presets). */
   constructor(options: UNetOptions) {
     super();
     validateOptions(options);

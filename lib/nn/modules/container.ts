@@ -14,6 +14,7 @@ function moduleArg(fn: string, name: string, value: unknown): Module {
 export class Sequential extends Module {
   private readonly layers: Module[];
 
+  /** The modules in the order they run, registered as '0', '1', …. */
   constructor(...modules: Module[]) {
     super();
     this.layers = modules.map((module, index) => this.registerModule(String(index), moduleArg('Sequential', `modules[${index}]`, module)));
@@ -48,6 +49,7 @@ export class Sequential extends Module {
 export class ModuleList extends Module {
   private readonly items: Module[] = [];
 
+  /** A list of the given modules, registered as '0', '1', …. */
   constructor(modules: Iterable<Module> = []) {
     super();
     for (const [index, module] of [...iterableArg<unknown>('ModuleList', 'modules', modules, 'an iterable of Modules')].entries())
@@ -80,6 +82,7 @@ export class ModuleList extends Module {
 export class ModuleDict extends Module {
   private readonly items = new Map<string, Module>();
 
+  /** The given modules, registered under their keys. */
   constructor(modules: Record<string, Module> = {}) {
     super();
     for (const [key, module] of Object.entries(objectArg<Record<string, unknown>>('ModuleDict', 'modules', modules)))

@@ -61,6 +61,7 @@ export class Conv2d extends Module {
   readonly paddingMode: NonNullable<Conv2dOptions['paddingMode']>;
 
   /**
+   * A convolution with weights and bias drawn as PyTorch draws them.
    * @param inChannels The input's channels.
    * @param outChannels The output's channels.
    * @param kernelSize The kernel, one size or [height, width].
@@ -142,6 +143,7 @@ export class ConvTranspose2d extends Module {
   private readonly options: Required<Omit<ConvTranspose2dOptions, 'bias' | 'dtype' | 'device'>>;
 
   /**
+   * A transposed convolution with weights and bias drawn as PyTorch draws them.
    * @param inChannels The input's channels.
    * @param outChannels The output's channels.
    * @param kernelSize The kernel, one size or [height, width].
@@ -209,6 +211,7 @@ export class Linear extends Module {
   readonly bias: Tensor | null;
 
   /**
+   * A linear layer with weights and bias drawn as PyTorch draws them.
    * @param inFeatures The size of the input's last dimension.
    * @param outFeatures The size of the output's last dimension.
    * @param options Bias, type and device.

@@ -13,7 +13,10 @@ export class ReLU extends Module {
 }
 /** `max(0, x) + negativeSlope · min(0, x)`, elementwise (`F.leakyRelu`). */
 export class LeakyReLU extends Module {
-  /** @param negativeSlope The slope for negative inputs (default 0.01). */
+  /**
+   * A leaky ReLU with the given slope below 0.
+   * @param negativeSlope The slope for negative inputs (default 0.01).
+   */
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -23,7 +26,10 @@ export class LeakyReLU extends Module {
 }
 /** The Gaussian error linear unit `x · Φ(x)`, elementwise (`F.gelu`). */
 export class GELU extends Module {
-  /** @param approximate `'none'` (default): the exact Φ; `'tanh'`: its tanh approximation. */
+  /**
+   * A GELU, exact or approximated.
+   * @param approximate `'none'` (default): the exact Φ; `'tanh'`: its tanh approximation.
+   */
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
   }
@@ -53,6 +59,7 @@ export class Identity extends Module {
 /** 2-d max pooling over (N, C, H, W) input (`F.maxPool2d`); the U-Net's 2 × 2 down-sampling. */
 export class MaxPool2d extends Module {
   /**
+   * Max pooling over windows of `kernelSize`.
    * @param kernelSize The window, one size or [height, width].
    * @param options Its stride (default: the window), padding, dilation and ceil mode.
    */
@@ -69,6 +76,7 @@ export class MaxPool2d extends Module {
 /** 2-d average pooling over (N, C, H, W) input (`F.avgPool2d`). */
 export class AvgPool2d extends Module {
   /**
+   * Average pooling over windows of `kernelSize`.
    * @param kernelSize The window, one size or [height, width].
    * @param options Its stride (default: the window), padding, ceil mode and divisor.
    */
@@ -85,7 +93,10 @@ export class AvgPool2d extends Module {
 
 /** Zeroes elements with probability `p` while training (scaling the rest by 1 / (1 - p)). */
 export class Dropout extends Module {
-  /** @param p The probability that an element is zeroed (default 0.5). */
+  /**
+   * Drop-out of single elements with probability `p`.
+   * @param p The probability that an element is zeroed (default 0.5).
+   */
   constructor(readonly p = 0.5) {
     super();
   }
@@ -95,7 +106,10 @@ export class Dropout extends Module {
 }
 /** Zeroes whole channels with probability `p` while training. */
 export class Dropout2d extends Module {
-  /** @param p The probability that a channel is zeroed (default 0.5). */
+  /**
+   * Drop-out of whole channels with probability `p`.
+   * @param p The probability that a channel is zeroed (default 0.5).
+   */
   constructor(readonly p = 0.5) {
     super();
   }
@@ -106,7 +120,10 @@ export class Dropout2d extends Module {
 
 /** Resizes the spatial dimensions (`F.interpolate`). */
 export class Upsample extends Module {
-  /** @param options The output size or the scale factor, and the mode. */
+  /**
+   * Resizing to a size or by a factor.
+   * @param options The output size or the scale factor, and the mode.
+   */
   constructor(readonly options: F.InterpolateOptions) {
     super();
   }

@@ -43,6 +43,7 @@ export class BatchNorm2d extends Module {
   readonly momentum: number | null;
 
   /**
+   * Batch normalisation of `numFeatures` channels, with a scale of 1, a shift of 0 and fresh running statistics.
    * @param numFeatures The input's channels (C of (N, C, H, W)).
    * @param options Eps, momentum, affine parameters, running statistics, type and device.
    */
@@ -136,6 +137,7 @@ export interface SyncBatchNormOptions extends BatchNormOptions {
  */
 export class SyncBatchNorm extends BatchNorm2d {
   /**
+   * Batch normalisation whose training statistics are those of every rank's batch.
    * @param numFeatures The input's channels (C of (N, C, H, W)).
    * @param options `BatchNorm2d`'s options and the process group.
    */
@@ -189,6 +191,7 @@ export class InstanceNorm2d extends Module {
   readonly momentum: number;
 
   /**
+   * Instance normalisation of `numFeatures` channels, by default without parameters or running statistics.
    * @param numFeatures The input's channels (C of (N, C, H, W)).
    * @param options Eps, momentum, affine parameters, running statistics, type and device.
    */
@@ -248,6 +251,7 @@ export class GroupNorm extends Module {
   readonly eps: number;
 
   /**
+   * Group normalisation of `numChannels` channels in `numGroups` groups, with a scale of 1 and a shift of 0.
    * @param numGroups The groups the channels are split into.
    * @param numChannels The input's channels; they must divide by `numGroups`.
    * @param options Eps, affine parameters, type and device.
@@ -287,6 +291,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
 
   /**
+   * Layer normalisation over the trailing `normalizedShape`, with a scale of 1 and a shift of 0.
    * @param normalizedShape The trailing dimensions normalised together, one size or a shape.
    * @param options Eps, affine parameters, type and device.
    */
