@@ -31,11 +31,19 @@ export function objectArg<T extends object>(fn: string, name: string, value: unk
   return value as T;
 }
 
+/** Whether `value` is iterable and not a string (an array, a Set, a generator such as `model.parameters()`). */
+export function isIterable(value: unknown): value is Iterable<unknown> {
+  return (
+    value !== null &&
+    value !== undefined &&
+    typeof value !== 'string' &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+  );
+}
+
 /** `value` when it is iterable; a TypeError naming the argument otherwise. */
 export function iterableArg<T>(fn: string, name: string, value: unknown, expected: string): Iterable<T> {
-  if (value === null || value === undefined || typeof (value as Iterable<T>)[Symbol.iterator] !== 'function' || typeof value === 'string') {
-    throw new TypeError(`${fn}(): argument '${name}' must be ${expected}, got ${describe(value)}`);
-  }
+  if (!isIterable(value)) throw new TypeError(`${fn}(): argument '${name}' must be ${expected}, got ${describe(value)}`);
   return value as Iterable<T>;
 }
 

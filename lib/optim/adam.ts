@@ -3,8 +3,7 @@
 import { tensor as makeTensor, zerosLike } from '../creation';
 import { pyPow } from '../runtime';
 import type { Tensor } from '../tensor';
-import { checkOptions } from '../ops/options';
-import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
+import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer, withDefaults } from './optimizer';
 
 /** Adam's hyperparameters. */
 export interface AdamOptions {
@@ -38,9 +37,8 @@ const ADAM_DEFAULTS: AdamOptions = {
 export class Adam extends Optimizer<AdamOptions> {
   /** Adam over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<AdamOptions>[], options: Partial<AdamOptions> = {}) {
-    const checked = checkOptions(new.target.name, options, Object.keys(ADAM_DEFAULTS) as (keyof AdamOptions)[]);
     // Each optimizer gets betas of its own: a group's array changed in place must not change the defaults.
-    super(params, { ...ADAM_DEFAULTS, betas: [...ADAM_DEFAULTS.betas], ...checked });
+    super(params, withDefaults(new.target.name, { ...ADAM_DEFAULTS, betas: [...ADAM_DEFAULTS.betas] }, options));
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`${this.constructor.name}: invalid learning rate ${group.lr}`);
       if (!(group.eps >= 0)) throw new RangeError(`${this.constructor.name}: invalid eps ${group.eps}`);

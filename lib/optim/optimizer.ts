@@ -6,7 +6,8 @@ import { keep, tidy } from '../memory';
 import { clearGrad } from '../nn/module';
 import { Tensor } from '../tensor';
 import { describe } from '../arguments';
-import { iterableArg, objectArg } from '../check';
+import { isIterable, iterableArg, objectArg } from '../check';
+import { checkOptions } from '../ops/options';
 import type { TorchValue } from '../io/torch-file';
 
 /** Per-parameter optimizer state: tensors (moments, step counters) and plain values. */
@@ -38,9 +39,12 @@ function camelCase(name: string): string {
   return name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-// A group's params may be any iterable of tensors, as `model.parameters()` (a generator) is.
-function isIterable(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+/**
+ * An optimizer's hyperparameters: `options` over `defaults`, an option whose name the defaults
+ * do not have refused (a misspelt `lrr` would otherwise be ignored).
+ */
+export function withDefaults<H extends object>(fn: string, defaults: H, options: Partial<H>): H {
+  return { ...defaults, ...checkOptions<Partial<H>>(fn, options, Object.keys(defaults) as (keyof H & string)[]) };
 }
 
 /**

@@ -1,8 +1,7 @@
 // RMSprop, step for step as PyTorch's single-tensor implementation.
 import { tensor as makeTensor, zerosLike } from '../creation';
 import type { Tensor } from '../tensor';
-import { checkOptions } from '../ops/options';
-import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
+import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer, withDefaults } from './optimizer';
 
 /** RMSprop's hyperparameters. */
 export interface RmspropOptions {
@@ -36,7 +35,7 @@ const RMSPROP_DEFAULTS: RmspropOptions = {
 export class RMSprop extends Optimizer<RmspropOptions> {
   /** RMSprop over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<RmspropOptions>[], options: Partial<RmspropOptions> = {}) {
-    super(params, { ...RMSPROP_DEFAULTS, ...checkOptions('RMSprop', options, Object.keys(RMSPROP_DEFAULTS) as (keyof RmspropOptions)[]) });
+    super(params, withDefaults('RMSprop', RMSPROP_DEFAULTS, options));
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`RMSprop: invalid learning rate ${group.lr}`);
       if (!(group.alpha >= 0)) throw new RangeError(`RMSprop: invalid alpha ${group.alpha}`);

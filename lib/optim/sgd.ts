@@ -1,7 +1,6 @@
 // Stochastic gradient descent, step for step as PyTorch's single-tensor SGD.
 import type { Tensor } from '../tensor';
-import { checkOptions } from '../ops/options';
-import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer } from './optimizer';
+import { type ParamGroupInput, type ParamGroup, type ParamState, Optimizer, withDefaults } from './optimizer';
 
 /** SGD's hyperparameters (PyTorch's defaults). */
 export interface SgdOptions {
@@ -25,7 +24,7 @@ const SGD_DEFAULTS: SgdOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDe
 export class SGD extends Optimizer<SgdOptions> {
   /** SGD over `params` (tensors, or groups with options of their own). */
   constructor(params: Iterable<Tensor> | ParamGroupInput<SgdOptions>[], options: Partial<SgdOptions> = {}) {
-    super(params, { ...SGD_DEFAULTS, ...checkOptions('SGD', options, Object.keys(SGD_DEFAULTS) as (keyof SgdOptions)[]) });
+    super(params, withDefaults('SGD', SGD_DEFAULTS, options));
     for (const group of this.paramGroups) {
       if (!(group.lr >= 0)) throw new RangeError(`SGD: invalid learning rate ${group.lr}`);
       if (!(group.momentum >= 0)) throw new RangeError(`SGD: invalid momentum ${group.momentum}`);
