@@ -938,6 +938,56 @@ describe('unet train, predict and eval', () => {
     loaded.model.dispose();
   }, 120_000);
 
+  test("unet train --init starts from a trained model's network and weights, records it, and refuses a network that does not fit", () => {
+    writeFolder(path.join(folder, 'data'), 3, 64);
+    const data = ['--data', path.join(folder, 'data'), '--tile', '64', '--epoch-steps', '1', '--keep', 'final', '--threads', '1'];
+    const first = path.join(folder, 'first');
+    const trained = spawnSync(process.execPath, [cli, 'train', ...data, '--out', first, '--preset', 'padded', '--steps', '2'], {
+      encoding: 'utf8',
+    });
+    expect({ status: trained.status, stderr: trained.status === 0 ? '' : trained.stderr }).toEqual({ status: 0, stderr: '' });
+    // A step at a learning rate of 1e-12 leaves the parameters where they start (to 1e-9): the
+    // first run's, in its network (the padded preset's), though this command names no preset.
+    const tuned = path.join(folder, 'tuned');
+    const result = spawnSync(
+      process.execPath,
+      [cli, 'train', ...data, '--out', tuned, '--init', first, '--steps', '1', '--optimizer', 'sgd', '--momentum', '0', '--lr', '1e-12'],
+      { encoding: 'utf8' },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(`training from ${first} on 2 image(s)`);
+    expect(result.stderr).toContain(`starting from ${path.join(first, 'final.safetensors')}`);
+    const [before, after] = [loadTrainedModel(first), loadTrainedModel(tuned)];
+    try {
+      expect(after.model.options).toEqual(before.model.options);
+      expect(after.model.options.padding).toBe('same');
+      // The parameters; the batch norms' running statistics move with every forward pass.
+      const weights = new Map(before.model.namedParameters());
+      const tunedWeights = new Map(after.model.namedParameters());
+      expect([...tunedWeights.keys()]).toEqual([...weights.keys()]);
+      for (const [name, value] of weights)
+        expect([name, tunedWeights.get(name)!.sub(value).abs().max().item()]).toEqual([name, expect.closeTo(0, 9)]);
+      expect(after.description.training).toMatchObject({ init: first });
+      expect(after.description.training).not.toHaveProperty('preset');
+    } finally {
+      before.model.dispose();
+      after.model.dispose();
+    }
+    const refused = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, 'train', ...data, '--out', tuned, '--overwrite', ...args], { encoding: 'utf8' });
+    const borders = refused('--init', first, '--target', 'borders');
+    expect(borders.status).toBe(1);
+    expect(borders.stderr).toContain(
+      `--init ${first}: its network takes 1 channel(s) and gives 2 classes; the data have 1 channel(s) and the targets need 3 classes`,
+    );
+    // A shipped model by its name: the nuclei model has a border class.
+    expect(refused('--init', 'nuclei').stderr).toContain('--init nuclei: its network takes 1 channel(s) and gives 3 classes');
+    expect(refused('--init', path.join(folder, 'nowhere')).stderr).toMatch(/--init \S*nowhere: \S*nowhere: no such model folder or file/);
+    const both = refused('--init', first, '--preset', 'compact');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--init and --preset contradict each other: the network is --init's model's");
+  }, 120_000);
+
   test('missing folders, unmatched names and bad options are clear errors', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
     expect(run('train', '--data', path.join(folder, 'nowhere'), '--out', folder).stderr).toMatch(/nowhere.images: no such folder/);

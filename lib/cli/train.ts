@@ -10,7 +10,9 @@ import { dispose } from '../memory';
 import { manualSeed } from '../runtime';
 import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
-import { folderWeights, readModelDescription } from '../unet/model-files';
+import type { UNet } from '../unet/model';
+import { folderWeights, loadTrainedModel, readModelDescription, type TrainedModel } from '../unet/model-files';
+import { resolveModel } from '../unet/shipped-models';
 import { basePostprocess } from '../raster/postprocess';
 import { createUNet } from '../unet/presets';
 import { numberOption } from './args';
@@ -31,6 +33,39 @@ export function loadTrainingSamples(folder: string, request: TrainingRequest): T
   }
 }
 
+/**
+ * The network a run starts from: a fresh one of the request's preset, or with `--init` a trained
+ * model's (its options and weights), which must take the data's channels and give the classes the
+ * targets need. `report`: say on stderr which weights it starts from, and where their normalisation
+ * differs from the request's.
+ */
+function initialNetwork(request: TrainingRequest, inChannels: number, classes: number, report: boolean): UNet {
+  if (request.init === null) return createUNet(request.preset, { inChannels, classes });
+  let trained: TrainedModel;
+  try {
+    trained = loadTrainedModel(resolveModel(request.init));
+  } catch (error) {
+    throw new Error(`--init ${request.init}: ${(error as Error).message}`);
+  }
+  const { model, description, weights } = trained;
+  const { options } = model;
+  if (options.inChannels !== inChannels || options.classes !== classes) {
+    model.dispose();
+    throw new Error(
+      `--init ${request.init}: its network takes ${options.inChannels} channel(s) and gives ${options.classes} classes; ` +
+        `the data have ${inChannels} channel(s) and the targets need ${classes} classes (--target, --labels, --classes)`,
+    );
+  }
+  if (report) {
+    process.stderr.write(`starting from ${weights}\n`);
+    if (description.normalisation !== request.normalisation)
+      process.stderr.write(
+        `note: --init ${request.init} was trained on ${description.normalisation}-normalised images, this run normalises with ${request.normalisation} (--normalise)\n`,
+      );
+  }
+  return model;
+}
+
 /** The network, options and progress of one training run from a request (the caller owns the samples). */
 export async function trainRun(
   request: TrainingRequest,
@@ -44,7 +79,7 @@ export async function trainRun(
   if (device.startsWith('cuda') && !cudaIsAvailable()) throw new Error(`--device ${device}: CUDA is not available here (see unet info)`);
   const classes = request.labels === 'classes' ? request.classes : classesFor('instances', request.targets);
   manualSeed(request.train.seed);
-  const model = createUNet(request.preset, { inChannels: train[0]!.image.shape[0]!, classes }).to(device);
+  const model = initialNetwork(request, train[0]!.image.shape[0]!, classes, rank === 0).to(device);
   const quiet = (): void => {};
   const postprocess =
     request.labels === 'classes'
@@ -139,7 +174,7 @@ process with --accumulate N·A. --resume needs the same number of ranks.`,
     const rank = processGroup?.rank ?? 0;
     if (rank === 0)
       process.stderr.write(
-        `training ${request.preset}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device}${processGroup ? `, ${processGroup.size} ranks over ${processGroup.backend}` : ''} → ${out}\n`,
+        `training ${request.init === null ? request.preset : `from ${request.init}`}${request.recipe ? ` (recipe ${request.recipe})` : ''} on ${train.length} image(s), validating on ${validation.length}, device ${device}${processGroup ? `, ${processGroup.size} ranks over ${processGroup.backend}` : ''} → ${out}\n`,
       );
     let result: TrainResult;
     try {

@@ -10,6 +10,7 @@ import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
 import { PRESETS, type PresetName } from '../unet/presets';
+import { PRETRAINED } from '../unet/shipped-models';
 import { WEIGHT_MAP_PRESETS } from '../weightmap/presets';
 import { choiceOption, integerOption, numberOption, pairOption } from './args';
 import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command';
@@ -27,6 +28,12 @@ export const TRAINING_FLAGS = {
   },
   labels: { type: 'string', placeholder: 'KIND', help: `auto (default) | ${LABEL_KINDS.join(' | ')}` },
   preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
+  init: {
+    type: 'string',
+    placeholder: 'MODEL',
+    help: `fine-tune: start from a trained model's network and weights (a run folder, a weights file with
+model.json beside it, or a shipped model: ${Object.keys(PRETRAINED).join(' | ')}); it replaces --preset`,
+  },
   classes: { type: 'string', placeholder: 'N', help: 'classes of --labels classes (default 2)' },
   normalise: { type: 'string', placeholder: 'MODE', help: `${NORMALISATIONS.join(' | ')} (default zscore; recorded for prediction)` },
   target: {
@@ -150,6 +157,8 @@ export const OPTION_FLAGS: Record<string, string> = {
 export interface TrainingRequest {
   recipe: string | null;
   preset: PresetName;
+  /** The trained model whose network and weights training starts from (`--init`), or null: a fresh `preset` network. */
+  init: string | null;
   labels: LabelKind | 'auto';
   classes: number;
   normalisation: Normalisation;
@@ -195,6 +204,8 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       throw new UsageError(`--recipe: ${(error as Error).message}`);
     }
   }
+  if (values.init !== undefined && values.preset !== undefined)
+    throw new UsageError("--init and --preset contradict each other: the network is --init's model's");
   const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? base.preset ?? 'compact';
   const labels = choiceOption('labels', values.labels, ['auto', ...LABEL_KINDS] as const) ?? base.labels ?? 'auto';
   const targets: TargetOptions = { ...base.targets };
@@ -217,6 +228,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   return {
     recipe: values.recipe ?? null,
     preset,
+    init: values.init ?? null,
     labels,
     classes: integerOption('classes', values.classes) ?? 2,
     normalisation: choiceOption('normalise', values.normalise, NORMALISATIONS) ?? base.normalisation ?? 'zscore',
@@ -255,7 +267,8 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
 export function describeRequest(request: TrainingRequest): Record<string, unknown> {
   return {
     recipe: request.recipe,
-    preset: request.preset,
+    // A fine-tuned network is --init's, whatever the recipe's preset.
+    ...(request.init === null ? { preset: request.preset } : { init: request.init }),
     labels: request.labels,
     normalisation: request.normalisation,
     targets: request.targets,
