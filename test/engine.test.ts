@@ -107,6 +107,17 @@ describe('the ONNX engine', () => {
       expect([name, differing, (gap as number) <= 1e-4]).toEqual([name, 0, true]);
       expect(fs.existsSync(path.join(viaOnnx, `${name}.overlay.png`))).toBe(true);
     }
+    // A gray image stored as RGB is segmented as the gray image, as by the libtorch engine.
+    const gray = decodeImagePng(path.join(SAMPLES, `${names[0]}.png`));
+    const rgb = new PNG({ width: gray.width, height: gray.height });
+    for (const [k, value] of gray.data.entries()) rgb.data.fill(Math.round(value * 255), 4 * k, 4 * k + 3).fill(255, 4 * k + 3, 4 * k + 4);
+    const coloured = path.join(folder, `${names[0]}.png`);
+    fs.writeFileSync(coloured, PNG.sync.write(rgb));
+    expect(decodeImagePng(coloured).channels).toBe(3);
+    const fromRgb = path.join(folder, 'from-rgb');
+    expect((await quiet(['predict', '--engine', 'onnxruntime', '--model', onnx, '--out', fromRgb, coloured])).code).toBe(0);
+    for (const file of [`${names[0]}.png`, `${names[0]}.probabilities.npy`])
+      expect(fs.readFileSync(path.join(fromRgb, file)).equals(fs.readFileSync(path.join(viaOnnx, file)))).toBe(true);
   }, 300_000);
 
   test('the unet-torch/onnx entry point segments without loading the addon', () => {

@@ -4,13 +4,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { readLabelPng, syntheticCells, type Tensor, torch, unet, UNet } from '../lib';
+import { readImagePng, readLabelPng, syntheticCells, type Tensor, torch, unet, UNet, writePicturePng } from '../lib';
 import { main } from '../lib/cli/main';
 import { loadNpy } from '../lib/io/npy';
 import { packageRoot } from '../lib/package-root';
 import { writePrediction } from '../lib/predict/outputs';
 import { predictLogits, predictProbabilities, tileGeometry } from '../lib/predict/overlap-tile';
 import { cropMirrored, mirrorIndex } from '../lib/data/mirror';
+import { ChannelsError, fitChannels } from '../lib/raster/channels';
+import { saveModelDescription, defaultDescription } from '../lib/unet/model-files';
 import { runPython } from './support/python';
 
 function network(changes: Partial<unet.UNetOptions> = {}): UNet {
@@ -188,6 +190,74 @@ outputs["float32"] = predict(model, inputs["image"].numpy(), 60)`,
       });
     } finally {
       quiet.mockRestore();
+      stdout.mockRestore();
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test('fitChannels: a colour image for one channel is its mean, or its first plane bitwise where all three are equal; gray for three is repeated; other counts are refused', () => {
+    const planes = (channels: number, values: number[]) => ({ channels, height: 1, width: 2, data: Float32Array.from(values) });
+    const gray = planes(3, [0.1, 0.7, 0.1, 0.7, 0.1, 0.7]);
+    expect(Array.from(fitChannels(gray, 1, 'gray.png').data)).toEqual([Math.fround(0.1), Math.fround(0.7)]);
+    const colour = fitChannels(planes(3, [0.3, 0, 0.6, 1, 0, 0.5]), 1, 'colour.png');
+    expect({ channels: colour.channels, data: Array.from(colour.data) }).toEqual({
+      channels: 1,
+      data: [Math.fround((Math.fround(0.3) + Math.fround(0.6)) / 3), 0.5],
+    });
+    expect(Array.from(fitChannels(planes(1, [0.25, 0.5]), 3, 'one.png').data)).toEqual([0.25, 0.5, 0.25, 0.5, 0.25, 0.5]);
+    const same = planes(1, [0.25, 0.5]);
+    expect(fitChannels(same, 1, 'one.png')).toBe(same);
+    expect(() => fitChannels(planes(3, [0, 0, 0, 0, 0, 0]), 2, 'rgb.png')).toThrow(ChannelsError);
+    expect(() => fitChannels(planes(3, [0, 0, 0, 0, 0, 0]), 2, 'rgb.png')).toThrow(
+      'rgb.png: the model takes 2 channel(s), the image has 3',
+    );
+  });
+
+  test('unet predict segments a gray image stored as colour as the gray image, and skips, naming it, an image whose channels the model cannot take', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-channels-'));
+    const samples = path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images');
+    const image = path.join(samples, fs.readdirSync(samples)[0]!);
+    const name = path.basename(image, '.png');
+    const errors: string[] = [];
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((text) => errors.push(String(text)) > 0);
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      // The sample's gray values in all three channels of an RGB PNG.
+      const coloured = path.join(folder, 'rgb', `${name}.png`);
+      fs.mkdirSync(path.dirname(coloured));
+      torch.tidy(() => {
+        const gray = readImagePng(image).mul(255).round().to('uint8');
+        const [, height, width] = gray.shape as [number, number, number];
+        writePicturePng(coloured, {
+          height,
+          width,
+          rgb: gray.expand([3, height, width]).permute([1, 2, 0]).contiguous().toTypedArray() as Uint8Array,
+        });
+      });
+      expect(readImagePng(coloured).shape[0]).toBe(3);
+      for (const [input, out] of [
+        [image, 'from-gray'],
+        [coloured, 'from-rgb'],
+      ] as const)
+        expect(await main(['predict', '--model', 'nuclei', '--no-tta', '--out', path.join(folder, out), input])).toBe(0);
+      for (const file of [`${name}.png`, `${name}.probabilities.npy`])
+        expect(fs.readFileSync(path.join(folder, 'from-rgb', file)).equals(fs.readFileSync(path.join(folder, 'from-gray', file)))).toBe(
+          true,
+        );
+      // A network of two input channels takes neither a gray nor a colour file: each is reported and skipped.
+      const twoChannels = path.join(folder, 'two-channels');
+      const model = network({ inChannels: 2 });
+      fs.mkdirSync(twoChannels);
+      saveModelDescription(twoChannels, defaultDescription(model.options));
+      torch.saveSafetensors(path.join(twoChannels, 'model.safetensors'), model.stateDict());
+      model.dispose();
+      errors.length = 0;
+      expect(await main(['predict', '--model', twoChannels, '--out', path.join(folder, 'none'), image, coloured])).toBe(1);
+      expect(errors.join('')).toContain(`unet: ${image}: the model takes 2 channel(s), the image has 1; skipped`);
+      expect(errors.join('')).toContain(`unet: ${coloured}: the model takes 2 channel(s), the image has 3; skipped`);
+      expect(fs.readdirSync(path.join(folder, 'none'))).toEqual([]);
+    } finally {
+      stderr.mockRestore();
       stdout.mockRestore();
       fs.rmSync(folder, { recursive: true, force: true });
     }

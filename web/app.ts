@@ -3,6 +3,7 @@
 // where it is (idle, loading, ready, working, done, error), for people and for the browser test.
 import { labelPictureOf } from '../lib/io/picture';
 import type { UNetMetadata } from '../lib/onnx/metadata';
+import { fitChannels } from '../lib/raster/channels';
 import type { ImageRaster } from '../lib/raster/image';
 import { encodeLabelPng } from './png-encode';
 import type { Reply, Request } from './protocol';
@@ -35,8 +36,8 @@ async function chooseModel(file: File): Promise<void> {
   send({ type: 'model', bytes, executionProviders: providers }, [bytes]);
 }
 
-// The image's pixels as the network takes them: gray images as one channel (as `unet predict`
-// reads a gray PNG), colour images as three, or their mean for a one-channel model.
+// The image's pixels as the network takes them: its red, green and blue, fitted to the model's
+// channels by the rule `unet predict` applies (lib/raster/channels).
 async function readImage(file: File, channels: number): Promise<{ raster: ImageRaster; rgba: Uint8ClampedArray }> {
   let bitmap: ImageBitmap;
   try {
@@ -50,14 +51,9 @@ async function readImage(file: File, channels: number): Promise<{ raster: ImageR
   context.drawImage(bitmap, 0, 0);
   const rgba = context.getImageData(0, 0, width, height).data;
   const plane = width * height;
-  let gray = true;
-  for (let k = 0; k < plane && gray; k += 1) gray = rgba[4 * k] === rgba[4 * k + 1] && rgba[4 * k] === rgba[4 * k + 2];
-  const data = new Float32Array(channels * plane);
-  for (let k = 0; k < plane; k += 1) {
-    if (channels === 3) for (let c = 0; c < 3; c += 1) data[c * plane + k] = rgba[4 * k + c]! / 255;
-    else data[k] = gray ? rgba[4 * k]! / 255 : (rgba[4 * k]! + rgba[4 * k + 1]! + rgba[4 * k + 2]!) / 765;
-  }
-  return { raster: { channels, height, width, data }, rgba };
+  const data = new Float32Array(3 * plane);
+  for (let k = 0; k < plane; k += 1) for (let c = 0; c < 3; c += 1) data[c * plane + k] = rgba[4 * k + c]! / 255;
+  return { raster: fitChannels({ channels: 3, height, width, data }, channels, file.name), rgba };
 }
 
 async function chooseImage(file: File): Promise<void> {

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ImageTooLargeError } from '../io/limits';
+import { ChannelsError } from '../raster/channels';
 import { listImageFiles, stemOf } from '../raster/files';
 import type { PredictionFiles } from '../raster/outputs';
 import { PngError } from '../raster/png';
@@ -40,9 +41,9 @@ export function ttaFlag(values: PredictValues): boolean | undefined {
   return values['no-tta'] ? false : values.tta;
 }
 
-/** Whether an error is a file the readers refuse (reported and skipped, not fatal). */
+/** Whether an error is a file the readers refuse, or whose channels the model cannot take (reported and skipped, not fatal). */
 export function unreadable(error: unknown): boolean {
-  return error instanceof ImageTooLargeError || error instanceof PngError || error instanceof TiffError;
+  return error instanceof ImageTooLargeError || error instanceof PngError || error instanceof TiffError || error instanceof ChannelsError;
 }
 
 /** What predicting one page gave: the files written and the page's size. */
@@ -54,8 +55,9 @@ export interface PredictedPage {
 
 /**
  * Predicts every page of every file with `predict` (called with the page and its output name),
- * printing a line per page. A file that cannot be read (not an image, or over --max-pixels) is
- * reported and skipped, and the status is then 1; the others are still done.
+ * printing a line per page. A file that cannot be read (not an image, over --max-pixels, or of
+ * channels the model cannot take) is reported and skipped, and the status is then 1; the others
+ * are still done.
  */
 export async function predictPages<P>(
   files: string[],

@@ -2,13 +2,15 @@
 import * as fs from 'node:fs';
 
 import '../methods';
-import { readImages } from '../data/folder';
+import { tensor } from '../creation';
 import { normaliseImage } from '../data/normalise';
 import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { PRECISIONS } from '../predict/precision';
-import type { Tensor } from '../tensor';
+import { fitChannels } from '../raster/channels';
+import { decodeImages } from '../raster/files';
+import type { ImageRaster } from '../raster/image';
 import { loadTrainedModel } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
 import { localDevice } from '../distributed';
@@ -33,16 +35,14 @@ export function predictFiles(values: PredictValues & { threads?: string; 'max-pi
   );
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
-  return predictPages(files, readImages, (page: Tensor, name) => {
-    try {
-      return tidy(() => {
-        const image = normaliseImage(page, description.normalisation);
-        const probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device, precision });
-        const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
-        return { written, width: page.shape[2]!, height: page.shape[1]! };
-      });
-    } finally {
-      page.dispose();
-    }
-  });
+  const read = (file: string): ImageRaster[] => decodeImages(file).map((page) => fitChannels(page, model.options.inChannels, file));
+  return predictPages(files, read, (page: ImageRaster, name) =>
+    tidy(() => {
+      const { channels, height, width, data } = page;
+      const image = normaliseImage(tensor(data).reshape([channels, height, width]), description.normalisation);
+      const probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device, precision });
+      const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
+      return { written, width, height };
+    }),
+  );
 }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 
 import { loadOnnxSegmenter } from '../engine/node';
+import { fitChannels } from '../raster/channels';
 import { decodeImages } from '../raster/files';
 import type { ImageRaster } from '../raster/image';
 import { writePredictionFiles } from '../raster/outputs';
@@ -49,9 +50,11 @@ export const predictCommand = defineCommand({
   epilogue: `INPUT: image files (PNG, TIFF; a multi-page TIFF gives one result per page) or folders of them.
 The model's normalisation and post-processing (threshold, minimum size, border growing) come
 from its model.json. Writes NAME.png (cell ids, or class ids for a classes network),
-NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image. A file that
-cannot be read (not an image, or over --max-pixels) is reported and skipped; the exit status is
-then 1. Across ranks (--nproc-per-node, or torchrun) image k goes to rank k mod N; the outputs are
+NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image. A colour image
+for a one-channel model is predicted from the mean of its three channels (its first, where all
+three are equal: a gray image stored as colour); a gray image for a three-channel model from its
+channel three times. A file that cannot be read (not an image, over --max-pixels, or of channels
+the model cannot take) is reported and skipped; the exit status is then 1. Across ranks (--nproc-per-node, or torchrun) image k goes to rank k mod N; the outputs are
 those of one process.`,
   run(values, positionals) {
     const plan = launchPlan(values);
@@ -87,7 +90,8 @@ async function predictFilesOnnx(
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
   try {
-    return await predictPages(files, decodeImages, async (page: ImageRaster, name) => {
+    const read = (file: string): ImageRaster[] => decodeImages(file).map((page) => fitChannels(page, model.options.inChannels, file));
+    return await predictPages(files, read, async (page: ImageRaster, name) => {
       const segmentation = await segmenter.segment(page, { tileSize, batchSize, tta });
       return {
         written: writePredictionFiles(values.out!, name, segmentation, model.postprocess),
