@@ -78,7 +78,7 @@ export { imagePicture, labelColour, labelPicture, panel } from './io/picture';
 export type { Picture } from './io/picture';
 export * as data from './data';
 export { loadFolder, prepareSamples, splitSamples, syntheticCells } from './data';
-export type { LabelKind, Sample, SyntheticOptions, SyntheticSample, TrainingSample } from './data';
+export type { LabelKind, LoadFolderOptions, Sample, SyntheticOptions, SyntheticSample, TrainingSample } from './data';
 export * as training from './train';
 export { runTraining, train } from './train';
 export { loadTrainedModel } from './unet/model-files';

@@ -101,6 +101,37 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
     torch.dispose([image, label, ...samples.flatMap((s) => [s.image, s.label])]);
   });
 
+  test("options.channels gives every image the network's channels by unet predict's rule, so gray and colour files mix", () => {
+    fs.mkdirSync(path.join(folder, 'images'));
+    fs.mkdirSync(path.join(folder, 'labels'));
+    const { image, label } = syntheticCells(3, { height: 20, width: 24 });
+    writeGrayPng(path.join(folder, 'images', 'gray.png'), image.squeeze(0));
+    // The same gray values in all three channels of an RGB PNG.
+    const gray = readImagePng(path.join(folder, 'images', 'gray.png'));
+    const rgb = new PNG({ width: 24, height: 20 });
+    for (const [k, value] of (gray.toTypedArray() as Float32Array).entries())
+      rgb.data.fill(Math.round(value * 255), 4 * k, 4 * k + 3).fill(255, 4 * k + 3, 4 * k + 4);
+    fs.writeFileSync(path.join(folder, 'images', 'rgb.png'), PNG.sync.write(rgb));
+    for (const name of ['gray', 'rgb']) writeLabelPng(path.join(folder, 'labels', `${name}.png`), label);
+    expect(() => loadFolder(folder)).toThrow(/images mix gray and colour/);
+    const samples = loadFolder(folder, 'zscore', { channels: 1 });
+    expect(samples.map((s) => [s.name, s.image.shape])).toEqual([
+      ['gray', [1, 20, 24]],
+      ['rgb', [1, 20, 24]],
+    ]);
+    expect(samples[1]!.image.equal(samples[0]!.image)).toBe(true);
+    const three = loadFolder(folder, 'zscore', { channels: 3 });
+    expect(three.map((s) => s.image.shape)).toEqual([
+      [3, 20, 24],
+      [3, 20, 24],
+    ]);
+    expect(() => loadFolder(folder, 'zscore', { channels: 2 })).toThrow(DatasetError);
+    expect(() => loadFolder(folder, 'zscore', { channels: 2 })).toThrow(/gray.png: the model takes 2 channel\(s\), the image has 1/);
+    expect(() => loadFolder(folder, 'zscore', { channels: 0 })).toThrow(/loadFolder\(\): .*options.channels.* positive integer/);
+    expect(() => loadFolder(folder, 'zscore', { chanels: 1 } as never)).toThrow(/chanels/);
+    torch.dispose([image, label, gray, ...[...samples, ...three].flatMap((s) => [s.image, s.label])]);
+  });
+
   test('unmatched names, sizes and missing folders are DatasetErrors naming the files', () => {
     expect(() => loadFolder(folder)).toThrow(DatasetError);
     fs.mkdirSync(path.join(folder, 'images'));

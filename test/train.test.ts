@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
+import { readImagePng, readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng, writePicturePng } from '../lib';
 import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict/instances';
 import { loadTrainedModel, readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
@@ -973,15 +973,34 @@ describe('unet train, predict and eval', () => {
       before.model.dispose();
       after.model.dispose();
     }
+    // The same images stored as RGB are read with the network's one channel, as unet predict reads them.
+    const colour = path.join(folder, 'colour');
+    fs.cpSync(path.join(folder, 'data', 'labels'), path.join(colour, 'labels'), { recursive: true });
+    fs.mkdirSync(path.join(colour, 'images'));
+    for (const file of fs.readdirSync(path.join(folder, 'data', 'images')))
+      torch.tidy(() => {
+        const gray = readImagePng(path.join(folder, 'data', 'images', file))
+          .mul(255)
+          .round()
+          .to('uint8');
+        const [, height, width] = gray.shape as [number, number, number];
+        const rgb = gray.expand([3, height, width]).permute([1, 2, 0]).contiguous().toTypedArray() as Uint8Array;
+        writePicturePng(path.join(colour, 'images', file), { height, width, rgb });
+      });
+    const fromColour = spawnSync(
+      process.execPath,
+      [cli, 'train', ...data, '--data', colour, '--out', path.join(folder, 'from-colour'), '--init', first, '--steps', '1'],
+      { encoding: 'utf8' },
+    );
+    expect({ status: fromColour.status, stderr: fromColour.status === 0 ? '' : fromColour.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(readModelDescription(path.join(folder, 'from-colour', 'model.json')).options.inChannels).toBe(1);
     const refused = (...args: string[]) =>
       spawnSync(process.execPath, [cli, 'train', ...data, '--out', tuned, '--overwrite', ...args], { encoding: 'utf8' });
     const borders = refused('--init', first, '--target', 'borders');
     expect(borders.status).toBe(1);
-    expect(borders.stderr).toContain(
-      `--init ${first}: its network takes 1 channel(s) and gives 2 classes; the data have 1 channel(s) and the targets need 3 classes`,
-    );
+    expect(borders.stderr).toContain(`--init ${first}: its network gives 2 classes, the targets need 3 (--target, --labels, --classes)`);
     // A shipped model by its name: the nuclei model has a border class.
-    expect(refused('--init', 'nuclei').stderr).toContain('--init nuclei: its network takes 1 channel(s) and gives 3 classes');
+    expect(refused('--init', 'nuclei').stderr).toContain('--init nuclei: its network gives 3 classes, the targets need 2');
     expect(refused('--init', path.join(folder, 'nowhere')).stderr).toMatch(/--init \S*nowhere: \S*nowhere: no such model folder or file/);
     const both = refused('--init', first, '--preset', 'compact');
     expect(both.status).toBe(2);

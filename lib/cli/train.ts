@@ -11,7 +11,7 @@ import { manualSeed } from '../runtime';
 import { RunFolder } from '../train/run-folder';
 import { runTraining, type TrainEvent, type TrainOptions, type TrainResult } from '../train/trainer';
 import type { UNet } from '../unet/model';
-import { folderWeights, loadTrainedModel, readModelDescription, type TrainedModel } from '../unet/model-files';
+import { folderWeights, loadTrainedModel, modelDescriptionAt, readModelDescription } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
 import { basePostprocess } from '../raster/postprocess';
 import { createUNet } from '../unet/presets';
@@ -22,12 +22,25 @@ import { LAUNCH_FLAGS, launchPlan, launchRanks } from './launch';
 import { progressPrinter } from './progress';
 import { describeRequest, OPTION_FLAGS, TRAINING_FLAGS, trainingRequest, type TrainingRequest } from './training-flags';
 
-/** Reads a data folder as a request says (normalisation, label kind, targets). */
+/** `load` of the model `--init` names (a location or a shipped name), its errors naming the flag. */
+function fromInit<T>(init: string, load: (location: string) => T): T {
+  try {
+    return load(resolveModel(init));
+  } catch (error) {
+    throw new Error(`--init ${init}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Reads a data folder as a request says (normalisation, label kind, targets); with `--init`, each
+ * image given the channels of that network, as `unet predict` gives them.
+ */
 export function loadTrainingSamples(folder: string, request: TrainingRequest): TrainingSample[] {
   const kind = request.labels;
   const classes = kind === 'classes' ? request.classes : classesFor('instances', request.targets);
+  const fit = request.init === null ? {} : { channels: fromInit(request.init, modelDescriptionAt).options.inChannels };
   try {
-    return prepareSamples(loadFolder(folder, request.normalisation), kind, classes, request.targets);
+    return prepareSamples(loadFolder(folder, request.normalisation, fit), kind, classes, request.targets);
   } catch (error) {
     throw withFlags(error, OPTION_FLAGS);
   }
@@ -35,25 +48,17 @@ export function loadTrainingSamples(folder: string, request: TrainingRequest): T
 
 /**
  * The network a run starts from: a fresh one of the request's preset, or with `--init` a trained
- * model's (its options and weights), which must take the data's channels and give the classes the
- * targets need. `report`: say on stderr which weights it starts from, and where their normalisation
+ * model's (its options and weights), which must give the classes the targets need. `report`: say on stderr which weights it starts from, and where their normalisation
  * differs from the request's.
  */
 function initialNetwork(request: TrainingRequest, inChannels: number, classes: number, report: boolean): UNet {
   if (request.init === null) return createUNet(request.preset, { inChannels, classes });
-  let trained: TrainedModel;
-  try {
-    trained = loadTrainedModel(resolveModel(request.init));
-  } catch (error) {
-    throw new Error(`--init ${request.init}: ${(error as Error).message}`);
-  }
-  const { model, description, weights } = trained;
-  const { options } = model;
-  if (options.inChannels !== inChannels || options.classes !== classes) {
+  const { model, description, weights } = fromInit(request.init, loadTrainedModel);
+  // The data were read with its channels (loadTrainingSamples); the classes must fit the targets.
+  if (model.options.classes !== classes) {
     model.dispose();
     throw new Error(
-      `--init ${request.init}: its network takes ${options.inChannels} channel(s) and gives ${options.classes} classes; ` +
-        `the data have ${inChannels} channel(s) and the targets need ${classes} classes (--target, --labels, --classes)`,
+      `--init ${request.init}: its network gives ${model.options.classes} classes, the targets need ${classes} (--target, --labels, --classes)`,
     );
   }
   if (report) {

@@ -3,11 +3,15 @@
 import * as path from 'node:path';
 
 import { describe, pathArg } from '../arguments';
-import { arrayArg } from '../check';
+import { arrayArg, positiveIntegerArg } from '../check';
+import { checkOptions } from '../ops/options';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
 import { tidy } from '../memory';
-import { imageFilesByStem, isTiffFile, stemOf } from '../raster/files';
+import { ChannelsError, fitChannels } from '../raster/channels';
+import type { ImageRaster } from '../raster/image';
+import { decodeImages, imageFilesByStem, isTiffFile, stemOf } from '../raster/files';
+import { tensor } from '../creation';
 import type { Tensor } from '../tensor';
 import type { Sample } from './dataset';
 import { normaliseImage, type Normalisation } from './normalise';
@@ -46,12 +50,25 @@ export function listImages(folder: string): string[] {
   return [...imageFiles(folder).values()];
 }
 
+/** Options of `loadFolder`. */
+export interface LoadFolderOptions {
+  /**
+   * The channels every image is given, by `unet predict`'s rule (a colour image for one channel
+   * is its mean, or its first plane where all three are equal; a gray image for three is
+   * repeated), so that gray and colour files may mix; an image no rule fits is a DatasetError
+   * naming it. Without it, each image keeps its own channels, and a mix is refused.
+   */
+  channels?: number;
+}
+
 /**
  * Reads `root/images` and `root/labels` (names matched without their extensions). Images are
  * normalised per image (`zscore` unless `normalisation` says otherwise); a multi-page TIFF gives
  * samples `name#0`, `name#1`, …
  */
-export function loadFolder(root: string, normalisation: Normalisation = 'zscore'): Sample[] {
+export function loadFolder(root: string, normalisation: Normalisation = 'zscore', options: LoadFolderOptions = {}): Sample[] {
+  const { channels } = checkOptions('loadFolder', options, ['channels']);
+  if (channels !== undefined) positiveIntegerArg('loadFolder', 'options.channels', channels);
   const images = imageFiles(path.join(root, 'images'));
   const labels = imageFiles(path.join(root, 'labels'));
   if (images.size === 0) throw new DatasetError(`${path.join(root, 'images')}: no PNG or TIFF images`);
@@ -62,7 +79,7 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
     );
   const samples: Sample[] = [];
   for (const [stem, imageFile] of images) {
-    const pages = readImages(imageFile);
+    const pages = channels === undefined ? readImages(imageFile) : fittedImages(imageFile, channels);
     const labelPages = readLabels(labels.get(stem)!);
     if (pages.length !== labelPages.length)
       throw new DatasetError(`${imageFile} has ${pages.length} page(s) but its label ${labels.get(stem)} ${labelPages.length}`);
@@ -82,9 +99,23 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
       image.dispose();
     });
   }
-  const channels = new Set(samples.map((sample) => sample.image.shape[0]));
-  if (channels.size > 1) throw new DatasetError(`${root}: images mix gray and colour; convert them to one kind`);
+  const kinds = new Set(samples.map((sample) => sample.image.shape[0]));
+  if (kinds.size > 1) throw new DatasetError(`${root}: images mix gray and colour; convert them to one kind`);
   return samples;
+}
+
+/** The pages of an image file given `channels` by fitChannels, as tensors (C, H, W). */
+function fittedImages(file: string, channels: number): Tensor[] {
+  return decodeImages(file).map((page) => {
+    let fitted: ImageRaster;
+    try {
+      fitted = fitChannels(page, channels, file);
+    } catch (error) {
+      if (error instanceof ChannelsError) throw new DatasetError(error.message);
+      throw error;
+    }
+    return tensor(fitted.data).reshape([fitted.channels, fitted.height, fitted.width]);
+  });
 }
 
 /**

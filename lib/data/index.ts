@@ -2,6 +2,7 @@
 export { guessLabelKind, prepareSamples } from './dataset';
 export type { LabelKind, Sample, TrainingSample } from './dataset';
 export { DatasetError, listImages, loadFolder, readImages, readLabels, splitSamples } from './folder';
+export type { LoadFolderOptions } from './folder';
 export { cropMirrored, mirrorIndex } from './mirror';
 export { NORMALISATIONS, normaliseImage } from './normalise';
 export type { Normalisation } from './normalise';

@@ -172,6 +172,16 @@ export interface TrainedModel {
   description: ModelDescription;
 }
 
+function isFolder(location: string): boolean {
+  return fs.existsSync(location) && fs.statSync(location).isDirectory();
+}
+
+/** The description (`model.json`) of a model folder, or of the folder a weights file lies in. */
+export function modelDescriptionAt(location: string): ModelDescription {
+  pathArg('modelDescriptionAt', 'location', location);
+  return readModelDescription(path.join(isFolder(location) ? location : path.dirname(location), 'model.json'));
+}
+
 /**
  * The network of a model folder (its `model.json` and, in this order of preference,
  * `model.safetensors` (a shipped model), `best.safetensors`, `final.safetensors` or
@@ -181,10 +191,8 @@ export interface TrainedModel {
  */
 export function loadTrainedModel(location: string): TrainedModel {
   pathArg('loadTrainedModel', 'location', location);
-  const isFolder = fs.existsSync(location) && fs.statSync(location).isDirectory();
-  const folder = isFolder ? location : path.dirname(location);
-  const description = readModelDescription(path.join(folder, 'model.json'));
-  const weights = isFolder ? folderWeights(folder, description) : location;
+  const description = modelDescriptionAt(location);
+  const weights = isFolder(location) ? folderWeights(location, description) : location;
   if (weights === undefined || !fs.existsSync(weights)) throw new Error(`${location}: no weights (${FOLDER_WEIGHTS.join(', ')})`);
   const model = new UNet(description.options);
   // Loaded tensors (and a checkpoint's optimizer state) are copied into the model, then freed;
