@@ -11,6 +11,7 @@ import { readImagePng, syntheticCells, torch, weightMap, writeGrayPng, writeLabe
 import { guessLabelKind, trainingTargets } from '../lib/data/dataset';
 import { DatasetError, loadFolder, splitSamples } from '../lib/data/folder';
 import { readImageTiff, readLabelTiff, TiffError } from '../lib/io/tiff';
+import { writeGrayAsRgbPng } from './support/colour';
 import { runPython } from './support/python';
 
 let folder: string;
@@ -106,12 +107,7 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
     fs.mkdirSync(path.join(folder, 'labels'));
     const { image, label } = syntheticCells(3, { height: 20, width: 24 });
     writeGrayPng(path.join(folder, 'images', 'gray.png'), image.squeeze(0));
-    // The same gray values in all three channels of an RGB PNG.
-    const gray = readImagePng(path.join(folder, 'images', 'gray.png'));
-    const rgb = new PNG({ width: 24, height: 20 });
-    for (const [k, value] of (gray.toTypedArray() as Float32Array).entries())
-      rgb.data.fill(Math.round(value * 255), 4 * k, 4 * k + 3).fill(255, 4 * k + 3, 4 * k + 4);
-    fs.writeFileSync(path.join(folder, 'images', 'rgb.png'), PNG.sync.write(rgb));
+    writeGrayAsRgbPng(path.join(folder, 'images', 'gray.png'), path.join(folder, 'images', 'rgb.png'));
     for (const name of ['gray', 'rgb']) writeLabelPng(path.join(folder, 'labels', `${name}.png`), label);
     expect(() => loadFolder(folder)).toThrow(/images mix gray and colour/);
     const samples = loadFolder(folder, 'zscore', { channels: 1 });
@@ -129,7 +125,7 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
     expect(() => loadFolder(folder, 'zscore', { channels: 2 })).toThrow(/gray.png: the model takes 2 channel\(s\), the image has 1/);
     expect(() => loadFolder(folder, 'zscore', { channels: 0 })).toThrow(/loadFolder\(\): .*options.channels.* positive integer/);
     expect(() => loadFolder(folder, 'zscore', { chanels: 1 } as never)).toThrow(/chanels/);
-    torch.dispose([image, label, gray, ...[...samples, ...three].flatMap((s) => [s.image, s.label])]);
+    torch.dispose([image, label, ...[...samples, ...three].flatMap((s) => [s.image, s.label])]);
   });
 
   test('unmatched names, sizes and missing folders are DatasetErrors naming the files', () => {

@@ -23,6 +23,7 @@ import { NORMALISATIONS, normaliseRaster } from '../lib/raster/normalise';
 import { decodeImagePng, decodeLabelPng, writeLabelRasterPng } from '../lib/raster/png';
 import { encodeLabelPng } from '../web/png-encode';
 import { packageRoot } from '../lib/package-root';
+import { writeGrayAsRgbPng } from './support/colour';
 
 const SAMPLES = path.join(packageRoot, 'examples', 'dsb2018', 'test', 'images');
 
@@ -108,11 +109,8 @@ describe('the ONNX engine', () => {
       expect(fs.existsSync(path.join(viaOnnx, `${name}.overlay.png`))).toBe(true);
     }
     // A gray image stored as RGB is segmented as the gray image, as by the libtorch engine.
-    const gray = decodeImagePng(path.join(SAMPLES, `${names[0]}.png`));
-    const rgb = new PNG({ width: gray.width, height: gray.height });
-    for (const [k, value] of gray.data.entries()) rgb.data.fill(Math.round(value * 255), 4 * k, 4 * k + 3).fill(255, 4 * k + 3, 4 * k + 4);
     const coloured = path.join(folder, `${names[0]}.png`);
-    fs.writeFileSync(coloured, PNG.sync.write(rgb));
+    writeGrayAsRgbPng(path.join(SAMPLES, `${names[0]}.png`), coloured);
     expect(decodeImagePng(coloured).channels).toBe(3);
     const fromRgb = path.join(folder, 'from-rgb');
     expect((await quiet(['predict', '--engine', 'onnxruntime', '--model', onnx, '--out', fromRgb, coloured])).code).toBe(0);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { readImagePng, readLabelPng, syntheticCells, type Tensor, torch, unet, UNet, writePicturePng } from '../lib';
+import { readImagePng, readLabelPng, syntheticCells, type Tensor, torch, unet, UNet } from '../lib';
 import { main } from '../lib/cli/main';
 import { loadNpy } from '../lib/io/npy';
 import { packageRoot } from '../lib/package-root';
@@ -13,6 +13,7 @@ import { predictLogits, predictProbabilities, tileGeometry } from '../lib/predic
 import { cropMirrored, mirrorIndex } from '../lib/data/mirror';
 import { ChannelsError, fitChannels } from '../lib/raster/channels';
 import { saveModelDescription, defaultDescription } from '../lib/unet/model-files';
+import { writeGrayAsRgbPng } from './support/colour';
 import { runPython } from './support/python';
 
 function network(changes: Partial<unet.UNetOptions> = {}): UNet {
@@ -222,18 +223,9 @@ outputs["float32"] = predict(model, inputs["image"].numpy(), 60)`,
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((text) => errors.push(String(text)) > 0);
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      // The sample's gray values in all three channels of an RGB PNG.
       const coloured = path.join(folder, 'rgb', `${name}.png`);
       fs.mkdirSync(path.dirname(coloured));
-      torch.tidy(() => {
-        const gray = readImagePng(image).mul(255).round().to('uint8');
-        const [, height, width] = gray.shape as [number, number, number];
-        writePicturePng(coloured, {
-          height,
-          width,
-          rgb: gray.expand([3, height, width]).permute([1, 2, 0]).contiguous().toTypedArray() as Uint8Array,
-        });
-      });
+      writeGrayAsRgbPng(image, coloured);
       expect(readImagePng(coloured).shape[0]).toBe(3);
       for (const [input, out] of [
         [image, 'from-gray'],

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { readImagePng, readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng, writePicturePng } from '../lib';
+import { readLabelPng, syntheticCells, torch, unet, UNet, writeGrayPng, writeLabelPng } from '../lib';
 import { labelsFromProbabilities, type PostprocessOptions } from '../lib/predict/instances';
 import { loadTrainedModel, readModelDescription } from '../lib/unet/model-files';
 import { ValidationError } from '../lib/train/trainer';
@@ -27,6 +27,7 @@ import { TrainingBatches } from '../lib/train/step';
 import { sampleTiles } from '../lib/train/tiles';
 import { TRAINING_DEFAULTS } from '../lib/train/options';
 import { SeededRandom } from '../lib/augment/random';
+import { writeGrayAsRgbPng } from './support/colour';
 
 const cli = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 
@@ -978,15 +979,7 @@ describe('unet train, predict and eval', () => {
     fs.cpSync(path.join(folder, 'data', 'labels'), path.join(colour, 'labels'), { recursive: true });
     fs.mkdirSync(path.join(colour, 'images'));
     for (const file of fs.readdirSync(path.join(folder, 'data', 'images')))
-      torch.tidy(() => {
-        const gray = readImagePng(path.join(folder, 'data', 'images', file))
-          .mul(255)
-          .round()
-          .to('uint8');
-        const [, height, width] = gray.shape as [number, number, number];
-        const rgb = gray.expand([3, height, width]).permute([1, 2, 0]).contiguous().toTypedArray() as Uint8Array;
-        writePicturePng(path.join(colour, 'images', file), { height, width, rgb });
-      });
+      writeGrayAsRgbPng(path.join(folder, 'data', 'images', file), path.join(colour, 'images', file));
     const fromColour = spawnSync(
       process.execPath,
       [cli, 'train', ...data, '--data', colour, '--out', path.join(folder, 'from-colour'), '--init', first, '--steps', '1'],
