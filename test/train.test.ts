@@ -369,6 +369,46 @@ describe('validation never loses steps; bad combinations fail before the first s
     release(data);
   }, 120_000);
 
+  test('validateStart scores the network before the first step, and keeps it as the best model when training only makes it worse', async () => {
+    torch.setNumThreads(1);
+    const data = samples(3);
+    const model = tinyNetwork();
+    const options = { ...tinyRun(model, data, 40, 40), validation: data.slice(2), lr: 3e-3, augment: false as const, calibrate: false };
+    await runTraining({ ...options, outDir: path.join(folder, 'pretrained') });
+    const start = new Map([...model.namedParameters()].map(([name, value]) => [name, value.clone()]));
+    // Adam at a learning rate of 1: two steps wreck what the first run learnt.
+    const events: string[] = [];
+    const tuned = await runTraining({
+      ...options,
+      steps: 2,
+      stepsPerEpoch: 1,
+      lr: 1,
+      validateStart: true,
+      outDir: path.join(folder, 'tuned'),
+      onEvent: (event) => event.type === 'epoch' && events.push(`${event.epoch}@${event.step}`),
+    });
+    expect(events).toEqual(['0@0', '1@1', '2@2']);
+    const [first, ...later] = tuned.history.map((entry) => entry.validation!.score);
+    expect(later.every((score) => score < first!)).toBe(true);
+    const best = loadTrainedModel(path.join(folder, 'tuned'));
+    try {
+      expect(path.basename(best.weights)).toBe('best.safetensors');
+      for (const [name, value] of best.model.namedParameters()) expect([name, value.equal(start.get(name)!)]).toEqual([name, true]);
+    } finally {
+      best.model.dispose();
+      torch.dispose([...start.values()]);
+      release(data);
+    }
+    const lines = fs
+      .readFileSync(path.join(folder, 'tuned', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ epoch: 0, step: 0 });
+    await expect(runTraining({ ...options, validateStart: 'yes' as never })).rejects.toThrow(
+      "train(): option 'validateStart' must be a boolean",
+    );
+  }, 120_000);
+
   test('a resumed run may change its calibration grid, which model.json then records, but no setting of its steps', async () => {
     torch.setNumThreads(1);
     const data = samples(3, 64);
@@ -958,6 +998,8 @@ describe('unet train, predict and eval', () => {
     expect(result.status).toBe(0);
     expect(result.stderr).toContain(`training from ${first} on 2 image(s)`);
     expect(result.stderr).toContain(`starting from ${path.join(first, 'final.safetensors')}`);
+    // The network as it starts is validated, a candidate for the best model.
+    expect(result.stderr).toMatch(/epoch 0 \(step 0\): validation IoU/);
     const [before, after] = [loadTrainedModel(first), loadTrainedModel(tuned)];
     try {
       expect(after.model.options).toEqual(before.model.options);

@@ -106,6 +106,8 @@ export async function trainRun(
     train,
     validation,
     postprocess,
+    // A fine-tuned network as it starts is a candidate for the best model.
+    validateStart: request.init !== null,
     outDir: out,
     resume: extra.resume ?? false,
     signal: controller.signal,

@@ -124,6 +124,12 @@ export interface TrainOptions {
    */
   calibrate?: boolean;
   /**
+   * Validate the network before the first step too (epoch 0, step 0; default false), so that a
+   * network trained before (fine-tuning) is a candidate for the best model as it starts: training
+   * that only makes it worse keeps it. Not on a resumed run, whose history has its start.
+   */
+  validateStart?: boolean;
+  /**
    * The settings calibration chooses among (default {@link CALIBRATION_GRID}); one setting in
    * each list fixes the post-processing, which calibration then only scores. Unlike the other
    * settings, it may change when a run resumes: it is used after the last step only.
@@ -282,6 +288,7 @@ const TRAIN_OPTION_NAMES = Object.keys({
   selectBy: true,
   keep: true,
   calibrate: true,
+  validateStart: true,
   calibrationGrid: true,
   tta: true,
   backgroundWeight: true,
@@ -379,6 +386,8 @@ export function settingsOf(options: TrainOptions): Settings {
     throw new RangeError(`train(): option 'minutes' must be > 0, got ${String(options.minutes)}`);
   if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
     throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
+  if (options.validateStart !== undefined && typeof options.validateStart !== 'boolean')
+    throw new TypeError(`train(): option 'validateStart' must be a boolean, got ${JSON.stringify(options.validateStart)}`);
   if (options.cudaGraphs !== undefined && typeof options.cudaGraphs !== 'boolean')
     throw new TypeError(`train(): option 'cudaGraphs' must be a boolean, got ${JSON.stringify(options.cudaGraphs)}`);
   const imageSampling = oneOf('train', 'imageSampling', options.imageSampling ?? TRAINING_DEFAULTS.imageSampling, IMAGE_SAMPLINGS);

@@ -159,9 +159,16 @@ export async function* train(options: TrainOptions): AsyncGenerator<TrainEvent, 
   const graphed = options.cudaGraphs ? new GraphedGradients(stepContext, optimizer, firstStep) : null;
   const deadline = options.minutes === undefined ? Infinity : start + options.minutes * 60_000;
   let timeUp = false;
-  model.train();
   let stopping = false;
   try {
+    if (options.validateStart && !resumed && validation.length > 0) {
+      const scores = await validateAt(0);
+      history.push({ epoch: 0, step: 0, validation: scores });
+      folder?.appendMetrics({ epoch: 0, step: 0, validation: scores });
+      if (settings.keep === 'best') folder?.saveWeights('best', model);
+      yield emit({ type: 'epoch', epoch: 0, step: 0, validation: scores });
+    }
+    model.train();
     while (step < settings.steps && !timeUp) {
       // Across ranks, a stop is agreed after a step (below), so that every rank stops at the same one.
       if (wrapped === null && options.signal?.aborted) stopping = true;
