@@ -466,5 +466,9 @@ describe('the rendezvous', () => {
     expect(() => new nn.parallel.DistributedDataParallel(new nn.Linear(1, 1))).toThrow(
       /DistributedDataParallel\(\): the default process group is not initialised/,
     );
+    // What is wrapped is checked first, and named as every module argument is.
+    expect(() => new nn.parallel.DistributedDataParallel({ forward: () => null } as never)).toThrow(
+      "DistributedDataParallel(): argument 'module' must be a Module, got an object",
+    );
   });
 });

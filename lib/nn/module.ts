@@ -280,3 +280,13 @@ export function clearGrad(parameter: Tensor, setToNone: boolean): void {
   noGrad(() => grad.zero_());
   grad.dispose();
 }
+
+/**
+ * `value` when it is a Module, else a TypeError naming `fn`'s argument `name` (for what must be a
+ * module: a container's entries, the module DistributedDataParallel wraps; registerModule also
+ * takes null, for optional submodules).
+ */
+export function moduleArg(fn: string, name: string, value: unknown): Module {
+  if (!(value instanceof Module)) throw new TypeError(`${fn}(): argument '${name}' must be a Module, got ${describe(value)}`);
+  return value;
+}

@@ -6,7 +6,7 @@ import { type ProcessGroup, processGroupOf } from '../distributed';
 import { native } from '../native';
 import { checkOptions } from '../ops/options';
 import { Tensor } from '../tensor';
-import { Module } from './module';
+import { Module, moduleArg } from './module';
 
 /** Options of `DistributedDataParallel`, as PyTorch names them. */
 export interface DistributedDataParallelOptions {
@@ -58,7 +58,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     super();
     const fn = 'DistributedDataParallel';
     options = checkOptions(fn, options, ['processGroup', 'bucketCapMb', 'broadcastBuffers', 'findUnusedParameters']);
-    if (!(module instanceof Module)) throw new TypeError(`${fn}(): argument 'module' must be an nn.Module, got ${String(module)}`);
+    moduleArg(fn, 'module', module);
     const group = processGroupOf(fn, options.processGroup);
     const bucketCapMb = options.bucketCapMb ?? 25;
     if (typeof bucketCapMb !== 'number' || !(bucketCapMb > 0)) {

@@ -1,14 +1,7 @@
 // Containers: Sequential, ModuleList and ModuleDict, named '0', '1', … or by key as in PyTorch.
 import type { Tensor } from '../../tensor';
-import { Module } from '../module';
-import { describe } from '../../arguments';
+import { Module, moduleArg } from '../module';
 import { iterableArg, objectArg } from '../../check';
-
-// A container's modules must be modules (Module.registerModule also takes null, for optional submodules).
-function moduleArg(fn: string, name: string, value: unknown): Module {
-  if (!(value instanceof Module)) throw new TypeError(`${fn}(): argument '${name}' must be a Module, got ${describe(value)}`);
-  return value;
-}
 
 /** Runs its modules in order, each on the previous one's output. */
 export class Sequential extends Module {
