@@ -83,12 +83,6 @@ function labelView(input: LabelImage, name: string): Tensor {
   return labels.to({ device: 'cpu', dtype: 'int32' });
 }
 
-/** The labels as a 2-d int32 CPU tensor (a copy), checking what they are. */
-export function labelTensor(input: LabelImage, name = 'labels'): Tensor {
-  if (typeof name !== 'string') throw new TypeError(`labelTensor(): argument 'name' must be a string, got ${describe(name)}`);
-  return tidy(() => labelView(input, name).clone());
-}
-
 /** Cell pixels that touch (8-neighbourhood) a cell with a smaller id become background: one-pixel gaps. */
 export function insertGaps(labels: Tensor): Tensor {
   tensorArg('insertGaps', 'labels', labels);
