@@ -14,9 +14,10 @@ import { randint, randn } from '../creation';
 import { runReference } from '../reference';
 import { getNumThreads, manualSeed } from '../runtime';
 import type { Tensor } from '../tensor';
-import { PRESETS, type PresetName, createUNet } from '../unet/presets';
-import { choiceOption, integerOption, numberOption } from './args';
+import { PRESETS, createUNet } from '../unet/presets';
+import { integerOption, numberOption } from './args';
 import { defineCommand } from './command';
+import { DEFAULT_PRESET, PRESET_FLAG, presetOption } from './training-flags';
 
 /** The largest difference between two tensors, absolute and relative to the reference's largest magnitude. */
 function difference(ours: Tensor, theirs: Tensor): { abs: number; rel: number } {
@@ -36,7 +37,7 @@ export const compareCommand = defineCommand({
   name: 'compare',
   synopsis: '[options]',
   flags: {
-    preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
+    preset: PRESET_FLAG,
     size: {
       type: 'string',
       placeholder: 'S',
@@ -53,7 +54,7 @@ export const compareCommand = defineCommand({
 });
 
 function compare(values: { preset?: string; size?: string; steps?: string; lr?: string; momentum?: string; seed?: string }): number {
-  const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? 'compact';
+  const preset = presetOption(values.preset) ?? DEFAULT_PRESET;
   const steps = integerOption('steps', values.steps) ?? 20;
   const lr = numberOption('lr', values.lr) ?? 0.01;
   const momentum = numberOption('momentum', values.momentum) ?? 0.99;

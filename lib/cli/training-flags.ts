@@ -13,11 +13,26 @@ import { PRESETS, type PresetName } from '../unet/presets';
 import { PRETRAINED } from '../unet/shipped-models';
 import { WEIGHT_MAP_PRESETS } from '../weightmap/presets';
 import { choiceOption, integerOption, numberOption, pairOption } from './args';
-import { COMMON_FLAGS, type FlagValues, type Flags, UsageError } from './command';
+import { COMMON_FLAGS, type FlagSpec, type FlagValues, type Flags, UsageError } from './command';
 
 const { ronneberger2015: PAPER, falk2019: FALK } = WEIGHT_MAP_PRESETS;
 /** The steps `unet train` makes when neither --steps nor a recipe's --minutes says. */
 const DEFAULT_STEPS = 2000;
+
+/** The network preset of the command line when --preset is not given: one a CPU trains. */
+export const DEFAULT_PRESET: PresetName = 'compact';
+
+/** --preset, as `unet train`, `unet accuracy` and `unet compare` take it. */
+export const PRESET_FLAG = {
+  type: 'string',
+  placeholder: 'NAME',
+  help: `${Object.keys(PRESETS).join(' | ')} (default ${DEFAULT_PRESET})`,
+} as const satisfies FlagSpec;
+
+/** The preset --preset names (checked), or undefined when it is not given. */
+export function presetOption(value: string | undefined): PresetName | undefined {
+  return choiceOption('preset', value, Object.keys(PRESETS) as PresetName[]);
+}
 
 /** The shared training flags, with their usage. */
 export const TRAINING_FLAGS = {
@@ -27,7 +42,7 @@ export const TRAINING_FLAGS = {
     help: `start from a recipe: ${Object.keys(RECIPES).join(' | ')} (flags below override it)`,
   },
   labels: { type: 'string', placeholder: 'KIND', help: `auto (default) | ${LABEL_KINDS.join(' | ')}` },
-  preset: { type: 'string', placeholder: 'NAME', help: `${Object.keys(PRESETS).join(' | ')} (default compact)` },
+  preset: PRESET_FLAG,
   init: {
     type: 'string',
     placeholder: 'MODEL',
@@ -206,7 +221,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   }
   if (values.init !== undefined && values.preset !== undefined)
     throw new UsageError("--init and --preset contradict each other: the network is --init's model's");
-  const preset = choiceOption('preset', values.preset, Object.keys(PRESETS) as PresetName[]) ?? base.preset ?? 'compact';
+  const preset = presetOption(values.preset) ?? base.preset ?? DEFAULT_PRESET;
   const labels = choiceOption('labels', values.labels, ['auto', ...LABEL_KINDS] as const) ?? base.labels ?? 'auto';
   const targets: TargetOptions = { ...base.targets };
   const target = choiceOption('target', values.target, TARGET_KINDS);
