@@ -110,7 +110,10 @@ tifffile.imwrite(${JSON.stringify(path.join(folder, 'labels', 'volume.tiff'))}, 
     writeGrayAsRgbPng(path.join(folder, 'images', 'gray.png'), path.join(folder, 'images', 'rgb.png'));
     for (const name of ['gray', 'rgb']) writeLabelPng(path.join(folder, 'labels', `${name}.png`), label);
     expect(() => loadFolder(folder)).toThrow(/images mix gray and colour/);
+    // Each sample's image and label stay; nothing else of the reading does.
+    const live = torch.memory().liveTensors;
     const samples = loadFolder(folder, 'zscore', { channels: 1 });
+    expect(torch.memory().liveTensors).toBe(live + 4);
     expect(samples.map((s) => [s.name, s.image.shape])).toEqual([
       ['gray', [1, 20, 24]],
       ['rgb', [1, 20, 24]],

@@ -114,7 +114,8 @@ function fittedImages(file: string, channels: number): Tensor[] {
       if (error instanceof ChannelsError) throw new DatasetError(error.message);
       throw error;
     }
-    return tensor(fitted.data).reshape([fitted.channels, fitted.height, fitted.width]);
+    const { data, height, width } = fitted;
+    return tidy(() => tensor(data).reshape([fitted.channels, height, width]));
   });
 }
 
