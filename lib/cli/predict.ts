@@ -54,8 +54,9 @@ NAME.probabilities.npy (float32 C × H × W) and NAME.overlay.png for each image
 for a one-channel model is predicted from the mean of its three channels (its first, where all
 three are equal: a gray image stored as colour); a gray image for a three-channel model from its
 channel three times. A file that cannot be read (not an image, over --max-pixels, or of channels
-the model cannot take) is reported and skipped; the exit status is then 1. Across ranks (--nproc-per-node, or torchrun) image k goes to rank k mod N; the outputs are
-those of one process.`,
+the model cannot take) is reported and skipped; the exit status is then 1. Across ranks
+(--nproc-per-node, or torchrun) image k goes to rank k mod N; the outputs are those of one
+process.`,
   run(values, positionals) {
     const plan = launchPlan(values);
     if (plan) return launchRanks(plan, process.argv.slice(1));

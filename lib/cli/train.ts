@@ -48,8 +48,8 @@ export function loadTrainingSamples(folder: string, request: TrainingRequest): T
 
 /**
  * The network a run starts from: a fresh one of the request's preset, or with `--init` a trained
- * model's (its options and weights), which must give the classes the targets need. `report`: say on stderr which weights it starts from, and where their normalisation
- * differs from the request's.
+ * model's (its options and weights), which must give the classes the targets need. `report`: say
+ * on stderr which weights it starts from, and where their normalisation differs from the request's.
  */
 function initialNetwork(request: TrainingRequest, inChannels: number, classes: number, report: boolean): UNet {
   if (request.init === null) return createUNet(request.preset, { inChannels, classes });
