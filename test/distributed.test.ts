@@ -42,6 +42,15 @@ const nodeRank = (scenario: string, rank: number, port: number, ...rest: string[
 const pythonRank = (scenario: string, rank: number, port: number, ...rest: string[]) =>
   runRank(referencePython(), ['-m', 'reference.distributed_rank', scenario, String(rank), String(port), ...rest]);
 
+/** How a rank ended, with what it said when it failed: `{ code: 0, signal: null, stderr: '' }` when it did not. */
+const ending = (result: { code: number | null; signal: string | null; output: Record<string, unknown>; stderr: string }) => ({
+  code: result.code,
+  signal: result.signal,
+  error: result.output.error,
+  stderr: result.code === 0 ? '' : result.stderr.slice(-4000),
+});
+const CLEAN_EXIT = { code: 0, signal: null, stderr: '' };
+
 /** The collectives of dist-rank.js, as computed by hand for ranks 0 and 1. */
 function expectedCollectives(rank: number) {
   return {
@@ -91,7 +100,7 @@ describe('torch.distributed over Gloo', () => {
     const mixed = await Promise.all([nodeRank('ddp', 0, mixedPort, files[0]!), pythonRank('ddp', 1, mixedPort, files[1]!)]);
     const alonePort = await freePort();
     const alone = await Promise.all([nodeRank('ddp', 0, alonePort, files[2]!), nodeRank('ddp', 1, alonePort, files[3]!)]);
-    for (const result of [...mixed, ...alone]) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    for (const result of [...mixed, ...alone]) expect(ending(result)).toEqual(CLEAN_EXIT);
     // Each rank's own losses are equal whoever its peer is; every replica ends with the same weights.
     expect(mixed[0]!.output.losses).toEqual(alone[0]!.output.losses);
     expect(mixed[1]!.output.losses).toEqual(alone[1]!.output.losses);
@@ -105,7 +114,7 @@ describe('torch.distributed over Gloo', () => {
     const port = await freePort();
     const files = [0, 1].map((rank) => path.join(folder, `ddp${rank}.safetensors`));
     const ranks = await Promise.all([nodeRank('ddp', 0, port, files[0]!), nodeRank('ddp', 1, port, files[1]!)]);
-    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    for (const result of ranks) expect(ending(result)).toEqual(CLEAN_EXIT);
     const alone = oneProcessDdp({ torch, nn, optim }, 2);
     const rankLosses = ranks.map((result) => result.output.losses as number[]);
     expect(ddpDifference(loadSafetensors, rankLosses, files, alone)).toBeLessThan(1e-6);
@@ -163,7 +172,7 @@ describe('torch.distributed over NCCL', () => {
     const port = await freePort();
     const files = Array.from({ length: gpus }, (_, rank) => path.join(folder, `nccl-ddp${rank}.safetensors`));
     const ranks = await Promise.all(files.map((file, rank) => ncclRank('ddp', rank, port, file)));
-    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    for (const result of ranks) expect(ending(result)).toEqual(CLEAN_EXIT);
     const alone = oneProcessDdp({ torch, nn, optim }, gpus, 'cuda:0');
     const rankLosses = ranks.map((result) => result.output.losses as number[]);
     expect(ddpDifference(loadSafetensors, rankLosses, files, alone)).toBeLessThan(1e-5);
@@ -193,7 +202,7 @@ describe('SyncBatchNorm', () => {
     const port = await freePort();
     const files = [0, 1].map((rank) => path.join(folder, `syncbn${rank}.safetensors`));
     const ranks = await Promise.all([nodeRank('syncbn', 0, port, files[0]!), nodeRank('syncbn', 1, port, files[1]!)]);
-    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    for (const result of ranks) expect(ending(result)).toEqual(CLEAN_EXIT);
     const [a, b] = files.map((file) => loadSafetensors(file).tensors);
     // One process, the whole batch, plain BatchNorm2d.
     torch.manualSeed(3);
@@ -228,7 +237,7 @@ describe('train() across ranks', () => {
     const port = await freePort();
     const extra = [out, String(steps), ...(resume ? ['resume'] : [])];
     const ranks = await Promise.all([nodeRank('train', 0, port, ...extra), nodeRank('train', 1, port, ...extra)]);
-    for (const result of ranks) expect({ code: result.code, error: result.output.error }).toEqual({ code: 0 });
+    for (const result of ranks) expect(ending(result)).toEqual(CLEAN_EXIT);
     return ranks.map((result) => result.output as { step: number; losses: number[]; validationLosses: number[] });
   };
   const finalWeights = (run: string) => loadSafetensors(path.join(run, 'final.safetensors')).tensors;

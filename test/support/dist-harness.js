@@ -21,8 +21,9 @@ function freePort() {
 }
 
 /**
- * @typedef {{ code: number | null, output: Record<string, unknown>, stderr: string }} RankResult
- * A rank's exit code, the last JSON line it printed (`{}` if none) and its standard error.
+ * @typedef {{ code: number | null, signal: NodeJS.Signals | null, output: Record<string, unknown>, stderr: string }} RankResult
+ * A rank's exit code (null when a signal ended it, named by `signal`), the last JSON line it
+ * printed (`{}` if none) and its standard error.
  */
 
 /**
@@ -38,14 +39,14 @@ function runRank(command, args, env = process.env, timeoutMs = 90_000) {
     child.stdout.on('data', (chunk) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = stdout
         .trim()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .pop();
-      resolve({ code, output: line === undefined ? {} : JSON.parse(line), stderr });
+      resolve({ code, signal, output: line === undefined ? {} : JSON.parse(line), stderr });
     });
   });
 }
