@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ImageTooLargeError } from '../io/limits';
-import { ChannelsError } from '../raster/channels';
-import { listImageFiles, stemOf } from '../raster/files';
+import { ChannelsError, fitChannels } from '../raster/channels';
+import { decodeImages, listImageFiles, stemOf } from '../raster/files';
+import type { ImageRaster } from '../raster/image';
 import type { PredictionFiles } from '../raster/outputs';
 import { PngError } from '../raster/png';
 import { TiffError } from '../raster/tiff';
@@ -39,6 +40,14 @@ export function inputFiles(positionals: string[]): string[] {
 export function ttaFlag(values: PredictValues): boolean | undefined {
   if (values.tta && values['no-tta']) throw new UsageError('--tta and --no-tta contradict each other');
   return values['no-tta'] ? false : values.tta;
+}
+
+/**
+ * What both engines read: every page of an image file, given a model's input `channels` by
+ * fitChannels (a page it cannot fit is a ChannelsError, which `unreadable` reports and skips).
+ */
+export function pagesFor(channels: number): (file: string) => ImageRaster[] {
+  return (file) => decodeImages(file).map((page) => fitChannels(page, channels, file));
 }
 
 /** Whether an error is a file the readers refuse, or whose channels the model cannot take (reported and skipped, not fatal). */

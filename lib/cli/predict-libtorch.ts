@@ -2,14 +2,12 @@
 import * as fs from 'node:fs';
 
 import '../methods';
-import { tensor } from '../creation';
 import { normaliseImage } from '../data/normalise';
+import { imageTensor } from '../io/image-tensor';
 import { tidy } from '../memory';
 import { writePrediction } from '../predict/outputs';
 import { predictProbabilities } from '../predict/overlap-tile';
 import { PRECISIONS } from '../predict/precision';
-import { fitChannels } from '../raster/channels';
-import { decodeImages } from '../raster/files';
 import type { ImageRaster } from '../raster/image';
 import { loadTrainedModel } from '../unet/model-files';
 import { resolveModel } from '../unet/shipped-models';
@@ -17,7 +15,7 @@ import { localDevice } from '../distributed';
 import { choiceOption, integerOption } from './args';
 import { applyCommonFlags } from './common-flags';
 import { rankShare } from './launch';
-import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
+import { inputFiles, pagesFor, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
 /** `unet predict` on libtorch: the model's options, weights and description from its folder or file. */
 export function predictFiles(values: PredictValues & { threads?: string; 'max-pixels'?: string }, positionals: string[]): Promise<number> {
@@ -35,11 +33,10 @@ export function predictFiles(values: PredictValues & { threads?: string; 'max-pi
   );
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
-  const read = (file: string): ImageRaster[] => decodeImages(file).map((page) => fitChannels(page, model.options.inChannels, file));
-  return predictPages(files, read, (page: ImageRaster, name) =>
+  return predictPages(files, pagesFor(model.options.inChannels), (page: ImageRaster, name) =>
     tidy(() => {
-      const { channels, height, width, data } = page;
-      const image = normaliseImage(tensor(data).reshape([channels, height, width]), description.normalisation);
+      const { height, width } = page;
+      const image = normaliseImage(imageTensor(page), description.normalisation);
       const probabilities = predictProbabilities(model, image, { tileSize, batchSize, tta, exact: values.exact, device, precision });
       const written = writePrediction(values.out!, name, image, probabilities, description.postprocess);
       return { written, width, height };

@@ -4,8 +4,6 @@
 import * as fs from 'node:fs';
 
 import { loadOnnxSegmenter } from '../engine/node';
-import { fitChannels } from '../raster/channels';
-import { decodeImages } from '../raster/files';
 import type { ImageRaster } from '../raster/image';
 import { writePredictionFiles } from '../raster/outputs';
 import { PRECISIONS } from '../predict/precision';
@@ -13,7 +11,7 @@ import { PRETRAINED } from '../unet/shipped-models';
 import { applyMaxPixelsFlag, choiceOption, integerOption, threadsOption } from './args';
 import { COMMON_FLAGS, defineCommand, UsageError } from './command';
 import { LAUNCH_FLAGS, launchPlan, launchRanks, rankShare } from './launch';
-import { inputFiles, type PredictValues, predictPages, ttaFlag } from './predict-files';
+import { inputFiles, pagesFor, type PredictValues, predictPages, ttaFlag } from './predict-files';
 
 /** `unet predict` */
 export const predictCommand = defineCommand({
@@ -91,8 +89,7 @@ async function predictFilesOnnx(
   const tileSize = integerOption('tile', values.tile);
   const batchSize = integerOption('batch', values.batch);
   try {
-    const read = (file: string): ImageRaster[] => decodeImages(file).map((page) => fitChannels(page, model.options.inChannels, file));
-    return await predictPages(files, read, async (page: ImageRaster, name) => {
+    return await predictPages(files, pagesFor(model.options.inChannels), async (page: ImageRaster, name) => {
       const segmentation = await segmenter.segment(page, { tileSize, batchSize, tta });
       return {
         written: writePredictionFiles(values.out!, name, segmentation, model.postprocess),

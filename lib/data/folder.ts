@@ -7,11 +7,11 @@ import { arrayArg, positiveIntegerArg } from '../check';
 import { checkOptions } from '../ops/options';
 import { readImagePng, readLabelPng } from '../io/png';
 import { readImageTiff, readLabelTiff } from '../io/tiff';
+import { imageTensor } from '../io/image-tensor';
 import { tidy } from '../memory';
 import { ChannelsError, fitChannels } from '../raster/channels';
 import type { ImageRaster } from '../raster/image';
 import { decodeImages, imageFilesByStem, isTiffFile, stemOf } from '../raster/files';
-import { tensor } from '../creation';
 import type { Tensor } from '../tensor';
 import type { Sample } from './dataset';
 import { normaliseImage, type Normalisation } from './normalise';
@@ -79,7 +79,7 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
     );
   const samples: Sample[] = [];
   for (const [stem, imageFile] of images) {
-    const pages = channels === undefined ? readImages(imageFile) : fittedImages(imageFile, channels);
+    const pages = decodeImages(imageFile).map((page) => imageTensor(channels === undefined ? page : fitted(page, channels, imageFile)));
     const labelPages = readLabels(labels.get(stem)!);
     if (pages.length !== labelPages.length)
       throw new DatasetError(`${imageFile} has ${pages.length} page(s) but its label ${labels.get(stem)} ${labelPages.length}`);
@@ -104,19 +104,14 @@ export function loadFolder(root: string, normalisation: Normalisation = 'zscore'
   return samples;
 }
 
-/** The pages of an image file given `channels` by fitChannels, as tensors (C, H, W). */
-function fittedImages(file: string, channels: number): Tensor[] {
-  return decodeImages(file).map((page) => {
-    let fitted: ImageRaster;
-    try {
-      fitted = fitChannels(page, channels, file);
-    } catch (error) {
-      if (error instanceof ChannelsError) throw new DatasetError(error.message);
-      throw error;
-    }
-    const { data, height, width } = fitted;
-    return tidy(() => tensor(data).reshape([fitted.channels, height, width]));
-  });
+/** A page of `file` given `channels` by fitChannels; a page it cannot fit is a DatasetError. */
+function fitted(page: ImageRaster, channels: number, file: string): ImageRaster {
+  try {
+    return fitChannels(page, channels, file);
+  } catch (error) {
+    if (error instanceof ChannelsError) throw new DatasetError(error.message);
+    throw error;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { native } from '../native';
 import { decodeImagePng, decodeLabelPng, type ReadImageOptions, writeLabelRasterPng, writePicturePng } from '../raster/png';
 import type { Tensor } from '../tensor';
 import { writeFileAtomic } from './atomic';
+import { imageTensor } from './image-tensor';
 
 export { decodeImagePng, decodeLabelPng, PngError, type ReadImageOptions, writePicturePng } from '../raster/png';
 
@@ -16,8 +17,7 @@ export { decodeImagePng, decodeLabelPng, PngError, type ReadImageOptions, writeP
  * three for colour (palette images expanded, alpha dropped).
  */
 export function readImagePng(file: string, options: ReadImageOptions = {}): Tensor {
-  const { channels, height, width, data } = decodeImagePng(file, options);
-  return native.fromTypedArray(data, [channels, height, width]);
+  return imageTensor(decodeImagePng(file, options));
 }
 
 /** A grayscale PNG (8 or 16 bits) as an int32 (H, W) tensor of its values; colour images are refused. */

@@ -2,6 +2,7 @@
 import { native } from '../native';
 import { decodeImageTiff, decodeLabelTiff } from '../raster/tiff';
 import type { Tensor } from '../tensor';
+import { imageTensor } from './image-tensor';
 import type { ReadImageOptions } from './png';
 
 export { decodeImageTiff, decodeLabelTiff, TiffError } from '../raster/tiff';
@@ -11,7 +12,7 @@ export { decodeImageTiff, decodeLabelTiff, TiffError } from '../raster/tiff';
  * float samples as stored; one channel for gray, three for colour (alpha dropped).
  */
 export function readImageTiff(file: string, options: ReadImageOptions = {}): Tensor[] {
-  return decodeImageTiff(file, options).map(({ channels, height, width, data }) => native.fromTypedArray(data, [channels, height, width]));
+  return decodeImageTiff(file, options).map(imageTensor);
 }
 
 /** Every page of a single-channel integer TIFF as int32 (H, W) label ids. */
