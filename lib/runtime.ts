@@ -115,6 +115,7 @@ export function pyPow(base: number, exponent: number): number {
  * size: a network then gives bitwise the same value for a pixel in a tile as in the whole image.
  */
 export const backends = {
+  /** The CPU kernels: which instruction set they dispatch to. */
   cpu: {
     /**
      * The instruction set libtorch's CPU kernels dispatch to on this CPU ('DEFAULT', 'AVX2',
@@ -126,6 +127,7 @@ export const backends = {
       return native.cpuCapability();
     },
   },
+  /** oneDNN (mkldnn), the library of the fastest CPU convolutions: on or off. */
   mkldnn: {
     /** Whether CPU convolutions use oneDNN (mkldnn), as `torch.backends.mkldnn.enabled`. */
     get enabled(): boolean {

@@ -118,7 +118,21 @@ function fitted(page: ImageRaster, channels: number, file: string): ImageRaster 
  * Splits samples into training and validation deterministically: `fraction` of them (at least
  * one, when there are two or more) chosen by a seeded shuffle go to validation.
  */
-export function splitSamples<T extends { name: string }>(samples: T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
+export function splitSamples<
+  T extends {
+    /** The sample's name (its file's). */
+    name: string;
+  },
+>(
+  samples: T[],
+  fraction: number,
+  seed: number,
+): {
+  /** The samples left for training, in their given order. */
+  train: T[];
+  /** The samples drawn for validation. */
+  validation: T[];
+} {
   arrayArg('splitSamples', 'samples', samples);
   if (!(typeof fraction === 'number' && fraction >= 0 && fraction < 1))
     throw new RangeError(`splitSamples(): 'fraction' must be in [0, 1), got ${String(fraction)}`);

@@ -97,7 +97,14 @@ export function trainingTargets(
   kind: LabelKind,
   classes: number,
   options: TargetOptions = {},
-): { target: Tensor; weights: Tensor; instances: Tensor } {
+): {
+  /** Each pixel's class (int64, H × W). */
+  target: Tensor;
+  /** Each pixel's weight in the loss (float32, H × W). */
+  weights: Tensor;
+  /** The true objects, one id each (int32, H × W), for scoring. */
+  instances: Tensor;
+} {
   tensorArg('trainingTargets', 'label', label);
   oneOf('trainingTargets', 'kind', kind, LABEL_KINDS);
   positiveIntegerArg('trainingTargets', 'classes', classes);

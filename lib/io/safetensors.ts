@@ -68,7 +68,12 @@ export function saveSafetensors(file: string, tensors: Record<string, Tensor>, m
  * Reads a safetensors file into CPU tensors, one tensor's bytes at a time (a large file is never
  * loaded twice). Errors name the file and what is wrong with it.
  */
-export function loadSafetensors(file: string): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+export function loadSafetensors(file: string): {
+  /** The tensors by name, in the file's dtypes. */
+  tensors: Record<string, Tensor>;
+  /** The header's `__metadata__` strings (empty when the file has none). */
+  metadata: Record<string, string>;
+} {
   pathArg('loadSafetensors', 'file', file);
   const fail = (why: string): never => {
     throw new SafetensorsError(`${file}: not a valid safetensors file: ${why}`);

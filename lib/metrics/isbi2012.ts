@@ -88,7 +88,12 @@ export interface RandSplitMerge {
 /** The Rand error's split and merge scores pooled over the slices, and each slice's own. */
 export interface RandParts extends RandSplitMerge {
   /** Each slice's own scores and Rand error, by name. */
-  slices: (RandSplitMerge & { name: string; randError: number })[];
+  slices: (RandSplitMerge & {
+    /** The slice's name (its file's). */
+    name: string;
+    /** Its own foreground-restricted Rand error. */
+    randError: number;
+  })[];
 }
 
 /** Counts of the foreground-restricted contingency table, summed over slices. */

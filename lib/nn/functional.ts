@@ -142,7 +142,12 @@ export function maxPool2d(
   input: Tensor,
   kernelSize: IntOrPair,
   options: MaxPool2dOptions & { returnIndices: true },
-): { values: Tensor; indices: Tensor };
+): {
+  /** The pooled maxima. */
+  values: Tensor;
+  /** Where each maximum came from: its flat index within its input plane, as int64. */
+  indices: Tensor;
+};
 export function maxPool2d(input: Tensor, kernelSize: IntOrPair, options?: MaxPool2dOptions): Tensor | { values: Tensor; indices: Tensor } {
   const fn = 'maxPool2d';
   const o = checkOptions(fn, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);

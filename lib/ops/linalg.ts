@@ -27,7 +27,12 @@ export function diag(input: Tensor, diagonal = 0): Tensor {
   return native.diag(input, diagonal);
 }
 /** Q and R of the reduced QR decomposition. */
-export function qr(input: Tensor): { Q: Tensor; R: Tensor } {
+export function qr(input: Tensor): {
+  /** The factor with orthonormal columns, (…, M, K) for K = min(M, N). */
+  Q: Tensor;
+  /** The upper triangular factor, (…, K, N). */
+  R: Tensor;
+} {
   const [Q, R] = native.linalgQr(input);
   return { Q, R };
 }

@@ -8,9 +8,22 @@ import { checkOptions } from '../ops/options';
 import { Optimizer } from './optimizer';
 
 /** An optimizer of any kind: schedules only read and write its groups' learning rates. */
-export type AnyOptimizer = Optimizer<{ lr: number }>;
+export type AnyOptimizer = Optimizer<{
+  /** The learning rate. */
+  lr: number;
+}>;
 /** A parameter group as schedules see it, with the learning rates they record. */
-export type Group = AnyOptimizer['paramGroups'][number] & { initialLr?: number; maxLr?: number; minLr?: number };
+export type Group = AnyOptimizer['paramGroups'][number] & {
+  /**
+   * The rate schedules start from (PyTorch's `initial_lr`): the group's rate when the first schedule
+   * was built on the optimizer, or OneCycleLR's starting rate.
+   */
+  initialLr?: number;
+  /** OneCycleLR's highest rate (`max_lr`). */
+  maxLr?: number;
+  /** OneCycleLR's final rate (`min_lr`). */
+  minLr?: number;
+};
 
 // A schedule's settings are checked when it is built: a zero or a string there would otherwise set
 // the rates to NaN at some later step, and the training would go on with them.

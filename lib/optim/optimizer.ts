@@ -14,14 +14,22 @@ import type { TorchValue } from '../io/torch-file';
 export type ParamState = Record<string, Tensor | number | boolean | null>;
 
 /** A parameter group as given: its parameters and any hyperparameters that differ from the defaults. */
-export type ParamGroupInput<H> = { params: Iterable<Tensor> } & Partial<H>;
+export type ParamGroupInput<H> = {
+  /** The group's parameters. */
+  params: Iterable<Tensor>;
+} & Partial<H>;
 
 /** A parameter group: its parameters and its full hyperparameters. */
-export type ParamGroup<H> = { params: Tensor[] } & H;
+export type ParamGroup<H> = {
+  /** The group's parameters. */
+  params: Tensor[];
+} & H;
 
 /** An optimizer's state dict, with PyTorch's layout: parameters are numbered across groups. */
 export type OptimizerStateDict = {
+  /** Each parameter's state, keyed by its number (parameters without state are left out). */
   state: Record<string, ParamState>;
+  /** Each group's hyperparameters by their PyTorch names, and `params`: its parameters' numbers. */
   param_groups: Record<string, TorchValue>[];
 };
 
@@ -51,7 +59,12 @@ export function withDefaults<H extends object>(fn: string, defaults: H, options:
  * Base of SGD, Adam, AdamW and RMSprop. `step()` updates every parameter that has a gradient,
  * without recording for autograd and freeing its temporaries.
  */
-export abstract class Optimizer<H extends { lr: number }> {
+export abstract class Optimizer<
+  H extends {
+    /** The learning rate, which schedules change. */
+    lr: number;
+  },
+> {
   /** The parameter groups, each with its parameters and its full hyperparameters (`lr`, …); schedules change `lr` here. */
   readonly paramGroups: ParamGroup<H>[];
   /** Each parameter's state (momentum buffers, Adam's averages, …), created at its first update. */

@@ -5,5 +5,6 @@ export { writePrediction } from './outputs';
 export type { PredictionFiles } from './outputs';
 export { predictLogits, predictProbabilities, tileGeometry } from './overlap-tile';
 export type { PredictOptions } from './overlap-tile';
+export type { TileGeometry } from '../raster/tiles';
 export { PRECISIONS } from './precision';
 export type { Precision } from './precision';

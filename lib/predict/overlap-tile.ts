@@ -16,7 +16,7 @@ import { cropMirrored } from '../data/mirror';
 import { type UNet, unetArg } from '../unet/model';
 import { tensorArg } from '../check';
 import { checkOptions, oneOf } from '../ops/options';
-import { overlapStep } from '../raster/tiles';
+import { overlapStep, type TileGeometry } from '../raster/tiles';
 import { PRECISIONS, type Precision } from './precision';
 
 /** Options of `predictProbabilities`. */
@@ -56,7 +56,7 @@ interface Axis {
 }
 
 /** The tile geometry for a model and tile size: the input margin and the stride between tiles. */
-export function tileGeometry(model: UNet, tileSize: number, context?: number): { margin: number; step: number } {
+export function tileGeometry(model: UNet, tileSize: number, context?: number): TileGeometry {
   unetArg('tileGeometry', "argument 'model'", model);
   if (!model.isValidInputSize(tileSize)) model.outputSize(tileSize); // throws, naming the nearest valid sizes
   const { padding, depth } = model.options;

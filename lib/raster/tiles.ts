@@ -62,8 +62,16 @@ export interface PlanePredictOptions {
   onProgress?: (fraction: number) => void;
 }
 
+/** Where the tiles of overlap-tile prediction lie along each axis of an image. */
+export interface TileGeometry {
+  /** Input pixels on each side of a tile beyond the output it gives: what the network loses, or the context kept. */
+  margin: number;
+  /** Output pixels between the starts of neighbouring tiles. */
+  step: number;
+}
+
 /** The input margin and the stride between tiles for a tile size. */
-export function tileGeometryOf(rule: TileRule, tileSize: number, context?: number): { margin: number; step: number } {
+export function tileGeometryOf(rule: TileRule, tileSize: number, context?: number): TileGeometry {
   if (!isValidTile(rule, tileSize)) throw new RangeError(`predict: ${invalidTileMessage(rule, tileSize)}`);
   return overlapStep(rule.padding, rule.inputStep, rule.margin, tileSize, context);
 }
@@ -79,7 +87,7 @@ export function overlapStep(
   validMargin: number,
   tileSize: number,
   context?: number,
-): { margin: number; step: number } {
+): TileGeometry {
   const margin = padding === 'valid' ? validMargin : (context ?? 2 * unit);
   const useful = tileSize - 2 * margin;
   const step = Math.floor(useful / unit) * unit;

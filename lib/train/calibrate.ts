@@ -139,7 +139,14 @@ export function calibratePostprocess(
   selectBy: SelectBy,
   typicalArea: number,
   grid: CalibrationGrid = CALIBRATION_GRID,
-): { postprocess: PostprocessOptions; scores: ValidationScores; trials: CalibrationTrial[] } {
+): {
+  /** \`base\` with the chosen settings. */
+  postprocess: PostprocessOptions;
+  /** What the choice scored on the validation samples. */
+  scores: ValidationScores;
+  /** Every setting tried, with its scores. */
+  trials: CalibrationTrial[];
+} {
   checkScoringArgs('calibratePostprocess', samples, probabilities, base, selectBy);
   if (typeof typicalArea !== 'number' || !(typicalArea >= 0))
     throw new RangeError(`calibratePostprocess(): argument 'typicalArea' must be a number >= 0, got ${String(typicalArea)}`);

@@ -29,6 +29,7 @@ export type OutputKind = 'cells' | 'borders' | 'classes';
 
 /** Post-processing of probabilities into labels. */
 export interface PostprocessOptions {
+  /** What the network's classes are and how they become labels (see OutputKind). */
   kind: OutputKind;
   /**
    * `cells`: a pixel is a cell when its background probability is below 1 − threshold; `borders`:

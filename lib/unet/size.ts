@@ -10,6 +10,7 @@ import { type ExtentRule, invalidTileMessage, nearestValidTiles } from '../raste
 export interface SizeSpec {
   /** Resolution levels (the paper: 5, i.e. 4 poolings). */
   depth: number;
+  /** `valid`: unpadded convolutions, each level loses pixels (the paper); `same`: the output keeps the input's size. */
   padding: 'valid' | 'same';
 }
 
@@ -71,7 +72,15 @@ function ruleOf(spec: SizeSpec): ExtentRule {
 }
 
 /** The nearest valid extents at or below and at or above `input` (below is null when there is none). */
-export function nearestValidExtents(input: number, spec: SizeSpec): { below: number | null; above: number } {
+export function nearestValidExtents(
+  input: number,
+  spec: SizeSpec,
+): {
+  /** The largest valid extent at most `input`, or null when even the smallest is larger. */
+  below: number | null;
+  /** The smallest valid extent at least `input`. */
+  above: number;
+} {
   const rule = ruleOf(checkedSpec('nearestValidExtents', spec));
   try {
     return nearestValidTiles(rule, input);

@@ -45,8 +45,20 @@ const INTEGER_DTYPES = ['int8', 'int16', 'int32', 'int64', 'uint8', 'bool'];
  */
 export type LabelImage =
   | Tensor
-  | { data: ArrayLike<number>; shape: [number, number] }
-  | { data: ArrayLike<number>; width: number; height: number };
+  | {
+      /** The labels, row by row. */
+      data: ArrayLike<number>;
+      /** Height and width. */
+      shape: [number, number];
+    }
+  | {
+      /** The pixels, row by row, 4 values each (RGBA): the first is the label. */
+      data: ArrayLike<number>;
+      /** Pixels a row. */
+      width: number;
+      /** Rows. */
+      height: number;
+    };
 
 function fromLabelImage(labels: LabelImage, name: string): Tensor {
   if (labels instanceof Tensor) return labels;
