@@ -66,6 +66,7 @@ declare -A ARMS=(
   [nuclei-borders-equal]="dsb2018 --target borders --weights paper --border-width 1 --image-sampling equal"
   [nuclei-zoom]="dsb2018 --target borders --weights paper --border-width 1 --zoom 0.7,1.4"
   [nuclei-zoom-wide]="dsb2018 --target borders --weights paper --border-width 1 --zoom 0.5,2"
+  [nuclei-padded]="dsb2018 --target borders --weights paper --border-width 1 --preset padded --tile 320"
   # npm start (run_start): the nuclei recipe on the sample images.
   [start-recipe]="--steps 900"
   [start-foreground]="--steps 900 --background-weight 0.1"
@@ -85,7 +86,7 @@ declare -A ARMS=(
   [start-init-lr1e-4]="--steps 900 --init nuclei --lr 0.0001"
 )
 ORDER=(hela-cells hela-gaps-falk hela-borders hela-borders-falk hela-borders-w1 hela-borders-constant hela-borders-minmax
-  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 isbi-watershed isbi-watershed-best nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide
+  u373-uniform u373-foreground u373-borders isbi-paper isbi-balance isbi-falk isbi-w0-25 isbi-watershed isbi-watershed-best nuclei-cells nuclei-borders nuclei-borders-equal nuclei-zoom nuclei-zoom-wide nuclei-padded
   start-recipe start-foreground start-lr2e-3 start-steps1200 start-falk start-percentile start-cells start-border2 start-tile412 start-balance start-w0-5 start-zoom start-init start-init-lr1e-4)
 
 arms=("$@")
