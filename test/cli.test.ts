@@ -111,6 +111,9 @@ describe('unet command line', () => {
         /--zoom: augment: option 'scale' must be \[min, max\] with 0 < min <= max, got \[2,1\]/,
       ],
       [['train', '--data', 'x', '--out', 'y', '--zoom', '0.5,2', '--no-augment'], /--zoom and --no-augment contradict each other/],
+      // train()'s own checks of the flags that need no data, made before any image is read ('x' does not exist).
+      [['train', '--data', 'x', '--out', 'y', '--steps', '0'], /train\(\): option 'steps' \(--steps\) must be a positive integer, got 0/],
+      [['train', '--data', 'x', '--out', 'y', '--lr=-1'], /train\(\): option 'lr' \(--lr\) must be > 0, got -1/],
     ];
     for (const [args, message] of cases) {
       const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });

@@ -5,7 +5,7 @@ import { LABEL_KINDS, type LabelKind } from '../data/targets';
 import { NORMALISATIONS, type Normalisation } from '../data/normalise';
 import { DEFAULT_BORDER_WIDTH, TARGET_KINDS, type TargetOptions, WEIGHT_KINDS } from '../data/targets';
 import { PAPER_AUGMENTATION, RECIPES, recipe as recipeNamed, type Recipe } from '../train/recipes';
-import { KEPT_MODELS, OPTIMIZERS, SCHEDULES, TRAINING_DEFAULTS } from '../train/options';
+import { dataFreeSettingsOf, KEPT_MODELS, OPTIMIZERS, SCHEDULES, TRAINING_DEFAULTS } from '../train/options';
 import { IMAGE_SAMPLINGS } from '../train/tiles';
 import type { TrainOptions } from '../train/trainer';
 import { SELECT_BY, type SelectBy } from '../train/validate';
@@ -13,7 +13,7 @@ import { PRESETS, type PresetName } from '../unet/presets';
 import { PRETRAINED } from '../unet/shipped-models';
 import { WEIGHT_MAP_PRESETS } from '../weightmap/presets';
 import { choiceOption, integerOption, numberOption, pairOption } from './args';
-import { COMMON_FLAGS, type FlagSpec, type FlagValues, type Flags, UsageError } from './command';
+import { COMMON_FLAGS, type FlagSpec, type FlagValues, type Flags, UsageError, withFlags } from './command';
 
 const { ronneberger2015: PAPER, falk2019: FALK } = WEIGHT_MAP_PRESETS;
 /** The steps `unet train` makes when neither --steps nor a recipe's --minutes says. */
@@ -240,7 +240,7 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
   const select = choiceOption<SelectBy>('select', values.select, SELECT_BY);
   const defined = <T extends object>(object: T): T =>
     Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
-  return {
+  const request: TrainingRequest = {
     recipe: values.recipe ?? null,
     preset,
     init: values.init ?? null,
@@ -276,6 +276,13 @@ export function trainingRequest(values: TrainingFlagValues): TrainingRequest {
       seed: integerOption('seed', values.seed) ?? TRAINING_DEFAULTS.seed,
     }),
   };
+  // train()'s own checks of what needs no data, now: a bad --steps should not wait for the images.
+  try {
+    dataFreeSettingsOf({ ...request.train, minutes: request.minutes });
+  } catch (error) {
+    throw new UsageError((withFlags(error, OPTION_FLAGS) as Error).message);
+  }
+  return request;
 }
 
 /** The flags that reproduce a request's training choices, for logs and model.json. */

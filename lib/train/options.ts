@@ -361,6 +361,67 @@ function positiveInteger(name: string, value: number): number {
   return value;
 }
 
+/** The settings that depend on neither the network nor the samples. */
+type DataFreeSetting =
+  | 'steps'
+  | 'stepsPerEpoch'
+  | 'batchSize'
+  | 'accumulate'
+  | 'optimizer'
+  | 'lr'
+  | 'momentum'
+  | 'weightDecay'
+  | 'schedule'
+  | 'augment'
+  | 'amp'
+  | 'channelsLast'
+  | 'seed'
+  | 'backgroundWeight'
+  | 'imageSampling'
+  | 'keep'
+  | 'calibrationGrid'
+  | 'tta';
+
+/**
+ * The options checked and filled in that need neither the network nor the samples: counts, rates
+ * and choices. `settingsOf` starts from them; `unet train` checks them before it reads any image,
+ * so that a bad `--steps` does not wait for the data.
+ */
+export function dataFreeSettingsOf(options: Omit<TrainOptions, 'model' | 'train'>): Pick<Settings, DataFreeSetting> {
+  const optimizer = oneOf('train', 'optimizer', options.optimizer ?? TRAINING_DEFAULTS.optimizer, OPTIMIZERS);
+  const lr = options.lr ?? TRAINING_DEFAULTS.lr[optimizer];
+  if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
+  const augment = options.augment ?? PAPER_AUGMENTATION;
+  if (augment) validateAugmentOptions(augment);
+  if (options.minutes !== undefined && !(typeof options.minutes === 'number' && options.minutes > 0))
+    throw new RangeError(`train(): option 'minutes' must be > 0, got ${String(options.minutes)}`);
+  for (const name of ['prefetch', 'validateStart', 'cudaGraphs'] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== 'boolean')
+      throw new TypeError(`train(): option '${name}' must be a boolean, got ${JSON.stringify(value)}`);
+  }
+  return {
+    steps: positiveInteger('steps', options.steps),
+    stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? TRAINING_DEFAULTS.stepsPerEpoch),
+    batchSize: positiveInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize),
+    accumulate: positiveInteger('accumulate', options.accumulate ?? TRAINING_DEFAULTS.accumulate),
+    optimizer,
+    lr,
+    momentum: options.momentum ?? TRAINING_DEFAULTS.momentum,
+    weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
+    schedule: oneOf('train', 'schedule', options.schedule ?? TRAINING_DEFAULTS.schedule, SCHEDULES),
+    augment,
+    amp: options.amp ?? TRAINING_DEFAULTS.amp,
+    channelsLast: options.channelsLast ?? TRAINING_DEFAULTS.channelsLast,
+    seed: options.seed ?? TRAINING_DEFAULTS.seed,
+    backgroundWeight: checkBackgroundWeight('train', options.backgroundWeight ?? TRAINING_DEFAULTS.backgroundWeight),
+    imageSampling: oneOf('train', 'imageSampling', options.imageSampling ?? TRAINING_DEFAULTS.imageSampling, IMAGE_SAMPLINGS),
+    keep: oneOf('train', 'keep', options.keep ?? TRAINING_DEFAULTS.keep, KEPT_MODELS),
+    calibrationGrid: checkCalibrationGrid('train.calibrationGrid', options.calibrationGrid ?? CALIBRATION_GRID),
+    tta: options.tta ?? TRAINING_DEFAULTS.tta,
+  };
+}
+
 /** The settings of `options`, checked (each bad option named) before any step is spent. */
 export function settingsOf(options: TrainOptions): Settings {
   if (options === undefined) throw new TypeError("train(): options must be an object with 'model', 'train' and 'steps'");
@@ -372,25 +433,10 @@ export function settingsOf(options: TrainOptions): Settings {
     throw new TypeError(
       `train(): option 'processGroup' must be a ProcessGroup (torch.distributed.initProcessGroup()), got ${String(options.processGroup)}`,
     );
-  const optimizer = oneOf('train', 'optimizer', options.optimizer ?? TRAINING_DEFAULTS.optimizer, OPTIMIZERS);
-  const schedule = oneOf('train', 'schedule', options.schedule ?? TRAINING_DEFAULTS.schedule, SCHEDULES);
+  const dataFree = dataFreeSettingsOf(options);
   const model = options.model;
   const tileSize = options.tileSize ?? model.defaultTileSize;
   model.outputSize(tileSize); // throws with the nearest valid sizes
-  const lr = options.lr ?? TRAINING_DEFAULTS.lr[optimizer];
-  if (!(lr > 0)) throw new RangeError(`train(): option 'lr' must be > 0, got ${lr}`);
-  const augment = options.augment ?? PAPER_AUGMENTATION;
-  if (augment) validateAugmentOptions(augment);
-  const backgroundWeight = checkBackgroundWeight('train', options.backgroundWeight ?? TRAINING_DEFAULTS.backgroundWeight);
-  if (options.minutes !== undefined && !(typeof options.minutes === 'number' && options.minutes > 0))
-    throw new RangeError(`train(): option 'minutes' must be > 0, got ${String(options.minutes)}`);
-  if (options.prefetch !== undefined && typeof options.prefetch !== 'boolean')
-    throw new TypeError(`train(): option 'prefetch' must be a boolean, got ${JSON.stringify(options.prefetch)}`);
-  if (options.validateStart !== undefined && typeof options.validateStart !== 'boolean')
-    throw new TypeError(`train(): option 'validateStart' must be a boolean, got ${JSON.stringify(options.validateStart)}`);
-  if (options.cudaGraphs !== undefined && typeof options.cudaGraphs !== 'boolean')
-    throw new TypeError(`train(): option 'cudaGraphs' must be a boolean, got ${JSON.stringify(options.cudaGraphs)}`);
-  const imageSampling = oneOf('train', 'imageSampling', options.imageSampling ?? TRAINING_DEFAULTS.imageSampling, IMAGE_SAMPLINGS);
   const classes = model.options.classes;
   const postprocess = checkPostprocess(options.postprocess ?? { kind: classes === 2 ? 'cells' : 'classes' }, classes);
   const selectBy = oneOf('train', 'selectBy', options.selectBy ?? (postprocess.kind === 'classes' ? 'iou' : 'seg'), SELECT_BY);
@@ -413,29 +459,12 @@ export function settingsOf(options: TrainOptions): Settings {
     );
   }
   return {
-    steps: positiveInteger('steps', options.steps),
-    stepsPerEpoch: positiveInteger('stepsPerEpoch', options.stepsPerEpoch ?? TRAINING_DEFAULTS.stepsPerEpoch),
+    ...dataFree,
     tileSize,
-    batchSize: positiveInteger('batchSize', options.batchSize ?? TRAINING_DEFAULTS.batchSize),
-    accumulate: positiveInteger('accumulate', options.accumulate ?? TRAINING_DEFAULTS.accumulate),
-    optimizer,
-    lr,
-    momentum: options.momentum ?? TRAINING_DEFAULTS.momentum,
-    weightDecay: options.weightDecay ?? TRAINING_DEFAULTS.weightDecay,
-    schedule,
-    augment,
-    amp: options.amp ?? TRAINING_DEFAULTS.amp,
-    channelsLast: options.channelsLast ?? TRAINING_DEFAULTS.channelsLast,
-    seed: options.seed ?? TRAINING_DEFAULTS.seed,
     model: model.options,
-    backgroundWeight,
-    imageSampling,
     validationTileSize,
     postprocess,
     selectBy,
-    keep: oneOf('train', 'keep', options.keep ?? TRAINING_DEFAULTS.keep, KEPT_MODELS),
-    calibrationGrid: checkCalibrationGrid('train.calibrationGrid', options.calibrationGrid ?? CALIBRATION_GRID),
-    tta: options.tta ?? TRAINING_DEFAULTS.tta,
     worldSize: options.processGroup?.size ?? 1,
   };
 }
