@@ -319,49 +319,7 @@ const TRAIN_OPTION_NAMES = Object.keys({
   processGroup: true,
 } satisfies Record<keyof TrainOptions, true>) as (keyof TrainOptions)[];
 
-/** The options of train() that a run's settings hold, each as train() was given it or by default. */
-type SettingOption =
-  | 'steps'
-  | 'stepsPerEpoch'
-  | 'tileSize'
-  | 'batchSize'
-  | 'accumulate'
-  | 'optimizer'
-  | 'lr'
-  | 'momentum'
-  | 'weightDecay'
-  | 'schedule'
-  | 'augment'
-  | 'amp'
-  | 'channelsLast'
-  | 'seed'
-  | 'backgroundWeight'
-  | 'imageSampling'
-  | 'validationTileSize'
-  | 'selectBy'
-  | 'keep'
-  | 'calibrationGrid'
-  | 'tta';
-
-/**
- * train()'s options with every default filled in and checked: what a checkpoint records. Each
- * option keeps its type and its comment from TrainOptions.
- */
-export interface Settings extends Required<Pick<TrainOptions, SettingOption>> {
-  /** The network's options. */
-  model: UNet['options'];
-  /** The post-processing validation uses, checked. */
-  postprocess: ReturnType<typeof checkPostprocess>;
-  /** The number of ranks training together (1: one process). */
-  worldSize: number;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`train(): option '${name}' must be a positive integer, got ${value}`);
-  return value;
-}
-
-/** The settings that depend on neither the network nor the samples. */
+/** The options of train() that a run's settings hold and that depend on neither the network nor the samples. */
 type DataFreeSetting =
   | 'steps'
   | 'stepsPerEpoch'
@@ -381,6 +339,27 @@ type DataFreeSetting =
   | 'keep'
   | 'calibrationGrid'
   | 'tta';
+
+/** The options of train() that a run's settings hold, each as train() was given it or by default. */
+type SettingOption = DataFreeSetting | 'tileSize' | 'validationTileSize' | 'selectBy';
+
+/**
+ * train()'s options with every default filled in and checked: what a checkpoint records. Each
+ * option keeps its type and its comment from TrainOptions.
+ */
+export interface Settings extends Required<Pick<TrainOptions, SettingOption>> {
+  /** The network's options. */
+  model: UNet['options'];
+  /** The post-processing validation uses, checked. */
+  postprocess: ReturnType<typeof checkPostprocess>;
+  /** The number of ranks training together (1: one process). */
+  worldSize: number;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`train(): option '${name}' must be a positive integer, got ${value}`);
+  return value;
+}
 
 /**
  * The options checked and filled in that need neither the network nor the samples: counts, rates
