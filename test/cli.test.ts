@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { type AccuracyRow, accuracyTable } from '../lib/cli/accuracy';
@@ -120,6 +122,16 @@ describe('unet command line', () => {
       expect({ args, status: result.status }).toEqual({ args, status: 2 });
       expect(result.stderr).toMatch(message);
     }
+    // unet accuracy checks them for every set before it writes anything: no --out folder is left behind.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'unet-cli-'));
+    const set = path.join(root, 'dsb2018');
+    fs.mkdirSync(set);
+    const out = path.join(root, 'out');
+    const badBatch = spawnSync(process.execPath, [cli, 'accuracy', set, '--out', out, '--batch', '0'], { encoding: 'utf8' });
+    expect(badBatch.status).toBe(2);
+    expect(badBatch.stderr).toMatch(/train\(\): option 'batchSize' \(--batch\) must be a positive integer, got 0/);
+    expect(fs.existsSync(out)).toBe(false);
+    fs.rmSync(root, { recursive: true });
   });
 
   test("--zoom adds a zoom range to the recipe's augmentation, or to the paper's without a recipe", () => {

@@ -335,6 +335,13 @@ async function accuracy(
   for (const set of wanted)
     if (!available.some(([name]) => name === set))
       throw new UsageError(`--sets: '${set}' is not in ${data} (found: ${available.map(([name]) => name).join(', ')})`);
+  // Every set's request before anything is written: a bad training flag leaves no folder behind.
+  const requests = new Map(
+    wanted.map((set) => [
+      set,
+      trainingRequest({ ...values, recipe: values.recipe ?? BENCHMARK_SETS[set]!.recipe, minutes: String(minutes) }),
+    ]),
+  );
   const outRoot = values.out ?? path.join('runs', 'accuracy');
   fs.mkdirSync(outRoot, { recursive: true });
   const rows: AccuracyRow[] = [];
@@ -342,7 +349,7 @@ async function accuracy(
   const previousRows: AccuracyRow[] = fs.existsSync(resultsFile) ? (JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as AccuracyRow[]) : [];
   for (const [set, folder] of available.filter(([name]) => wanted.includes(name))) {
     const spec = BENCHMARK_SETS[set]!;
-    const request = trainingRequest({ ...values, recipe: values.recipe ?? spec.recipe, minutes: String(minutes) });
+    const request = requests.get(set)!;
     const samples = loadTrainingSamples(folder, request);
     try {
       for (const run of plannedRuns(spec, samples, protocols, set)) {
