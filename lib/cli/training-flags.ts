@@ -200,7 +200,8 @@ function augmentOf(values: TrainingFlagValues, recipeAugment: AugmentOptions | u
     return false;
   }
   if (zoom === undefined) return recipeAugment;
-  // The library's rule for the range, checked now so that a bad range fails before the data loads.
+  // The library's rule for the range, checked on the range alone so that the error names --zoom (the
+  // data-free check of the whole augmentation at the end of trainingRequest would name 'scale').
   try {
     validateAugmentOptions({ scale: zoom });
   } catch (error) {
